@@ -1,0 +1,19 @@
+/**
+ * An error in what the user gave (a parameter, a file, a value out of range). The CLI prints its
+ * message as one line and exits with code 2; it never shows a stack trace.
+ */
+export class InputError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InputError';
+  }
+}
+
+/** Checks that `value` is an integer in [lo, hi] (and a multiple of `step` if given). */
+export function checkInt(name: string, value: number, lo: number, hi: number, step = 1): number {
+  if (!Number.isInteger(value) || value < lo || value > hi || value % step !== 0) {
+    const mult = step !== 1 ? ` and a multiple of ${step}` : '';
+    throw new InputError(`${name} must be an integer from ${lo} to ${hi}${mult}, got ${value}`);
+  }
+  return value;
+}

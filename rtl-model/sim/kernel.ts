@@ -1,0 +1,254 @@
+/**
+ * The clocked-simulation kernel.
+ *
+ * A design is a tree of `Module`s wired by their parents. Every cycle the kernel
+ *   1. evaluates combinational logic (`Module.evaluate`, parents call their children in dependency
+ *      order and wire their ports in between),
+ *   2. lets every module compute the next state of its registers (`Module.update`, which only
+ *      writes `Reg.nxt` / `RegArray.set`), and
+ *   3. commits every register at once (the clock edge).
+ * Registers are the only state that lives across cycles. Wires (ports) are plain fields that the
+ * combinational pass recomputes each cycle; valid/ready handshakes are `Stream` objects shared by
+ * the two ends.
+ */
+
+/** Anything that holds state across a clock edge. */
+export interface Clocked {
+  commit(): void;
+  reset(): void;
+}
+
+/** A named, traceable value: registers and ports both are. */
+export interface Probe {
+  /** Hierarchical name, e.g. `ita.i_controller.step_q`. */
+  readonly name: string;
+  readonly width: number;
+  read(): number | bigint;
+}
+
+/** A scalar register: `cur` is what the flop drives now, `nxt` what it takes at the next edge. */
+export class Reg implements Clocked, Probe {
+  cur: number;
+  nxt: number;
+  constructor(
+    readonly name: string,
+    readonly width: number,
+    readonly resetValue = 0,
+  ) {
+    this.cur = resetValue;
+    this.nxt = resetValue;
+  }
+  /** Holds its value unless `nxt` is written before the edge. */
+  commit(): void {
+    this.cur = this.nxt;
+  }
+  reset(): void {
+    this.cur = this.resetValue;
+    this.nxt = this.resetValue;
+  }
+  read(): number {
+    return this.cur;
+  }
+}
+
+/**
+ * An array of registers (a register file or memory) of `length` words of `width` bits each.
+ * Writes are queued and applied at the edge; reading `cur` between edges sees the old contents.
+ * No allocation per cycle: the write queue is sized at elaboration.
+ */
+export class RegArray implements Clocked {
+  readonly cur: Float64Array;
+  private readonly pendIdx: Int32Array;
+  private readonly pendVal: Float64Array;
+  private pending = 0;
+  constructor(
+    readonly name: string,
+    readonly width: number,
+    readonly length: number,
+    maxWritesPerCycle = length,
+    readonly resetValue = 0,
+  ) {
+    this.cur = new Float64Array(length).fill(resetValue);
+    this.pendIdx = new Int32Array(maxWritesPerCycle);
+    this.pendVal = new Float64Array(maxWritesPerCycle);
+  }
+  /** Queues a write of `v` to word `i`, visible after the next edge. */
+  set(i: number, v: number): void {
+    if (this.pending === this.pendIdx.length) throw new Error(`${this.name}: too many writes in one cycle`);
+    this.pendIdx[this.pending] = i;
+    this.pendVal[this.pending] = v;
+    this.pending++;
+  }
+  get(i: number): number {
+    return this.cur[i]!;
+  }
+  commit(): void {
+    for (let k = 0; k < this.pending; k++) this.cur[this.pendIdx[k]!] = this.pendVal[k]!;
+    this.pending = 0;
+  }
+  reset(): void {
+    this.cur.fill(this.resetValue);
+    this.pending = 0;
+  }
+}
+
+/** A valid/ready handshake with a payload; the producer drives valid and data, the consumer ready. */
+export class Stream<T> {
+  valid = false;
+  ready = false;
+  constructor(
+    readonly name: string,
+    public data: T,
+  ) {}
+  /** True in a cycle where the payload moves. */
+  get fire(): boolean {
+    return this.valid && this.ready;
+  }
+}
+
+/** Named statistics (counters), registered by modules and dumped together. */
+export class Stats {
+  private readonly counters = new Map<string, { value: number }>();
+  counter(name: string): { value: number } {
+    let c = this.counters.get(name);
+    if (!c) {
+      c = { value: 0 };
+      this.counters.set(name, c);
+    }
+    return c;
+  }
+  snapshot(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const [k, v] of this.counters) out[k] = v.value;
+    return out;
+  }
+  reset(): void {
+    for (const v of this.counters.values()) v.value = 0;
+  }
+}
+
+/** Base class of every modelled RTL module. */
+export abstract class Module {
+  readonly path: string;
+  readonly children: Module[] = [];
+  readonly state: Clocked[] = [];
+  readonly probes: Probe[] = [];
+  readonly stats: Stats;
+
+  constructor(
+    readonly parent: Module | null,
+    readonly instName: string,
+    stats?: Stats,
+  ) {
+    this.path = parent ? `${parent.path}.${instName}` : instName;
+    this.stats = stats ?? parent?.stats ?? new Stats();
+    parent?.children.push(this);
+  }
+
+  /** Declares a register of this module. */
+  protected reg(name: string, width: number, resetValue = 0): Reg {
+    const r = new Reg(`${this.path}.${name}`, width, resetValue);
+    this.state.push(r);
+    this.probes.push(r);
+    return r;
+  }
+
+  /** Declares a register file / memory of this module. */
+  protected regArray(name: string, width: number, length: number, maxWritesPerCycle = length): RegArray {
+    const r = new RegArray(`${this.path}.${name}`, width, length, maxWritesPerCycle);
+    this.state.push(r);
+    return r;
+  }
+
+  /** Declares a combinational signal for traces and VCDs; `read` returns its current value. */
+  protected port(name: string, width: number, read: () => number | bigint): void {
+    this.probes.push({ name: `${this.path}.${name}`, width, read });
+  }
+
+  /** Registers a named counter in the design's statistics. */
+  protected counter(name: string): { value: number } {
+    return this.stats.counter(`${this.path}.${name}`);
+  }
+
+  /**
+   * Combinational evaluation. The default evaluates the children in declaration order, then this
+   * module's own logic; a parent whose wiring interleaves with its children overrides it.
+   */
+  evaluate(): void {
+    for (const c of this.children) c.evaluate();
+    this.comb();
+  }
+
+  /** Next-state computation of the whole subtree (writes `nxt` only; nothing is visible yet). */
+  update(): void {
+    for (const c of this.children) c.update();
+    this.seq();
+  }
+
+  /** This module's own combinational logic. */
+  protected comb(): void {}
+
+  /** This module's own next-state logic. */
+  protected seq(): void {}
+
+  /** One short line describing this cycle (PyMTL-style line trace). */
+  lineTrace(): string {
+    return '';
+  }
+
+  /** All modules of the subtree, this one first. */
+  *walk(): Generator<Module> {
+    yield this;
+    for (const c of this.children) yield* c.walk();
+  }
+}
+
+/** Drives a module tree: one `step` is one clock cycle. */
+export class Simulator {
+  cycle = 0;
+  private readonly clocked: Clocked[];
+  private readonly edgeHooks: ((cycle: number) => void)[] = [];
+
+  constructor(readonly top: Module) {
+    this.clocked = [];
+    for (const m of top.walk()) this.clocked.push(...m.state);
+  }
+
+  /** Calls `hook(cycle)` after the combinational pass of every cycle, before the edge. */
+  onCycle(hook: (cycle: number) => void): void {
+    this.edgeHooks.push(hook);
+  }
+
+  /** Applies reset to every register. */
+  reset(): void {
+    for (const c of this.clocked) c.reset();
+    this.cycle = 0;
+  }
+
+  /** Evaluates combinational logic of the current cycle without advancing the clock. */
+  settle(): void {
+    this.top.evaluate();
+  }
+
+  /** One clock cycle: combinational pass, hooks, next-state, edge. */
+  step(): void {
+    this.top.evaluate();
+    for (const h of this.edgeHooks) h(this.cycle);
+    this.top.update();
+    const cl = this.clocked;
+    for (let i = 0; i < cl.length; i++) cl[i]!.commit();
+    this.cycle++;
+  }
+
+  /** Steps until `done()` holds after a cycle, or fails after `maxCycles` (a hang is an error). */
+  runUntil(done: () => boolean, maxCycles: number): number {
+    const start = this.cycle;
+    while (!done()) {
+      if (this.cycle - start >= maxCycles) {
+        throw new Error(`simulation did not finish within ${maxCycles} cycles (hang?)`);
+      }
+      this.step();
+    }
+    return this.cycle - start;
+  }
+}

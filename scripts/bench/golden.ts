@@ -1,0 +1,5 @@
+export const title = 'golden';
+
+export function run(): void {
+  console.log('not implemented yet');
+}
