@@ -33,9 +33,9 @@ describe('bit helpers', () => {
   it('sra and sraRound against BigInt floor division, shifts 0..40', () => {
     const xs: number[] = [];
     for (let x = -600; x <= 600; x++) xs.push(x);
-    xs.push(2 ** 40 + 3, -(2 ** 41) - 5, 2 ** 33, -(2 ** 33) + 1);
+    xs.push(2 ** 40 + 3, -(2 ** 41) - 5, 2 ** 33, -(2 ** 33) + 1, -0);
     for (const x of xs) {
-      for (let s = 0; s <= 40; s++) {
+      for (let s = 0; s <= 70; s++) {
         const bx = BigInt(x);
         const d = 1n << BigInt(s);
         const floor = bx >= 0n ? bx / d : -((-bx + d - 1n) / d);

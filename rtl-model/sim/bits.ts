@@ -62,9 +62,11 @@ export function satU(x: number, w: number): number {
 
 /** Arithmetic right shift (floor division by 2^s), exact for any safe integer. */
 export function sra(x: number, s: number): number {
-  if (s === 0) return x;
+  if (s === 0) return x + 0;
   if (s < 31 && x >= -0x80000000 && x <= 0x7fffffff) return x >> s;
-  return Math.floor(x / POW2[s]!);
+  // Past 2^53 every safe integer shifts down to its sign.
+  if (s > 53) return x < 0 ? -1 : 0;
+  return Math.floor(x / POW2[s]!) + 0; // `+ 0` turns -0 into 0
 }
 
 /**
@@ -72,7 +74,7 @@ export function sra(x: number, s: number): number {
  * floor(x / 2^s + 1/2). This is how ITA's requantiser and softmax round.
  */
 export function sraRound(x: number, s: number): number {
-  if (s === 0) return x;
+  if (s === 0) return x + 0;
   return sra(sra(x, s - 1) + 1, 1);
 }
 
