@@ -27,7 +27,10 @@ function zipFolder(dir: string): Uint8Array {
 
 mkdirSync(join(GOLDEN_DATA_DIR, 'pyita'), { recursive: true });
 for (const name of PYITA_FOLDERS) {
-  writeFileAtomic(join(GOLDEN_DATA_DIR, 'pyita', `${name}.zip`), zipFolder(join(shared, 'pyita-golden', name)));
+  writeFileAtomic(
+    join(GOLDEN_DATA_DIR, 'pyita', `${name}.zip`),
+    zipFolder(join(shared, 'pyita-golden', name)),
+  );
 }
 writeFileAtomic(join(GOLDEN_DATA_DIR, 'rtl-traces.zip'), zipFolder(join(shared, 'rtl-traces')));
 writeFileAtomic(join(GOLDEN_DATA_DIR, 'rtl-cycles.csv'), readFileSync(join(shared, 'rtl-cycles.csv')));

@@ -1,0 +1,155 @@
+/**
+ * `.npy` / `.npz` files as numpy writes them (`np.savez`: an uncompressed zip of `.npy` members).
+ * Members are written byte for byte like numpy's format 1.0 (same header text and padding), and
+ * the archive like Python's `zipfile` lays it out, so a recomputed `mha.npz` is byte-identical to
+ * PyITA's. Reading uses fflate; `compare` compares npz files by their arrays, so archives from
+ * other zip writers compare equal when their arrays are.
+ */
+import { crc32 } from 'node:zlib';
+import { unzipSync } from 'fflate';
+import { parse } from 'npyjs';
+import { InputError } from '../rtl-model/errors.ts';
+
+export type NpyDtype = 'int8' | 'uint8' | 'int32';
+
+export interface NpyArray {
+  dtype: NpyDtype;
+  shape: number[];
+  /** Values, row-major. */
+  data: Int32Array;
+}
+
+const DESCR: Record<NpyDtype, string> = { int8: '|i1', uint8: '|u1', int32: '<i4' };
+const BYTES: Record<NpyDtype, number> = { int8: 1, uint8: 1, int32: 4 };
+
+/** numpy's header: the dict, room for the first axis to grow to 21 digits, padded to 64 bytes. */
+function npyHeader(dtype: NpyDtype, shape: number[]): Uint8Array {
+  const shapeText = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;
+  let dict = `{'descr': '${DESCR[dtype]}', 'fortran_order': False, 'shape': ${shapeText}, }`;
+  dict += ' '.repeat(shape.length > 0 ? 21 - String(shape[0]).length : 0);
+  const hlen = dict.length + 1;
+  const pad = 64 - ((10 + hlen) % 64);
+  const text = dict + ' '.repeat(pad === 64 ? 0 : pad) + '\n';
+  const out = new Uint8Array(10 + text.length);
+  out.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0], 0);
+  out[8] = text.length & 0xff;
+  out[9] = text.length >> 8;
+  out.set(new TextEncoder().encode(text), 10);
+  return out;
+}
+
+/** The bytes of one `.npy` file. */
+export function writeNpy(a: NpyArray): Uint8Array {
+  const head = npyHeader(a.dtype, a.shape);
+  const n = a.shape.reduce((x, y) => x * y, 1);
+  if (a.data.length !== n) throw new RangeError(`npy: ${a.data.length} values for shape ${a.shape}`);
+  const out = new Uint8Array(head.length + n * BYTES[a.dtype]);
+  out.set(head, 0);
+  const body = out.subarray(head.length);
+  if (a.dtype === 'int32') new Int32Array(body.buffer, body.byteOffset, n).set(a.data);
+  else for (let i = 0; i < n; i++) body[i] = a.data[i]! & 0xff;
+  return out;
+}
+
+/** Parses one `.npy` file (int8, uint8 or int32, C order); `file` names it in errors. */
+export function readNpy(bytes: Uint8Array, file: string): NpyArray {
+  let parsed;
+  try {
+    parsed = parse(bytes.slice().buffer);
+  } catch (e) {
+    throw new InputError(`${file}: not a valid .npy array (${(e as Error).message})`);
+  }
+  const dtype = ({ i1: 'int8', u1: 'uint8', i4: 'int32' } as Record<string, NpyDtype>)[parsed.dtype];
+  if (!dtype) throw new InputError(`${file}: dtype ${parsed.dtype} is not int8, uint8 or int32`);
+  if (parsed.fortranOrder) throw new InputError(`${file}: Fortran order is not supported`);
+  const src = parsed.data as Int8Array | Uint8Array | Int32Array;
+  return { dtype, shape: [...parsed.shape], data: Int32Array.from(src) };
+}
+
+/**
+ * Builds an `.npz` archive from named arrays (member `<name>.npy`, in the given order), laid out
+ * byte for byte as Python's `zipfile` writes it for `np.savez`: stored members dated 1980-01-01,
+ * each local header with a zip64 extra field (numpy opens members with force_zip64), permissions
+ * 0600, no zip64 end record (archives stay far below 4 GiB).
+ */
+export function writeNpz(arrays: [string, NpyArray][]): Uint8Array {
+  const enc = new TextEncoder();
+  const members = arrays.map(([name, a]) => ({ name: enc.encode(`${name}.npy`), data: writeNpy(a) }));
+  const localSize = members.reduce((n, m) => n + 30 + m.name.length + 20 + m.data.length, 0);
+  const centralSize = members.reduce((n, m) => n + 46 + m.name.length, 0);
+  const out = new Uint8Array(localSize + centralSize + 22);
+  const dv = new DataView(out.buffer);
+  const DOS_DATE_1980 = 0x21; // 1980-01-01, time 00:00:00
+  let pos = 0;
+  const offsets: number[] = [];
+  const crcs: number[] = [];
+  for (const m of members) {
+    const crc = crc32(m.data);
+    offsets.push(pos);
+    crcs.push(crc);
+    dv.setUint32(pos, 0x04034b50, true);
+    dv.setUint16(pos + 4, 45, true); // version needed: zip64
+    dv.setUint16(pos + 6, 0, true); // flags
+    dv.setUint16(pos + 8, 0, true); // stored
+    dv.setUint16(pos + 10, 0, true); // time
+    dv.setUint16(pos + 12, DOS_DATE_1980, true);
+    dv.setUint32(pos + 14, crc, true);
+    dv.setUint32(pos + 18, 0xffffffff, true); // sizes in the zip64 extra field
+    dv.setUint32(pos + 22, 0xffffffff, true);
+    dv.setUint16(pos + 26, m.name.length, true);
+    dv.setUint16(pos + 28, 20, true);
+    out.set(m.name, pos + 30);
+    pos += 30 + m.name.length;
+    dv.setUint16(pos, 1, true); // zip64 extra: id 1, 16 bytes, uncompressed and compressed size
+    dv.setUint16(pos + 2, 16, true);
+    dv.setBigUint64(pos + 4, BigInt(m.data.length), true);
+    dv.setBigUint64(pos + 12, BigInt(m.data.length), true);
+    pos += 20;
+    out.set(m.data, pos);
+    pos += m.data.length;
+  }
+  const centralStart = pos;
+  members.forEach((m, i) => {
+    dv.setUint32(pos, 0x02014b50, true);
+    dv.setUint16(pos + 4, 0x032d, true); // made by: Unix, version 4.5
+    dv.setUint16(pos + 6, 45, true);
+    dv.setUint16(pos + 8, 0, true);
+    dv.setUint16(pos + 10, 0, true);
+    dv.setUint16(pos + 12, 0, true);
+    dv.setUint16(pos + 14, DOS_DATE_1980, true);
+    dv.setUint32(pos + 16, crcs[i]!, true);
+    dv.setUint32(pos + 20, m.data.length, true);
+    dv.setUint32(pos + 24, m.data.length, true);
+    dv.setUint16(pos + 28, m.name.length, true);
+    dv.setUint16(pos + 30, 0, true); // extra
+    dv.setUint16(pos + 32, 0, true); // comment
+    dv.setUint16(pos + 34, 0, true); // disk
+    dv.setUint16(pos + 36, 0, true); // internal attributes
+    dv.setUint32(pos + 38, 0o600 << 16, true); // external attributes: -rw-------
+    dv.setUint32(pos + 42, offsets[i]!, true);
+    out.set(m.name, pos + 46);
+    pos += 46 + m.name.length;
+  });
+  dv.setUint32(pos, 0x06054b50, true);
+  dv.setUint16(pos + 8, members.length, true);
+  dv.setUint16(pos + 10, members.length, true);
+  dv.setUint32(pos + 12, pos - centralStart, true);
+  dv.setUint32(pos + 16, centralStart, true);
+  return out;
+}
+
+/** Reads every array of an `.npz` archive, keyed by name without `.npy`. */
+export function readNpz(bytes: Uint8Array, file: string): Map<string, NpyArray> {
+  let entries: Record<string, Uint8Array>;
+  try {
+    entries = unzipSync(bytes);
+  } catch (e) {
+    throw new InputError(`${file}: not a valid zip archive (${(e as Error).message})`);
+  }
+  const out = new Map<string, NpyArray>();
+  for (const [name, data] of Object.entries(entries)) {
+    if (!name.endsWith('.npy')) continue;
+    out.set(name.slice(0, -4), readNpy(data, `${file}:${name}`));
+  }
+  return out;
+}

@@ -1,0 +1,154 @@
+/**
+ * Fast reading and writing of the decimal and hexadecimal text files of a PyITA folder: an ASCII
+ * byte sink that grows as needed, and a whitespace-separated integer scanner that reports the line
+ * of a malformed value.
+ */
+import { InputError } from '../rtl-model/errors.ts';
+
+const enc = new TextEncoder();
+/** ASCII of the decimal numbers -32768..65535, the range of almost every value written. */
+const SMALL_MIN = -32768;
+const SMALL: Uint8Array[] = Array.from({ length: 65536 + 32768 }, (_, i) =>
+  enc.encode(String(i + SMALL_MIN)),
+);
+const HEX = enc.encode('0123456789abcdef');
+
+/** A growable ASCII buffer. */
+export class TextSink {
+  private buf: Uint8Array;
+  private n = 0;
+
+  /** `capacity`: expected size in bytes (the buffer grows beyond it as needed). */
+  constructor(capacity = 1 << 16) {
+    this.buf = new Uint8Array(Math.max(16, capacity));
+  }
+
+  private room(k: number): void {
+    if (this.n + k <= this.buf.length) return;
+    let size = this.buf.length * 2;
+    while (size < this.n + k) size *= 2;
+    const b = new Uint8Array(size);
+    b.set(this.buf.subarray(0, this.n));
+    this.buf = b;
+  }
+
+  /** Appends a decimal integer. */
+  int(v: number): this {
+    const s = v >= SMALL_MIN && v < 65536 ? SMALL[v - SMALL_MIN]! : enc.encode(String(v));
+    const k = s.length;
+    if (this.n + k > this.buf.length) this.room(k);
+    const b = this.buf;
+    let n = this.n;
+    for (let i = 0; i < k; i++) b[n++] = s[i]!;
+    this.n = n;
+    return this;
+  }
+
+  /** Appends a decimal integer right-aligned in `width` characters (numpy's array2string). */
+  intPadded(v: number, width: number): this {
+    const s = v >= SMALL_MIN && v < 65536 ? SMALL[v - SMALL_MIN]! : enc.encode(String(v));
+    for (let i = s.length; i < width; i++) this.byte(32);
+    this.room(s.length);
+    this.buf.set(s, this.n);
+    this.n += s.length;
+    return this;
+  }
+
+  /** Appends the low 32 bits of `v` as 8 lowercase hex digits. */
+  hex32(v: number): this {
+    this.room(8);
+    for (let i = 7; i >= 0; i--) this.buf[this.n++] = HEX[Math.floor(v / 2 ** (4 * i)) & 15]!;
+    return this;
+  }
+
+  byte(b: number): this {
+    if (this.n === this.buf.length) this.room(1);
+    this.buf[this.n++] = b;
+    return this;
+  }
+
+  str(s: string): this {
+    const b = enc.encode(s);
+    this.room(b.length);
+    this.buf.set(b, this.n);
+    this.n += b.length;
+    return this;
+  }
+
+  nl(): this {
+    return this.byte(10);
+  }
+
+  /** Removes the last byte (PyITA truncates the final newline of its decimal files). */
+  dropLast(): this {
+    if (this.n > 0) this.n--;
+    return this;
+  }
+
+  bytes(): Uint8Array {
+    return this.buf.slice(0, this.n);
+  }
+}
+
+/** Decimal integers of a whitespace-separated text file; `file` names it in errors. */
+export function parseInts(data: Uint8Array, file: string): Int32Array {
+  let out = new Int32Array(Math.max(16, data.length >> 1));
+  let n = 0;
+  let line = 1;
+  let i = 0;
+  const len = data.length;
+  while (i < len) {
+    const ch = data[i]!;
+    if (ch === 10) {
+      line++;
+      i++;
+      continue;
+    }
+    if (ch === 32 || ch === 13 || ch === 9) {
+      i++;
+      continue;
+    }
+    let neg = false;
+    const start = i;
+    if (ch === 45) {
+      neg = true;
+      i++;
+    }
+    let v = 0;
+    let digits = 0;
+    while (i < len && data[i]! >= 48 && data[i]! <= 57) {
+      v = v * 10 + (data[i]! - 48);
+      digits++;
+      i++;
+    }
+    if (digits === 0 || (i < len && data[i] !== 10 && data[i] !== 32 && data[i] !== 13 && data[i] !== 9)) {
+      let end = start;
+      while (end < len && data[end] !== 10 && data[end] !== 32) end++;
+      const tok = new TextDecoder().decode(data.subarray(start, Math.min(end, start + 20)));
+      throw new InputError(`${file}: line ${line}: '${tok}' is not an integer`);
+    }
+    if (digits > 9) throw new InputError(`${file}: line ${line}: value out of range`);
+    if (n === out.length) {
+      const b = new Int32Array(out.length * 2);
+      b.set(out);
+      out = b;
+    }
+    out[n++] = neg ? -v : v;
+  }
+  return out.slice(0, n);
+}
+
+/** 32-bit words of a file of 8-digit hex words, one per line. */
+export function parseHexWords(data: Uint8Array, file: string): Uint32Array {
+  const text = new TextDecoder().decode(data);
+  const lines = text.split('\n');
+  if (lines[lines.length - 1] === '') lines.pop();
+  const out = new Uint32Array(lines.length);
+  for (let i = 0; i < lines.length; i++) {
+    const l = lines[i]!;
+    if (!/^[0-9a-fA-F]{8}$/.test(l))
+      throw new InputError(`${file}: line ${i + 1}: '${l.slice(0, 20)}' is not an 8-digit hex word`);
+    out[i] = parseInt(l, 16);
+  }
+  return out;
+}

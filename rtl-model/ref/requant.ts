@@ -1,0 +1,56 @@
+/**
+ * ITA's requantiser (`ita_requantizer.sv`): a 26-bit accumulator value is multiplied by an 8-bit
+ * unsigned factor, shifted right arithmetically with rounding half up (the last bit shifted out is
+ * added back), offset by a signed 8-bit add and saturated to int8.
+ */
+import { satS, sra, sraRound } from '../sim/bits.ts';
+
+/** Width of the accumulator the requantiser reads (WO). */
+export const ACC_WIDTH = 26;
+
+/** Width of the requantiser's product, {1'b0, mult} x the 27-bit operand (EMS + WO + 1). */
+export const PRODUCT_WIDTH = 35;
+
+/**
+ * The RTL's requantisation of one accumulator value `x` (signed, 26 bits): the 35-bit product
+ * `mult * x`, `>>> shift` rounded half up, plus `add`, saturated to [-128, 127].
+ * `mult` 0..255, `shift` 0..255 (8 bits), `add` -128..127. The rounding bit is
+ * `product[shift - 1]`; for shifts past the product's width that bit does not exist and nothing
+ * is added, so a negative product shifts down to -1, not 0.
+ */
+export function requantize(x: number, mult: number, shift: number, add: number): number {
+  const p = mult * x;
+  return satS((shift <= PRODUCT_WIDTH ? sraRound(p, shift) : sra(p, shift)) + add, 8);
+}
+
+/** float32 machine epsilon (2^-23), which PyITA adds before flooring. */
+const F32_EPS = 2 ** -23;
+
+/**
+ * PyITA's floating-point formulation (`util.requantize`, `gelu.gelu_requantize`):
+ * floor(mult * x / 2^shift + add + 0.5 + eps_f32), clipped to int8. It equals the RTL's except
+ * where the fractional part of mult * x / 2^shift lies in [1/2 - 2^-23, 1/2), which needs
+ * shift >= 23 (PyITA then rounds up, the RTL down; see the test of this module).
+ */
+export function requantizePyIta(x: number, mult: number, shift: number, add: number): number {
+  const v = Math.floor((mult * x) / 2 ** shift + add + 0.5 + F32_EPS);
+  return v > 127 ? 127 : v < -128 ? -128 : v;
+}
+
+/** One requantisation constant set (multiplier, right shift, add). */
+export interface Requant {
+  mult: number;
+  shift: number;
+  add: number;
+}
+
+/** Requantises every element of `acc` into `out` (which may be `acc`). */
+export function requantizeArray(
+  acc: Int32Array,
+  rq: Requant,
+  out: Int32Array = new Int32Array(acc.length),
+): Int32Array {
+  const { mult, shift, add } = rq;
+  for (let i = 0; i < acc.length; i++) out[i] = requantize(acc[i]!, mult, shift, add);
+  return out;
+}
