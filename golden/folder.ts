@@ -147,21 +147,8 @@ function streamText(
 ): Uint8Array {
   const total = segments.reduce((n, seg) => n + seg.order.length, 0);
   const s = new TextSink(total * 5);
-  let k = 0;
-  let col = 0;
-  for (const seg of segments) {
-    const idx = segmentIndices(p, seg);
-    const d = tensors[seg.tensor].data;
-    for (let i = 0; i < idx.length; i++, k++) {
-      if (k > 0) {
-        if (++col === perLine) {
-          col = 0;
-          s.byte(10);
-        } else s.byte(32);
-      }
-      s.int(d[idx[i]!]!);
-    }
-  }
+  let pos = 0;
+  for (const seg of segments) pos = s.ints(tensors[seg.tensor].data, segmentIndices(p, seg), perLine, pos);
   return s.bytes();
 }
 

@@ -146,18 +146,31 @@ export function segmentIndices(p: ItaParams, seg: Segment): Int32Array {
   const [, R, C] = tensorDims(p, seg.tensor);
   const base = seg.head * R * C;
   const { order, cols, view } = seg;
-  for (let i = 0; i < order.length; i++) {
-    const pos = order[i]!;
-    const r = Math.floor(pos / cols);
-    const c = pos - r * cols;
-    out[i] =
-      view === 'mat'
-        ? base + r * C + c
-        : view === 'matT'
-          ? base + c * C + r
-          : view === 'bcast'
-            ? base + c
-            : base + r;
+  // One loop per view keeps the per-element work to a division and a multiply-add.
+  const n = order.length;
+  switch (view) {
+    case 'mat':
+      for (let i = 0; i < n; i++) {
+        const pos = order[i]!;
+        const r = (pos / cols) | 0; // pos and cols are small non-negative integers
+        out[i] = base + r * C + (pos - r * cols);
+      }
+      break;
+    case 'matT':
+      for (let i = 0; i < n; i++) {
+        const pos = order[i]!;
+        const r = (pos / cols) | 0; // pos and cols are small non-negative integers
+        out[i] = base + (pos - r * cols) * C + r;
+      }
+      break;
+    case 'bcast':
+      for (let i = 0; i < n; i++) {
+        const pos = order[i]!;
+        out[i] = base + (pos % cols);
+      }
+      break;
+    default:
+      for (let i = 0; i < n; i++) out[i] = base + ((order[i]! / cols) | 0);
   }
   return out;
 }

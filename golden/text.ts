@@ -11,6 +11,14 @@ const SMALL_MIN = -32768;
 const SMALL: Uint8Array[] = Array.from({ length: 65536 + 32768 }, (_, i) =>
   enc.encode(String(i + SMALL_MIN)),
 );
+/** The int8 range as one flat table: value v's digits are DIG8[8 * (v + 128) ..] of length LEN8[v + 128]. */
+const DIG8 = new Uint8Array(256 * 8);
+const LEN8 = new Uint8Array(256);
+for (let v = -128; v < 128; v++) {
+  const d = enc.encode(String(v));
+  DIG8.set(d, 8 * (v + 128));
+  LEN8[v + 128] = d.length;
+}
 const HEX = enc.encode('0123456789abcdef');
 
 /** A growable ASCII buffer. */
@@ -30,6 +38,40 @@ export class TextSink {
     const b = new Uint8Array(size);
     b.set(this.buf.subarray(0, this.n));
     this.buf = b;
+  }
+
+  /**
+   * Appends the values `data[idx[i]]` as a stream of decimal numbers: a newline after every
+   * `perLine` values, a space between the others. `pos` counts the values of the stream written
+   * so far (across calls); the new count is returned.
+   */
+  ints(data: Int32Array, idx: Int32Array, perLine: number, pos: number): number {
+    const count = idx.length;
+    // At most 11 bytes a value (sign, 10 digits) and its separator.
+    this.room(count * 12);
+    let b = this.buf;
+    let n = this.n;
+    let col = pos % perLine;
+    for (let i = 0; i < count; i++, pos++) {
+      if (pos > 0) {
+        if (col === 0) b[n++] = 10;
+        else b[n++] = 32;
+      }
+      if (++col === perLine) col = 0;
+      const v = data[idx[i]!]!;
+      if (v >= -128 && v < 128) {
+        const o = 8 * (v + 128);
+        const k = LEN8[v + 128]!;
+        for (let j = 0; j < k; j++) b[n++] = DIG8[o + j]!;
+      } else {
+        this.n = n;
+        this.int(v);
+        b = this.buf;
+        n = this.n;
+      }
+    }
+    this.n = n;
+    return pos;
   }
 
   /** Appends a decimal integer. */
@@ -57,7 +99,11 @@ export class TextSink {
   /** Appends the low 32 bits of `v` as 8 lowercase hex digits. */
   hex32(v: number): this {
     this.room(8);
-    for (let i = 7; i >= 0; i--) this.buf[this.n++] = HEX[Math.floor(v / 2 ** (4 * i)) & 15]!;
+    const u = v >>> 0; // ToUint32 keeps the low 32 bits of any safe integer
+    const b = this.buf;
+    let n = this.n;
+    for (let sh = 28; sh >= 0; sh -= 4) b[n++] = HEX[(u >>> sh) & 15]!;
+    this.n = n;
     return this;
   }
 
