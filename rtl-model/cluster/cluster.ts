@@ -1,0 +1,339 @@
+/**
+ * `snitch_cluster` in the configuration of the ITA system (`target/snitch_cluster/cfg/ita.hjson`
+ * of the paper's fork): one hive of 8 compute cores and 1 DMA core, all rv32ima, sharing one
+ * mul/div unit; 128 KiB TCDM in 32 banks of 64 bit; a 512-bit DMA; cluster peripherals and the
+ * hardware barrier; 16 spare 64-bit TCDM ports for an accelerator.
+ *
+ * Per core, `snitch_cc` routes the data port (after the request cut) either to the TCDM
+ * interconnect or, for every other address, out of the cluster (`reqrsp_demux`). Responses return
+ * in request order: the demux only switches target when the other one has nothing in flight.
+ * Outside the cluster (narrow AXI to DRAM, regbus to the peripherals) is modelled as an in-order
+ * pipe with a fixed latency: `dramLatency` cycles for DRAM, `periphLatency` for peripherals.
+ *
+ * Stated simplification: instruction fetch is a perfect instruction memory (every fetch hits the
+ * L0 cache in the cycle it is needed). The 8 KiB, 2-way L1 instruction cache is not modelled, so
+ * cold misses (a refill of 256-bit lines from DRAM) are not counted; `fetchMissPenalty` adds a
+ * stall of that many cycles on the first fetch of every 32-byte line per hive, to bound the effect.
+ *
+ * Program exit: a store of a non-zero word to the ELF symbol `tohost` (HTIF convention) stops the
+ * run; value 1 is success (exit 0), any other odd value v gives exit code v >> 1.
+ */
+import { InputError } from '../errors.ts';
+import { Module, Simulator, type Reg } from '../sim/kernel.ts';
+import { Snitch, Stall } from '../snitch/core.ts';
+import { RegFifo } from '../snitch/fifo.ts';
+import { Amo } from '../snitch/isa.ts';
+import { SharedMulDiv } from '../snitch/muldiv.ts';
+import { parseElf, type ElfImage } from './elf.ts';
+import { Idma } from './idma.ts';
+import { ClusterMemory, PERIPH_BASE, TCDM_BASE } from './memory.ts';
+import { Peripherals } from './peripherals.ts';
+import { Tcdm, TcdmPort } from './tcdm.ts';
+
+export interface ClusterConfig {
+  computeCores: number;
+  /** Latency of DRAM / L2 in cycles (wide DMA reads and write acks, narrow core accesses). */
+  dramLatency: number;
+  /** Latency of a core's access to the cluster peripherals. */
+  periphLatency: number;
+  /** Bytes of DRAM modelled at 0x8000_0000. */
+  dramSize: number;
+  bootAddr: number;
+  /** TCDM ports reserved for an accelerator (ITA: 16). */
+  accelPorts: number;
+  /** Stall cycles charged for the first fetch of each 32-byte line (0: perfect fetch). */
+  fetchMissPenalty: number;
+}
+
+export const DEFAULT_CLUSTER: ClusterConfig = {
+  computeCores: 8,
+  dramLatency: 20,
+  periphLatency: 2,
+  dramSize: 16 * 1024 * 1024,
+  bootAddr: 0x8000_0000,
+  accelPorts: 16,
+  fetchMissPenalty: 0,
+};
+
+/** Pending external (non-TCDM) access of one core. */
+class ExtEntry {
+  due = 0;
+  data = 0;
+  write = false;
+}
+
+/** One core's `reqrsp_demux` and external pipe. */
+class CorePath {
+  tcdmInFlight = 0;
+  /** Accesses outside the cluster in flight, oldest first (at most the LSU's 4). */
+  readonly ext: RegFifo<ExtEntry>;
+  toTcdm = false;
+  toExt = false;
+  constructor(
+    readonly core: Snitch,
+    readonly port: TcdmPort,
+  ) {
+    this.ext = new RegFifo(`${core.path}.ext`, 4, () => new ExtEntry());
+  }
+}
+
+export interface RunResult {
+  cycles: number;
+  exitCode: number;
+  tohost: number;
+  finished: boolean;
+}
+
+export class Cluster extends Module {
+  readonly cfg: ClusterConfig;
+  readonly mem: ClusterMemory;
+  readonly cores: Snitch[];
+  readonly dmaCore: Snitch;
+  readonly tcdm: Tcdm;
+  readonly muldiv: SharedMulDiv;
+  readonly dma: Idma;
+  readonly periph: Peripherals;
+  private readonly paths: CorePath[];
+  private readonly cycleQ: Reg;
+  private readonly fetchLines = new Set<number>();
+  private readonly fetchWait: Int32Array;
+  tohostAddr = -1;
+  symbols = new Map<string, number>();
+  tohost = 0;
+  /** Called in the combinational phase before the TCDM arbitration (accelerator ports). */
+  beforeTcdm: (() => void) | null = null;
+
+  constructor(cfg: Partial<ClusterConfig> = {}) {
+    super(null, 'snitch_cluster');
+    this.cfg = { ...DEFAULT_CLUSTER, ...cfg };
+    const n = this.cfg.computeCores;
+    this.mem = new ClusterMemory(this.cfg.dramSize, n + 1);
+    this.cores = [];
+    for (let i = 0; i <= n; i++) {
+      const core = new Snitch(this, `gen_core${i}.i_snitch`, {
+        hartId: i,
+        bootAddr: this.cfg.bootAddr,
+        outstandingLoads: 1,
+        outstandingMem: 4,
+        xdma: i === n,
+      });
+      core.fetch = (addr) => this.fetch(addr);
+      this.cores.push(core);
+    }
+    this.dmaCore = this.cores[n]!;
+    this.tcdm = new Tcdm(this, 'i_tcdm_interconnect', this.mem, n + 1, this.cfg.accelPorts);
+    this.muldiv = new SharedMulDiv(this, 'i_snitch_hive.i_snitch_shared_muldiv', this.cores);
+    this.dma = new Idma(
+      this,
+      'gen_dma.i_idma',
+      this.mem,
+      this.tcdm,
+      this.dmaCore,
+      this.cfg.dramLatency,
+      () => this.muldiv.rspCore === n,
+    );
+    this.periph = new Peripherals(this, 'i_snitch_cluster_peripheral', n + 1, this.tcdm);
+    this.paths = this.cores.map((c, i) => new CorePath(c, this.tcdm.ports[i]!));
+    for (const p of this.paths) this.state.push(p.ext);
+    this.cycleQ = this.reg('cycle_q', 52);
+    this.fetchWait = new Int32Array(n + 1);
+  }
+
+  /** The accelerator's TCDM ports. */
+  get accelPorts(): TcdmPort[] {
+    return this.tcdm.accelPorts;
+  }
+
+  private fetch(addr: number): number {
+    return this.mem.read((addr & ~3) >>> 0, 4);
+  }
+
+  /** Loads an ELF image (or its bytes) and points every core at its entry. */
+  loadElf(image: ElfImage | Uint8Array, name = 'ELF file'): ElfImage {
+    const img = image instanceof Uint8Array ? parseElf(image, name) : image;
+    for (const s of img.segments) this.mem.load(s.vaddr, s.data, s.memSize);
+    for (const c of this.cores) {
+      c.pc.cur = img.entry >>> 0;
+      c.pc.nxt = img.entry >>> 0;
+    }
+    this.tohostAddr = img.symbols.get('tohost') ?? -1;
+    this.symbols = img.symbols;
+    return img;
+  }
+
+  /** Address of an ELF symbol of the loaded program. */
+  symbol(name: string): number {
+    const a = this.symbols.get(name);
+    if (a === undefined) throw new InputError(`the program has no symbol '${name}'`);
+    return a;
+  }
+
+  /** Writes bytes to memory at a symbol (plus a byte offset). */
+  writeSymbol(name: string, data: ArrayBufferView, offset = 0): void {
+    this.mem.load(this.symbol(name) + offset, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+  }
+
+  /** Reads `len` bytes at a symbol. */
+  readSymbol(name: string, len: number, offset = 0): Uint8Array {
+    const a = this.symbol(name) + offset;
+    const out = new Uint8Array(len);
+    for (let i = 0; i < len; i++) out[i] = this.mem.read(a + i, 1);
+    return out;
+  }
+
+  override evaluate(): void {
+    const periph = this.periph;
+    periph.evaluate();
+    let barrierIn = 0;
+    const penalty = this.cfg.fetchMissPenalty;
+    for (let i = 0; i < this.cores.length; i++) {
+      const c = this.cores[i]!;
+      c.barrierIn = periph.barrierOut;
+      c.mcip = periph.mcip(i);
+      c.evaluate();
+      if (c.barrierOut) barrierIn |= 1 << i;
+    }
+    if (penalty > 0) this.chargeFetch(penalty);
+    periph.barrierIn = barrierIn;
+    for (const p of this.paths) this.routeRequest(p);
+    this.muldiv.evaluate(); // before the DMA frontend: both may answer the DMA core
+    this.dma.evaluate(); // decides the DMA's superbanks; must precede the TCDM arbitration
+    if (this.beforeTcdm) this.beforeTcdm();
+    this.tcdm.evaluate();
+  }
+
+  /** First-fetch penalty per 32-byte line (bounding model of the L1 instruction cache refills). */
+  private chargeFetch(penalty: number): void {
+    for (let i = 0; i < this.cores.length; i++) {
+      const c = this.cores[i]!;
+      if (this.fetchWait[i]! > 0) {
+        c.holdForFetch();
+        continue;
+      }
+      if (c.stall !== Stall.None) continue;
+      const line = c.pc.cur >>> 5;
+      if (!this.fetchLines.has(line)) {
+        this.fetchLines.add(line);
+        this.fetchWait[i] = penalty;
+        c.holdForFetch();
+      }
+    }
+  }
+
+  /** `reqrsp_demux`: offers the head of the core's request cut to the TCDM or the outside. */
+  private routeRequest(p: CorePath): void {
+    const q = p.core.dreq;
+    p.toTcdm = false;
+    p.toExt = false;
+    p.port.qValid = false;
+    if (!q.valid) return;
+    const r = q.first;
+    if (this.mem.isTcdm(r.addr)) {
+      if (p.ext.valid) return; // wait for the outside to answer first
+      const port = p.port;
+      port.qValid = true;
+      port.addr = r.addr;
+      port.write = r.write;
+      port.size = r.size;
+      port.dataLo = r.data;
+      port.dataHi = 0;
+      port.amo = r.amo;
+      port.core = r.core;
+      p.toTcdm = true;
+    } else {
+      if (p.tcdmInFlight > 0) return;
+      p.toExt = true;
+    }
+  }
+
+  override update(): void {
+    const cyc = this.cycleQ.cur;
+    this.cycleQ.nxt = cyc + 1;
+    for (let i = 0; i < this.fetchWait.length; i++) if (this.fetchWait[i]! > 0) this.fetchWait[i]!--;
+    for (const c of this.cores) c.update();
+    this.tcdm.update();
+    this.muldiv.update();
+    this.dma.update();
+    this.periph.update();
+    for (const p of this.paths) {
+      const core = p.core;
+      // responses into the core's response cut (TCDM one cycle after the grant; outside when due)
+      if (p.port.pValid) {
+        const r = core.drsp.push();
+        r.data = p.port.pDataLo;
+        r.write = p.port.pWrite;
+        p.tcdmInFlight--;
+      } else if (p.ext.valid && p.ext.first.due <= cyc) {
+        const e = p.ext.first;
+        p.ext.pop();
+        const r = core.drsp.push();
+        r.data = e.data;
+        r.write = e.write;
+      }
+      if (p.toTcdm && p.port.qReady) {
+        core.dreq.pop();
+        p.tcdmInFlight++;
+      } else if (p.toExt) {
+        this.external(p, cyc);
+        core.dreq.pop();
+      }
+    }
+  }
+
+  /** An access leaving the cluster: performed now, answered after the region's latency. */
+  private external(p: CorePath, cyc: number): void {
+    const r = p.core.dreq.first;
+    const last = p.ext.count > 0 ? p.ext.at(p.ext.count - 1).due : 0;
+    const e = p.ext.push();
+    e.write = r.write;
+    e.data = 0;
+    let lat = this.cfg.dramLatency;
+    if (this.mem.isPeriph(r.addr)) {
+      lat = this.cfg.periphLatency;
+      const off = r.addr - PERIPH_BASE;
+      if (r.write) this.periph.write(off, r.data);
+      else e.data = this.periph.read(off & ~3) >>> ((off & 3) * 8);
+    } else if (r.amo !== Amo.None) {
+      e.data = this.mem.amo(r.core, r.addr, r.amo, r.data);
+    } else if (r.write) {
+      this.mem.write(r.addr, r.size, r.data);
+      if (r.addr === this.tohostAddr && r.data !== 0) this.tohost = r.data >>> 0;
+    } else {
+      e.data = this.mem.read(r.addr, r.size);
+    }
+    e.due = Math.max(cyc + lat, last + 1);
+  }
+
+  /** Runs until `tohost` is written (or `maxCycles`); returns cycles and the exit code. */
+  run(maxCycles: number, onCycle?: (cycle: number) => void): RunResult {
+    const sim = this.simulator();
+    const start = sim.cycle;
+    while (this.tohost === 0 && sim.cycle - start < maxCycles) {
+      sim.step();
+      if (onCycle) onCycle(sim.cycle);
+    }
+    const finished = this.tohost !== 0;
+    const v = this.tohost;
+    return {
+      cycles: sim.cycle - start,
+      tohost: v,
+      finished,
+      exitCode: finished ? (v === 1 ? 0 : v >>> 1) : -1,
+    };
+  }
+  private sim: Simulator | null = null;
+
+  /** The simulator driving this cluster (created on first use). */
+  simulator(): Simulator {
+    return this.sim ?? (this.sim = new Simulator(this));
+  }
+
+  static fromElf(bytes: Uint8Array, cfg: Partial<ClusterConfig> = {}, name = 'ELF file'): Cluster {
+    const c = new Cluster(cfg);
+    c.loadElf(bytes, name);
+    if (c.tohostAddr < 0) throw new InputError(`${name}: no 'tohost' symbol (needed to end the run)`);
+    return c;
+  }
+}
+
+export { TCDM_BASE, PERIPH_BASE };

@@ -1,0 +1,295 @@
+/**
+ * The cluster DMA: the Xdma frontend of the DMA core (`axi_dma_tc_snitch_fe`: the DMSRC, DMDST,
+ * DMSTR, DMREP configuration registers, DMCPY(I) launching a transfer and returning its id,
+ * DMSTAT(I) reading the status) and an iDMA backend on the 512-bit wide path.
+ *
+ * Backend model (cycle by cycle):
+ *   - a transfer is a 1-D copy of `size` bytes, or a 2-D copy of `reps` rows of `size` bytes with
+ *     source/destination strides (the 2-D midend issues the rows back to back);
+ *   - every cycle at most one read beat and one write beat of up to 64 bytes move; beats never
+ *     cross a 64-byte boundary of their own side, so an unaligned row costs one extra beat on
+ *     the unaligned side (iDMA realigns in its dataflow buffer);
+ *   - a read beat of the TCDM returns after 1 cycle, one of DRAM after `dramLatency` cycles; a
+ *     write beat goes out as soon as all its bytes have arrived;
+ *   - a TCDM beat occupies the superbank it addresses in that cycle (the DMA wins the
+ *     `mem_wide_narrow_mux`); a read and a write to the same superbank in one cycle are
+ *     serialised (read first);
+ *   - a transfer completes when its last write is acknowledged (1 cycle for TCDM, `dramLatency`
+ *     for DRAM); `completed_id` counts completions, ids are handed out from 0.
+ * Transfers are processed one after the other; the next one starts reading when the previous
+ * one has issued its last write.
+ */
+import { Module, type Reg } from '../sim/kernel.ts';
+import { RegFifo } from '../snitch/fifo.ts';
+import type { Snitch } from '../snitch/core.ts';
+import type { ClusterMemory } from './memory.ts';
+import type { Tcdm } from './tcdm.ts';
+
+class Transfer {
+  src = 0;
+  dst = 0;
+  size = 0;
+  srcStride = 0;
+  dstStride = 0;
+  reps = 1;
+}
+
+const BEAT = 64;
+
+export class Idma extends Module {
+  // frontend registers
+  private readonly src: Reg;
+  private readonly dst: Reg;
+  private readonly srcStride: Reg;
+  private readonly dstStride: Reg;
+  private readonly reps: Reg;
+  private readonly nextId: Reg;
+  private readonly completedId: Reg;
+  private readonly queue: RegFifo<Transfer>;
+  // backend registers
+  private readonly busy: Reg;
+  private readonly rdRow: Reg;
+  private readonly rdOff: Reg;
+  private readonly wrRow: Reg;
+  private readonly wrOff: Reg;
+  /** Stream offset (row * size + byte) up to which read data has arrived. */
+  private readonly arrived: Reg;
+  private readonly cur = new Transfer();
+  /** Read pipeline: arrival slot per future cycle holding the stream end offset (-1 = none). */
+  private readonly rdPipe: Float64Array;
+  private readonly cycleQ: Reg;
+  /** Pending write acknowledgements: remaining cycles, in order. */
+  private readonly acks: number[] = [];
+
+  // wires
+  private rdBeat = false;
+  private rdLen = 0;
+  private wrBeat = false;
+  private wrLen = 0;
+  private accept = false;
+
+  readonly nBytes: { value: number };
+  readonly nTransfers: { value: number };
+  readonly nBusyCycles: { value: number };
+
+  constructor(
+    parent: Module | null,
+    name: string,
+    private readonly mem: ClusterMemory,
+    private readonly tcdm: Tcdm,
+    private readonly core: Snitch,
+    readonly dramLatency: number,
+    /** True when the shared mul/div writes the DMA core's response cut this cycle. */
+    private readonly rspTaken: () => boolean,
+    queueDepth = 8,
+  ) {
+    super(parent, name);
+    this.src = this.reg('i_axi_dma_tc_snitch_fe.src_q', 32);
+    this.dst = this.reg('i_axi_dma_tc_snitch_fe.dst_q', 32);
+    this.srcStride = this.reg('i_axi_dma_tc_snitch_fe.src_stride_q', 32);
+    this.dstStride = this.reg('i_axi_dma_tc_snitch_fe.dst_stride_q', 32);
+    this.reps = this.reg('i_axi_dma_tc_snitch_fe.reps_q', 32, 1);
+    this.nextId = this.reg('i_axi_dma_tc_snitch_fe.next_id_q', 32);
+    this.completedId = this.reg('i_axi_dma_tc_snitch_fe.completed_id_q', 32);
+    this.queue = new RegFifo(`${this.path}.req_fifo`, queueDepth, () => new Transfer());
+    this.state.push(this.queue);
+    this.busy = this.reg('backend.busy_q', 1);
+    this.rdRow = this.reg('backend.rd_row_q', 32);
+    this.rdOff = this.reg('backend.rd_off_q', 32);
+    this.wrRow = this.reg('backend.wr_row_q', 32);
+    this.wrOff = this.reg('backend.wr_off_q', 32);
+    this.arrived = this.reg('backend.arrived_q', 40);
+    this.cycleQ = this.reg('cycle_q', 52);
+    this.rdPipe = new Float64Array(Math.max(dramLatency, 1) + 2).fill(-1);
+    this.nBytes = this.counter('bytes');
+    this.nTransfers = this.counter('transfers');
+    this.nBusyCycles = this.counter('busy_cycles');
+    this.port('busy', 1, () => this.busy.cur);
+  }
+
+  /** True while a transfer is queued, moving or awaiting its acknowledgement. */
+  get isBusy(): boolean {
+    return this.busy.cur === 1 || this.queue.valid || this.acks.length > 0;
+  }
+
+  private static chunk(addr: number, left: number): number {
+    const toBoundary = BEAT - (addr % BEAT);
+    return left < toBoundary ? left : toBoundary;
+  }
+
+  private superbankOf(addr: number): number {
+    return this.mem.isTcdm(addr) ? (addr >>> 6) & 3 : -1;
+  }
+
+  /** Decides this cycle's beats; must run before the TCDM arbitration. */
+  protected override comb(): void {
+    this.rdBeat = false;
+    this.wrBeat = false;
+    let sbMask = 0;
+    const slot = this.cycleQ.cur % this.rdPipe.length;
+    const arrivedNow = Math.max(this.arrived.cur, this.rdPipe[slot]!);
+    if (this.busy.cur) {
+      const t = this.cur;
+      const total = t.size * t.reps;
+      const rdStream = this.rdRow.cur * t.size + this.rdOff.cur;
+      if (rdStream < total) {
+        const a = t.src + this.rdRow.cur * t.srcStride + this.rdOff.cur;
+        this.rdLen = Idma.chunk(a, t.size - this.rdOff.cur);
+        this.rdBeat = true;
+        const sb = this.superbankOf(a);
+        if (sb >= 0) sbMask |= 1 << sb;
+      }
+      const wrStream = this.wrRow.cur * t.size + this.wrOff.cur;
+      if (wrStream < total) {
+        const a = t.dst + this.wrRow.cur * t.dstStride + this.wrOff.cur;
+        const len = Idma.chunk(a, t.size - this.wrOff.cur);
+        const sb = this.superbankOf(a);
+        if (wrStream + len <= arrivedNow && (sb < 0 || ((sbMask >>> sb) & 1) === 0)) {
+          this.wrBeat = true;
+          this.wrLen = len;
+          if (sb >= 0) sbMask |= 1 << sb;
+        }
+      }
+    }
+    this.tcdm.dmaSuperbanks = sbMask;
+    // Frontend: accept one Xdma instruction per cycle when its response slot is free.
+    const q = this.core.accReq;
+    this.accept = false;
+    if (q.valid && q.first.name.startsWith('dm') && this.core.accRsp.canPush && !this.rspTaken()) {
+      const n = q.first.name;
+      this.accept = (n !== 'dmcpyi' && n !== 'dmcpy') || this.queue.canPush;
+    }
+  }
+
+  protected override seq(): void {
+    const cyc = this.cycleQ.cur;
+    this.cycleQ.nxt = cyc + 1;
+    const slot = cyc % this.rdPipe.length;
+    const arrivedNow = Math.max(this.arrived.cur, this.rdPipe[slot]!);
+    this.rdPipe[slot] = -1;
+    this.arrived.nxt = arrivedNow;
+    // acknowledgements
+    for (let i = 0; i < this.acks.length; i++) this.acks[i]!--;
+    while (this.acks.length > 0 && this.acks[0]! <= 0) {
+      this.acks.shift();
+      this.completedId.nxt = this.completedId.nxt + 1;
+    }
+    if (this.busy.cur) {
+      this.nBusyCycles.value++;
+      const t = this.cur;
+      if (this.rdBeat) {
+        const a = t.src + this.rdRow.cur * t.srcStride + this.rdOff.cur;
+        const lat = this.mem.isTcdm(a) ? 1 : this.dramLatency;
+        const end = this.rdRow.cur * t.size + this.rdOff.cur + this.rdLen;
+        const s = (cyc + lat) % this.rdPipe.length;
+        this.rdPipe[s] = Math.max(this.rdPipe[s]!, end);
+        if (this.rdOff.cur + this.rdLen >= t.size) {
+          this.rdRow.nxt = this.rdRow.cur + 1;
+          this.rdOff.nxt = 0;
+        } else this.rdOff.nxt = this.rdOff.cur + this.rdLen;
+      }
+      if (this.wrBeat) {
+        const off = this.wrOff.cur;
+        const d = t.dst + this.wrRow.cur * t.dstStride + off;
+        const s = t.src + this.wrRow.cur * t.srcStride + off;
+        this.mem.copy(d, s, this.wrLen);
+        this.nBytes.value += this.wrLen;
+        const last = this.wrRow.cur === t.reps - 1 && off + this.wrLen >= t.size;
+        if (off + this.wrLen >= t.size) {
+          this.wrRow.nxt = this.wrRow.cur + 1;
+          this.wrOff.nxt = 0;
+        } else this.wrOff.nxt = off + this.wrLen;
+        if (last) {
+          this.acks.push(this.mem.isTcdm(d) ? 1 : this.dramLatency);
+          this.busy.nxt = 0;
+        }
+      }
+    }
+    // start the next transfer when idle (or finishing this cycle)
+    const free = this.busy.cur === 0 || this.busy.nxt === 0;
+    if (free && this.queue.valid) {
+      const q = this.queue.first;
+      const t = this.cur;
+      t.src = q.src;
+      t.dst = q.dst;
+      t.size = q.size;
+      t.srcStride = q.srcStride;
+      t.dstStride = q.dstStride;
+      t.reps = q.reps;
+      this.queue.pop();
+      this.rdRow.nxt = 0;
+      this.rdOff.nxt = 0;
+      this.wrRow.nxt = 0;
+      this.wrOff.nxt = 0;
+      this.arrived.nxt = 0;
+      this.rdPipe.fill(-1);
+      if (t.size === 0 || t.reps === 0) {
+        this.acks.push(1);
+        this.busy.nxt = 0;
+      } else this.busy.nxt = 1;
+      this.nTransfers.value++;
+    }
+    if (this.accept) this.frontend();
+  }
+
+  private frontend(): void {
+    const q = this.core.accReq;
+    const r = q.first;
+    q.pop();
+    const imm = (r.word >>> 20) & 31;
+    let result = -1;
+    switch (r.name) {
+      case 'dmsrc':
+        this.src.nxt = r.a; // high word (rs2) ignored: 32-bit physical addresses
+        break;
+      case 'dmdst':
+        this.dst.nxt = r.a;
+        break;
+      case 'dmstr':
+        this.srcStride.nxt = r.a;
+        this.dstStride.nxt = r.b;
+        break;
+      case 'dmrep':
+        this.reps.nxt = r.a;
+        break;
+      case 'dmcpyi':
+      case 'dmcpy': {
+        const cfg = r.name === 'dmcpyi' ? imm : r.b;
+        const twoD = (cfg & 2) !== 0;
+        const t = this.queue.push();
+        t.src = this.src.cur;
+        t.dst = this.dst.cur;
+        t.size = r.a;
+        t.srcStride = this.srcStride.cur;
+        t.dstStride = this.dstStride.cur;
+        t.reps = twoD ? this.reps.cur : 1;
+        result = this.nextId.cur;
+        this.nextId.nxt = this.nextId.cur + 1;
+        break;
+      }
+      case 'dmstati':
+      case 'dmstat': {
+        const sel = r.name === 'dmstati' ? imm : r.b;
+        switch (sel & 3) {
+          case 0:
+            result = this.completedId.cur;
+            break;
+          case 1:
+            result = this.nextId.cur;
+            break;
+          case 2:
+            result = this.isBusy ? 1 : 0;
+            break;
+          default:
+            result = this.queue.canPush ? 0 : 1;
+        }
+        break;
+      }
+    }
+    if (result !== -1) {
+      const p = this.core.accRsp.push();
+      p.rd = r.rd;
+      p.data = result >>> 0;
+    }
+  }
+}

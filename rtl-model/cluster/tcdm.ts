@@ -1,0 +1,263 @@
+/**
+ * The TCDM and its interconnects (`snitch_cluster.sv`):
+ *   - 32 banks of 64 bit (`tc_sram_impl`, one-cycle read latency); bank = (addr >> 3) mod 32;
+ *   - the narrow interconnect `snitch_tcdm_interconnect` (LogarithmicInterconnect: a `stream_xbar`
+ *     with a round-robin, lock-in arbiter per bank). Its inputs are, in the RTL's order, the SoC
+ *     AXI port, the cores' ports and the accelerator (HWPE) ports; a request that loses keeps
+ *     `q_valid` high and is stalled (`q_ready` low) until it wins;
+ *   - superbanks of 8 banks (512-bit DMA width / 64 bit), each with a `mem_wide_narrow_mux` that
+ *     gives the whole superbank to the DMA whenever the DMA drives it (`sel_wide_i =
+ *     sb_dma_req.q_valid`): the DMA has priority, the narrow requests to that superbank stall.
+ * A granted read returns its data in the next cycle (`MemoryResponseLatency = 1`).
+ *
+ * Atomics (`snitch_amo_shim`, one per bank): an AMO reads in its grant cycle, computes in the next
+ * (DoAMO) and writes back in the one after (WriteBackAMO); the bank takes no other narrow request
+ * in those two cycles. LR/SC use one reservation per bank: an LR reserves when the bank holds no
+ * valid reservation or one of the same hart; a store or AMO of another hart to the reserved word
+ * drops it; an SC of the holder clears it and succeeds if the address matches (response 0 on
+ * success, 1 on failure).
+ *
+ * `TcdmPort` is the interface a requester sees: it drives `qValid` and the request in its
+ * combinational phase, reads `qReady` after the interconnect's, and sees `pValid`/`pData` one cycle
+ * after the grant. Accelerators (the ITA HWPE uses 16 ports) attach through `accelPorts`.
+ */
+import { Module, type RegArray } from '../sim/kernel.ts';
+import { Amo } from '../snitch/isa.ts';
+import { ClusterMemory, TCDM_BASE } from './memory.ts';
+
+export const NUM_BANKS = 32;
+export const BANKS_PER_SUPERBANK = 8;
+export const NUM_SUPERBANKS = NUM_BANKS / BANKS_PER_SUPERBANK;
+
+/** One 64-bit narrow port of the TCDM interconnect. */
+export class TcdmPort {
+  // request (driven by the requester)
+  qValid = false;
+  addr = 0;
+  write = false;
+  /** Access size in bytes (1, 2, 4 or 8); the data occupies the addressed bytes of the 64-bit word. */
+  size = 4;
+  /** Store data: low and high 32 bits of the value to store at `addr` (high used for size 8). */
+  dataLo = 0;
+  dataHi = 0;
+  amo: Amo = Amo.None;
+  core = 0;
+  // handshake (driven by the interconnect)
+  qReady = false;
+  // response, valid one cycle after the grant
+  pValid = false;
+  pDataLo = 0;
+  pDataHi = 0;
+  pWrite = false;
+  /** Read data captured at the grant (the SRAM output register), shown as `pData` next cycle. */
+  rDataLo = 0;
+  rDataHi = 0;
+  // bookkeeping
+  accesses = 0;
+  conflicts = 0;
+  constructor(readonly name: string) {}
+}
+
+export class Tcdm extends Module {
+  readonly ports: TcdmPort[];
+  readonly accelPorts: TcdmPort[];
+  /** Superbanks the DMA drives this cycle (bit i = superbank i), set before `evaluate`. */
+  dmaSuperbanks = 0;
+  /** Per bank: round-robin pointer, lock-in flag and locked requester of the bank's arbiter. */
+  private readonly rr: RegArray;
+  private readonly lockValid: RegArray;
+  private readonly lockIdx: RegArray;
+  private readonly winner: Int32Array;
+  /** Response valid per port (`pValid` next cycle). */
+  private readonly rspValid: RegArray;
+  /** Remaining cycles a bank's AMO shim is busy (DoAMO, WriteBackAMO). */
+  private readonly amoBusy: RegArray;
+  /** Reservation of each bank's AMO shim: valid, 64-bit word address, hart. */
+  private readonly resValid: Uint8Array;
+  private readonly resAddr: Int32Array;
+  private readonly resCore: Int32Array;
+  private readonly nAccess: { value: number };
+  private readonly nConflict: { value: number };
+  private readonly nDmaBlocked: { value: number };
+  /** Per-cycle events for the performance counters (`tcdm_events_t`). */
+  accessedThisCycle = 0;
+  congestedThisCycle = 0;
+
+  constructor(
+    parent: Module | null,
+    name: string,
+    readonly mem: ClusterMemory,
+    corePorts: number,
+    accelPorts: number,
+  ) {
+    super(parent, name);
+    const all: TcdmPort[] = [];
+    for (let i = 0; i < corePorts; i++) all.push(new TcdmPort(`${this.path}.core${i}`));
+    this.accelPorts = [];
+    for (let i = 0; i < accelPorts; i++) {
+      const p = new TcdmPort(`${this.path}.hwpe${i}`);
+      this.accelPorts.push(p);
+      all.push(p);
+    }
+    this.ports = all;
+    this.rr = this.regArray('gen_xbar.rr_q', 6, NUM_BANKS);
+    this.lockValid = this.regArray('gen_xbar.lock_q', 1, NUM_BANKS);
+    this.lockIdx = this.regArray('gen_xbar.req_q', 6, NUM_BANKS);
+    this.rspValid = this.regArray('rsp.p_valid', 1, all.length);
+    this.amoBusy = this.regArray('gen_tcdm_bank.i_amo_shim.state_q', 2, NUM_BANKS);
+    this.resValid = new Uint8Array(NUM_BANKS);
+    this.resAddr = new Int32Array(NUM_BANKS);
+    this.resCore = new Int32Array(NUM_BANKS);
+    this.winner = new Int32Array(NUM_BANKS);
+    this.nAccess = this.counter('accesses');
+    this.nConflict = this.counter('bank_conflicts');
+    this.nDmaBlocked = this.counter('dma_blocked');
+  }
+
+  static bankOf(addr: number): number {
+    return (addr >>> 3) & (NUM_BANKS - 1);
+  }
+
+  protected override comb(): void {
+    const ports = this.ports;
+    const n = ports.length;
+    const w = this.winner;
+    w.fill(-1);
+    for (let i = 0; i < n; i++) {
+      const p = ports[i]!;
+      p.qReady = false;
+      p.pValid = this.rspValid.cur[i] === 1;
+      p.pDataLo = p.rDataLo;
+      p.pDataHi = p.rDataHi;
+    }
+    // Per bank: lock-in first, else round-robin from the priority pointer.
+    for (let b = 0; b < NUM_BANKS; b++) {
+      if (this.lockValid.cur[b]) {
+        const i = this.lockIdx.cur[b]!;
+        if (ports[i]!.qValid && Tcdm.bankOf(ports[i]!.addr) === b) w[b] = i;
+      }
+    }
+    const start = this.rr.cur;
+    const locked = this.lockValid.cur;
+    let accessed = 0;
+    let congested = 0;
+    for (let i = 0; i < n; i++) {
+      const p = ports[i]!;
+      if (!p.qValid) continue;
+      const b = Tcdm.bankOf(p.addr);
+      const cur = w[b]!;
+      if (cur === -1) w[b] = i;
+      else if (!locked[b]) {
+        // keep the one closest at or after the pointer
+        const s = start[b]!;
+        if ((i - s + n) % n < (cur - s + n) % n) w[b] = i;
+      }
+    }
+    for (let i = 0; i < n; i++) {
+      const p = ports[i]!;
+      if (!p.qValid) continue;
+      const b = Tcdm.bankOf(p.addr);
+      const sb = b >>> 3;
+      if (w[b] === i && ((this.dmaSuperbanks >>> sb) & 1) === 0 && this.amoBusy.cur[b] === 0) {
+        p.qReady = true;
+        accessed++;
+      } else {
+        p.conflicts++;
+        congested++;
+        if ((this.dmaSuperbanks >>> sb) & 1) this.nDmaBlocked.value++;
+      }
+    }
+    this.accessedThisCycle = accessed;
+    this.congestedThisCycle = congested;
+  }
+
+  protected override seq(): void {
+    const ports = this.ports;
+    const n = ports.length;
+    for (let b = 0; b < NUM_BANKS; b++) {
+      const busy = this.amoBusy.cur[b]!;
+      if (busy > 0) this.amoBusy.set(b, busy - 1);
+      const i = this.winner[b]!;
+      if (i === -1) {
+        if (this.lockValid.cur[b]) this.lockValid.set(b, 0);
+        continue;
+      }
+      const granted = ports[i]!.qReady;
+      // lock-in: a valid request that was not served keeps the bank's arbiter
+      const lock = granted ? 0 : 1;
+      if (this.lockValid.cur[b] !== lock) this.lockValid.set(b, lock);
+      if (!granted) this.lockIdx.set(b, i);
+      else this.rr.set(b, (i + 1) % n);
+    }
+    for (let i = 0; i < n; i++) {
+      const p = ports[i]!;
+      const v = p.qReady ? 1 : 0;
+      if (this.rspValid.cur[i] !== v) this.rspValid.set(i, v);
+      if (!p.qReady) continue;
+      p.accesses++;
+      this.nAccess.value++;
+      this.access(p);
+    }
+    this.nConflict.value += this.congestedThisCycle;
+  }
+
+  /** Performs a granted access; the result becomes `pData` next cycle. */
+  private access(p: TcdmPort): void {
+    const mem = this.mem;
+    p.pWrite = p.write; // shown with the response (stores are acknowledged too)
+    const b = Tcdm.bankOf(p.addr);
+    const word = p.addr >>> 3;
+    if (p.amo === Amo.Lr) {
+      if (!this.resValid[b] || this.resCore[b] === p.core) {
+        this.resValid[b] = 1;
+        this.resAddr[b] = word;
+        this.resCore[b] = p.core;
+      }
+      p.rDataLo = mem.read(p.addr, 4);
+      p.rDataHi = 0;
+      return;
+    }
+    if (p.amo === Amo.Sc) {
+      let ok = false;
+      if (this.resValid[b] && this.resCore[b] === p.core) {
+        this.resValid[b] = 0;
+        ok = this.resAddr[b] === word;
+      }
+      if (ok) mem.write(p.addr, 4, p.dataLo);
+      p.rDataLo = ok ? 0 : 1;
+      p.rDataHi = 0;
+      return;
+    }
+    // a store or AMO of another hart to the reserved word drops the reservation
+    if (
+      (p.write || p.amo !== Amo.None) &&
+      this.resValid[b] &&
+      this.resAddr[b] === word &&
+      this.resCore[b] !== p.core
+    ) {
+      this.resValid[b] = 0;
+    }
+    if (p.amo !== Amo.None) {
+      p.rDataLo = mem.amo(p.core, p.addr, p.amo, p.dataLo);
+      p.rDataHi = 0;
+      this.amoBusy.set(b, 2);
+      return;
+    }
+    if (p.write) {
+      if (p.size === 8) {
+        mem.write(p.addr, 4, p.dataLo);
+        mem.write(p.addr + 4, 4, p.dataHi);
+      } else mem.write(p.addr, p.size, p.dataLo);
+      return;
+    }
+    if (p.size === 8) {
+      p.rDataLo = mem.read(p.addr, 4);
+      p.rDataHi = mem.read(p.addr + 4, 4);
+    } else {
+      p.rDataLo = mem.read(p.addr, p.size);
+      p.rDataHi = 0;
+    }
+  }
+}
+
+export { TCDM_BASE };

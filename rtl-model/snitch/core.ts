@@ -1,0 +1,599 @@
+/**
+ * `snitch`: the single-stage, in-order RV32 integer core (`hw/snitch/src/snitch.sv`) with its
+ * load/store unit (`snitch_lsu.sv`) and the register cuts that `snitch_cc.sv` puts on its data and
+ * offload ports.
+ *
+ * One instruction is fetched, decoded, executed and (for ALU results) written back in the cycle it
+ * issues. It issues when (`valid_instr`):
+ *   - the core is neither asleep (`wfi_q`) nor waiting at the hardware barrier (`csr_stall_q`),
+ *   - no source and no destination register is marked busy in the scoreboard (`sb_q`), which holds
+ *     the destinations of in-flight loads and offloaded instructions,
+ * and it is not held by the unit it goes to (`lsu_stall`, `acc_stall`, a `fence` waiting for the
+ * LSU to drain). There is no bypass: a register cleared from the scoreboard at an edge is readable
+ * in the following cycle.
+ *
+ * The register file has one write port; its sources are prioritised as in `snitch.sv`: the
+ * issuing instruction (`retire_i`), then a returning load (`retire_load`), then an offload result
+ * (`retire_acc`). A load or offload result waits in its response cut while the port is busy.
+ *
+ * LSU (`snitch_lsu.sv`): a load needs a free entry of the load address queue (`NumIntOutstandingLoads`
+ * = 1 in the cluster configuration) and any access a free entry of the memory queue
+ * (`NumIntOutstandingMem` = 4). Misaligned halfword/word accesses raise a trap (load/store address
+ * misaligned), the access is not sent.
+ *
+ * Instruction fetch is a perfect one-cycle instruction memory (see `Cluster`: a stated
+ * simplification of the L0/L1 instruction caches).
+ */
+import { Module, Reg, RegArray } from '../sim/kernel.ts';
+import { RegFifo } from './fifo.ts';
+import { Amo, DecodeCache, Kind, type Decoded, type Exec } from './isa.ts';
+import { AccReq, AccRsp, DataReq, DataRsp } from './ports.ts';
+
+/** Configuration of one core (from the cluster's hjson and `snitch_cc` parameters). */
+export interface CoreConfig {
+  hartId: number;
+  bootAddr: number;
+  /** Outstanding loads (load address queue depth). */
+  outstandingLoads: number;
+  /** Outstanding memory accesses (memory queue depth). */
+  outstandingMem: number;
+  /** Xdma: this core may issue DMA instructions. */
+  xdma: boolean;
+}
+
+/** Why the core did not issue in a cycle. */
+export const enum Stall {
+  None,
+  Dependency,
+  Lsu,
+  Offload,
+  Fence,
+  Barrier,
+  Wfi,
+  Fetch,
+}
+
+// CSR addresses (privileged spec and Snitch's custom barrier CSR).
+const CSR_MSTATUS = 0x300;
+const CSR_MISA = 0x301;
+const CSR_MIE = 0x304;
+const CSR_MTVEC = 0x305;
+const CSR_MSCRATCH = 0x340;
+const CSR_MEPC = 0x341;
+const CSR_MCAUSE = 0x342;
+const CSR_MTVAL = 0x343;
+const CSR_MIP = 0x344;
+const CSR_MHARTID = 0xf14;
+const CSR_MCYCLE = 0xb00;
+const CSR_MINSTRET = 0xb02;
+const CSR_MCYCLEH = 0xb80;
+const CSR_MINSTRETH = 0xb82;
+const CSR_CYCLE = 0xc00;
+const CSR_INSTRET = 0xc02;
+const CSR_CYCLEH = 0xc80;
+const CSR_INSTRETH = 0xc82;
+export const CSR_BARRIER = 0x7c2;
+
+/** Names of the stall causes, in `Stall` order. */
+export const STALL_NAMES = [
+  'none',
+  'dependency',
+  'lsu',
+  'offload',
+  'fence',
+  'barrier',
+  'wfi',
+  'fetch',
+] as const;
+
+/** mcause values. */
+export const enum Cause {
+  InstrAddrMisaligned = 0,
+  IllegalInstr = 2,
+  Breakpoint = 3,
+  LoadAddrMisaligned = 4,
+  StoreAddrMisaligned = 6,
+  EnvCallU = 8,
+  EnvCallM = 11,
+  MachineClusterIrq = 19,
+}
+const MCI = 19;
+
+/** Entries of the predecode table (a simulation cache, no hardware counterpart). */
+const PREDECODE = 1 << 14;
+
+const PRIV_U = 0;
+const PRIV_M = 3;
+
+export class Snitch extends Module {
+  // ---- architectural and control registers (snitch.sv) ----
+  readonly pc: Reg;
+  readonly gpr: RegArray;
+  /** Scoreboard: bit r set while register r awaits a load or offload result. */
+  readonly sb: Reg;
+  readonly wfi: Reg;
+  readonly csrStall: Reg;
+  readonly priv: Reg;
+  readonly mie: Reg; // mstatus.MIE
+  readonly mpie: Reg;
+  readonly mpp: Reg;
+  readonly cie: Reg; // mie.MCIE (cluster-local interrupt enable)
+  readonly mtvec: Reg;
+  readonly mepc: Reg;
+  readonly mcause: Reg;
+  readonly mscratch: Reg;
+  readonly mtval: Reg;
+  /** 64-bit cycle and retired-instruction counters, kept as numbers (exact to 2^53). */
+  readonly cycleQ: Reg;
+  readonly instret: Reg;
+  // ---- LSU queues ----
+  /** Load address queue occupancy (entries: loads sent, response not yet consumed). */
+  readonly laq: Reg;
+  /** Memory queue occupancy (all accesses sent, response not yet back). */
+  readonly memq: Reg;
+  /** Kind of each in-flight access in order: 1 = load, 0 = store (bit i = i-th oldest). */
+  readonly memKinds: Reg;
+  /** Destination register of the load in the load address queue, and its size/sign. */
+  readonly laqRd: Reg;
+  readonly laqSize: Reg;
+  readonly laqSigned: Reg;
+  // ---- cuts (snitch_cc.sv: RegisterCoreReq/Rsp, RegisterOffloadReq/Rsp) ----
+  readonly dreq: RegFifo<DataReq>;
+  readonly drsp: RegFifo<DataRsp>;
+  readonly accReq: RegFifo<AccReq>;
+  readonly accRsp: RegFifo<AccRsp>;
+
+  // ---- inputs driven by the cluster before `evaluate` ----
+  /** Instruction memory (perfect fetch). */
+  fetch: (addr: number) => number = () => 0;
+  barrierIn = false;
+  mcip = false;
+
+  // ---- wires computed in `comb` ----
+  barrierOut = false;
+  stall: Stall = Stall.None;
+  private issue = false;
+  private cur: Decoded | null = null;
+  private lsAddr = 0;
+  private trap = -1;
+  private retireI = false;
+
+  private readonly dec = new DecodeCache();
+  private readonly predecoded: (Decoded | undefined)[] = new Array<Decoded | undefined>(PREDECODE);
+  private readonly x: Exec = { a: 0, b: 0, pc: 0, result: 0, target: -1 };
+
+  // ---- statistics ----
+  readonly nInstr: { value: number };
+  readonly nStall: { value: number }[];
+  readonly nLoads: { value: number };
+  readonly nStores: { value: number };
+  readonly nOffload: { value: number };
+  /** Optional per-instruction trace hook (cycle, pc, decoded). */
+  onRetire: ((pc: number, d: Decoded) => void) | null = null;
+
+  constructor(
+    parent: Module | null,
+    name: string,
+    readonly cfg: CoreConfig,
+  ) {
+    super(parent, name);
+    this.pc = this.reg('pc_q', 32, cfg.bootAddr);
+    this.gpr = this.regArray('gpr', 32, 32, 1);
+    this.sb = this.reg('sb_q', 32);
+    this.wfi = this.reg('wfi_q', 1);
+    this.csrStall = this.reg('csr_stall_q', 1);
+    this.priv = this.reg('priv_lvl_q', 2, PRIV_M);
+    this.mie = this.reg('ie_q', 1);
+    this.mpie = this.reg('pie_q', 1);
+    this.mpp = this.reg('mpp_q', 2, PRIV_M);
+    this.cie = this.reg('cie_q', 1);
+    this.mtvec = this.reg('tvec_q', 32);
+    this.mepc = this.reg('epc_q', 32);
+    this.mcause = this.reg('cause_q', 32);
+    this.mscratch = this.reg('scratch_q', 32);
+    this.mtval = this.reg('mtval_q', 32);
+    this.cycleQ = this.reg('cycle_q', 52);
+    this.instret = this.reg('instret_q', 52);
+    this.laq = this.reg('laq_usage', 4);
+    this.memq = this.reg('mem_usage', 4);
+    this.memKinds = this.reg('mem_kinds', 16);
+    this.laqRd = this.reg('laq_tag', 5);
+    this.laqSize = this.reg('laq_size', 3);
+    this.laqSigned = this.reg('laq_sign_ext', 1);
+    this.dreq = new RegFifo(`${this.path}.i_reqrsp_iso.req`, 2, () => new DataReq());
+    // response cut plus the `stream_to_mem` response buffer behind it
+    this.drsp = new RegFifo(`${this.path}.i_reqrsp_iso.rsp`, 4, () => new DataRsp());
+    this.accReq = new RegFifo(`${this.path}.i_spill_register_acc_demux_req`, 2, () => new AccReq());
+    this.accRsp = new RegFifo(`${this.path}.i_spill_register_acc_demux_resp`, 2, () => new AccRsp());
+    this.state.push(this.dreq, this.drsp, this.accReq, this.accRsp);
+    this.port('inst_valid', 1, () => (this.issue ? 1 : 0));
+    this.port('stall_cause', 3, () => this.stall);
+    this.nInstr = this.counter('retired_instr');
+    this.nStall = [];
+    for (const c of STALL_NAMES) {
+      this.nStall.push(this.counter(`stall_${c}`));
+    }
+    this.nLoads = this.counter('loads');
+    this.nStores = this.counter('stores');
+    this.nOffload = this.counter('offloads');
+  }
+
+  /** Register value (unsigned). */
+  reg32(r: number): number {
+    return this.gpr.cur[r]! >>> 0;
+  }
+
+  private get interruptPending(): boolean {
+    return this.mcip && this.cie.cur === 1;
+  }
+
+  protected override comb(): void {
+    this.issue = false;
+    this.trap = -1;
+    this.retireI = false;
+    this.barrierOut = false;
+    this.cur = null;
+    if (this.wfi.cur) {
+      this.stall = Stall.Wfi;
+      return;
+    }
+    if (this.csrStall.cur) {
+      this.stall = Stall.Barrier;
+      return;
+    }
+    const pc = this.pc.cur;
+    const word = this.fetch(pc);
+    // predecoded instruction per fetch address, checked against the fetched word
+    const slot = (pc >>> 2) & (PREDECODE - 1);
+    let d = this.predecoded[slot];
+    if (d === undefined || d.word !== word) this.predecoded[slot] = d = this.dec.get(word);
+    this.cur = d;
+    const op = d.op;
+    // Scoreboard: operands and destination must not await a result.
+    const sb = this.sb.cur;
+    if (
+      sb !== 0 &&
+      ((op.readsRs1 && (sb >>> d.rs1) & 1) ||
+        (op.readsRs2 && (sb >>> d.rs2) & 1) ||
+        (op.writesRd && (sb >>> d.rd) & 1))
+    ) {
+      this.stall = Stall.Dependency;
+      return;
+    }
+    // Interrupts are taken at a valid instruction.
+    if (this.interruptPending && (this.mie.cur === 1 || this.priv.cur !== PRIV_M)) {
+      this.trap = 0x80000000 + MCI;
+      this.issue = true;
+      this.stall = Stall.None;
+      return;
+    }
+    switch (op.kind) {
+      case Kind.Load:
+      case Kind.Store:
+      case Kind.Amo: {
+        const addr = (this.reg32(d.rs1) + (op.kind === Kind.Amo ? 0 : d.imm)) >>> 0;
+        this.lsAddr = addr;
+        if ((op.size === 2 && (addr & 1) !== 0) || (op.size === 4 && (addr & 3) !== 0)) {
+          this.trap = op.kind === Kind.Store ? Cause.StoreAddrMisaligned : Cause.LoadAddrMisaligned;
+          break;
+        }
+        const isLoad = op.kind !== Kind.Store;
+        const ready =
+          this.dreq.canPush &&
+          this.memq.cur < this.cfg.outstandingMem &&
+          (!isLoad || this.laq.cur < this.cfg.outstandingLoads);
+        if (!ready) {
+          this.stall = Stall.Lsu;
+          return;
+        }
+        break;
+      }
+      case Kind.MulDiv:
+        if (!this.accReq.canPush) {
+          this.stall = Stall.Offload;
+          return;
+        }
+        break;
+      case Kind.Dma:
+        if (!this.cfg.xdma) this.trap = Cause.IllegalInstr;
+        else if (!this.accReq.canPush) {
+          this.stall = Stall.Offload;
+          return;
+        }
+        break;
+      case Kind.Fence:
+        if (this.memq.cur !== 0) {
+          this.stall = Stall.Fence;
+          return;
+        }
+        break;
+      case Kind.Branch:
+      case Kind.Jump: {
+        // Only a taken branch can target a misaligned address (`inst_addr_misaligned` checks
+        // `consec_pc`, which is pc+4 for jumps).
+        if (op.kind === Kind.Branch) {
+          const x = this.x;
+          x.a = this.reg32(d.rs1);
+          x.b = this.reg32(d.rs2);
+          x.pc = pc;
+          x.target = -1;
+          op.exec!(x, d);
+          if (x.target !== -1 && (x.target & 3) !== 0) this.trap = Cause.InstrAddrMisaligned;
+        }
+        break;
+      }
+      case Kind.Csr:
+        if (d.imm === CSR_BARRIER) this.barrierOut = true;
+        break;
+      case Kind.Illegal:
+        this.trap = Cause.IllegalInstr;
+        break;
+      case Kind.Ecall:
+        this.trap = this.priv.cur === PRIV_M ? Cause.EnvCallM : Cause.EnvCallU + this.priv.cur;
+        break;
+      case Kind.Ebreak:
+        this.trap = Cause.Breakpoint;
+        break;
+      default:
+        break;
+    }
+    this.issue = true;
+    this.stall = Stall.None;
+    this.retireI =
+      this.trap === -1 &&
+      op.writesRd &&
+      d.rd !== 0 &&
+      (op.kind === Kind.Alu || op.kind === Kind.Jump || op.kind === Kind.Csr);
+  }
+
+  protected override seq(): void {
+    this.cycleQ.nxt = this.cycleQ.cur + 1;
+    this.nStall[this.stall]!.value++;
+    // Wake-up from WFI (`wfi_d` cleared by a pending interrupt, set by an issuing WFI).
+    if (this.wfi.cur && this.interruptPending) this.wfi.nxt = 0;
+    if (this.csrStall.cur && this.barrierIn) this.csrStall.nxt = 0;
+
+    let sbNext = this.sb.cur;
+    if (this.issue) sbNext = this.execute(sbNext);
+
+    // ---- write-back port: issuing instruction > load return > offload return ----
+    const rsp = this.drsp;
+    if (rsp.valid) {
+      const isLoad = (this.memKinds.cur & 1) === 1;
+      if (!isLoad) {
+        rsp.pop(); // store acknowledgements need no write port
+        this.retireMem(false);
+      } else if (!this.retireI) {
+        const r = rsp.first;
+        const size = this.laqSize.cur;
+        let v = r.data >>> 0;
+        if (this.laqSigned.cur) v = size === 1 ? (v << 24) >> 24 : size === 2 ? (v << 16) >> 16 : v | 0;
+        const rd = this.laqRd.cur;
+        if (rd !== 0) this.gpr.set(rd, v >>> 0);
+        sbNext &= ~(1 << rd);
+        rsp.pop();
+        this.retireMem(true);
+        this.retireI = true; // port used
+      }
+    }
+    if (!this.retireI && this.accRsp.valid) {
+      const r = this.accRsp.first;
+      if (r.rd !== 0) this.gpr.set(r.rd, r.data >>> 0);
+      sbNext &= ~(1 << r.rd);
+      this.accRsp.pop();
+    }
+    this.sb.nxt = sbNext & ~1;
+  }
+
+  /** Bookkeeping of the LSU queues when a response is consumed. */
+  private retireMem(load: boolean): void {
+    // `memq`/`memKinds` may also be pushed this cycle by `execute`; compose on `nxt`.
+    this.memq.nxt = this.memq.nxt - 1;
+    this.memKinds.nxt = this.memKinds.nxt >>> 1;
+    if (load) this.laq.nxt = this.laq.nxt - 1;
+  }
+
+  private takeTrap(cause: number): void {
+    this.mepc.nxt = this.pc.cur;
+    this.mcause.nxt = cause >>> 0;
+    this.mpp.nxt = this.priv.cur;
+    this.mpie.nxt = this.mie.cur;
+    this.mie.nxt = 0;
+    this.priv.nxt = PRIV_M;
+    this.pc.nxt = (this.mtvec.cur & ~3) >>> 0;
+  }
+
+  /** Effects of the issuing instruction at the clock edge. Returns the next scoreboard. */
+  private execute(sbIn: number): number {
+    const d = this.cur!;
+    const op = d.op;
+    const pc = this.pc.cur;
+    let sb = sbIn;
+    this.instret.nxt = this.instret.cur + 1;
+    this.nInstr.value++;
+    if (this.onRetire) this.onRetire(pc, d);
+    if (this.trap !== -1) {
+      this.takeTrap(this.trap);
+      return sb;
+    }
+    let npc = (pc + 4) >>> 0;
+    const x = this.x;
+    switch (op.kind) {
+      case Kind.Alu:
+      case Kind.Branch:
+      case Kind.Jump:
+        x.a = this.reg32(d.rs1);
+        x.b = this.reg32(d.rs2);
+        x.pc = pc;
+        x.result = 0;
+        x.target = -1;
+        op.exec!(x, d);
+        if (this.retireI) this.gpr.set(d.rd, x.result);
+        if (x.target !== -1) npc = x.target;
+        break;
+      case Kind.Load:
+      case Kind.Store:
+      case Kind.Amo: {
+        const r = this.dreq.push();
+        const store = op.kind === Kind.Store;
+        r.addr = this.lsAddr;
+        r.write = store;
+        r.size = op.size!;
+        r.data = store || op.kind === Kind.Amo ? this.reg32(d.rs2) : 0;
+        r.amo = op.amo ?? Amo.None;
+        r.core = this.cfg.hartId;
+        const depth = this.memq.cur;
+        this.memq.nxt = this.memq.cur + 1;
+        this.memKinds.nxt = this.memKinds.cur | ((store ? 0 : 1) << depth);
+        if (!store) {
+          this.laq.nxt = this.laq.cur + 1;
+          this.laqRd.nxt = d.rd;
+          this.laqSize.nxt = op.size!;
+          this.laqSigned.nxt = op.signed ? 1 : 0;
+          sb |= 1 << d.rd;
+          this.nLoads.value++;
+        } else this.nStores.value++;
+        break;
+      }
+      case Kind.MulDiv:
+      case Kind.Dma: {
+        const r = this.accReq.push();
+        r.name = op.name;
+        r.word = d.word;
+        r.a = this.reg32(d.rs1);
+        r.b = this.reg32(d.rs2);
+        r.rd = d.rd;
+        r.core = this.cfg.hartId;
+        if (op.writesRd) sb |= 1 << d.rd;
+        this.nOffload.value++;
+        break;
+      }
+      case Kind.Csr:
+        this.csr(d);
+        break;
+      case Kind.Mret:
+        this.priv.nxt = this.mpp.cur;
+        this.mie.nxt = this.mpie.cur;
+        this.mpie.nxt = 1;
+        this.mpp.nxt = PRIV_U;
+        npc = this.mepc.cur;
+        break;
+      case Kind.Wfi:
+        this.wfi.nxt = 1;
+        break;
+      default:
+        break; // fence, fence.i: no architectural effect here
+    }
+    this.pc.nxt = npc;
+    return sb;
+  }
+
+  private csrRead(addr: number): number {
+    switch (addr) {
+      case CSR_MSTATUS:
+        return (this.mie.cur << 3) | (this.mpie.cur << 7) | (this.mpp.cur << 11);
+      case CSR_MISA:
+        return (1 << 30) | (1 << 0) | (1 << 8) | (1 << 12); // RV32 I M A
+      case CSR_MIE:
+        return this.cie.cur << MCI;
+      case CSR_MIP:
+        return (this.mcip ? 1 : 0) << MCI;
+      case CSR_MTVEC:
+        return this.mtvec.cur;
+      case CSR_MSCRATCH:
+        return this.mscratch.cur;
+      case CSR_MEPC:
+        return this.mepc.cur;
+      case CSR_MCAUSE:
+        return this.mcause.cur;
+      case CSR_MTVAL:
+        return this.mtval.cur;
+      case CSR_MHARTID:
+        return this.cfg.hartId;
+      case CSR_MCYCLE:
+      case CSR_CYCLE:
+        return this.cycleQ.cur >>> 0;
+      case CSR_MCYCLEH:
+      case CSR_CYCLEH:
+        return Math.floor(this.cycleQ.cur / 2 ** 32) >>> 0;
+      case CSR_MINSTRET:
+      case CSR_INSTRET:
+        return this.instret.cur >>> 0;
+      case CSR_MINSTRETH:
+      case CSR_INSTRETH:
+        return Math.floor(this.instret.cur / 2 ** 32) >>> 0;
+      default:
+        return 0; // unknown CSRs read as zero (`csr_dump`), writes are ignored
+    }
+  }
+
+  private csrWrite(addr: number, v: number): void {
+    switch (addr) {
+      case CSR_MSTATUS:
+        this.mie.nxt = (v >>> 3) & 1;
+        this.mpie.nxt = (v >>> 7) & 1;
+        this.mpp.nxt = (v >>> 11) & 3;
+        break;
+      case CSR_MIE:
+        this.cie.nxt = (v >>> MCI) & 1;
+        break;
+      case CSR_MTVEC:
+        this.mtvec.nxt = (v & ~3) >>> 0;
+        break;
+      case CSR_MSCRATCH:
+        this.mscratch.nxt = v;
+        break;
+      case CSR_MEPC:
+        this.mepc.nxt = (v & ~3) >>> 0;
+        break;
+      case CSR_MCAUSE:
+        this.mcause.nxt = v;
+        break;
+      case CSR_MTVAL:
+        this.mtval.nxt = v;
+        break;
+      case CSR_BARRIER:
+        this.csrStall.nxt = 1;
+        break;
+      default:
+        break;
+    }
+  }
+
+  private csr(d: Decoded): void {
+    const f3 = (d.word >>> 12) & 7;
+    const old = this.csrRead(d.imm) >>> 0;
+    const src = f3 >= 5 ? d.rs1 : this.reg32(d.rs1);
+    let v = old;
+    let write = true;
+    switch (f3 & 3) {
+      case 1:
+        v = src;
+        break;
+      case 2:
+        v = old | src;
+        write = d.rs1 !== 0;
+        break;
+      case 3:
+        v = old & ~src;
+        write = d.rs1 !== 0;
+        break;
+    }
+    if (d.imm === CSR_BARRIER) this.csrStall.nxt = 1;
+    else if (write) this.csrWrite(d.imm, v >>> 0);
+    if (this.retireI) this.gpr.set(d.rd, old);
+  }
+
+  /** Holds the instruction of this cycle back (instruction fetch not ready). */
+  holdForFetch(): void {
+    this.issue = false;
+    this.retireI = false;
+    this.barrierOut = false;
+    this.stall = Stall.Fetch;
+  }
+
+  override lineTrace(): string {
+    if (!this.issue || !this.cur) return `${this.instName}: stall (${STALL_NAMES[this.stall]})`;
+    return `${this.instName}: ${this.pc.cur.toString(16).padStart(8, '0')} ${this.cur.op.name}`;
+  }
+}

@@ -1,0 +1,253 @@
+/**
+ * `snitch_shared_muldiv`: the M-extension unit shared by all cores of a hive (`snitch_hive.sv`),
+ * with its two children:
+ *   - `snitch_shared_muldiv_multiplier`: a single-cycle 33x33 multiplier whose result is registered
+ *     (`result_q`, `valid_q`); it accepts a new operation whenever its output is free or taken
+ *     (`ready_o = ~valid_o | ready_i`), so back-to-back multiplies stream at one per cycle;
+ *   - `snitch_shared_muldiv_serdiv`: the serial divider, a three-state machine (IDLE, DIVIDE,
+ *     FINISH). IDLE loads the operands and normalises them with two leading-zero counters, DIVIDE
+ *     runs one restoring step per cycle for `div_shift + 1` cycles (skipped when the divisor is
+ *     already larger than the dividend), FINISH holds the result until it is taken.
+ * Requests from the cores meet in a round-robin `stream_arbiter` (with lock-in: a granted request
+ * is held until the unit takes it); results of the two units meet in a second round-robin
+ * arbiter and are routed back by the core index carried in the id.
+ */
+import { Module, type Reg } from '../sim/kernel.ts';
+import type { Snitch } from './core.ts';
+
+/** Mnemonics handled by this unit. */
+const MUL_OPS = new Set(['mul', 'mulh', 'mulhsu', 'mulhu']);
+const DIV_OPS = new Set(['div', 'divu', 'rem', 'remu']);
+export function isMulDiv(name: string): boolean {
+  return MUL_OPS.has(name) || DIV_OPS.has(name);
+}
+
+/** High or low 32 bits of a 33x33-bit signed product, exact (BigInt-free, 16-bit limbs). */
+export function mulBits(a: number, b: number, signA: boolean, signB: boolean, upper: boolean): number {
+  if (!upper) return Math.imul(a, b) >>> 0;
+  const negA = signA && (a | 0) < 0;
+  const negB = signB && (b | 0) < 0;
+  const ma = negA ? -(a | 0) : a >>> 0; // magnitude (< 2^32)
+  const mb = negB ? -(b | 0) : b >>> 0;
+  // 64-bit unsigned product of magnitudes as four 16-bit limbs.
+  const a0 = ma % 65536;
+  const a1 = Math.floor(ma / 65536);
+  const b0 = mb % 65536;
+  const b1 = Math.floor(mb / 65536);
+  const p00 = a0 * b0;
+  const p01 = a0 * b1;
+  const p10 = a1 * b0;
+  const p11 = a1 * b1;
+  const mid = Math.floor(p00 / 65536) + (p01 % 65536) + (p10 % 65536);
+  const lo = (p00 % 65536) + (mid % 65536) * 65536;
+  let hi = p11 + Math.floor(p01 / 65536) + Math.floor(p10 / 65536) + Math.floor(mid / 65536);
+  // two's complement of the 64-bit value hi:lo: the high word is ~hi, plus one when lo is zero
+  if (negA !== negB) hi = 2 ** 32 - 1 - hi + (lo === 0 ? 1 : 0);
+  return hi >>> 0;
+}
+
+/** Count of leading zeros of a 32-bit value; `empty` when it is zero (lzc MODE=1). */
+function lzc(x: number): number {
+  return Math.clz32(x >>> 0);
+}
+
+const IDLE = 0;
+const DIVIDE = 1;
+const FINISH = 2;
+
+export class SharedMulDiv extends Module {
+  // ---- request arbiter ----
+  private readonly rrReq: Reg;
+  private readonly lockValid: Reg;
+  private readonly lockIdx: Reg;
+  // ---- multiplier ----
+  private readonly mulValid: Reg;
+  private readonly mulResult: Reg;
+  private readonly mulId: Reg;
+  // ---- serial divider ----
+  private readonly fsm: Reg;
+  private readonly opA: Reg;
+  private readonly opB: Reg;
+  private readonly res: Reg;
+  private readonly cnt: Reg;
+  private readonly divId: Reg;
+  private readonly remSel: Reg;
+  private readonly compInv: Reg;
+  private readonly resInv: Reg;
+  private readonly opBZero: Reg;
+  private readonly divResZero: Reg;
+  // ---- response arbiter ----
+  private readonly rrRsp: Reg;
+
+  // wires
+  private grant = -1;
+  private grantToMul = false;
+  private rspSel = -1; // 0 = mul, 1 = div
+  private divOutValid = false;
+  /** Hive index of the core whose response cut is written this cycle (-1: none). */
+  rspCore = -1;
+
+  readonly nMul: { value: number };
+  readonly nDiv: { value: number };
+  readonly nConflict: { value: number };
+
+  constructor(
+    parent: Module | null,
+    name: string,
+    private readonly cores: Snitch[],
+  ) {
+    super(parent, name);
+    this.rrReq = this.reg('i_stream_arbiter.rr_q', 4);
+    this.lockValid = this.reg('i_stream_arbiter.lock_q', 1);
+    this.lockIdx = this.reg('i_stream_arbiter.req_q', 4);
+    this.mulValid = this.reg('i_multiplier.valid_q', 1);
+    this.mulResult = this.reg('i_multiplier.result_q', 32);
+    this.mulId = this.reg('i_multiplier.id_q', 10);
+    this.fsm = this.reg('i_div.state_q', 2);
+    this.opA = this.reg('i_div.op_a_q', 32);
+    this.opB = this.reg('i_div.op_b_q', 32);
+    this.res = this.reg('i_div.res_q', 32);
+    this.cnt = this.reg('i_div.cnt_q', 6);
+    this.divId = this.reg('i_div.id_q', 10);
+    this.remSel = this.reg('i_div.rem_sel_q', 1);
+    this.compInv = this.reg('i_div.comp_inv_q', 1);
+    this.resInv = this.reg('i_div.res_inv_q', 1);
+    this.opBZero = this.reg('i_div.op_b_zero_q', 1);
+    this.divResZero = this.reg('i_div.div_res_zero_q', 1);
+    this.rrRsp = this.reg('i_stream_arbiter_rsp.rr_q', 1);
+    this.nMul = this.counter('mul_ops');
+    this.nDiv = this.counter('div_ops');
+    this.nConflict = this.counter('arbitration_stall_cycles');
+  }
+
+  private wants(i: number): boolean {
+    const q = this.cores[i]!.accReq;
+    return q.valid && isMulDiv(q.first.name);
+  }
+
+  /** Value the divider presents at its output (`res_o`). */
+  private divOut(): number {
+    const out = this.remSel.cur ? this.opA.cur : this.res.cur;
+    return this.resInv.cur ? -(out | 0) >>> 0 : out >>> 0;
+  }
+
+  protected override comb(): void {
+    const n = this.cores.length;
+    // ---- response side: multiplier output valid_q, divider out_vld_o ----
+    const st = this.fsm.cur;
+    this.divOutValid = st === FINISH || (st === DIVIDE && this.divResZero.cur === 1);
+    const mulV = this.mulValid.cur === 1;
+    this.rspSel = -1;
+    if (mulV && this.divOutValid) this.rspSel = this.rrRsp.cur === 0 ? 0 : 1;
+    else if (mulV) this.rspSel = 0;
+    else if (this.divOutValid) this.rspSel = 1;
+    this.rspCore = -1;
+    if (this.rspSel !== -1) {
+      const id = this.rspSel === 0 ? this.mulId.cur : this.divId.cur;
+      if (this.cores[id >>> 5]!.accRsp.canPush) this.rspCore = id >>> 5;
+      else this.rspSel = -2 - this.rspSel; // valid but stalled
+    }
+    // ---- request side: round-robin with lock-in ----
+    this.grant = -1;
+    let cand = -1;
+    if (this.lockValid.cur) cand = this.lockIdx.cur;
+    else {
+      const start = this.rrReq.cur;
+      for (let k = 0; k < n; k++) {
+        const i = (start + k) % n;
+        if (this.wants(i)) {
+          cand = i;
+          break;
+        }
+      }
+    }
+    if (cand !== -1) {
+      const isMul = MUL_OPS.has(this.cores[cand]!.accReq.first.name);
+      const mulTaken = mulV && this.rspSel === 0;
+      const ready = isMul ? !mulV || mulTaken : st === IDLE;
+      this.grantToMul = isMul;
+      if (ready) this.grant = cand;
+      else this.nConflict.value++;
+      this.lockIdx.nxt = cand;
+      this.lockValid.nxt = ready ? 0 : 1;
+    }
+  }
+
+  protected override seq(): void {
+    const n = this.cores.length;
+    // ---- responses ----
+    if (this.rspSel >= 0) {
+      const fromMul = this.rspSel === 0;
+      const id = fromMul ? this.mulId.cur : this.divId.cur;
+      const r = this.cores[id >>> 5]!.accRsp.push();
+      r.rd = id & 31;
+      r.data = fromMul ? this.mulResult.cur : this.divOut();
+      if (fromMul) this.mulValid.nxt = 0;
+      else this.fsm.nxt = IDLE;
+      this.rrRsp.nxt = fromMul ? 1 : 0;
+    } else if (this.rspSel === -3 && this.divResZero.cur === 1 && this.fsm.cur === DIVIDE) {
+      this.fsm.nxt = FINISH; // result ready but not taken: hold it in FINISH
+    }
+    // ---- divider iteration ----
+    const st = this.fsm.cur;
+    if (st === DIVIDE && !this.divResZero.cur) {
+      const a = this.opA.cur >>> 0;
+      const b = this.opB.cur >>> 0;
+      const abComp = (a === b || a > b !== (this.compInv.cur === 1)) && (a !== 0 || this.opBZero.cur === 1);
+      if (abComp) this.opA.nxt = (a - b) >>> 0;
+      this.opB.nxt = ((this.compInv.cur << 31) | (b >>> 1)) >>> 0;
+      this.res.nxt = ((this.res.cur << 1) | (abComp ? 1 : 0)) >>> 0;
+      if (this.cnt.cur === 0) this.fsm.nxt = FINISH;
+      else this.cnt.nxt = this.cnt.cur - 1;
+    }
+    // ---- accept a request ----
+    if (this.grant !== -1) {
+      const q = this.cores[this.grant]!.accReq;
+      const r = q.first;
+      q.pop();
+      const id = (this.grant << 5) | r.rd;
+      this.rrReq.nxt = (this.grant + 1) % n;
+      if (this.grantToMul) {
+        this.nMul.value++;
+        const upper = r.name !== 'mul';
+        const sa = r.name === 'mulh' || r.name === 'mulhsu';
+        const sb = r.name === 'mulh';
+        this.mulResult.nxt = mulBits(r.a, r.b, sa, sb, upper);
+        this.mulValid.nxt = 1;
+        this.mulId.nxt = id;
+      } else {
+        this.nDiv.value++;
+        this.loadDivider(r.name, r.a >>> 0, r.b >>> 0, id);
+      }
+    }
+  }
+
+  /** The IDLE-state load of `snitch_shared_muldiv_serdiv` (operand normalisation). */
+  private loadDivider(name: string, a: number, b: number, id: number): void {
+    const signedOp = name === 'div' || name === 'rem';
+    const rem = name === 'rem' || name === 'remu';
+    const aSign = signedOp && (a | 0) < 0;
+    const bSign = signedOp && (b | 0) < 0;
+    const bZero = b === 0;
+    const lzcAIn = aSign ? (~a << 1) >>> 0 : a;
+    const lzcBIn = bSign ? ~b >>> 0 : b;
+    const shiftA = lzcAIn === 0 ? 32 : lzc(lzcAIn);
+    // div_shift is a 7-bit signed quantity; negative means the quotient is zero.
+    const divShift = lzcBIn === 0 ? 32 : lzc(lzcBIn) - shiftA;
+    const resZero = divShift < 0;
+    // `op_b_i <<< $unsigned(div_shift)`: a shift by 32 or by a (negative, i.e. large) amount clears it.
+    const shifted = divShift >= 32 || divShift < 0 ? 0 : (b << divShift) >>> 0;
+    const pmSel = !(signedOp && aSign !== bSign);
+    this.opA.nxt = pmSel ? a : -(a | 0) >>> 0;
+    this.opB.nxt = shifted;
+    this.res.nxt = 0;
+    this.cnt.nxt = divShift & 63;
+    this.remSel.nxt = rem ? 1 : 0;
+    this.compInv.nxt = signedOp && bSign ? 1 : 0;
+    this.opBZero.nxt = bZero ? 1 : 0;
+    this.resInv.nxt = (!bZero || rem) && signedOp && aSign !== bSign ? 1 : 0;
+    this.divResZero.nxt = resZero ? 1 : 0;
+    this.divId.nxt = id;
+    this.fsm.nxt = DIVIDE;
+  }
+}
