@@ -1,4 +1,125 @@
+/**
+ * `itasim fuzz`: runs the properties of `fuzz/properties.ts` at scale, with a progress bar, and on
+ * a failure writes the shrunk counterexample and prints the command that replays it.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Command } from 'commander';
+import fc from 'fast-check';
+import { PROPERTIES, propertyByName, type FuzzProperty } from '../../fuzz/properties.ts';
+import { writeFileAtomic } from '../../golden/atomic.ts';
+import { InputError } from '../../rtl-model/errors.ts';
+import { progressBar } from '../progress.ts';
 
-/** Registers `itasim fuzz`. */
-export function register(_program: Command): void {}
+interface FuzzOptions {
+  runs: string;
+  seed?: string;
+  property?: string[];
+  out: string;
+  path?: string;
+}
+
+function parseIntOption(flag: string, v: string, lo: number, hi: number): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < lo || n > hi) {
+    throw new InputError(`${flag} must be an integer from ${lo} to ${hi}, got '${v}'`);
+  }
+  return n;
+}
+
+/** The JSON form of a counterexample (typed arrays as plain arrays). */
+function toJson(v: unknown): string {
+  return JSON.stringify(v, (_k, x) => (ArrayBuffer.isView(x) ? Array.from(x as Int32Array) : x), 2);
+}
+
+interface Outcome {
+  property: string;
+  runs: number;
+  failed: boolean;
+  message?: string;
+  seed: number;
+  path?: string;
+  counterexample?: unknown;
+}
+
+/** Runs one property; returns what happened. */
+export function runProperty(
+  p: FuzzProperty,
+  runs: number,
+  seed: number,
+  path?: string,
+  tick?: () => void,
+): Outcome {
+  let count = 0;
+  const prop = fc.property(p.arbitrary, (v) => {
+    count++;
+    tick?.();
+    const msg = p.check(v);
+    if (typeof msg === 'string') throw new Error(msg);
+  });
+  const params: fc.Parameters<[unknown]> = { numRuns: runs, seed };
+  if (path !== undefined) params.path = path;
+  const r = fc.check(prop, params);
+  if (!r.failed) return { property: p.name, runs: count, failed: false, seed };
+  const err = r.errorInstance;
+  return {
+    property: p.name,
+    runs: r.numRuns,
+    failed: true,
+    message: err instanceof Error ? err.message : String(err),
+    seed,
+    path: r.counterexamplePath ?? undefined,
+    counterexample: r.counterexample?.[0],
+  };
+}
+
+export function register(program: Command): void {
+  program
+    .command('fuzz')
+    .description('run the property-based tests at scale; a failure is shrunk and written as a reproducer')
+    .option('--runs <n>', 'runs per property', '1000')
+    .option('--seed <s>', 'seed of the random generator (default: a fresh one, printed)')
+    .option('--property <name...>', `properties to run (${PROPERTIES.map((p) => p.name).join(', ')})`)
+    .option('--out <dir>', 'folder for counterexamples', 'fuzz-failures')
+    .option('--path <p>', 'replay one shrunk case (with --seed and --property, as printed on a failure)')
+    .action((o: FuzzOptions) => {
+      const runs = parseIntOption('--runs', o.runs, 1, 100_000_000);
+      const seed =
+        o.seed === undefined ? Date.now() % 2 ** 31 : parseIntOption('--seed', o.seed, 0, 2 ** 31 - 1);
+      const names = o.property ?? PROPERTIES.map((p) => p.name);
+      const props = names.map((n) => {
+        const p = propertyByName(n);
+        if (!p)
+          throw new InputError(
+            `--property '${n}' is unknown; known: ${PROPERTIES.map((q) => q.name).join(', ')}`,
+          );
+        return p;
+      });
+      if (o.path !== undefined && props.length !== 1)
+        throw new InputError('--path replays exactly one --property');
+      console.log(`seed ${seed}, ${runs} runs per property`);
+      let failures = 0;
+      for (const p of props) {
+        const bar = progressBar(`${p.name}`, runs);
+        const r = runProperty(p, runs, seed, o.path, () => bar.increment());
+        bar.stop();
+        if (!r.failed) {
+          console.log(`  ok    ${p.name} (${r.runs} runs)`);
+          continue;
+        }
+        failures++;
+        const dir = join(o.out, `${p.name}-seed${seed}`);
+        mkdirSync(dir, { recursive: true });
+        writeFileAtomic(join(dir, 'counterexample.json'), toJson(r.counterexample) + '\n');
+        const replay = `itasim fuzz --property ${p.name} --seed ${seed} --path ${r.path} --runs 1`;
+        writeFileAtomic(
+          join(dir, 'README.txt'),
+          `${p.description}\nfailed after ${r.runs} runs: ${r.message}\nreplay: ${replay}\n`,
+        );
+        console.log(`  FAIL  ${p.name} after ${r.runs} runs: ${r.message}`);
+        console.log(`        shrunk counterexample: ${join(dir, 'counterexample.json')}`);
+        console.log(`        replay: ${replay}`);
+      }
+      if (failures) process.exitCode = 1;
+    });
+}
