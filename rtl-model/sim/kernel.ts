@@ -209,9 +209,18 @@ export class Simulator {
   private readonly clocked: Clocked[];
   private readonly edgeHooks: ((cycle: number) => void)[] = [];
 
+  /** Scalar registers, committed in one monomorphic loop (the common case, kept fast). */
+  private readonly regs: Reg[];
+
   constructor(readonly top: Module) {
     this.clocked = [];
-    for (const m of top.walk()) this.clocked.push(...m.state);
+    this.regs = [];
+    for (const m of top.walk()) {
+      for (const s of m.state) {
+        if (s instanceof Reg && s.constructor === Reg) this.regs.push(s);
+        else this.clocked.push(s);
+      }
+    }
   }
 
   /** Calls `hook(cycle)` after the combinational pass of every cycle, before the edge. */
@@ -222,6 +231,7 @@ export class Simulator {
   /** Applies reset to every register. */
   reset(): void {
     for (const c of this.clocked) c.reset();
+    for (const r of this.regs) r.reset();
     this.cycle = 0;
   }
 
@@ -235,6 +245,11 @@ export class Simulator {
     this.top.evaluate();
     for (const h of this.edgeHooks) h(this.cycle);
     this.top.update();
+    const rs = this.regs;
+    for (let i = 0; i < rs.length; i++) {
+      const r = rs[i]!;
+      r.cur = r.nxt;
+    }
     const cl = this.clocked;
     for (let i = 0; i < cl.length; i++) cl[i]!.commit();
     this.cycle++;

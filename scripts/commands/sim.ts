@@ -1,4 +1,262 @@
+/**
+ * `itasim sim`: runs the cycle-level ITA model.
+ * - `--from <folder>`: a PyITA reference folder through the standalone testbench (as `ita_tb.sv`),
+ *   one head (`--head n`, default 0) or all (`--head all`), every output word checked;
+ *   `--layer attention|feedforward` runs the testbench's default flow (attention layer, then
+ *   feed-forward layer), `--layer linear|single-attention` its single-step flow (`SINGLE_ATTENTION`).
+ * - `--random --layer <l> --tiles ts,te,tp,tf`: one layer on random data (no reference check), to
+ *   measure timing for any tile counts.
+ * Stalls: `--stall-prob p --seed n` flips seeded coins for input valid, weight valid and output
+ * ready every cycle; `--stall-trace file` replays the coins of an RTL per-cycle trace (and compares
+ * the model with it cycle by cycle when the trace has the data columns).
+ * Prints total cycles, cycles per step, stall cycles by cause, dot-product utilisation and the
+ * verdict, or with `--json` the same per layer run (and head) as JSON.
+ */
+import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import cliProgress from 'cli-progress';
+import { InputError, checkInt } from '../../rtl-model/errors.ts';
+import { writeFileAtomic } from '../../golden/atomic.ts';
+import { runFolder, runRandom, traceCsv } from '../../rtl-model/ita/run.ts';
+import type { RunOptions, RunResult } from '../../rtl-model/ita/run.ts';
+import { ACTIVATION_NAMES, LAYER_NAMES } from '../../rtl-model/ita/params.ts';
+import { dimsFromName, loadFolderFromDisk } from '../../rtl-model/ita/standalone.ts';
+import { NO_STALLS, parseCycleTrace, randomStalls, replayStalls } from '../../rtl-model/ita/stalls.ts';
+import type { StallSource } from '../../rtl-model/ita/stalls.ts';
+import { CycleComparer } from '../../rtl-model/ita/cycle_compare.ts';
+import type { CycleDiff } from '../../rtl-model/ita/cycle_compare.ts';
+import { basename, resolve } from 'node:path';
+
+export interface SimOptions {
+  from?: string;
+  random?: boolean;
+  layer?: string;
+  head?: string;
+  tiles?: string;
+  activation?: string;
+  stallProb?: string;
+  seed?: string;
+  stallTrace?: string;
+  vcd?: string;
+  lineTrace?: boolean;
+  json?: boolean;
+  traceCsv?: string;
+}
+
+/** One simulated run (a head of a folder, or a random layer) as reported. */
+export interface SimReport {
+  head?: number;
+  verdict: 'PASS' | 'FAIL' | 'NO CHECK';
+  cycles: number;
+  computeCycles: number;
+  outputHandshakes: number;
+  cyclesPerStep: Record<string, number>;
+  stalls: RunResult['stalls'];
+  dotpUtilisation: number;
+  mismatches: number;
+  firstMismatch: string | null;
+  layers: RunResult['layers'];
+  cycleCompare?: CycleDiff;
+}
+
+function parseNumber(name: string, v: string | undefined, dflt: number): number {
+  if (v === undefined) return dflt;
+  const n = Number(v);
+  if (!Number.isFinite(n)) throw new InputError(`${name} must be a number, got ${v}`);
+  return n;
+}
+
+function parseTiles(v: string | undefined): { s: number; e: number; p: number; f: number } {
+  if (!v) throw new InputError('--random needs --tiles ts,te,tp,tf (four tile counts, e.g. 1,1,1,1)');
+  const parts = v.split(',').map((x) => Number(x.trim()));
+  if (parts.length !== 4)
+    throw new InputError(`--tiles must be four comma-separated tile counts ts,te,tp,tf, got ${v}`);
+  const [s, e, p, f] = parts.map((n, i) => checkInt(`--tiles ${['ts', 'te', 'tp', 'tf'][i]}`, n, 1, 32)) as [
+    number,
+    number,
+    number,
+    number,
+  ];
+  return { s, e, p, f };
+}
+
+function toReport(r: RunResult, checked: boolean, head?: number, cmp?: CycleDiff): SimReport {
+  const bad = r.mismatches > 0 || (cmp !== undefined && cmp.mismatchedRows > 0);
+  return {
+    ...(head !== undefined ? { head } : {}),
+    verdict: !checked && !cmp ? 'NO CHECK' : bad ? 'FAIL' : 'PASS',
+    cycles: r.cycles,
+    computeCycles: r.computeCycles,
+    outputHandshakes: r.outputHandshakes,
+    cyclesPerStep: r.cyclesPerStep,
+    stalls: r.stalls,
+    dotpUtilisation: Number(r.dotpUtilisation.toFixed(4)),
+    mismatches: r.mismatches,
+    firstMismatch: r.firstMismatch,
+    layers: r.layers,
+    ...(cmp ? { cycleCompare: cmp } : {}),
+  };
+}
+
+/** Runs what the options ask for; returns one report per run (exported for tests). */
+export async function simulate(
+  o: SimOptions,
+  log: (line: string) => void = () => {},
+): Promise<{ reports: SimReport[]; results: RunResult[] }> {
+  if (o.random && o.from) throw new InputError('use either --from <folder> or --random, not both');
+  if (!o.random && !o.from) throw new InputError('itasim sim needs --from <pyita-folder> or --random');
+  const layer = o.layer ?? 'attention';
+  const layerIdx = (LAYER_NAMES as readonly string[]).indexOf(layer);
+  if (layerIdx < 0) throw new InputError(`--layer must be one of ${LAYER_NAMES.join(', ')}, got ${layer}`);
+  const prob = parseNumber('--stall-prob', o.stallProb, 0);
+  if (!(prob >= 0 && prob < 1)) throw new InputError(`--stall-prob must be in [0, 1), got ${o.stallProb}`);
+  const seed = checkInt('--seed', parseNumber('--seed', o.seed, 1), 0, 2 ** 31 - 1);
+  if (o.stallTrace && o.stallProb !== undefined)
+    throw new InputError('use either --stall-trace or --stall-prob, not both');
+  let traceText: string | undefined;
+  if (o.stallTrace) {
+    if (o.random) throw new InputError('--stall-trace replays the standalone testbench; use it with --from');
+    try {
+      traceText = readFileSync(o.stallTrace, 'utf8');
+    } catch {
+      throw new InputError(`--stall-trace: cannot read ${o.stallTrace}`);
+    }
+  }
+  const stallsFor = (k: number): StallSource =>
+    traceText
+      ? replayStalls(parseCycleTrace(traceText, o.stallTrace))
+      : prob > 0
+        ? randomStalls(seed + k, prob)
+        : NO_STALLS;
+
+  // progress bar on a terminal only
+  const tty = process.stderr.isTTY && !o.lineTrace;
+  const bar = tty
+    ? new cliProgress.SingleBar(
+        { format: 'sim [{bar}] {value} cycles', stream: process.stderr },
+        cliProgress.Presets.shades_classic,
+      )
+    : null;
+  const runOpts = (extra: Partial<RunOptions>): RunOptions => ({
+    ...(o.vcd ? { vcd: o.vcd } : {}),
+    ...(o.lineTrace ? { lineTrace: log } : {}),
+    ...(bar ? { progress: (c: number) => bar.update(c) } : {}),
+    ...extra,
+  });
+
+  const reports: SimReport[] = [];
+  const results: RunResult[] = [];
+  try {
+    if (o.random) {
+      const tiles = parseTiles(o.tiles);
+      const act = (ACTIVATION_NAMES as readonly string[]).indexOf(o.activation ?? 'identity');
+      if (act < 0)
+        throw new InputError(
+          `--activation must be one of ${ACTIVATION_NAMES.join(', ')}, got ${o.activation}`,
+        );
+      bar?.start(0, 0);
+      const r = runRandom(
+        { layer: layerIdx, tiles, activation: act, seed },
+        runOpts({ stalls: stallsFor(0) }),
+      );
+      reports.push(toReport(r, false));
+      results.push(r);
+    } else {
+      const dir = resolve(o.from!);
+      const files = await loadFolderFromDisk(dir);
+      const name = basename(dir);
+      const dims = dimsFromName(name);
+      let heads: number[];
+      if (o.head === undefined) heads = [0];
+      else if (o.head === 'all') heads = Array.from({ length: dims.H }, (_, h) => h);
+      else heads = [checkInt('--head', Number(o.head), 0, dims.H - 1)];
+      if (heads.length > 1 && (o.vcd || o.traceCsv || traceText))
+        throw new InputError('--vcd, --trace-csv and --stall-trace need a single --head');
+      const flow = layer === 'linear' || layer === 'single-attention' ? 'single' : 'layers';
+      for (const h of heads) {
+        bar?.start(0, 0);
+        const cmp = traceText && traceText.includes('data_hex') ? new CycleComparer(traceText) : undefined;
+        const extra: Partial<RunOptions> = { stalls: stallsFor(h) };
+        if (cmp) {
+          extra.observe = cmp.observe;
+          extra.minCycles = cmp.diff.rows;
+        }
+        const r = runFolder(files, name, h, runOpts(extra), flow);
+        reports.push(toReport(r, true, h, cmp?.diff));
+        results.push(r);
+      }
+    }
+  } finally {
+    bar?.stop();
+  }
+  if (o.traceCsv) writeFileAtomic(o.traceCsv, traceCsv(results[0]!));
+  return { reports, results };
+}
+
+function printReport(rep: SimReport, log: (s: string) => void): void {
+  const head = rep.head !== undefined ? ` (head ${rep.head})` : '';
+  log(
+    `verdict${head}: ${rep.verdict}${rep.mismatches ? ` (${rep.mismatches} wrong words; first: ${rep.firstMismatch})` : ''}`,
+  );
+  log(`  total cycles        ${rep.cycles}`);
+  log(`  compute cycles      ${rep.computeCycles}`);
+  log(`  output handshakes   ${rep.outputHandshakes}`);
+  log(`  dotp utilisation    ${(rep.dotpUtilisation * 100).toFixed(1)} % of non-Idle cycles`);
+  log(
+    `  cycles per step     ${Object.entries(rep.cyclesPerStep)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}`,
+  );
+  const s = rep.stalls;
+  log(
+    `  stall cycles        softmax division ${s.softmaxDiv}, output credit ${s.outputCredit}, softmax FIFO ${s.softmaxFifo}, no input ${s.noInput}, no weight ${s.noWeight}; output not ready ${s.outputNotReady}`,
+  );
+  for (const l of rep.layers) {
+    log(
+      `  layer ${l.layer.padEnd(16)} start@${l.startCycle} compute ${l.computeCycles}, first output edge ${l.firstOutputEdge}, last ${l.lastOutputEdge}, handshakes ${l.outputHandshakes}`,
+    );
+  }
+  if (rep.cycleCompare) {
+    const c = rep.cycleCompare;
+    log(
+      `  per-cycle compare   ${c.rows} rows, ${c.mismatchedRows} differ${c.first ? ` (first: ${c.first})` : ''}`,
+    );
+  }
+}
 
 /** Registers `itasim sim`. */
-export function register(_program: Command): void {}
+export function register(program: Command): void {
+  program
+    .command('sim')
+    .description('run the cycle-level ITA model on a reference folder (checked) or on random data')
+    .option('--from <folder>', 'PyITA reference folder (with standalone/) to stream through the testbench')
+    .option('--random', 'random data instead of a folder (needs --layer and --tiles)')
+    .option('--layer <layer>', `layer: ${LAYER_NAMES.join(', ')} (default attention)`)
+    .option('--head <n>', 'head of the folder to run, or "all" (default 0, as ita_tb)')
+    .option('--tiles <ts,te,tp,tf>', 'tile counts S/64, E/64, P/64, F/64 for --random')
+    .option('--activation <act>', `activation for --random: ${ACTIVATION_NAMES.join(', ')}`)
+    .option('--stall-prob <p>', 'probability that each valid/ready coin says stall, in [0, 1)')
+    .option('--seed <n>', 'seed of the stall coins and random data (default 1)')
+    .option(
+      '--stall-trace <file>',
+      'replay the valid/ready coins of an RTL per-cycle trace (rtl-traces/per-cycle format)',
+    )
+    .option('--vcd <file>', 'write a VCD of every register and port (RTL hierarchical names)')
+    .option('--line-trace', 'print one line per cycle')
+    .option('--json', 'print the result as JSON')
+    .option('--trace-csv <file>', 'write the output handshakes in the RTL trace format (edge,event,data)')
+    .action(async (opts: SimOptions) => {
+      // a closed pipe (`| head`) ends the output quietly
+      process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+        if (e.code === 'EPIPE') process.exit(0);
+        throw e;
+      });
+      const out = (s: string): void => {
+        process.stdout.write(s + '\n');
+      };
+      const { reports } = await simulate(opts, out);
+      if (opts.json) out(JSON.stringify(reports.length === 1 ? reports[0] : reports, null, 2));
+      else for (const r of reports) printReport(r, out);
+      if (reports.some((r) => r.verdict === 'FAIL')) process.exitCode = 1;
+    });
+}

@@ -1,0 +1,123 @@
+/**
+ * `ita_activation`: identity delays the requantised data four cycles; ReLU (`relu_instances`, on
+ * the twice-delayed data) and GELU (`gelu_instances`, two stages) feed the unit's own requantiser.
+ * The result is selected by the activation four cycles after the input.
+ */
+import { Module } from '../sim/kernel.ts';
+import type { Reg } from '../sim/kernel.ts';
+import { Activation } from './params.ts';
+import type { ItaParams } from './params.ts';
+import { ItaGelu } from './gelu.ts';
+import { ItaRequantizer } from './requantizer.ts';
+import { vecReg8 } from './vec.ts';
+import type { VecReg } from './vec.ts';
+
+export class ItaActivation extends Module {
+  b_i = 0;
+  c_i = 0;
+  requant_mult_i = 0;
+  requant_shift_i = 0;
+  requant_add_i = 0;
+  activation_i = 0;
+  activation_q2_i = 0;
+  calc_en_i = 0;
+  calc_en_q_i = 0;
+  data_i!: Int8Array;
+  /** Set by the parent when `data_i` is known to be all zeros (skips copying zeros). */
+  dataInZero = false;
+  /** Bit k set: data_q(k+1) holds zeros. */
+  private zeroMask = 0xf;
+  /** Selected output (`data_o`). */
+  data_o!: Int8Array;
+
+  readonly activation_q3: Reg;
+  readonly activation_q4: Reg;
+  readonly data_q1: VecReg<Int8Array>;
+  readonly data_q2: VecReg<Int8Array>;
+  readonly data_q3: VecReg<Int8Array>;
+  readonly data_q4: VecReg<Int8Array>;
+  readonly calc_en_q2: Reg;
+  readonly calc_en_q3: Reg;
+  readonly i_requantizer: ItaRequantizer;
+  readonly i_gelu: ItaGelu;
+  private readonly geluIn: Int8Array;
+  private readonly requantIn: Int32Array;
+  private readonly zero8: Int8Array;
+
+  constructor(
+    parent: Module,
+    readonly p: ItaParams,
+  ) {
+    super(parent, 'i_activation');
+    this.activation_q3 = this.reg('activation_q3', 2);
+    this.activation_q4 = this.reg('activation_q4', 2);
+    this.data_q1 = vecReg8(this, 'data_q1', p.N);
+    this.data_q2 = vecReg8(this, 'data_q2', p.N);
+    this.data_q3 = vecReg8(this, 'data_q3', p.N);
+    this.data_q4 = vecReg8(this, 'data_q4', p.N);
+    this.calc_en_q2 = this.reg('calc_en_q2', 1);
+    this.calc_en_q3 = this.reg('calc_en_q3', 1);
+    this.i_requantizer = new ItaRequantizer(this, 'i_requantizer', p);
+    this.i_gelu = new ItaGelu(this, p.N);
+    this.geluIn = new Int8Array(p.N);
+    this.requantIn = new Int32Array(p.N);
+    this.zero8 = new Int8Array(p.N);
+    this.i_requantizer.result_i = this.requantIn;
+    this.i_gelu.data_i = this.geluIn;
+  }
+
+  override evaluate(): void {
+    const N = this.p.N;
+    // GELU inputs are gated to zero unless enabled and selected.
+    const g = this.i_gelu;
+    g.b_i = this.b_i;
+    g.c_i = this.c_i;
+    g.calc_en_i = this.calc_en_i;
+    g.calc_en_q_i = this.calc_en_q_i;
+    if (this.calc_en_i && this.activation_i === Activation.Gelu) {
+      this.geluIn.set(this.data_i);
+      g.inputZero = false;
+    } else if (!g.inputZero) {
+      this.geluIn.fill(0);
+      g.inputZero = true;
+    }
+    // requant_in: GELU output, ReLU of the twice-delayed data, or zero.
+    const ri = this.requantIn;
+    const act2 = this.activation_q2_i;
+    if (act2 === Activation.Gelu) {
+      ri.set(g.data_o);
+    } else if (act2 === Activation.Relu) {
+      const d = this.data_q2.cur;
+      const en = this.calc_en_q2.cur;
+      for (let i = 0; i < N; i++) {
+        const v = en ? d[i]! : 0;
+        ri[i] = v > 0 ? v : 0;
+      }
+    } else ri.fill(0);
+    const rq = this.i_requantizer;
+    rq.eps_mult_i = this.requant_mult_i;
+    rq.right_shift_i = this.requant_shift_i;
+    rq.add_i = this.requant_add_i;
+    rq.calc_en_i = this.calc_en_q2.cur;
+    rq.calc_en_q_i = this.calc_en_q3.cur;
+    const a4 = this.activation_q4.cur;
+    this.data_o = a4 === Activation.Gelu || a4 === Activation.Relu ? rq.requant_oup_o : this.data_q4.cur;
+  }
+
+  override update(): void {
+    this.i_requantizer.update();
+    this.i_gelu.update();
+    this.activation_q3.nxt = this.activation_q2_i;
+    this.activation_q4.nxt = this.activation_q3.cur;
+    // shift the delay line, skipping stages that would copy zeros over zeros
+    const z = this.zeroMask;
+    if (!(z & 4 && z & 8)) this.data_q4.load(this.data_q3.cur);
+    if (!(z & 2 && z & 4)) this.data_q3.load(this.data_q2.cur);
+    if (!(z & 1 && z & 2)) this.data_q2.load(this.data_q1.cur);
+    const inZ = this.dataInZero ? 1 : 0;
+    if (!(inZ && z & 1)) this.data_q1.load(this.data_i ?? this.zero8);
+    this.zeroMask = ((z << 1) & 0xe) | inZ;
+    this.calc_en_q2.nxt = this.calc_en_q_i;
+    this.calc_en_q3.nxt = this.calc_en_q2.cur;
+  }
+}

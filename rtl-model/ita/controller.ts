@@ -1,0 +1,339 @@
+/**
+ * `ita_controller`: the step sequencer. It walks the steps of a layer tile by tile, grants the
+ * input, weight and bias handshakes (`calc_en` when all three fire) and stalls them when the output
+ * FIFO has no credit (`ongoing`), when the softmax divider FIFO has no credit (`ongoing_soft`, end of
+ * QK) or when a row's softmax division is not finished (start of AV).
+ */
+import { Module } from '../sim/kernel.ts';
+import type { Reg } from '../sim/kernel.ts';
+import { Layer, STEP_NAMES, Step } from './params.ts';
+import type { CtrlI, ItaParams } from './params.ts';
+
+/** Causes of a cycle without a datapath handshake in a non-Idle step. */
+export const StallCause = {
+  None: 0,
+  SoftmaxDiv: 1,
+  OutputCredit: 2,
+  SoftmaxFifo: 3,
+  NoInput: 4,
+  NoWeight: 5,
+} as const;
+export const STALL_CAUSES = [
+  'none',
+  'softmax_div',
+  'output_credit',
+  'softmax_fifo',
+  'no_input',
+  'no_weight',
+] as const;
+
+export class ItaController extends Module {
+  // inputs (wired by the parent)
+  ctrl_i!: CtrlI;
+  inp_valid_i = 0;
+  weight_valid_i = 0;
+  bias_valid_i = 0;
+  oup_valid_i = 0;
+  oup_ready_i = 0;
+  pop_softmax_fifo_i = 0;
+  soft_addr_div_i = 0;
+  softmax_done_i = 0;
+  // outputs
+  inp_ready_o = 0;
+  weight_ready_o = 0;
+  bias_ready_o = 0;
+  calc_en_o = 0;
+  first_inner_tile_o = 0;
+  last_inner_tile_o = 0;
+  get step_o(): number {
+    return this.step_q.cur;
+  }
+  get busy_o(): number {
+    return this.busy_q.cur;
+  }
+
+  readonly step_q: Reg;
+  readonly count_q: Reg;
+  readonly tile_q: Reg;
+  readonly inner_tile_q: Reg;
+  readonly softmax_tile_q: Reg;
+  readonly ongoing_q: Reg;
+  readonly ongoing_soft_q: Reg;
+  readonly softmax_div_done_q: Reg;
+  readonly busy_q: Reg;
+
+  // next-state values computed by comb()
+  private step_d = 0;
+  private count_d = 0;
+  private tile_d = 0;
+  private inner_tile_d = 0;
+  private softmax_tile_d = 0;
+  private ongoing_d = 0;
+  private ongoing_soft_d = 0;
+  private softmax_div_done_d = 0;
+  private busy_d = 0;
+  softmax_fifo = 0;
+  softmax_div = 0;
+
+  private readonly tileLen: number; // M*M/N
+  /**
+   * Why no datapath handshake happens this cycle (a non-Idle step): one of `StallCause`. Priority
+   * as in the RTL's condition: softmax division, output credit, softmax FIFO credit; then missing
+   * input, missing weights.
+   */
+  stallCause = 0;
+  // statistics
+  readonly stallCounters: { value: number }[];
+  readonly calcCycles = this.counter('calc_en_cycles');
+  readonly stepCycles: { value: number }[];
+
+  constructor(
+    parent: Module,
+    readonly p: ItaParams,
+  ) {
+    super(parent, 'i_controller');
+    this.step_q = this.reg('step_q', 4);
+    this.count_q = this.reg('count_q', 11);
+    this.tile_q = this.reg('tile_q', 11);
+    this.inner_tile_q = this.reg('inner_tile_q', 11);
+    this.softmax_tile_q = this.reg('softmax_tile_q', 11);
+    this.ongoing_q = this.reg('ongoing_q', 5);
+    this.ongoing_soft_q = this.reg('ongoing_soft_q', 5);
+    this.softmax_div_done_q = this.reg('softmax_div_done_q', 1);
+    this.busy_q = this.reg('busy_q', 1);
+    this.tileLen = (p.M * p.M) / p.N;
+    this.port('inp_ready_o', 1, () => this.inp_ready_o);
+    this.port('weight_ready_o', 1, () => this.weight_ready_o);
+    this.port('calc_en_o', 1, () => this.calc_en_o);
+    this.port('first_inner_tile_o', 1, () => this.first_inner_tile_o);
+    this.port('last_inner_tile_o', 1, () => this.last_inner_tile_o);
+    this.stepCycles = STEP_NAMES.map((s) => this.counter(`cycles_${s}`));
+    this.stallCounters = STALL_CAUSES.map((s) => this.counter(`stall_${s}`));
+  }
+
+  override evaluate(): void {
+    const c = this.ctrl_i;
+    const M = this.p.M;
+    const step_q = this.step_q.cur;
+    const count_q = this.count_q.cur;
+    const tile_q = this.tile_q.cur;
+    const inner_tile_q = this.inner_tile_q.cur;
+    let count_d = count_q;
+    let tile_d = tile_q;
+    let inner_tile_d = inner_tile_q;
+    let step_d = step_q;
+    let softmax_tile_d = this.softmax_tile_q.cur;
+    let softmax_div_done_d = this.softmax_div_done_q.cur;
+    let busy_d = this.busy_q.cur;
+    let last = 0;
+    let inp_ready = 0;
+    let weight_ready = 0;
+    let bias_ready = 0;
+    let calc_en = 0;
+    let softmax_fifo = 0;
+    let softmax_div = 0;
+    let stall: number = StallCause.None;
+    this.first_inner_tile_o = inner_tile_q === 0 ? 1 : 0;
+
+    if (step_q !== Step.AV) softmax_div_done_d = 0;
+    else if (this.softmax_done_i) softmax_div_done_d = 1;
+    if (c.start) busy_d = 1;
+
+    if (step_q !== Step.Idle) {
+      if (
+        step_q === Step.QK &&
+        inner_tile_q === c.tile_p - 1 &&
+        tile_q === c.tile_s - 1 &&
+        count_q >= this.tileLen - M
+      ) {
+        softmax_fifo = 1;
+      }
+      if (
+        this.softmax_div_done_q.cur !== 1 &&
+        step_q === Step.AV &&
+        inner_tile_q === 0 &&
+        tile_q === 0 &&
+        count_q < M &&
+        count_q >= this.soft_addr_div_i
+      ) {
+        softmax_div = 1;
+      }
+      if (
+        this.ongoing_q.cur >= this.p.FifoDepth ||
+        (softmax_fifo && this.ongoing_soft_q.cur >= this.p.SoftFifoDepth) ||
+        softmax_div
+      ) {
+        // stalled: no handshake
+        stall = softmax_div
+          ? StallCause.SoftmaxDiv
+          : this.ongoing_q.cur >= this.p.FifoDepth
+            ? StallCause.OutputCredit
+            : StallCause.SoftmaxFifo;
+      } else {
+        inp_ready = this.weight_valid_i;
+        weight_ready = this.inp_valid_i;
+        bias_ready = this.weight_valid_i;
+        if (this.inp_valid_i && this.weight_valid_i && this.bias_valid_i) {
+          calc_en = 1;
+          count_d = count_q + 1;
+          busy_d = 1;
+          if (count_d === this.tileLen) {
+            busy_d = 0;
+            count_d = 0;
+            inner_tile_d = inner_tile_q + 1;
+          }
+        } else {
+          stall = !this.weight_valid_i ? StallCause.NoWeight : StallCause.NoInput;
+        }
+      }
+    }
+
+    switch (step_q) {
+      case Step.Idle:
+        inner_tile_d = 0;
+        tile_d = 0;
+        softmax_tile_d = 0;
+        softmax_div_done_d = 0;
+        busy_d = 0;
+        if (c.start) {
+          if (c.layer === Layer.Attention) step_d = Step.Q;
+          else if (c.layer === Layer.Feedforward) step_d = Step.F1;
+          else if (c.layer === Layer.Linear) step_d = Step.MatMul;
+          else step_d = Step.QK;
+        }
+        break;
+      case Step.Q:
+      case Step.K:
+      case Step.V:
+      case Step.MatMul:
+        if (inner_tile_q === c.tile_e - 1) last = 1;
+        if (inner_tile_d === c.tile_e) {
+          inner_tile_d = 0;
+          tile_d = tile_q + 1;
+          if (tile_d === c.tile_s * c.tile_p) {
+            tile_d = 0;
+            step_d =
+              step_q === Step.Q
+                ? Step.K
+                : step_q === Step.K
+                  ? Step.V
+                  : step_q === Step.V
+                    ? Step.QK
+                    : Step.Idle;
+          }
+        }
+        break;
+      case Step.QK:
+        if (inner_tile_q === c.tile_p - 1) last = 1;
+        if (inner_tile_d === c.tile_p) {
+          inner_tile_d = 0;
+          tile_d = tile_q + 1;
+          if (tile_d === c.tile_s) {
+            tile_d = 0;
+            step_d = Step.AV;
+          }
+        }
+        break;
+      case Step.AV:
+        if (inner_tile_q === c.tile_s - 1) last = 1;
+        if (inner_tile_d === c.tile_s) {
+          inner_tile_d = 0;
+          tile_d = tile_q + 1;
+          if (tile_d === c.tile_p) {
+            tile_d = 0;
+            softmax_tile_d = softmax_tile_d + 1;
+            if (softmax_tile_d === c.tile_s) {
+              softmax_tile_d = 0;
+              if (c.layer === Layer.Attention) step_d = Step.OW;
+              else if (c.layer === Layer.SingleAttention) step_d = Step.Idle;
+            } else {
+              step_d = Step.QK;
+            }
+          }
+        }
+        break;
+      case Step.OW:
+        if (inner_tile_q === c.tile_p - 1) last = 1;
+        if (inner_tile_d === c.tile_p) {
+          inner_tile_d = 0;
+          tile_d = tile_q + 1;
+          if (tile_d === c.tile_s * c.tile_e) {
+            tile_d = 0;
+            step_d = Step.Idle;
+          }
+        }
+        break;
+      case Step.F1:
+        if (inner_tile_q === c.tile_e - 1) last = 1;
+        if (inner_tile_d === c.tile_e) {
+          inner_tile_d = 0;
+          tile_d = tile_q + 1;
+          if (tile_d === c.tile_s * c.tile_f) {
+            tile_d = 0;
+            step_d = Step.F2;
+          }
+        }
+        break;
+      case Step.F2:
+        if (inner_tile_q === c.tile_f - 1) last = 1;
+        if (inner_tile_d === c.tile_f) {
+          inner_tile_d = 0;
+          tile_d = tile_q + 1;
+          if (tile_d === c.tile_s * c.tile_e) {
+            tile_d = 0;
+            step_d = Step.Idle;
+          }
+        }
+        break;
+    }
+
+    const inpFire = this.inp_valid_i && inp_ready;
+    const outFire = this.oup_valid_i && this.oup_ready_i;
+    let ongoing_d = this.ongoing_q.cur;
+    if (inpFire && outFire && last) ongoing_d = this.ongoing_q.cur;
+    else if (inpFire && last) ongoing_d = this.ongoing_q.cur + 1;
+    else if (outFire) ongoing_d = this.ongoing_q.cur - 1;
+    let ongoing_soft_d = this.ongoing_soft_q.cur;
+    if (softmax_fifo && inpFire && this.pop_softmax_fifo_i) ongoing_soft_d = this.ongoing_soft_q.cur;
+    else if (softmax_fifo && inpFire) ongoing_soft_d = this.ongoing_soft_q.cur + 1;
+    else if (this.pop_softmax_fifo_i) ongoing_soft_d = this.ongoing_soft_q.cur - 1;
+
+    this.inp_ready_o = inp_ready;
+    this.weight_ready_o = weight_ready;
+    this.bias_ready_o = bias_ready;
+    this.calc_en_o = calc_en;
+    this.last_inner_tile_o = last;
+    this.softmax_fifo = softmax_fifo;
+    this.softmax_div = softmax_div;
+    this.stallCause = stall;
+    this.step_d = step_d;
+    this.count_d = count_d;
+    this.tile_d = tile_d;
+    this.inner_tile_d = inner_tile_d;
+    this.softmax_tile_d = softmax_tile_d;
+    this.ongoing_d = ongoing_d;
+    this.ongoing_soft_d = ongoing_soft_d;
+    this.softmax_div_done_d = softmax_div_done_d;
+    this.busy_d = busy_d;
+  }
+
+  override update(): void {
+    this.step_q.nxt = this.step_d;
+    this.count_q.nxt = this.count_d & 0x7ff;
+    this.tile_q.nxt = this.tile_d & 0x7ff;
+    this.inner_tile_q.nxt = this.inner_tile_d & 0x7ff;
+    this.softmax_tile_q.nxt = this.softmax_tile_d & 0x7ff;
+    this.ongoing_q.nxt = this.ongoing_d & 0x1f;
+    this.ongoing_soft_q.nxt = this.ongoing_soft_d & 0x1f;
+    this.softmax_div_done_q.nxt = this.softmax_div_done_d;
+    this.busy_q.nxt = this.busy_d;
+    this.stepCycles[this.step_q.cur]!.value++;
+    if (this.calc_en_o) this.calcCycles.value++;
+    if (this.stallCause) this.stallCounters[this.stallCause]!.value++;
+  }
+
+  override lineTrace(): string {
+    const s = STEP_NAMES[this.step_q.cur]!.padEnd(6);
+    return `${s} t${this.tile_q.cur}.${this.inner_tile_q.cur} c${String(this.count_q.cur).padStart(3)} ${this.calc_en_o ? 'C' : '.dofiw'[this.stallCause]}`;
+  }
+}

@@ -1,0 +1,120 @@
+/**
+ * Vector registers: a register of `lanes` equal lanes (a packed SystemVerilog array such as
+ * `oup_t` or `inp_t`) held in a typed array, so the hot path allocates nothing. Writing goes through
+ * `next()`, which returns the whole next-value array (the caller writes every lane); a register not
+ * written in a cycle holds. The commit swaps the two arrays.
+ */
+import type { Clocked, Module, Probe } from '../sim/kernel.ts';
+
+type Lanes = Int32Array | Int8Array | Uint8Array | Float64Array;
+
+export class VecReg<T extends Lanes = Int32Array> implements Clocked {
+  cur: T;
+  private nxt: T;
+  private written = false;
+  constructor(
+    readonly name: string,
+    readonly lanes: number,
+    readonly laneWidth: number,
+    make: (n: number) => T,
+  ) {
+    this.cur = make(lanes);
+    this.nxt = make(lanes);
+  }
+  /** The next-value array; every lane must be written. */
+  next(): T {
+    this.written = true;
+    return this.nxt;
+  }
+  /** Next value = a copy of `src`. */
+  load(src: ArrayLike<number>): void {
+    (this.next() as Int32Array).set(src as Int32Array);
+  }
+  /** Next value = all zeros. */
+  clear(): void {
+    this.next().fill(0);
+  }
+  commit(): void {
+    if (this.written) {
+      const t = this.cur;
+      this.cur = this.nxt;
+      this.nxt = t;
+      this.written = false;
+    }
+  }
+  reset(): void {
+    this.cur.fill(0);
+    this.nxt.fill(0);
+    this.written = false;
+  }
+}
+
+/** Packs lanes (lane 0 least significant) into one unsigned bigint, as a waveform shows it. */
+export function packLanes(a: ArrayLike<number>, laneWidth: number): bigint {
+  let v = 0n;
+  const w = BigInt(laneWidth);
+  const mask = (1n << w) - 1n;
+  for (let i = a.length - 1; i >= 0; i--) v = (v << w) | (BigInt(a[i]!) & mask);
+  return v;
+}
+
+/** Declares a vector register of `m` (traced as one packed signal). */
+export function vecReg(m: Module, name: string, lanes: number, laneWidth: number): VecReg<Int32Array> {
+  const r = new VecReg(`${m.path}.${name}`, lanes, laneWidth, (n) => new Int32Array(n));
+  addVec(m, r);
+  return r;
+}
+/** A vector register with lanes wider than 32 bits (up to 52). */
+export function vecRegWide(m: Module, name: string, lanes: number, laneWidth: number): VecReg<Float64Array> {
+  const r = new VecReg(`${m.path}.${name}`, lanes, laneWidth, (n) => new Float64Array(n));
+  addVec(m, r);
+  return r;
+}
+export function vecReg8(m: Module, name: string, lanes: number): VecReg<Int8Array> {
+  const r = new VecReg(`${m.path}.${name}`, lanes, 8, (n) => new Int8Array(n));
+  addVec(m, r);
+  return r;
+}
+/**
+ * All vector registers of a design are committed by one bank (one monomorphic loop), held in the
+ * root module's state; committing skips registers not written this cycle.
+ */
+class VecBank implements Clocked {
+  readonly regs: VecReg<Lanes>[] = [];
+  commit(): void {
+    const rs = this.regs;
+    for (let i = 0; i < rs.length; i++) rs[i]!.commit();
+  }
+  reset(): void {
+    for (const r of this.regs) r.reset();
+  }
+}
+const banks = new WeakMap<Module, VecBank>();
+
+function addVec(m: Module, r: VecReg<Lanes>): void {
+  let root = m;
+  while (root.parent) root = root.parent;
+  let bank = banks.get(root);
+  if (!bank) {
+    bank = new VecBank();
+    banks.set(root, bank);
+    root.state.push(bank);
+  }
+  bank.regs.push(r);
+  const probe: Probe = {
+    name: r.name,
+    width: r.lanes * r.laneWidth,
+    read: () => packLanes(r.cur, r.laneWidth),
+  };
+  m.probes.push(probe);
+}
+
+/** Declares a packed combinational vector signal for traces. */
+export function vecPort(m: Module, name: string, laneWidth: number, get: () => ArrayLike<number>): void {
+  const a = get();
+  m.probes.push({
+    name: `${m.path}.${name}`,
+    width: a.length * laneWidth,
+    read: () => packLanes(get(), laneWidth),
+  });
+}

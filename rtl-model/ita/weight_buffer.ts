@@ -1,0 +1,92 @@
+/**
+ * `ita_register_file_1w_multi_port_read_we` as the weight buffer: two words of N x M bytes, written
+ * one N*M/N_WRITE_EN-byte slice at a time, read through a registered address. The RTL writes its
+ * latches through clock-gating cells; the new slice is readable after the writing edge, which is how
+ * the model commits it. Each word is also kept packed for the dot-product units (two rows per
+ * double, see `sumdotp.ts`), updated slice by slice.
+ */
+import { Module } from '../sim/kernel.ts';
+import type { Clocked } from '../sim/kernel.ts';
+import { packWeightPair } from './sumdotp.ts';
+
+/** A weight word as the datapath sees it: bytes and packed pairs. */
+export interface WeightWord {
+  bytes: Int8Array;
+  packed: Float64Array;
+}
+
+/** Something that holds a reference to a buffer word and must keep its old contents on a write. */
+export interface WordHolder {
+  /** Called before word `w` is overwritten at the edge. */
+  beforeWrite(w: WeightWord): void;
+}
+
+export class ItaWeightBuffer extends Module implements Clocked {
+  ReadEnable = 0;
+  ReadAddr = 0;
+  WriteEnable = 0;
+  WriteAddr = 0;
+  WriteSelectIdx = 0;
+  WriteData!: Int8Array;
+  readonly words: WeightWord[];
+  /** Notified before a word is written (the `inp2_q` register holding a reference). */
+  holder: WordHolder | null = null;
+  private RAddrRegxDP = 0;
+  private RAddrNext = 0;
+  private pendWrite = false;
+  private pendAddr = 0;
+  private pendSlice = 0;
+  private readonly pendData: Int8Array;
+  constructor(
+    parent: Module,
+    readonly N: number,
+    readonly M: number,
+    readonly sliceBytes: number,
+  ) {
+    super(parent, 'i_weight_buffer');
+    this.words = [0, 1].map(() => ({ bytes: new Int8Array(N * M), packed: new Float64Array((N / 2) * M) }));
+    this.pendData = new Int8Array(sliceBytes);
+    this.state.push(this);
+    this.probes.push({ name: `${this.path}.RAddrRegxDP`, width: 1, read: () => this.RAddrRegxDP });
+  }
+  /** `ReadData`: the word selected by the registered read address. */
+  get ReadData(): WeightWord {
+    return this.words[this.RAddrRegxDP]!;
+  }
+  override update(): void {
+    this.RAddrNext = this.ReadEnable ? this.ReadAddr : this.RAddrRegxDP;
+    if (this.WriteEnable) {
+      this.pendWrite = true;
+      this.pendAddr = this.WriteAddr;
+      this.pendSlice = this.WriteSelectIdx;
+      this.pendData.set(this.WriteData);
+    }
+  }
+  commit(): void {
+    this.RAddrRegxDP = this.RAddrNext;
+    if (this.pendWrite) {
+      const w = this.words[this.pendAddr]!;
+      this.holder?.beforeWrite(w);
+      const base = this.pendSlice * this.sliceBytes;
+      w.bytes.set(this.pendData, base);
+      const M = this.M;
+      for (let i = 0; i < this.sliceBytes; i++) {
+        const f = base + i;
+        const n = (f / M) | 0;
+        const m = f - n * M;
+        const k = n >> 1;
+        w.packed[k * M + m] = packWeightPair(w.bytes[2 * k * M + m]!, w.bytes[(2 * k + 1) * M + m]!);
+      }
+      this.pendWrite = false;
+    }
+  }
+  reset(): void {
+    for (const w of this.words) {
+      w.bytes.fill(0);
+      w.packed.fill(0);
+    }
+    this.RAddrRegxDP = 0;
+    this.RAddrNext = 0;
+    this.pendWrite = false;
+  }
+}

@@ -1,0 +1,52 @@
+/**
+ * A register holding a whole weight word (`inp2_q`, N x M bytes). It keeps a reference to the
+ * weight buffer's word instead of copying 1 KiB every cycle; when the buffer is about to overwrite
+ * the referenced word, the register first takes a private copy, so it always shows the value
+ * captured at its edge, exactly like the flop.
+ */
+import type { Clocked, Module } from '../sim/kernel.ts';
+import type { WeightWord, WordHolder } from './weight_buffer.ts';
+import { packLanes } from './vec.ts';
+
+export class WordReg implements Clocked, WordHolder {
+  cur: WeightWord;
+  private nxt: WeightWord;
+  private readonly own: WeightWord;
+  private readonly zero: WeightWord;
+  constructor(
+    readonly name: string,
+    N: number,
+    M: number,
+  ) {
+    this.own = { bytes: new Int8Array(N * M), packed: new Float64Array((N / 2) * M) };
+    this.zero = { bytes: new Int8Array(N * M), packed: new Float64Array((N / 2) * M) };
+    this.cur = this.zero;
+    this.nxt = this.zero;
+  }
+  /** Next value: the given word (referenced, not copied). */
+  load(w: WeightWord): void {
+    this.nxt = w;
+  }
+  commit(): void {
+    this.cur = this.nxt;
+  }
+  beforeWrite(w: WeightWord): void {
+    if (this.cur !== w) return;
+    this.own.bytes.set(w.bytes);
+    this.own.packed.set(w.packed);
+    this.cur = this.own;
+    this.nxt = this.own;
+  }
+  reset(): void {
+    this.cur = this.zero;
+    this.nxt = this.zero;
+  }
+}
+
+/** Declares a word register of `m` (traced as one packed N*M*8-bit signal). */
+export function wordReg(m: Module, name: string, N: number, M: number): WordReg {
+  const r = new WordReg(`${m.path}.${name}`, N, M);
+  m.state.push(r);
+  m.probes.push({ name: r.name, width: N * M * 8, read: () => packLanes(r.cur.bytes, 8) });
+  return r;
+}
