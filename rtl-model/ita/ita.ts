@@ -98,7 +98,12 @@ export class Ita extends Module {
    * `nWriteEn`: weight write enables (N_WRITE_EN; the HWPE build uses 8). As a child of a wrapper
    * (`parent`, `instName`) its signals nest under the wrapper's hierarchy in traces and VCDs.
    */
-  constructor(params: Partial<ItaParams> = {}, nWriteEn?: number, parent: Module | null = null, instName = 'ita') {
+  constructor(
+    params: Partial<ItaParams> = {},
+    nWriteEn?: number,
+    parent: Module | null = null,
+    instName = 'ita',
+  ) {
     super(parent, instName);
     const p = checkParams({ ...DEFAULT_PARAMS, ...params });
     this.p = p;

@@ -21,6 +21,9 @@ import { runFolder, runRandom, traceCsv } from '../../rtl-model/ita/run.ts';
 import type { RunOptions, RunResult } from '../../rtl-model/ita/run.ts';
 import { ACTIVATION_NAMES, LAYER_NAMES } from '../../rtl-model/ita/params.ts';
 import { dimsFromName, loadFolderFromDisk } from '../../rtl-model/ita/standalone.ts';
+import type { FolderFiles } from '../../rtl-model/ita/standalone.ts';
+import { loadGolden } from '../../golden/archive.ts';
+import { readInputs } from '../../golden/folder.ts';
 import { NO_STALLS, parseCycleTrace, randomStalls, replayStalls } from '../../rtl-model/ita/stalls.ts';
 import type { StallSource } from '../../rtl-model/ita/stalls.ts';
 import { CycleComparer } from '../../rtl-model/ita/cycle_compare.ts';
@@ -98,13 +101,34 @@ function toReport(r: RunResult, checked: boolean, head?: number, cmp?: CycleDiff
   };
 }
 
+/** The reference folder run when neither --from nor --random is given (checked in, 64^3, GELU). */
+export const DEFAULT_FOLDER = 'S64_E64_P64_F64_H1_gelu_seed1';
+
+/**
+ * The files of the folder to run and a name that carries its dimensions: the folder's own name
+ * when it follows PyITA's naming, otherwise one made from the dimensions read from its data.
+ * Without a folder, the built-in default.
+ */
+async function folderToRun(from: string | undefined): Promise<{ files: FolderFiles; name: string }> {
+  if (from === undefined) return { files: loadGolden(`pyita/${DEFAULT_FOLDER}`), name: DEFAULT_FOLDER };
+  const dir = resolve(from);
+  const files = await loadFolderFromDisk(dir);
+  const name = basename(dir);
+  try {
+    dimsFromName(name);
+    return { files, name };
+  } catch {
+    const p = readInputs(dir).params;
+    return { files, name: `S${p.S}_E${p.E}_P${p.P}_F${p.F}_H${p.H}_${p.activation}` };
+  }
+}
+
 /** Runs what the options ask for; returns one report per run (exported for tests). */
 export async function simulate(
   o: SimOptions,
   log: (line: string) => void = () => {},
 ): Promise<{ reports: SimReport[]; results: RunResult[] }> {
   if (o.random && o.from) throw new InputError('use either --from <folder> or --random, not both');
-  if (!o.random && !o.from) throw new InputError('itasim sim needs --from <pyita-folder> or --random');
   const layer = o.layer ?? 'attention';
   const layerIdx = (LAYER_NAMES as readonly string[]).indexOf(layer);
   if (layerIdx < 0) throw new InputError(`--layer must be one of ${LAYER_NAMES.join(', ')}, got ${layer}`);
@@ -162,9 +186,7 @@ export async function simulate(
       reports.push(toReport(r, false));
       results.push(r);
     } else {
-      const dir = resolve(o.from!);
-      const files = await loadFolderFromDisk(dir);
-      const name = basename(dir);
+      const { files, name } = await folderToRun(o.from);
       const dims = dimsFromName(name);
       let heads: number[];
       if (o.head === undefined) heads = [0];
@@ -229,7 +251,10 @@ export function register(program: Command): void {
   program
     .command('sim')
     .description('run the cycle-level ITA model on a reference folder (checked) or on random data')
-    .option('--from <folder>', 'PyITA reference folder (with standalone/) to stream through the testbench')
+    .option(
+      '--from <folder>',
+      `PyITA reference folder (with standalone/) to stream through the testbench (default: the built-in ${DEFAULT_FOLDER})`,
+    )
     .option('--random', 'random data instead of a folder (needs --layer and --tiles)')
     .option('--layer <layer>', `layer: ${LAYER_NAMES.join(', ')} (default attention)`)
     .option('--head <n>', 'head of the folder to run, or "all" (default 0, as ita_tb)')

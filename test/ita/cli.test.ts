@@ -159,11 +159,38 @@ describe('itasim sim options', () => {
     [['--random', '--layer', 'conv', '--tiles', '1,1,1,1'], /--layer must be one of/],
     [['--random', '--tiles', '1,1,1,1', '--stall-prob', '1.5'], /--stall-prob must be in \[0, 1\)/],
     [['--from', '/nonexistent-folder'], /--from: .* is not a directory/],
-    [[], /needs --from/],
+    [['--head', '1'], /--head must be an integer from 0 to 0/],
   ])('bad input %j: one line, exit code 2', (args, msg) => {
     const r = spawnSync('node', [join(ROOT, 'bin/itasim.js'), 'sim', ...args], { encoding: 'utf8' });
     expect(r.status).toBe(2);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(msg);
+  });
+});
+
+describe('itasim sim without a folder', () => {
+  it('runs the built-in default reference folder and passes', () => {
+    const r = spawnSync('node', [join(ROOT, 'bin/itasim.js'), 'sim', '--json'], { encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    const rep = JSON.parse(r.stdout);
+    const runs = Array.isArray(rep) ? rep : (rep.runs ?? [rep]);
+    expect(runs[0].verdict).toBe('PASS');
+  });
+});
+
+describe('itasim sim on a folder whose name does not carry its dimensions', () => {
+  it('reads the dimensions from the data', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'itasim-sim-'));
+    try {
+      const out = join(dir, 'vectors');
+      const bin = join(ROOT, 'bin/itasim.js');
+      const g = ['golden', '-S', '128', '-E', '64', '-P', '64', '-F', '64', '--activation', 'relu'];
+      expect(spawnSync('node', [bin, ...g, '--seed', '3', '--out', out]).status).toBe(0);
+      const r = spawnSync('node', [bin, 'sim', '--from', out, '--json'], { encoding: 'utf8' });
+      expect(r.status).toBe(0);
+      expect(JSON.parse(r.stdout).verdict).toBe('PASS');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
