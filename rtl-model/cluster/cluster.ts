@@ -77,6 +77,23 @@ class CorePath {
   }
 }
 
+/**
+ * A slave outside the TCDM and the peripherals on the cores' narrow path (e.g. an accelerator's
+ * configuration port). `access` takes an access leaving a core in this cycle and returns its
+ * latency; read data must be in `rsp.data` by then.
+ */
+export interface ExtTarget {
+  contains(addr: number): boolean;
+  access(
+    write: boolean,
+    addr: number,
+    size: number,
+    data: number,
+    hart: number,
+    rsp: { data: number },
+  ): number;
+}
+
 export interface RunResult {
   cycles: number;
   exitCode: number;
@@ -102,6 +119,12 @@ export class Cluster extends Module {
   tohost = 0;
   /** Called in the combinational phase before the TCDM arbitration (accelerator ports). */
   beforeTcdm: (() => void) | null = null;
+  /** Called in the combinational phase after the TCDM arbitration (accelerator grants). */
+  afterTcdm: (() => void) | null = null;
+  /** Called in the next-state phase (an attached accelerator's `update`). */
+  afterUpdate: (() => void) | null = null;
+  /** An extra slave on the narrow external path (the HWPE configuration port). */
+  extTarget: ExtTarget | null = null;
 
   constructor(cfg: Partial<ClusterConfig> = {}) {
     super(null, 'snitch_cluster');
@@ -200,6 +223,7 @@ export class Cluster extends Module {
     this.dma.evaluate(); // decides the DMA's superbanks; must precede the TCDM arbitration
     if (this.beforeTcdm) this.beforeTcdm();
     this.tcdm.evaluate();
+    if (this.afterTcdm) this.afterTcdm();
   }
 
   /** First-fetch penalty per 32-byte line (bounding model of the L1 instruction cache refills). */
@@ -255,6 +279,7 @@ export class Cluster extends Module {
     this.muldiv.update();
     this.dma.update();
     this.periph.update();
+    if (this.afterUpdate) this.afterUpdate();
     for (const p of this.paths) {
       const core = p.core;
       // responses into the core's response cut (TCDM one cycle after the grant; outside when due)
@@ -293,6 +318,8 @@ export class Cluster extends Module {
       const off = r.addr - PERIPH_BASE;
       if (r.write) this.periph.write(off, r.data);
       else e.data = this.periph.read(off & ~3) >>> ((off & 3) * 8);
+    } else if (this.extTarget && this.extTarget.contains(r.addr)) {
+      lat = this.extTarget.access(r.write, r.addr, r.size, r.data, r.core, e);
     } else if (r.amo !== Amo.None) {
       e.data = this.mem.amo(r.core, r.addr, r.amo, r.data);
     } else if (r.write) {

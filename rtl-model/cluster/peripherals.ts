@@ -10,6 +10,8 @@
  *   0x188       CL_CLINT_CLEAR          write: clear them
  *   0x190       HW_BARRIER              reads 0 (this cluster synchronises through CSR 0x7C2)
  *   0x198       ICACHE_PREFETCH_ENABLE  stored
+ *   0x1a0       HWPE_EVT                read: the HWPE's event lines (2 per core, core i at [2i+1:2i])
+ *   0x1a8       HWPE_BUSY               read: the HWPE's busy_o
  * `cl_clint_q` drives each core's `irq.mcip` from the next cycle on.
  *
  * Barrier: each core's CSR write to 0x7C2 sets its arrival flop; when all flops are set
@@ -32,6 +34,9 @@ export class Peripherals extends Module {
   barrierOut = false;
   /** `barrier_i` from the cores (wire, set by the cluster each cycle). */
   barrierIn = 0;
+  /** `hwpe_evt_i` / `hwpe_busy_i` (wires, driven by an attached HWPE each cycle). */
+  hwpeEvt = 0;
+  hwpeBusy = 0;
 
   constructor(
     parent: Module | null,
@@ -78,6 +83,8 @@ export class Peripherals extends Module {
     else if (w < 0x100) v = this.hartSelect.cur[(w - 0x80) >>> 3]!;
     else if (w < 0x180) v = this.perf.cur[(w - 0x100) >>> 3]!;
     else if (w === 0x198) v = this.prefetch.cur;
+    else if (w === 0x1a0) v = this.hwpeEvt;
+    else if (w === 0x1a8) v = this.hwpeBusy;
     return hi ? Math.floor(v / 2 ** 32) >>> 0 : v >>> 0;
   }
 

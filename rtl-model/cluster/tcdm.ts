@@ -40,6 +40,8 @@ export class TcdmPort {
   /** Store data: low and high 32 bits of the value to store at `addr` (high used for size 8). */
   dataLo = 0;
   dataHi = 0;
+  /** Byte strobes of a size-8 store (bit k = byte k of the 64-bit word); 0xff: all. */
+  strb = 0xff;
   amo: Amo = Amo.None;
   core = 0;
   // handshake (driven by the interconnect)
@@ -244,7 +246,11 @@ export class Tcdm extends Module {
       return;
     }
     if (p.write) {
-      if (p.size === 8) {
+      if (p.size === 8 && p.strb !== 0xff) {
+        for (let k = 0; k < 8; k++) {
+          if ((p.strb >>> k) & 1) mem.write(p.addr + k, 1, (k < 4 ? p.dataLo : p.dataHi) >>> ((k & 3) * 8));
+        }
+      } else if (p.size === 8) {
         mem.write(p.addr, 4, p.dataLo);
         mem.write(p.addr + 4, 4, p.dataHi);
       } else mem.write(p.addr, p.size, p.dataLo);

@@ -5,7 +5,12 @@
  * saturated at 255.
  */
 import { readFileSync } from 'node:fs';
+import { basename, resolve } from 'node:path';
 import type { Command } from 'commander';
+import { writeFileAtomic } from '../../golden/atomic.ts';
+import { runItaSystem, type ItaSystemResult } from '../../rtl-model/cluster/ita_system.ts';
+import type { ItaSubsystem } from '../../rtl-model/cluster/ita_subsystem.ts';
+import { loadHwpeFolder } from './hwpe.ts';
 import { Cluster, DEFAULT_CLUSTER } from '../../rtl-model/cluster/cluster.ts';
 import { checkInt, InputError } from '../../rtl-model/errors.ts';
 import type { Probe } from '../../rtl-model/sim/kernel.ts';
@@ -150,6 +155,214 @@ export function runCluster(
   return rep;
 }
 
+// ------------------------------------------------------------------ cluster attention
+
+export interface AttentionOptions {
+  from: string;
+  vcd?: string;
+  svg?: string;
+  json?: boolean;
+  wait: 'poll' | 'event';
+  maxCycles: number;
+}
+
+/** One timeline row: name and busy intervals `[start, end)`. */
+interface Lane {
+  name: string;
+  intervals: [number, number][];
+}
+
+export interface AttentionReport {
+  folder: string;
+  pass: boolean;
+  cycles: number;
+  jobs: number;
+  issueCycles: number;
+  itaBusy: number;
+  itaUtilisation: number;
+  itaUtilisationIssue: number;
+  itaEvents: number;
+  itaStallCycles: number;
+  dmaBusy: number;
+  coreActive: { core: string; active: number; instructions: number }[];
+  bankConflicts: { cores: number; hwpe: number };
+  stepCycles: Record<string, number>;
+  images: { name: string; words: number; mismatches: number; first: string | null }[];
+}
+
+/** Records run-length intervals of a boolean signal sampled once per cycle. */
+class LaneRecorder {
+  readonly intervals: [number, number][] = [];
+  private start = -1;
+  sample(cycle: number, on: boolean): void {
+    if (on && this.start < 0) this.start = cycle;
+    else if (!on && this.start >= 0) {
+      this.intervals.push([this.start, cycle]);
+      this.start = -1;
+    }
+  }
+  close(cycle: number): void {
+    if (this.start >= 0) this.intervals.push([this.start, cycle]);
+    this.start = -1;
+  }
+}
+
+const sumIntervals = (iv: [number, number][]): number => iv.reduce((s, [a, b]) => s + b - a, 0);
+
+/** A timeline of ITA, DMA and cores as an SVG picture. */
+export function timelineSvg(title: string, cycles: number, lanes: Lane[]): string {
+  const W = 1000;
+  const left = 110;
+  const rowH = 22;
+  const top = 40;
+  const h = top + lanes.length * rowH + 40;
+  const x = (c: number): number => left + (c / Math.max(1, cycles)) * (W - left - 20);
+  const colour = (n: string): string =>
+    n.startsWith('ITA') ? '#d9480f' : n.startsWith('DMA') ? '#1971c2' : '#2f9e44';
+  const out: string[] = [];
+  out.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${h}" font-family="sans-serif" font-size="12">`,
+  );
+  out.push(`<rect width="${W}" height="${h}" fill="white"/>`);
+  out.push(`<text x="${left}" y="20" font-size="14">${title}</text>`);
+  lanes.forEach((l, i) => {
+    const y = top + i * rowH;
+    const busy = sumIntervals(l.intervals);
+    out.push(`<text x="8" y="${y + 14}">${l.name}</text>`);
+    out.push(`<rect x="${left}" y="${y + 3}" width="${W - left - 20}" height="${rowH - 6}" fill="#f1f3f5"/>`);
+    for (const [a, b] of l.intervals) {
+      const w = Math.max(0.5, x(b) - x(a));
+      out.push(
+        `<rect x="${x(a).toFixed(2)}" y="${y + 3}" width="${w.toFixed(2)}" height="${rowH - 6}" fill="${colour(l.name)}"><title>${l.name}: ${a}-${b}</title></rect>`,
+      );
+    }
+    out.push(
+      `<text x="${W - 18}" y="${y + 14}" text-anchor="end" font-size="10" fill="#495057">${((100 * busy) / Math.max(1, cycles)).toFixed(0)}%</text>`,
+    );
+  });
+  const yAxis = top + lanes.length * rowH + 8;
+  for (let k = 0; k <= 10; k++) {
+    const c = Math.round((k * cycles) / 10);
+    out.push(`<line x1="${x(c)}" y1="${yAxis - 4}" x2="${x(c)}" y2="${yAxis}" stroke="#868e96"/>`);
+    out.push(`<text x="${x(c)}" y="${yAxis + 14}" text-anchor="middle" font-size="10">${c}</text>`);
+  }
+  out.push(
+    `<text x="${left}" y="${yAxis + 30}" font-size="10" fill="#495057">cycles; ITA: hwpe_busy_o, DMA: iDMA busy, cores: issuing or stalled (not asleep in wfi)</text>`,
+  );
+  out.push('</svg>');
+  return out.join('\n') + '\n';
+}
+
+export function runAttentionCommand(o: AttentionOptions, log: (s: string) => void = console.log): number {
+  const dir = resolve(o.from);
+  const files = loadHwpeFolder(dir);
+  const name = basename(dir);
+  const lanes: { name: string; rec: LaneRecorder; on: () => boolean }[] = [];
+  let vcd: VcdWriter | null = null;
+  let cycle = 0;
+  let dmaBusy = 0;
+  const onBuild = (c: Cluster, ita: ItaSubsystem): void => {
+    lanes.push({ name: 'ITA', rec: new LaneRecorder(), on: () => ita.i_ita.busy_o === 1 });
+    lanes.push({ name: 'DMA', rec: new LaneRecorder(), on: () => c.dma.isBusy });
+    c.cores.forEach((core, i) =>
+      lanes.push({
+        name: i === c.cores.length - 1 ? `core ${i} (DMA)` : `core ${i}`,
+        rec: new LaneRecorder(),
+        on: () => core.stall !== Stall.Wfi,
+      }),
+    );
+    if (o.vcd) {
+      const probes: Probe[] = [];
+      for (const m of c.walk()) probes.push(...m.probes);
+      vcd = new VcdWriter(o.vcd, probes);
+    }
+  };
+  const onCycle = (cyc: number): void => {
+    for (const l of lanes) l.rec.sample(cyc, l.on());
+    if (lanes[1]!.on()) dmaBusy++;
+    vcd?.sample(cyc);
+    cycle = cyc + 1;
+  };
+  let r: ItaSystemResult;
+  try {
+    r = runItaSystem(files, name, {
+      waitMode: o.wait === 'event' ? 1 : 0,
+      maxCycles: o.maxCycles,
+      onBuild,
+      onCycle,
+    });
+  } finally {
+    (vcd as VcdWriter | null)?.close();
+  }
+  for (const l of lanes) l.rec.close(cycle);
+  const cores = r.cluster.cores;
+  let coreConf = 0;
+  for (let i = 0; i < cores.length; i++) coreConf += r.cluster.tcdm.ports[i]!.conflicts;
+  const hwpeConf = r.cluster.accelPorts.reduce((s, p) => s + p.conflicts, 0);
+  const rep: AttentionReport = {
+    folder: name,
+    pass: r.pass,
+    cycles: r.cycles,
+    jobs: r.jobs,
+    issueCycles: r.programCycles,
+    itaBusy: r.itaBusy,
+    itaUtilisation: r.itaBusy / Math.max(1, r.cycles),
+    itaUtilisationIssue: r.itaBusy / Math.max(1, r.programCycles),
+    itaEvents: r.itaEvents,
+    itaStallCycles: r.itaStallCycles,
+    dmaBusy,
+    coreActive: cores.map((c, i) => ({
+      core: i === cores.length - 1 ? `core ${i} (DMA)` : `core ${i}`,
+      active: sumIntervals(lanes[2 + i]!.rec.intervals),
+      instructions: c.nInstr.value,
+    })),
+    bankConflicts: { cores: coreConf, hwpe: hwpeConf },
+    stepCycles: r.stepCycles,
+    images: r.images,
+  };
+  if (o.svg) {
+    const title = `${name}: ${r.cycles} cycles, ${r.jobs} ITA jobs, ITA busy ${(100 * rep.itaUtilisation).toFixed(1)}%`;
+    writeFileAtomic(
+      o.svg,
+      timelineSvg(
+        title,
+        r.cycles,
+        lanes.map((l) => ({ name: l.name, intervals: l.rec.intervals })),
+      ),
+    );
+  }
+  if (o.json) log(JSON.stringify(rep, null, 2));
+  else log(formatAttention(rep));
+  if (!r.finished) return 1;
+  return rep.pass ? 0 : 1;
+}
+
+export function formatAttention(r: AttentionReport): string {
+  const pct = (v: number): string => `${(100 * v).toFixed(1)}%`;
+  const lines = [
+    `${r.folder}: ITA attention + feed-forward on the Snitch cluster`,
+    `total cycles: ${r.cycles}; ${r.jobs} ITA jobs; issue phase ${r.issueCycles} cycles`,
+    `ITA busy: ${r.itaBusy} cycles (utilisation ${pct(r.itaUtilisation)} of the run, ${pct(r.itaUtilisationIssue)} of the issue phase); ${r.itaEvents} events`,
+    `ITA memory stalls: ${r.itaStallCycles} cycles with a port not granted`,
+    `DMA busy: ${r.dmaBusy} cycles`,
+    `bank-conflict stalls: cores ${r.bankConflicts.cores}, ITA ports ${r.bankConflicts.hwpe}`,
+    `per step (trigger to next trigger): ${Object.entries(r.stepCycles)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}`,
+    'core activity (cycles not asleep, instructions):',
+    ...r.coreActive.map(
+      (c) => `  ${c.core.padEnd(14)} ${String(c.active).padStart(8)} ${String(c.instructions).padStart(8)}`,
+    ),
+    'outputs:',
+    ...r.images.map(
+      (i) =>
+        `  ${i.name.padEnd(3)} ${i.mismatches === 0 ? 'bit-exact' : `${i.mismatches} of ${i.words} words differ; first ${i.first}`}`,
+    ),
+    r.pass ? 'PASS' : 'FAIL',
+  ];
+  return lines.join('\n');
+}
+
 export function register(program: Command): void {
   const cluster = program.command('cluster').description('Run programs on the cycle-level Snitch cluster');
   cluster
@@ -179,5 +392,30 @@ export function register(program: Command): void {
       // exit status: the program's code, saturated at 255 (a wrap modulo 256 could turn a failure
       // into 0); 1 when the run stopped at --max-cycles without writing tohost
       process.exitCode = rep.finished ? Math.min(rep.exitCode, 255) : 1;
+    });
+  cluster
+    .command('attention')
+    .description(
+      'Run attention and feed-forward of a PyITA folder on the cluster with ITA attached; check every output (exit 0 bit-exact, 1 mismatch, 2 bad input)',
+    )
+    .requiredOption('--from <folder>', 'PyITA reference folder (hwpe/mem.txt and the expected images)')
+    .option('--vcd <file>', 'write a VCD of the cluster and the HWPE')
+    .option('--svg <file>', 'write a timeline of ITA, DMA and cores')
+    .option('--json', 'print the report as JSON')
+    .option('--wait <mode>', 'how the driver waits for a job: poll (HWPE_BUSY) or event (wfi)', 'poll')
+    .option('--max-cycles <n>', 'stop after this many cycles', '5000000')
+    .action((opts: Record<string, string | boolean | undefined>) => {
+      const wait = opts.wait as string;
+      if (wait !== 'poll' && wait !== 'event')
+        throw new InputError(`--wait must be poll or event, got ${wait}`);
+      const maxCycles = checkInt('--max-cycles', Number(opts.maxCycles), 1, 2 ** 40);
+      process.exitCode = runAttentionCommand({
+        from: opts.from as string,
+        wait,
+        maxCycles,
+        json: opts.json === true,
+        ...(opts.vcd ? { vcd: opts.vcd as string } : {}),
+        ...(opts.svg ? { svg: opts.svg as string } : {}),
+      });
     });
 }

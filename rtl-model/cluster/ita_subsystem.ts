@@ -1,0 +1,261 @@
+/**
+ * `snitch_hwpe_subsystem` of the ITA system (Xeratec/snitch_cluster, `backup/dt_results`): ITA's
+ * HWPE wrapper (`ItaHwpeWrap`, 16 ports of 64 bit) attached to the Snitch cluster.
+ *
+ * - Data: the 16 TCDM ports are masters of the cluster's narrow TCDM interconnect, after the
+ *   cores' ports (`accelPorts`), so they arbitrate with the cores and yield to the DMA's
+ *   superbanks like any other narrow request. The HWPE addresses the TCDM with offsets from its
+ *   base (the driver programs `pointer - L1 start`); the port adds `TCDM_BASE`. `q.write = ~wen`,
+ *   `q.strb = be`; grant = `q_ready`, read-valid = `p_valid` (one cycle after the grant, stores
+ *   included), read data = `p.data`.
+ * - Configuration: the HWPE region follows the cluster's zero-memory region,
+ *   `HWPE_BASE = TCDM end + 64 KiB peripherals + 64 KiB zero memory = 0x1004_0000`. The paper's
+ *   RTL decodes 0x58 bytes (its register file had fewer job registers); this ITA's 17 job
+ *   registers end at 0x64, so the model decodes 0x100 bytes.
+ *   A core's access leaves on the narrow AXI path (AXI data-width converter, cut, `axi_to_tcdm`)
+ *   and is presented to the HWPE's peripheral port, one access per cycle in arrival order; the
+ *   port's `id` is the one-hot hart of the requester, so the job's completion event goes to it.
+ *   `configLatency` is the modelled latency of that path (a stated simplification: a fixed
+ *   in-order pipe, as the cluster models its other external slaves).
+ * - Events: `hwpe_evt_o` (2 lines per core) and `hwpe_busy_o` drive the cluster peripheral's
+ *   read-only registers HWPE_EVT (0x1a0) and HWPE_BUSY (0x1a8). With `evtToClint` (default on)
+ *   an event also sets the core's cluster-local interrupt bit (CL_CLINT), so a core can sleep in
+ *   `wfi` until its job completes; software clears the bit through CL_CLINT_CLEAR. (In the RTL the
+ *   event reaches software only through HWPE_EVT; the paper's driver polls HWPE_BUSY, which works
+ *   here unchanged.)
+ */
+import { Module } from '../sim/kernel.ts';
+import { ItaHwpeWrap } from '../hwpe/ita_hwpe_wrap.ts';
+import { N_CORES } from '../hwpe/params.ts';
+import type { Cluster, ExtTarget } from './cluster.ts';
+import { TCDM_BASE, TCDM_SIZE } from './memory.ts';
+
+/** Base of the HWPE's configuration region and its size in bytes. */
+export const HWPE_BASE = TCDM_BASE + TCDM_SIZE + 64 * 1024 + 64 * 1024;
+export const HWPE_SIZE = 0x100;
+
+export interface ItaSubsystemConfig {
+  /** Cycles from a core's access leaving the core to its response (at least 2). */
+  configLatency: number;
+  /** An event also sets the requesting core's CL_CLINT bit. */
+  evtToClint: boolean;
+}
+
+export const DEFAULT_ITA_SUBSYSTEM: ItaSubsystemConfig = { configLatency: 4, evtToClint: true };
+
+/** A configuration access waiting for the HWPE's peripheral port. */
+interface CfgAccess {
+  write: boolean;
+  add: number;
+  data: number;
+  id: number;
+  rsp: { data: number };
+}
+
+export class ItaSubsystem extends Module implements ExtTarget {
+  readonly cfg: ItaSubsystemConfig;
+  readonly i_ita: ItaHwpeWrap;
+  /** Grants of the previous cycle per port (the interconnect's `p_valid` this cycle). */
+  private readonly gntQ: Uint8Array;
+  private readonly gntD: Uint8Array;
+  /** Configuration accesses in arrival order; `head` is presented this cycle. */
+  private readonly cfgQueue: CfgAccess[] = [];
+  private presented: CfgAccess | null = null;
+  private pendingRead: CfgAccess | null = null;
+  private evtPrev = 0;
+  // statistics
+  readonly nBusy: { value: number };
+  readonly nReqCycles: { value: number };
+  readonly nStallCycles: { value: number };
+  readonly nPortConflicts: { value: number };
+  readonly nEvents: { value: number };
+  /** Busy intervals `[start, end)` in cycles (for timelines). */
+  readonly busyIntervals: [number, number][] = [];
+  private busyStart = -1;
+  private cycle = 0;
+
+  constructor(
+    readonly cluster: Cluster,
+    cfg: Partial<ItaSubsystemConfig> = {},
+  ) {
+    super(cluster, 'i_snitch_hwpe_subsystem');
+    this.cfg = { ...DEFAULT_ITA_SUBSYSTEM, ...cfg };
+    this.i_ita = new ItaHwpeWrap(this, 'i_ita', 64);
+    const n = this.i_ita.mp;
+    if (cluster.accelPorts.length < n) {
+      throw new Error(`the cluster has ${cluster.accelPorts.length} accelerator ports, ITA needs ${n}`);
+    }
+    this.gntQ = new Uint8Array(n);
+    this.gntD = new Uint8Array(n);
+    this.state.push({
+      commit: (): void => {
+        this.gntQ.set(this.gntD);
+      },
+      reset: (): void => {
+        this.gntQ.fill(0);
+      },
+    });
+    this.nBusy = this.counter('busy_cycles');
+    this.nReqCycles = this.counter('tcdm_req_cycles');
+    this.nStallCycles = this.counter('tcdm_stall_cycles');
+    this.nPortConflicts = this.counter('tcdm_port_conflicts');
+    this.nEvents = this.counter('events');
+    this.port('hwpe_busy_o', 1, () => this.i_ita.busy_o);
+    cluster.beforeTcdm = () => this.request();
+    cluster.afterTcdm = () => this.grant();
+    cluster.afterUpdate = () => this.i_ita.update();
+    cluster.extTarget = this;
+  }
+
+  // ------------------------------------------------------------ configuration path
+  contains(addr: number): boolean {
+    return addr >= HWPE_BASE && addr < HWPE_BASE + HWPE_SIZE;
+  }
+
+  access(
+    write: boolean,
+    addr: number,
+    _size: number,
+    data: number,
+    hart: number,
+    rsp: { data: number },
+  ): number {
+    const k = this.cfgQueue.length;
+    this.cfgQueue.push({
+      write,
+      add: addr - HWPE_BASE,
+      data: data >>> 0,
+      id: hart < N_CORES ? 1 << hart : 0,
+      rsp,
+    });
+    // presented in the next cycle (after k earlier ones), answered in the one after
+    return Math.max(this.cfg.configLatency, k + 2);
+  }
+
+  // ------------------------------------------------------------ per cycle
+  /** Before the TCDM arbitration: peripheral port and the HWPE's memory requests. */
+  private request(): void {
+    const w = this.i_ita;
+    const t = w.tcdm;
+    const ports = this.cluster.accelPorts;
+    const n = w.mp;
+    // responses to last cycle's grants
+    for (let i = 0; i < n; i++) {
+      const p = ports[i]!;
+      t.r_valid[i] = this.gntQ[i]!;
+      const d = t.r_data;
+      const o = 8 * i;
+      const lo = p.rDataLo;
+      const hi = p.rDataHi;
+      d[o] = lo & 0xff;
+      d[o + 1] = (lo >>> 8) & 0xff;
+      d[o + 2] = (lo >>> 16) & 0xff;
+      d[o + 3] = lo >>> 24;
+      d[o + 4] = hi & 0xff;
+      d[o + 5] = (hi >>> 8) & 0xff;
+      d[o + 6] = (hi >>> 16) & 0xff;
+      d[o + 7] = hi >>> 24;
+    }
+    // peripheral port: one access per cycle, always granted
+    const per = w.periph;
+    const a = this.cfgQueue.length > 0 ? this.cfgQueue.shift()! : null;
+    this.presented = a;
+    if (a) {
+      per.req = 1;
+      per.add = a.add;
+      per.wen = a.write ? 0 : 1;
+      per.be = 0xf;
+      per.data = a.data;
+      per.id = a.id;
+    } else {
+      per.req = 0;
+      per.wen = 1;
+      per.add = 0;
+      per.data = 0;
+      per.id = 0;
+    }
+    w.evaluateRequest();
+    let any = 0;
+    for (let i = 0; i < n; i++) {
+      const p = ports[i]!;
+      const r = t.req[i]!;
+      any |= r;
+      p.qValid = r === 1;
+      if (!r) continue;
+      p.addr = (TCDM_BASE + (t.add[i]! & (TCDM_SIZE - 1))) >>> 0;
+      p.write = t.wen[i] === 0;
+      p.size = 8;
+      const o = 8 * i;
+      const be = t.be;
+      const d = t.data;
+      p.strb =
+        (be[o]! ? 1 : 0) |
+        (be[o + 1]! ? 2 : 0) |
+        (be[o + 2]! ? 4 : 0) |
+        (be[o + 3]! ? 8 : 0) |
+        (be[o + 4]! ? 16 : 0) |
+        (be[o + 5]! ? 32 : 0) |
+        (be[o + 6]! ? 64 : 0) |
+        (be[o + 7]! ? 128 : 0);
+      p.dataLo = (d[o]! | (d[o + 1]! << 8) | (d[o + 2]! << 16) | (d[o + 3]! << 24)) >>> 0;
+      p.dataHi = (d[o + 4]! | (d[o + 5]! << 8) | (d[o + 6]! << 16) | (d[o + 7]! << 24)) >>> 0;
+    }
+    if (any) this.nReqCycles.value++;
+  }
+
+  /** After the TCDM arbitration: grants into the HWPE, its outputs to the cluster. */
+  private grant(): void {
+    const w = this.i_ita;
+    const t = w.tcdm;
+    const ports = this.cluster.accelPorts;
+    const n = w.mp;
+    let all = 1;
+    let anyReq = 0;
+    for (let i = 0; i < n; i++) {
+      const p = ports[i]!;
+      const g = p.qValid && p.qReady ? 1 : 0;
+      t.gnt[i] = g;
+      this.gntD[i] = g;
+      if (p.qValid) {
+        anyReq = 1;
+        if (!g) {
+          all = 0;
+          this.nPortConflicts.value++;
+        }
+      }
+    }
+    if (anyReq && !all) this.nStallCycles.value++;
+    w.evaluateGrant();
+    // read responses of the configuration port (one cycle after the request)
+    const per = w.periph;
+    if (this.pendingRead && per.r_valid) this.pendingRead.rsp.data = per.r_data >>> 0;
+    this.pendingRead = this.presented && !this.presented.write ? this.presented : null;
+    // events and busy to the cluster peripherals
+    let evt = 0;
+    for (let c = 0; c < N_CORES; c++) evt |= (w.evt_o(c) & 3) << (2 * c);
+    const busy = w.busy_o;
+    const periph = this.cluster.periph;
+    periph.hwpeEvt = evt >>> 0;
+    periph.hwpeBusy = busy;
+    if (evt !== 0 && this.evtPrev === 0) this.nEvents.value++;
+    if (evt !== 0 && this.cfg.evtToClint) {
+      let mask = 0;
+      for (let c = 0; c < N_CORES; c++) if ((evt >>> (2 * c)) & 3) mask |= 1 << c;
+      periph.write(0x180, mask);
+    }
+    this.evtPrev = evt;
+    if (busy) {
+      this.nBusy.value++;
+      if (this.busyStart < 0) this.busyStart = this.cycle;
+    } else if (this.busyStart >= 0) {
+      this.busyIntervals.push([this.busyStart, this.cycle]);
+      this.busyStart = -1;
+    }
+    this.cycle++;
+  }
+
+  /** Busy intervals including one still open at `now`. */
+  intervals(now: number): [number, number][] {
+    return this.busyStart >= 0 ? [...this.busyIntervals, [this.busyStart, now]] : this.busyIntervals;
+  }
+}
