@@ -12,7 +12,7 @@ import type { FileMap } from './archive.ts';
 import { writeFolderAtomic } from './atomic.ts';
 import { readNpz, writeNpz } from './npz.ts';
 import type { NpyArray, NpyDtype } from './npz.ts';
-import { headerArrays, hwpeFiles, segmentIndices, standaloneFiles, tensorDims } from './spec.ts';
+import { headerArrays, hwpeFiles, segmentIndices, segmentPlan, standaloneFiles, tensorDims } from './spec.ts';
 import type { HeaderArray, Segment, TensorName } from './spec.ts';
 import { parseInts, TextSink } from './text.ts';
 import { ACTIVATIONS } from './types.ts';
@@ -95,10 +95,10 @@ export function caseTensors(c: ItaCase): Record<TensorName, Tensor> {
 
 /** Values of a segment in stream order. */
 function segmentValues(p: ItaParams, seg: Segment, t: Tensor): Int32Array {
-  const idx = segmentIndices(p, seg);
+  const { base, idx } = segmentPlan(p, seg);
   const out = new Int32Array(idx.length);
   const d = t.data;
-  for (let i = 0; i < idx.length; i++) out[i] = d[idx[i]!]!;
+  for (let i = 0; i < idx.length; i++) out[i] = d[base + idx[i]!]!;
   return out;
 }
 
@@ -139,43 +139,60 @@ function rootFiles(inp: ItaInputs): [string, Uint8Array][] {
   ];
 }
 
-function streamText(
+/**
+ * Appends a decimal stream file to `s`. With one value a line, each chunk of the stream that
+ * repeats an earlier one (operands re-sent per output tile, broadcast biases) is copied as text.
+ */
+function streamInto(
+  s: TextSink,
   p: ItaParams,
   segments: Segment[],
   perLine: number,
   tensors: Record<TensorName, Tensor>,
-): Uint8Array {
-  const total = segments.reduce((n, seg) => n + seg.order.length, 0);
-  const s = new TextSink(total * 5);
-  let pos = 0;
-  for (const seg of segments) pos = s.ints(tensors[seg.tensor].data, segmentIndices(p, seg), perLine, pos);
-  return s.bytes();
+): void {
+  if (perLine !== 1) {
+    let pos = 0;
+    for (const seg of segments) pos = s.ints(tensors[seg.tensor].data, segmentIndices(p, seg), perLine, pos);
+    return;
+  }
+  const start = s.length;
+  for (const seg of segments) {
+    const { base, idx, chunk, same } = segmentPlan(p, seg);
+    const data = tensors[seg.tensor].data;
+    const at = new Int32Array(same.length + 1);
+    const end = new Int32Array(same.length);
+    for (let k = 0; k < same.length; k++) {
+      at[k] = s.length;
+      const j = same[k]!;
+      if (j >= 0) s.again(at[j]!, end[j]!);
+      else s.lines(data, base, idx, k * chunk, Math.min(idx.length, (k + 1) * chunk));
+      end[k] = s.length;
+    }
+  }
+  // No newline after the last value.
+  if (s.length > start) s.dropLast();
 }
 
 /** Words of packed 8-bit (4 per word, first value in the low byte) or 24-bit values (4 per 3 words). */
-export function packWords(v: Int32Array, bits: 8 | 24): number[] {
-  const words: number[] = [];
+export function packWords(v: Int32Array, bits: 8 | 24): Uint32Array {
+  const groups = Math.ceil(v.length / 4);
+  // Values past the end read as 0 (`undefined & mask`).
   if (bits === 8) {
-    for (let i = 0; i < v.length; i += 4)
-      words.push(
-        ((v[i]! & 0xff) |
-          ((v[i + 1]! & 0xff) << 8) |
-          ((v[i + 2]! & 0xff) << 16) |
-          ((v[i + 3]! & 0xff) << 24)) >>>
-          0,
-      );
-  } else {
-    for (let i = 0; i < v.length; i += 4) {
-      const a = v[i]! & 0xffffff;
-      const b = v[i + 1]! & 0xffffff;
-      const c = v[i + 2]! & 0xffffff;
-      const d = v[i + 3]! & 0xffffff;
-      words.push(
-        (a | ((b & 0xff) << 24)) >>> 0,
-        ((b >>> 8) | ((c & 0xffff) << 16)) >>> 0,
-        ((c >>> 16) | (d << 8)) >>> 0,
-      );
-    }
+    const words = new Uint32Array(groups);
+    for (let i = 0, w = 0; i < v.length; i += 4, w++)
+      words[w] =
+        (v[i]! & 0xff) | ((v[i + 1]! & 0xff) << 8) | ((v[i + 2]! & 0xff) << 16) | ((v[i + 3]! & 0xff) << 24);
+    return words;
+  }
+  const words = new Uint32Array(3 * groups);
+  for (let i = 0, w = 0; i < v.length; i += 4, w += 3) {
+    const a = v[i]! & 0xffffff;
+    const b = v[i + 1]! & 0xffffff;
+    const c = v[i + 2]! & 0xffffff;
+    const d = v[i + 3]! & 0xffffff;
+    words[w] = a | ((b & 0xff) << 24);
+    words[w + 1] = (b >>> 8) | ((c & 0xffff) << 16);
+    words[w + 2] = (c >>> 16) | (d << 8);
   }
   return words;
 }
@@ -200,42 +217,55 @@ export function unpackWords(w: Uint32Array, bits: 8 | 24, unsigned8 = false): In
   return out;
 }
 
-function hexText(
+/** Appends a memory image to `s`; a part equal to an earlier one of the file is copied as text. */
+function hexInto(
+  s: TextSink,
   p: ItaParams,
   parts: { seg: Segment; bits: 8 | 24 }[],
   tensors: Record<TensorName, Tensor>,
-): Uint8Array {
-  const s = new TextSink();
-  for (const { seg, bits } of parts)
-    for (const w of packWords(segmentValues(p, seg, tensors[seg.tensor]), bits)) s.hex32(w).nl();
-  return s.bytes();
+): void {
+  const done = new Map<string, [number, number, Int32Array]>();
+  for (const { seg, bits } of parts) {
+    const key = `${seg.tensor},${seg.head},${seg.view},${seg.rows},${seg.cols},${bits}`;
+    const prev = done.get(key);
+    if (prev && prev[2] === seg.order) {
+      s.again(prev[0], prev[1]);
+      continue;
+    }
+    const from = s.length;
+    s.hexLines(packWords(segmentValues(p, seg, tensors[seg.tensor]), bits));
+    done.set(key, [from, s.length, seg.order]);
+  }
 }
 
 /** numpy's array2string of a flat integer array: values right-aligned to the widest, joined by ','. */
-function cArrayBody(s: TextSink, v: ArrayLike<number>): void {
+function cArrayBody(s: TextSink, v: Int32Array | Uint32Array): void {
+  const [lo, hi] = rangeOf(v);
+  const width = Math.max(String(lo).length, String(hi).length);
+  s.paddedList(v, width, lo >= -128 && hi < 128);
+}
+
+/** Smallest and largest value. */
+function rangeOf(v: Int32Array | Uint32Array): [number, number] {
   let lo = Infinity;
   let hi = -Infinity;
   for (let i = 0; i < v.length; i++) {
-    if (v[i]! < lo) lo = v[i]!;
-    if (v[i]! > hi) hi = v[i]!;
+    const x = v[i]!;
+    if (x < lo) lo = x;
+    if (x > hi) hi = x;
   }
-  const width = Math.max(String(lo).length, String(hi).length);
-  for (let i = 0; i < v.length; i++) {
-    if (i > 0) s.byte(44);
-    s.intPadded(v[i]!, width);
-  }
+  return [lo, hi];
 }
 
 /** The 8-bit requant constants of steps 1..6 of one head, padded to 8 and packed into 2 words. */
-function requantWords(t: number[][], h: number): number[] {
+function requantWords(t: number[][], h: number): Uint32Array {
   const bytes = new Int32Array(8);
   for (let i = 0; i < 6; i++) bytes[i] = t[i]![h]!;
   return packWords(bytes, 8);
 }
 
-function headerText(c: ItaCase, commandLine: string, tensors: Record<TensorName, Tensor>): Uint8Array {
+function headerInto(s: TextSink, c: ItaCase, commandLine: string, tensors: Record<TensorName, Tensor>): void {
   const p = c.inputs.params;
-  const s = new TextSink();
   s.str(`/* This file is automatically generated by '${commandLine}'\n`);
   s.str('* Do not edit manually, any manual change will be overwritten.\n*/\n\n// clang-format off\n');
   const emit = (a: HeaderArray) => {
@@ -278,10 +308,9 @@ function headerText(c: ItaCase, commandLine: string, tensors: Record<TensorName,
   ];
   for (const [k, v] of defines) s.str(`#define ${k} ${v}\n`);
   s.str('\n// clang-format on\n');
-  return s.bytes();
 }
 
-function emitMultihead(s: TextSink, name: string, ctype: string, values: ArrayLike<number>[]): void {
+function emitMultihead(s: TextSink, name: string, ctype: string, values: (Int32Array | Uint32Array)[]): void {
   s.str(`const ${ctype} ${name}[${values.length}][${values[0]!.length}] = {\n`);
   values.forEach((v, h) => {
     if (h > 0) s.str(',\n');
@@ -321,15 +350,55 @@ function npzBytes(c: ItaCase): Uint8Array {
   ]);
 }
 
-/** Every file of a PyITA folder for a case, one at a time (relative path, bytes). */
-export function* folderFiles(c: ItaCase, opts: FolderOptions): Generator<[string, Uint8Array]> {
+/** One file of a folder: its relative path, a size estimate and how to format it. */
+export interface FolderJob {
+  path: string;
+  /** Values the file holds (a rough measure of the work of formatting it). */
+  weight: number;
+  /** Appends the file's bytes to `s`. */
+  fill(s: TextSink): void;
+}
+
+/** The files of a PyITA folder for a case, in PyITA's order, each formatted on demand. */
+export function folderJobs(c: ItaCase, opts: FolderOptions): FolderJob[] {
   const p = c.inputs.params;
   const tensors = caseTensors(c);
-  yield* rootFiles(c.inputs);
-  for (const f of standaloneFiles(p)) yield [f.path, streamText(p, f.segments, f.perLine, tensors)];
-  for (const f of hwpeFiles(p)) yield [f.path, hexText(p, f.parts, tensors)];
-  yield [NPZ_PATH, npzBytes(c)];
-  if (opts.exportSnitchCluster) yield [HEADER_PATH, headerText(c, opts.commandLine, tensors)];
+  const jobs: FolderJob[] = rootFiles(c.inputs).map(([path, bytes]) => ({
+    path,
+    weight: bytes.length,
+    fill: (s) => void s.raw(bytes),
+  }));
+  for (const f of standaloneFiles(p))
+    jobs.push({
+      path: f.path,
+      weight: f.segments.reduce((n, seg) => n + seg.order.length, 0),
+      fill: (s) => streamInto(s, p, f.segments, f.perLine, tensors),
+    });
+  for (const f of hwpeFiles(p))
+    jobs.push({
+      path: f.path,
+      weight: f.parts.reduce((n, { seg }) => n + seg.order.length, 0),
+      fill: (s) => hexInto(s, p, f.parts, tensors),
+    });
+  jobs.push({ path: NPZ_PATH, weight: 0, fill: (s) => void s.raw(npzBytes(c)) });
+  if (opts.exportSnitchCluster) {
+    const { before, after } = headerArrays(p);
+    const weight = [...before, ...after].reduce(
+      (n, a) => n + a.segments.reduce((m, seg) => m + seg.order.length, 0),
+      0,
+    );
+    jobs.push({ path: HEADER_PATH, weight, fill: (s) => headerInto(s, c, opts.commandLine, tensors) });
+  }
+  return jobs;
+}
+
+/** Every file of a PyITA folder for a case, one at a time (relative path, bytes). */
+export function* folderFiles(c: ItaCase, opts: FolderOptions): Generator<[string, Uint8Array]> {
+  const s = new TextSink(1 << 20);
+  for (const job of folderJobs(c, opts)) {
+    job.fill(s.clear());
+    yield [job.path, s.bytes()];
+  }
 }
 
 /** Every file of a PyITA folder for a case, in memory (relative path -> bytes). */
@@ -338,18 +407,33 @@ export function buildFolder(c: ItaCase, opts: FolderOptions): FileMap {
 }
 
 /**
+ * Formats the given jobs and writes each file below `dir` as soon as it is formatted, through one
+ * reused buffer (no file is kept in memory after it is written). Returns the bytes written.
+ */
+export function writeJobs(
+  dir: string,
+  jobs: Iterable<FolderJob>,
+  onFile?: (path: string) => void,
+  s = new TextSink(1 << 20),
+): number {
+  let bytes = 0;
+  for (const job of jobs) {
+    job.fill(s.clear());
+    const path = join(dir, job.path);
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, s.view());
+    bytes += s.length;
+    onFile?.(job.path);
+  }
+  return bytes;
+}
+
+/**
  * Writes the complete file set of a case to `outDir`, atomically (all or nothing). Files are
  * formatted and written one at a time, so a large case never holds the whole folder in memory.
  */
 export function writeFolder(outDir: string, c: ItaCase, opts: FolderOptions): void {
-  writeFolderAtomic(outDir, (tmp) => {
-    for (const [rel, data] of folderFiles(c, opts)) {
-      const path = join(tmp, rel);
-      mkdirSync(dirname(path), { recursive: true });
-      writeFileSync(path, data);
-      opts.onFile?.(rel);
-    }
-  });
+  writeFolderAtomic(outDir, (tmp) => void writeJobs(tmp, folderJobs(c, opts), opts.onFile));
 }
 
 // ---------------------------------------------------------------------------------------------

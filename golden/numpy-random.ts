@@ -96,21 +96,21 @@ export class RandomState {
     this.gaussCache = 0;
   }
 
-  /** Regenerates all N state words (the "twist"). */
+  /** Regenerates all N state words (the "twist"); `-(y & 1) & MATRIX_A` is MATRIX_A for odd y, else 0. */
   private twist(): void {
     const key = this.key;
     let i = 0;
     let y: number;
     for (; i < N - M; i++) {
       y = (key[i]! & UPPER_MASK) | (key[i + 1]! & LOWER_MASK);
-      key[i] = key[i + M]! ^ (y >>> 1) ^ (y & 1 ? MATRIX_A : 0);
+      key[i] = key[i + M]! ^ (y >>> 1) ^ (-(y & 1) & MATRIX_A);
     }
     for (; i < N - 1; i++) {
       y = (key[i]! & UPPER_MASK) | (key[i + 1]! & LOWER_MASK);
-      key[i] = key[i + M - N]! ^ (y >>> 1) ^ (y & 1 ? MATRIX_A : 0);
+      key[i] = key[i + M - N]! ^ (y >>> 1) ^ (-(y & 1) & MATRIX_A);
     }
     y = (key[N - 1]! & UPPER_MASK) | (key[0]! & LOWER_MASK);
-    key[N - 1] = key[M - 1]! ^ (y >>> 1) ^ (y & 1 ? MATRIX_A : 0);
+    key[N - 1] = key[M - 1]! ^ (y >>> 1) ^ (-(y & 1) & MATRIX_A);
     this.pos = 0;
   }
 
@@ -160,9 +160,50 @@ export class RandomState {
     return num / this.gauss();
   }
 
-  /** Fills `out` with `np.random.standard_cauchy(size=out.length)` in C order. */
+  /**
+   * Fills `out` with `np.random.standard_cauchy(size=out.length)` in C order. With no Gaussian
+   * cached (the usual case: every Cauchy value takes both values of one polar pair), the words,
+   * samples and pairs are formed inline, in exactly the order and arithmetic of
+   * `randomSample`, `gauss` and `standardCauchy`.
+   */
   standardCauchyFill(out: Float64Array): Float64Array {
-    for (let i = 0; i < out.length; i++) out[i] = this.standardCauchy();
+    if (this.hasGauss) {
+      for (let i = 0; i < out.length; i++) out[i] = this.standardCauchy();
+      return out;
+    }
+    const key = this.key;
+    let pos = this.pos;
+    const word = (): number => {
+      if (pos === N) {
+        this.twist();
+        pos = 0;
+      }
+      let y = key[pos++]!;
+      y ^= y >>> 11;
+      y ^= (y << 7) & 0x9d2c5680;
+      y ^= (y << 15) & 0xefc60000;
+      y ^= y >>> 18;
+      return y >>> 0;
+    };
+    for (let i = 0; i < out.length; i++) {
+      let x1: number;
+      let x2: number;
+      let r2: number;
+      do {
+        const a1 = word() >>> 5;
+        const b1 = word() >>> 6;
+        x1 = 2.0 * ((a1 * 67108864.0 + b1) / 9007199254740992.0) - 1.0;
+        const a2 = word() >>> 5;
+        const b2 = word() >>> 6;
+        x2 = 2.0 * ((a2 * 67108864.0 + b2) / 9007199254740992.0) - 1.0;
+        r2 = x1 * x1 + x2 * x2;
+      } while (r2 >= 1.0 || r2 === 0.0);
+      const f = Math.sqrt((-2.0 * logCorrectlyRounded(r2)) / r2);
+      // The pair's second value is returned first (the numerator), its first one is the cached
+      // value the next call returns (the denominator).
+      out[i] = (f * x2) / (f * x1);
+    }
+    this.pos = pos;
     return out;
   }
 

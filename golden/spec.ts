@@ -175,6 +175,71 @@ export function segmentIndices(p: ItaParams, seg: Segment): Int32Array {
   return out;
 }
 
+/**
+ * The element indices of a segment split into its head offset and a head-independent part, with
+ * the repetitions of the stream found once: the stream is cut into chunks of `chunk` values, and
+ * `same[k]` is the first earlier chunk holding exactly the same indices as chunk k (or -1). The
+ * writer formats a repeated chunk by copying the text it already made.
+ */
+export interface SegmentPlan {
+  /** Offset of the segment's head in the tensor data. */
+  base: number;
+  /** Tensor indices minus `base`, in stream order. */
+  idx: Int32Array;
+  chunk: number;
+  same: Int32Array;
+}
+
+/** Values per chunk of a `SegmentPlan` (every tile 64 x 64 and block 64 x 16 is a whole number of chunks). */
+export const PLAN_CHUNK = 1024;
+
+/** Plans by stream order (shared by the heads of a file kind), then by view and dimensions. */
+const planCache = new WeakMap<Int32Array, Map<string, { idx: Int32Array; same: Int32Array }>>();
+
+/** The `SegmentPlan` of a segment, memoised per stream order, view and dimensions. */
+export function segmentPlan(p: ItaParams, seg: Segment): SegmentPlan {
+  const [, R, C] = tensorDims(p, seg.tensor);
+  const base = seg.head * R * C;
+  let byKey = planCache.get(seg.order);
+  if (!byKey) planCache.set(seg.order, (byKey = new Map()));
+  const key = `${seg.view},${R},${C},${seg.cols}`;
+  let plan = byKey.get(key);
+  if (!plan) {
+    const idx = segmentIndices(p, { ...seg, head: 0 });
+    plan = { idx, same: repeatedChunks(idx, PLAN_CHUNK) };
+    byKey.set(key, plan);
+  }
+  return { base, idx: plan.idx, chunk: PLAN_CHUNK, same: plan.same };
+}
+
+/** For each chunk of `idx`, the first earlier chunk with identical contents (or -1). */
+function repeatedChunks(idx: Int32Array, chunk: number): Int32Array {
+  const n = Math.ceil(idx.length / chunk);
+  const same = new Int32Array(n).fill(-1);
+  const seen = new Map<number, number[]>();
+  for (let k = 0; k < n; k++) {
+    const lo = k * chunk;
+    const hi = Math.min(idx.length, lo + chunk);
+    let h = hi - lo;
+    for (let i = lo; i < hi; i++) h = Math.imul(h ^ idx[i]!, 0x9e3779b1) ^ (h >>> 15);
+    const cands = seen.get(h);
+    if (cands) {
+      const hit = cands.find((j) => {
+        const jo = j * chunk;
+        if (Math.min(idx.length, jo + chunk) - jo !== hi - lo) return false;
+        for (let i = 0; i < hi - lo; i++) if (idx[jo + i] !== idx[lo + i]) return false;
+        return true;
+      });
+      if (hit !== undefined) {
+        same[k] = hit;
+        continue;
+      }
+      cands.push(k);
+    } else seen.set(h, [k]);
+  }
+  return same;
+}
+
 /** "Qp head 1 row 3 column 17" for a tensor index. */
 export function describeElement(p: ItaParams, t: TensorName, index: number): string {
   const [H, R, C] = tensorDims(p, t);

@@ -20,6 +20,30 @@ for (let v = -128; v < 128; v++) {
   LEN8[v + 128] = d.length;
 }
 const HEX = enc.encode('0123456789abcdef');
+/** The int8 range followed by a newline: value v's text is DIG8NL[8 * (v + 128) ..] of length LEN8[v + 128] + 1. */
+const DIG8NL = new Uint8Array(256 * 8);
+for (let v = -128; v < 128; v++) {
+  DIG8NL.set(DIG8.subarray(8 * (v + 128), 8 * (v + 128) + LEN8[v + 128]!), 8 * (v + 128));
+  DIG8NL[8 * (v + 128) + LEN8[v + 128]!] = 10;
+}
+/** Two lowercase hex digits of every byte, as one 16-bit unit each (first digit first). */
+const HEX2 = new Uint16Array(256);
+for (let b = 0; b < 256; b++) HEX2[b] = HEX[b >>> 4]! | (HEX[b & 15]! << 8);
+/** int8 values right-aligned in `width` characters, per width (built when first used). */
+const PADDED8 = new Map<number, Uint8Array>();
+function padded8(width: number): Uint8Array {
+  let t = PADDED8.get(width);
+  if (!t) {
+    t = new Uint8Array(256 * width).fill(32);
+    for (let v = -128; v < 128; v++) {
+      const k = LEN8[v + 128]!;
+      // Values wider than `width` cannot occur in a list padded to `width`.
+      if (k <= width) t.set(DIG8.subarray(8 * (v + 128), 8 * (v + 128) + k), (v + 128) * width + width - k);
+    }
+    PADDED8.set(width, t);
+  }
+  return t;
+}
 
 /** A growable ASCII buffer. */
 export class TextSink {
@@ -74,6 +98,102 @@ export class TextSink {
     return pos;
   }
 
+  /** Bytes written so far. */
+  get length(): number {
+    return this.n;
+  }
+
+  /** Forgets the content, keeping the buffer for the next file. */
+  clear(): this {
+    this.n = 0;
+    return this;
+  }
+
+  /** The content without copying it (valid until the next write). */
+  view(): Uint8Array {
+    return this.buf.subarray(0, this.n);
+  }
+
+  /** Appends a copy of bytes `start..end` written earlier. */
+  again(start: number, end: number): this {
+    this.room(end - start);
+    this.buf.copyWithin(this.n, start, end);
+    this.n += end - start;
+    return this;
+  }
+
+  /** Appends `data[base + idx[i]]` for i = from..to-1, each as a decimal number and a newline. */
+  lines(data: Int32Array, base: number, idx: Int32Array, from: number, to: number): this {
+    this.room((to - from) * 5);
+    let b = this.buf;
+    let n = this.n;
+    for (let i = from; i < to; i++) {
+      const v = data[base + idx[i]!]!;
+      if (v >= -128 && v < 128) {
+        const o = 8 * (v + 128);
+        const end = o + LEN8[v + 128]!;
+        for (let j = o; j <= end; j++) b[n++] = DIG8NL[j]!;
+      } else {
+        this.n = n;
+        this.int(v).byte(10);
+        this.room((to - i) * 5);
+        b = this.buf;
+        n = this.n;
+      }
+    }
+    this.n = n;
+    return this;
+  }
+
+  /** Appends each word as 8 lowercase hex digits and a newline (the low 32 bits of each value). */
+  hexLines(words: ArrayLike<number>): this {
+    const count = words.length;
+    this.room(count * 9);
+    const b = this.buf;
+    let n = this.n;
+    for (let i = 0; i < count; i++) {
+      const u = words[i]! >>> 0;
+      for (let sh = 24; sh >= 0; sh -= 8) {
+        const h = HEX2[(u >>> sh) & 0xff]!;
+        b[n++] = h & 0xff;
+        b[n++] = h >>> 8;
+      }
+      b[n++] = 10;
+    }
+    this.n = n;
+    return this;
+  }
+
+  /**
+   * Appends the values joined by ',' and each right-aligned in `width` characters (numpy's
+   * array2string of a flat array). `int8`: the caller knows every value is in -128..127.
+   */
+  paddedList(v: ArrayLike<number>, width: number, int8?: boolean): this {
+    const count = v.length;
+    if (int8 === undefined) {
+      int8 = true;
+      for (let i = 0; i < count && int8; i++) int8 = v[i]! >= -128 && v[i]! < 128;
+    }
+    if (!int8) {
+      for (let i = 0; i < count; i++) {
+        if (i > 0) this.byte(44);
+        this.intPadded(v[i]!, width);
+      }
+      return this;
+    }
+    const t = padded8(width);
+    this.room(count * (width + 1));
+    const b = this.buf;
+    let n = this.n;
+    for (let i = 0; i < count; i++) {
+      if (i > 0) b[n++] = 44;
+      const o = (v[i]! + 128) * width;
+      for (let j = 0; j < width; j++) b[n++] = t[o + j]!;
+    }
+    this.n = n;
+    return this;
+  }
+
   /** Appends a decimal integer. */
   int(v: number): this {
     const s = v >= SMALL_MIN && v < 65536 ? SMALL[v - SMALL_MIN]! : enc.encode(String(v));
@@ -110,6 +230,14 @@ export class TextSink {
   byte(b: number): this {
     if (this.n === this.buf.length) this.room(1);
     this.buf[this.n++] = b;
+    return this;
+  }
+
+  /** Appends bytes as they are. */
+  raw(b: Uint8Array): this {
+    this.room(b.length);
+    this.buf.set(b, this.n);
+    this.n += b.length;
     return this;
   }
 

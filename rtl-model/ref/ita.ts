@@ -59,8 +59,37 @@ export function matmulAccT(
   const out = new Int32Array(rows * cols);
   const xs = unsignedX ? new Int32Array(rows * inner) : x;
   if (unsignedX) for (let i = 0; i < rows * inner; i++) xs[i] = x[i]! & 0xff;
-  // Each product fits 17 bits; int32 wrap-around is exact modulo 2^32 and hence modulo 2^26.
-  // Four output columns at a time share each load of X.
+  let xMax = 0;
+  for (let i = 0; i < rows * inner; i++) xMax = Math.max(xMax, Math.abs(xs[i]!));
+  let wMax = 0;
+  for (let i = 0; i < cols * inner; i++) wMax = Math.max(wMax, Math.abs(wT[i]!));
+  if (inner * xMax * wMax < PAIR_LIMIT) productsPaired(xs, wT, rows, inner, cols, out);
+  else productsInt32(xs, wT, rows, inner, cols, out);
+  for (let r = 0; r < rows; r++) {
+    const oo = r * cols;
+    for (let c = 0; c < cols; c++) {
+      let acc = out[oo + c]!;
+      // bias: sign-extended from the 24-bit port
+      if (bias) acc = (acc + ((bias[c]! << 8) >> 8)) | 0;
+      out[oo + c] = (acc << 6) >> 6;
+    }
+  }
+  return out;
+}
+
+/**
+ * Sums of products in int32 arithmetic. Each product fits 17 bits; int32 wrap-around is exact
+ * modulo 2^32 and hence modulo 2^26, all the accumulator keeps. Four output columns at a time
+ * share each load of X.
+ */
+function productsInt32(
+  xs: Int32Array,
+  wT: Int32Array,
+  rows: number,
+  inner: number,
+  cols: number,
+  out: Int32Array,
+): void {
   const cols4 = cols - (cols % 4);
   for (let r = 0; r < rows; r++) {
     const xo = r * inner;
@@ -92,14 +121,84 @@ export function matmulAccT(
       for (let k = 0; k < inner; k++) acc = (acc + xs[xo + k]! * wT[wo + k]!) | 0;
       out[oo + c] = acc;
     }
-    for (let c = 0; c < cols; c++) {
-      let acc = out[oo + c]!;
-      // bias: sign-extended from the 24-bit port
-      if (bias) acc = (acc + ((bias[c]! << 8) >> 8)) | 0;
-      out[oo + c] = (acc << 6) >> 6;
+  }
+}
+
+/** Shift of the second column of a pair: a column pair (w0, w1) is multiplied as w0 + w1 * 2^26. */
+const PAIR_SHIFT = 2 ** 26;
+/**
+ * `productsPaired` is exact when every column sum s satisfies |s| <= B with B = inner * max|x| *
+ * max|w| < 2^25 = PAIR_LIMIT (all ITA sizes: 512 * 255 * 128 < 2^24). Proof: every product
+ * x * (w0 + w1 * 2^26) and every partial sum of them is an integer of magnitude at most
+ * B * (1 + 2^26) < 2^25 * (2^26 + 1) < 2^52, so doubles hold them exactly and the final sum is
+ * s0 + s1 * 2^26 exactly. Since |s0| <= B < 2^25, the quotient sum / 2^26 (exact: a power of two)
+ * lies strictly within 1/2 of s1, so Math.round gives s1 and sum - s1 * 2^26 gives s0, both
+ * exactly. The exact sums have the residues modulo 2^26 that the int32 path's sums have.
+ */
+const PAIR_LIMIT = 2 ** 25;
+
+/** Sums of products with two int8 weight columns packed per double multiply (see PAIR_LIMIT). */
+function productsPaired(
+  xs: Int32Array,
+  wT: Int32Array,
+  rows: number,
+  inner: number,
+  cols: number,
+  out: Int32Array,
+): void {
+  const pairs = cols >> 1;
+  const pk = new Float64Array(pairs * inner);
+  for (let q = 0; q < pairs; q++) {
+    const w0 = 2 * q * inner;
+    const w1 = w0 + inner;
+    const po = q * inner;
+    for (let k = 0; k < inner; k++) pk[po + k] = wT[w0 + k]! + wT[w1 + k]! * PAIR_SHIFT;
+  }
+  const xr = new Float64Array(inner);
+  const pairs4 = pairs - (pairs % 4);
+  const split = (sum: number, o: number): void => {
+    const hi = Math.round(sum / PAIR_SHIFT);
+    out[o] = sum - hi * PAIR_SHIFT;
+    out[o + 1] = hi;
+  };
+  for (let r = 0; r < rows; r++) {
+    const xo = r * inner;
+    const oo = r * cols;
+    for (let k = 0; k < inner; k++) xr[k] = xs[xo + k]!;
+    for (let q = 0; q < pairs4; q += 4) {
+      const p0 = q * inner;
+      const p1 = p0 + inner;
+      const p2 = p1 + inner;
+      const p3 = p2 + inner;
+      let a0 = 0;
+      let a1 = 0;
+      let a2 = 0;
+      let a3 = 0;
+      for (let k = 0; k < inner; k++) {
+        const xv = xr[k]!;
+        a0 += xv * pk[p0 + k]!;
+        a1 += xv * pk[p1 + k]!;
+        a2 += xv * pk[p2 + k]!;
+        a3 += xv * pk[p3 + k]!;
+      }
+      split(a0, oo + 2 * q);
+      split(a1, oo + 2 * q + 2);
+      split(a2, oo + 2 * q + 4);
+      split(a3, oo + 2 * q + 6);
+    }
+    for (let q = pairs4; q < pairs; q++) {
+      const po = q * inner;
+      let acc = 0;
+      for (let k = 0; k < inner; k++) acc += xr[k]! * pk[po + k]!;
+      split(acc, oo + 2 * q);
+    }
+    if (cols & 1) {
+      const wo = (cols - 1) * inner;
+      let acc = 0;
+      for (let k = 0; k < inner; k++) acc += xr[k]! * wT[wo + k]!;
+      out[oo + cols - 1] = acc;
     }
   }
-  return out;
 }
 
 /** Transposes a rows x cols row-major matrix. */
@@ -164,48 +263,65 @@ export function computeSteps(inputs: ItaInputs): number {
   return inputs.params.H + 2;
 }
 
-/**
- * Every output of an ITA test case, computed as the RTL does. `onStep` (for progress bars) is
- * called after each head, after the feed-forward layer and after the activation test.
- */
-export function computeOutputs(inputs: ItaInputs, onStep?: () => void): ItaOutputs {
-  const { S, E, P, F, H, activation } = inputs.params;
+/** Output tensors of the right shapes for `inputs`, zero-filled; `alloc` makes each data array. */
+export function allocateOutputs(
+  inputs: ItaInputs,
+  alloc: (n: number) => Int32Array = (n) => new Int32Array(n),
+): ItaOutputs {
+  const { S, E, P, F, H } = inputs.params;
+  const t = (shape: number[]): Tensor => tensor(shape, alloc(shape.reduce((x, y) => x * y, 1)));
+  return {
+    Qp: t([H, S, P]),
+    Kp: t([H, S, P]),
+    Vp: t([H, S, P]),
+    A: t([H, S, S]),
+    A_soft: t([H, S, S]),
+    O_soft: t([H, S, P]),
+    Out_soft: t([H, S, E]),
+    Out_soft_sum: t([1, S, E]),
+    FFp: t([S, F]),
+    FF2p: t([S, E]),
+    gelu: t([S, F]),
+    relu: t([S, F]),
+  };
+}
+
+/** Computes the attention steps of head `h` into `out` (its slices of Qp .. Out_soft). */
+export function computeHead(inputs: ItaInputs, h: number, out: ItaOutputs): void {
+  const { S, E, P } = inputs.params;
   const rqA = inputs.rqsAttn;
-  const Qp = new Int32Array(H * S * P);
-  const Kp = new Int32Array(H * S * P);
-  const Vp = new Int32Array(H * S * P);
-  const A = new Int32Array(H * S * S);
-  const A_soft = new Int32Array(H * S * S);
-  const O_soft = new Int32Array(H * S * P);
-  const Out_soft = new Int32Array(H * S * E);
+  const qp = linear(inputs.Q.data, head(inputs.Wq, h), head(inputs.Bq, h), S, E, P, requantOf(rqA, 0, h));
+  const kp = linear(inputs.K.data, head(inputs.Wk, h), head(inputs.Bk, h), S, E, P, requantOf(rqA, 1, h));
+  const vp = linear(inputs.K.data, head(inputs.Wv, h), head(inputs.Bv, h), S, E, P, requantOf(rqA, 2, h));
+  // QK^T: Kp (S x P) already is the transposed right operand.
+  const a = requantizeArray(matmulAccT(qp, kp, S, P, S), requantOf(rqA, 3, h));
+  const soft = itaMax(a, S, S);
+  const o = requantizeArray(matmulAcc(soft, vp, S, S, P, undefined, true), requantOf(rqA, 4, h));
+  const ow = linear(o, head(inputs.Wo, h), head(inputs.Bo, h), S, P, E, requantOf(rqA, 5, h));
+  out.Qp.data.set(qp, h * S * P);
+  out.Kp.data.set(kp, h * S * P);
+  out.Vp.data.set(vp, h * S * P);
+  out.A.data.set(a, h * S * S);
+  out.A_soft.data.set(soft, h * S * S);
+  out.O_soft.data.set(o, h * S * P);
+  out.Out_soft.data.set(ow, h * S * E);
+}
 
-  for (let h = 0; h < H; h++) {
-    const qp = linear(inputs.Q.data, head(inputs.Wq, h), head(inputs.Bq, h), S, E, P, requantOf(rqA, 0, h));
-    const kp = linear(inputs.K.data, head(inputs.Wk, h), head(inputs.Bk, h), S, E, P, requantOf(rqA, 1, h));
-    const vp = linear(inputs.K.data, head(inputs.Wv, h), head(inputs.Bv, h), S, E, P, requantOf(rqA, 2, h));
-    // QK^T: Kp (S x P) already is the transposed right operand.
-    const a = requantizeArray(matmulAccT(qp, kp, S, P, S), requantOf(rqA, 3, h));
-    const soft = itaMax(a, S, S);
-    const o = requantizeArray(matmulAcc(soft, vp, S, S, P, undefined, true), requantOf(rqA, 4, h));
-    const out = linear(o, head(inputs.Wo, h), head(inputs.Bo, h), S, P, E, requantOf(rqA, 5, h));
-    Qp.set(qp, h * S * P);
-    Kp.set(kp, h * S * P);
-    Vp.set(vp, h * S * P);
-    A.set(a, h * S * S);
-    A_soft.set(soft, h * S * S);
-    O_soft.set(o, h * S * P);
-    Out_soft.set(out, h * S * E);
-    onStep?.();
-  }
-
-  // Sum over heads (outside the accelerator), requantised with the head-0 constants of step 7.
+/** Sum over heads (outside the accelerator), requantised with the head-0 constants of step 7. */
+export function computeHeadSum(inputs: ItaInputs, out: ItaOutputs): void {
+  const { S, E, H } = inputs.params;
   const sum = new Int32Array(S * E);
+  const all = out.Out_soft.data;
   for (let h = 0; h < H; h++) {
-    const o = Out_soft.subarray(h * S * E, (h + 1) * S * E);
+    const o = all.subarray(h * S * E, (h + 1) * S * E);
     for (let i = 0; i < S * E; i++) sum[i] = sum[i]! + o[i]!;
   }
-  const Out_soft_sum = requantizeArray(sum, requantOf(rqA, 6, 0), sum);
+  out.Out_soft_sum.data.set(requantizeArray(sum, requantOf(inputs.rqsAttn, 6, 0), sum));
+}
 
+/** Computes the feed-forward layer (FFp, FF2p) into `out`. */
+export function computeFeedForward(inputs: ItaInputs, out: ItaOutputs): void {
+  const { S, E, F, activation } = inputs.params;
   const ff1 = linear(
     inputs.FF.data,
     inputs.Wff.data,
@@ -220,31 +336,37 @@ export function computeOutputs(inputs: ItaInputs, onStep?: () => void): ItaOutpu
     },
   );
   const ff2 = linear(ff1, inputs.Wff2.data, inputs.Bff2.data, S, F, E, requantOf(inputs.rqsFfn, 1, 0));
-  onStep?.();
+  out.FFp.data.set(ff1);
+  out.FF2p.data.set(ff2);
+}
 
+/** Computes the activation unit's test outputs (gelu, relu of the preactivation) into `out`. */
+export function computeActivationTest(inputs: ItaInputs, out: ItaOutputs): void {
   const pre = inputs.preactivation.data;
-  const gelu = new Int32Array(pre.length);
-  const relu = new Int32Array(pre.length);
+  const gelu = out.gelu.data;
+  const relu = out.relu.data;
   for (let i = 0; i < pre.length; i++) {
     gelu[i] = geluRequantized(pre[i]!, inputs.gelu);
     relu[i] = reluRequantized(pre[i]!, inputs.gelu);
   }
-  onStep?.();
+}
 
-  return {
-    Qp: tensor([H, S, P], Qp),
-    Kp: tensor([H, S, P], Kp),
-    Vp: tensor([H, S, P], Vp),
-    A: tensor([H, S, S], A),
-    A_soft: tensor([H, S, S], A_soft),
-    O_soft: tensor([H, S, P], O_soft),
-    Out_soft: tensor([H, S, E], Out_soft),
-    Out_soft_sum: tensor([1, S, E], Out_soft_sum),
-    FFp: tensor([S, F], ff1),
-    FF2p: tensor([S, E], ff2),
-    gelu: tensor([S, F], gelu),
-    relu: tensor([S, F], relu),
-  };
+/**
+ * Every output of an ITA test case, computed as the RTL does. `onStep` (for progress bars) is
+ * called after each head, after the feed-forward layer and after the activation test.
+ */
+export function computeOutputs(inputs: ItaInputs, onStep?: () => void): ItaOutputs {
+  const out = allocateOutputs(inputs);
+  for (let h = 0; h < inputs.params.H; h++) {
+    computeHead(inputs, h, out);
+    onStep?.();
+  }
+  computeHeadSum(inputs, out);
+  computeFeedForward(inputs, out);
+  onStep?.();
+  computeActivationTest(inputs, out);
+  onStep?.();
+  return out;
 }
 
 /** Re-export for callers that requantise single values. */

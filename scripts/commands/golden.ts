@@ -14,8 +14,17 @@ import { Option } from 'commander';
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { InputError } from '../../rtl-model/errors.ts';
-import { computeOutputs } from '../../rtl-model/ref/ita.ts';
-import { buildFolder } from '../../golden/folder.ts';
+import {
+  allocateOutputs,
+  computeActivationTest,
+  computeFeedForward,
+  computeHead,
+  computeHeadSum,
+  computeOutputs,
+} from '../../rtl-model/ref/ita.ts';
+import { buildFolder, folderJobs, writeJobs } from '../../golden/folder.ts';
+import type { FolderJob, FolderOptions } from '../../golden/folder.ts';
+import { TextSink } from '../../golden/text.ts';
 import type { FileMap } from '../../golden/archive.ts';
 import { writeFolderAtomic } from '../../golden/atomic.ts';
 import {
@@ -31,9 +40,19 @@ import {
 } from '../../golden/generate.ts';
 import type { SeedMode } from '../../golden/generate.ts';
 import { ACTIVATIONS } from '../../golden/types.ts';
-import type { Activation, ItaCase, ItaParams } from '../../golden/types.ts';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import type { Activation, ItaCase, ItaInputs, ItaOutputs, ItaParams } from '../../golden/types.ts';
+import { mkdirSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import {
+  MessageChannel,
+  Worker,
+  isMainThread,
+  parentPort,
+  receiveMessageOnPort,
+  workerData,
+} from 'node:worker_threads';
+import type { MessagePort } from 'node:worker_threads';
 
 export interface GoldenRequest {
   params: ItaParams;
@@ -42,6 +61,8 @@ export interface GoldenRequest {
   exportSnitchCluster: boolean;
   seedMode: SeedMode;
   skipVectorValidation: boolean;
+  /** Threads to run on (1: this thread only); by default chosen by `threadsFor`. */
+  threads?: number;
 }
 
 /** The testGenerator.py command line PyITA would quote for this request (its reference order). */
@@ -74,53 +95,293 @@ const PROGRESS_MIN_WORK = 2e7;
 type Stage = (name: string, done: number) => void;
 
 /**
- * Draws, computes and builds the complete file set of a request in memory. Throws InputError when
- * a result tensor is constant (PyITA's check) unless validation is skipped.
+ * Draws the inputs of a request and computes its outputs. Throws InputError when a result tensor
+ * is constant (PyITA's check) unless validation is skipped.
  */
-export function buildGolden(r: GoldenRequest, stage: Stage = () => {}): { case: ItaCase; files: FileMap } {
+export function computeGolden(r: GoldenRequest, stage: Stage = () => {}): ItaCase {
   stage('drawing inputs', 0);
   const inputs = generateInputs(r.params, r.seed, r.seedMode);
-  stage('computing outputs', 0.05);
+  stage('computing outputs', 0.1);
   const outputs = computeOutputs(inputs);
-  if (!r.skipVectorValidation) {
-    const constant = findConstantOutput(outputs);
-    if (constant) {
-      throw new InputError(
-        `tensor ${constant} is constant for --seed ${r.seed}: a bad test vector (PyITA refuses it too); ` +
-          `choose another --seed or pass --skip-vector-validation`,
-      );
-    }
+  if (!r.skipVectorValidation) checkOutputs(outputs, r.seed);
+  return { inputs, outputs };
+}
+
+/** PyITA's constant-output check (InputError naming the tensor). */
+function checkOutputs(outputs: ItaOutputs, seed: number): void {
+  const constant = findConstantOutput(outputs);
+  if (constant) {
+    throw new InputError(
+      `tensor ${constant} is constant for --seed ${seed}: a bad test vector (PyITA refuses it too); ` +
+        `choose another --seed or pass --skip-vector-validation`,
+    );
   }
+}
+
+function folderOptions(r: GoldenRequest): FolderOptions {
+  return { commandLine: testGeneratorCommandLine(r), exportSnitchCluster: r.exportSnitchCluster };
+}
+
+/** Draws, computes and builds the complete file set of a request in memory. */
+export function buildGolden(r: GoldenRequest, stage: Stage = () => {}): { case: ItaCase; files: FileMap } {
+  const c = computeGolden(r, stage);
   stage('formatting files', 0.45);
-  const c: ItaCase = { inputs, outputs };
-  const files = buildFolder(c, {
-    commandLine: testGeneratorCommandLine(r),
-    exportSnitchCluster: r.exportSnitchCluster,
-  });
-  return { case: c, files };
+  return { case: c, files: buildFolder(c, folderOptions(r)) };
 }
 
 /** The sub-folders of a PyITA output folder. */
 const PYITA_SUBFOLDERS = ['mempool', 'hwpe', 'standalone', 'snitch-cluster'];
 
-/** Runs a request: builds the files and writes the folder atomically. Returns files and bytes. */
+/** Cases at least this large (multiply-accumulates) are shared among worker threads. */
+const PARALLEL_MIN_WORK = 1e8;
+/** Most threads used by default (the work splits into about H + 2 compute and 200 file tasks). */
+const THREADS_DEFAULT_MAX = 4;
+/** Most threads accepted by --threads. */
+export const THREADS_MAX = 16;
+
+/** Threads a request runs on: `threads` if given, otherwise by CPU count for large cases. */
+export function threadsFor(r: GoldenRequest): number {
+  if (r.threads !== undefined) return r.threads;
+  return workOf(r.params) >= PARALLEL_MIN_WORK ? Math.min(availableParallelism(), THREADS_DEFAULT_MAX) : 1;
+}
+
+/**
+ * Runs a request: draws, computes, then formats and writes the folder atomically, each file
+ * written as soon as it is formatted. With more than one thread, the outputs (per head, the
+ * feed-forward layer, the activation test) and the files are shared out among worker threads
+ * that write into the same temporary folder. Returns the number of files and bytes.
+ */
 export function runGolden(r: GoldenRequest, stage: Stage = () => {}): { files: number; bytes: number } {
-  const { files } = buildGolden(r, stage);
-  stage('writing files', 0.85);
-  let bytes = 0;
-  writeFolderAtomic(r.out, (tmp) => {
-    // PyITA creates its four sub-folders up front, even those it leaves empty.
-    for (const sub of PYITA_SUBFOLDERS) mkdirSync(join(tmp, sub), { recursive: true });
-    for (const [rel, data] of files) {
-      const path = join(tmp, rel);
-      mkdirSync(dirname(path), { recursive: true });
-      writeFileSync(path, data);
-      bytes += data.length;
+  // Workers start loading while this thread draws the inputs.
+  const workers = Array.from({ length: threadsFor(r) - 1 }, startWorker).filter((w) => w !== undefined);
+  try {
+    stage('drawing inputs', 0);
+    const inputs = generateInputs(r.params, r.seed, r.seedMode);
+    const outputs = allocateOutputs(inputs, (n) => new Int32Array(new SharedArrayBuffer(4 * n)));
+    const c: ItaCase = { inputs, outputs };
+    const opts = folderOptions(r);
+    const ctl = new Int32Array(new SharedArrayBuffer(4 * CTL_WORDS));
+    const bytes = new BigInt64Array(new SharedArrayBuffer(8));
+    const jobs = fileTasks(c, opts);
+    writeFolderAtomic(r.out, (tmp) => {
+      // PyITA creates its four sub-folders up front, even those it leaves empty.
+      for (const sub of PYITA_SUBFOLDERS) mkdirSync(join(tmp, sub), { recursive: true });
+      const ports = workers.map((w) => {
+        const { port1, port2 } = new MessageChannel();
+        const job: WorkerJob = { kind: WORKER_KIND, inputs, outputs, opts, tmp, ctl, bytes, port: port2 };
+        w.postMessage(job, [port2]);
+        return port1;
+      });
+      try {
+        shareWork(c, jobs, tmp, ctl, bytes, ports, r, stage);
+      } catch (e) {
+        // Let workers finish the file they are writing before the temporary folder goes.
+        Atomics.store(ctl, PHASE, PHASE_ABORT);
+        Atomics.notify(ctl, PHASE);
+        const until = Date.now() + 60_000;
+        while (Atomics.load(ctl, BUSY) > 0 && Date.now() < until)
+          Atomics.wait(ctl, BUSY, Atomics.load(ctl, BUSY), 50);
+        throw e;
+      } finally {
+        for (const p of ports) p.close();
+      }
+    });
+    stage('done', 1);
+    return { files: jobs.length, bytes: Number(bytes[0]) };
+  } finally {
+    for (const w of workers) void w.terminate();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sharing a run among threads. Every thread claims tasks from shared counters (Atomics), so a
+// worker that starts late, or never, only means the others do more; the results do not depend on
+// who computes or writes what. Phase 1: compute tasks (the feed-forward layer, each head, the
+// activation test) into shared output arrays. The main thread then forms the head sum and checks
+// the outputs, and opens phase 2: the files, largest first, each formatted and written by the
+// thread that claims it.
+
+const WORKER_KIND = 'itasim-golden-worker';
+/** Control words (Int32Array indices). */
+const NEXT_TASK = 0;
+const TASKS_DONE = 1;
+const NEXT_FILE = 2;
+const FILES_DONE = 3;
+const PHASE = 4;
+const FAILED = 5;
+/** Files being written by workers right now. */
+const BUSY = 6;
+const CTL_WORDS = 8;
+const PHASE_COMPUTE = 0;
+const PHASE_FILES = 1;
+const PHASE_ABORT = 2;
+
+interface WorkerJob {
+  kind: typeof WORKER_KIND;
+  inputs: ItaInputs;
+  /** Output tensors on SharedArrayBuffers. */
+  outputs: ItaOutputs;
+  opts: FolderOptions;
+  tmp: string;
+  ctl: Int32Array;
+  bytes: BigInt64Array;
+  /** Where a failing worker sends its error. */
+  port: MessagePort;
+}
+
+/** Starts a worker thread running this module under tsx's loader (undefined if that fails). */
+function startWorker(): Worker | undefined {
+  try {
+    // Registers tsx's loader inside the worker first (execArgv does not apply it to the entry module).
+    const tsx = import.meta.resolve('tsx/esm/api');
+    const code = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(import.meta.url)}); });`;
+    const w = new Worker(code, {
+      eval: true,
+      workerData: { kind: WORKER_KIND },
+      stdout: false,
+      stderr: false,
+    });
+    w.unref();
+    // A worker that fails to start leaves its share to the others.
+    w.on('error', () => {});
+    return w;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Compute tasks in order of size: the feed-forward layer, the heads, the activation test. */
+function computeTaskCount(c: ItaCase): number {
+  return c.inputs.params.H + 2;
+}
+
+function runComputeTask(c: ItaCase, t: number): void {
+  const H = c.inputs.params.H;
+  if (t === 0) computeFeedForward(c.inputs, c.outputs);
+  else if (t <= H) computeHead(c.inputs, t - 1, c.outputs);
+  else computeActivationTest(c.inputs, c.outputs);
+}
+
+/** The file jobs of a case, largest first (the same list in every thread). */
+function fileTasks(c: ItaCase, opts: FolderOptions): FolderJob[] {
+  return folderJobs(c, opts)
+    .map((job, i) => ({ job, i }))
+    .sort((x, y) => y.job.weight - x.job.weight || x.i - y.i)
+    .map((x) => x.job);
+}
+
+/** Claims and runs compute tasks until none is left. */
+function claimComputeTasks(c: ItaCase, ctl: Int32Array, onTask: () => void): void {
+  const n = computeTaskCount(c);
+  while (Atomics.load(ctl, PHASE) !== PHASE_ABORT) {
+    const t = Atomics.add(ctl, NEXT_TASK, 1);
+    if (t >= n) return;
+    runComputeTask(c, t);
+    Atomics.add(ctl, TASKS_DONE, 1);
+    Atomics.notify(ctl, TASKS_DONE);
+    onTask();
+  }
+}
+
+/** Claims, formats and writes files until none is left (or the run is aborted). */
+function claimFiles(
+  jobs: FolderJob[],
+  dir: string,
+  ctl: Int32Array,
+  bytes: BigInt64Array,
+  busy: boolean,
+  onFile: () => void,
+): void {
+  const sink = new TextSink(1 << 20);
+  while (Atomics.load(ctl, PHASE) === PHASE_FILES) {
+    if (busy) Atomics.add(ctl, BUSY, 1);
+    try {
+      const f = Atomics.add(ctl, NEXT_FILE, 1);
+      if (f >= jobs.length) return;
+      const n = writeJobs(dir, [jobs[f]!], undefined, sink);
+      Atomics.add(bytes, 0, BigInt(n));
+    } finally {
+      if (busy) {
+        Atomics.sub(ctl, BUSY, 1);
+        Atomics.notify(ctl, BUSY);
+      }
+    }
+    Atomics.add(ctl, FILES_DONE, 1);
+    Atomics.notify(ctl, FILES_DONE);
+    onFile();
+  }
+}
+
+/** The main thread's part: its share of both phases, the checks between them and the waits. */
+function shareWork(
+  c: ItaCase,
+  jobs: FolderJob[],
+  tmp: string,
+  ctl: Int32Array,
+  bytes: BigInt64Array,
+  ports: MessagePort[],
+  r: GoldenRequest,
+  stage: Stage,
+): void {
+  const nTasks = computeTaskCount(c);
+  const computing = () => stage('computing outputs', 0.1 + (0.3 * Atomics.load(ctl, TASKS_DONE)) / nTasks);
+  computing();
+  claimComputeTasks(c, ctl, computing);
+  waitFor(ctl, TASKS_DONE, nTasks, ports, computing);
+  computeHeadSum(c.inputs, c.outputs);
+  // Workers start on the files while this thread checks the outputs (a failed check aborts the
+  // run and the temporary folder goes).
+  Atomics.store(ctl, PHASE, PHASE_FILES);
+  Atomics.notify(ctl, PHASE);
+  if (!r.skipVectorValidation) checkOutputs(c.outputs, r.seed);
+  const writing = () => stage('writing files', 0.4 + (0.6 * Atomics.load(ctl, FILES_DONE)) / jobs.length);
+  writing();
+  claimFiles(jobs, tmp, ctl, bytes, false, writing);
+  waitFor(ctl, FILES_DONE, jobs.length, ports, writing);
+  if (Atomics.load(ctl, FAILED)) throw workerError(ports);
+}
+
+/** Waits until control word `i` reaches `target`; throws a worker's error. */
+function waitFor(ctl: Int32Array, i: number, target: number, ports: MessagePort[], tick: () => void): void {
+  for (;;) {
+    const v = Atomics.load(ctl, i);
+    if (v >= target) return;
+    if (Atomics.load(ctl, FAILED)) throw workerError(ports);
+    Atomics.wait(ctl, i, v, 100);
+    tick();
+  }
+}
+
+function workerError(ports: MessagePort[]): Error {
+  for (const p of ports) {
+    const m = receiveMessageOnPort(p);
+    if (m) return new Error(`itasim golden worker thread: ${String(m.message)}`);
+  }
+  return new Error('itasim golden worker thread failed');
+}
+
+/** The worker side: joins both phases of the job it is sent, then ends. */
+function workerMain(): void {
+  parentPort!.once('message', (job: WorkerJob) => {
+    const c: ItaCase = { inputs: job.inputs, outputs: job.outputs };
+    const { ctl } = job;
+    try {
+      const jobs = fileTasks(c, job.opts);
+      claimComputeTasks(c, ctl, () => {});
+      while (Atomics.load(ctl, PHASE) === PHASE_COMPUTE) Atomics.wait(ctl, PHASE, PHASE_COMPUTE, 1000);
+      claimFiles(jobs, job.tmp, ctl, job.bytes, true, () => {});
+    } catch (e) {
+      job.port.postMessage(e instanceof Error ? (e.stack ?? e.message) : String(e));
+      Atomics.store(ctl, FAILED, 1);
+      Atomics.notify(ctl, TASKS_DONE);
+      Atomics.notify(ctl, FILES_DONE);
+    } finally {
+      job.port.close();
     }
   });
-  stage('done', 1);
-  return { files: files.size, bytes };
 }
+
+if (!isMainThread && (workerData as { kind?: string } | null)?.kind === WORKER_KIND) workerMain();
 
 /** Parses an integer flag strictly; errors name the flag and the allowed values. */
 function intFlag(flag: string, raw: string, lo: number, hi: number, step = 1): number {
@@ -152,6 +413,7 @@ interface RawOptions {
   exportSnitchCluster?: boolean;
   seedMode: string;
   skipVectorValidation?: boolean;
+  threads?: string;
 }
 
 /** Turns the raw flags into a validated request (InputError naming the flag otherwise). */
@@ -178,6 +440,7 @@ export function parseGoldenOptions(o: RawOptions): GoldenRequest {
     exportSnitchCluster: !!o.exportSnitchCluster,
     seedMode: choiceFlag<SeedMode>('--seed-mode', o.seedMode, SEED_MODES),
     skipVectorValidation: !!o.skipVectorValidation,
+    threads: o.threads === undefined ? undefined : intFlag('--threads', o.threads, 1, THREADS_MAX),
   };
 }
 
@@ -189,7 +452,7 @@ const UNSUPPORTED: [key: string, flag: string, unset: unknown][] = [
   ['memPath', '--mem-path', undefined],
 ];
 const SUPPORTED =
-  '-S -E -P -F -H --activation --no-bias --seed --out --export-snitch-cluster --skip-vector-validation --seed-mode';
+  '-S -E -P -F -H --activation --no-bias --seed --out --export-snitch-cluster --skip-vector-validation --seed-mode --threads';
 
 /** Registers `itasim golden`. */
 export function register(program: Command): void {
@@ -214,6 +477,10 @@ export function register(program: Command): void {
       '--seed-mode <mode>',
       "pyita: numpy's legacy stream, PyITA's values; native: a faster generator of its own (other values)",
       'pyita',
+    )
+    .option(
+      '--threads <n>',
+      `threads to run on (1..${THREADS_MAX}; default: up to ${THREADS_DEFAULT_MAX} by CPU count for large cases)`,
     )
     .option('-B <n>', 'number of batches (accepted and ignored, as testGenerator.py does)')
     .option('-v', 'verbosity (accepted; progress goes to a terminal bar instead)')

@@ -113,6 +113,22 @@ describe('itasim golden', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+  it('writes the same folder with worker threads (--threads 2) as with one', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'itasim-golden-threads-'));
+    try {
+      const name = 'S128_E128_P64_F256_H4_gelu_seed3';
+      const out = join(dir, 'case');
+      const bin = join(import.meta.dirname, '../../bin/itasim.js');
+      const args = [bin, 'golden', ...folderArgs(name), '--threads', '2', '--out', out];
+      const r = spawnSync(process.execPath, args, { encoding: 'utf8' });
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+      expect(readdirSync(dir)).toEqual(['case']);
+      expect(folderDiff(readFolderFiles(out), loadGolden(`pyita/${name}`))).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('itasim golden flag errors (one line naming the flag and the allowed values)', () => {
