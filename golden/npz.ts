@@ -22,10 +22,13 @@ export interface NpyArray {
 const DESCR: Record<NpyDtype, string> = { int8: '|i1', uint8: '|u1', int32: '<i4' };
 const BYTES: Record<NpyDtype, number> = { int8: 1, uint8: 1, int32: 4 };
 
-/** numpy's header: the dict, room for the first axis to grow to 21 digits, padded to 64 bytes. */
-function npyHeader(dtype: NpyDtype, shape: number[]): Uint8Array {
+/**
+ * numpy's header for type code `descr` (`|i1`, `<i4`, ...): the dict, room for the first axis to
+ * grow to 21 digits, padded to 64 bytes.
+ */
+export function npyHeader(descr: string, shape: number[]): Uint8Array {
   const shapeText = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;
-  let dict = `{'descr': '${DESCR[dtype]}', 'fortran_order': False, 'shape': ${shapeText}, }`;
+  let dict = `{'descr': '${descr}', 'fortran_order': False, 'shape': ${shapeText}, }`;
   dict += ' '.repeat(shape.length > 0 ? 21 - String(shape[0]).length : 0);
   const hlen = dict.length + 1;
   const pad = 64 - ((10 + hlen) % 64);
@@ -40,7 +43,7 @@ function npyHeader(dtype: NpyDtype, shape: number[]): Uint8Array {
 
 /** The bytes of one `.npy` file. */
 export function writeNpy(a: NpyArray): Uint8Array {
-  const head = npyHeader(a.dtype, a.shape);
+  const head = npyHeader(DESCR[a.dtype], a.shape);
   const n = a.shape.reduce((x, y) => x * y, 1);
   if (a.data.length !== n) throw new RangeError(`npy: ${a.data.length} values for shape ${a.shape}`);
   const out = new Uint8Array(head.length + n * BYTES[a.dtype]);
@@ -51,19 +54,41 @@ export function writeNpy(a: NpyArray): Uint8Array {
   return out;
 }
 
-/** Parses one `.npy` file (int8, uint8 or int32, C order); `file` names it in errors. */
-export function readNpy(bytes: Uint8Array, file: string): NpyArray {
+/** Any numeric `.npy` array: numpy's type code (`i1`, `<i8`, `<f4`, ...), shape, order and values. */
+export interface NpyAnyArray {
+  descr: string;
+  shape: number[];
+  fortranOrder: boolean;
+  /** Values in file order, exact for integers up to 2^53. */
+  data: Float64Array;
+}
+
+/** Parses one `.npy` file of any numeric dtype (npyjs reads it); `file` names it in errors. */
+export function readNpyAny(bytes: Uint8Array, file: string): NpyAnyArray {
   let parsed;
   try {
     parsed = parse(bytes.slice().buffer);
   } catch (e) {
     throw new InputError(`${file}: not a valid .npy array (${(e as Error).message})`);
   }
-  const dtype = ({ i1: 'int8', u1: 'uint8', i4: 'int32' } as Record<string, NpyDtype>)[parsed.dtype];
-  if (!dtype) throw new InputError(`${file}: dtype ${parsed.dtype} is not int8, uint8 or int32`);
-  if (parsed.fortranOrder) throw new InputError(`${file}: Fortran order is not supported`);
-  const src = parsed.data as Int8Array | Uint8Array | Int32Array;
-  return { dtype, shape: [...parsed.shape], data: Int32Array.from(src) };
+  const src = parsed.data as unknown;
+  if (!ArrayBuffer.isView(src)) throw new InputError(`${file}: dtype ${parsed.dtype} is not numeric`);
+  const n = parsed.shape.reduce((x: number, y: number) => x * y, 1);
+  const values = src as unknown as ArrayLike<number | bigint>;
+  if (values.length < n)
+    throw new InputError(`${file}: truncated (${values.length} values for shape (${parsed.shape}))`);
+  const data = new Float64Array(n);
+  for (let i = 0; i < n; i++) data[i] = Number(values[i]!);
+  return { descr: parsed.dtype, shape: [...parsed.shape], fortranOrder: parsed.fortranOrder, data };
+}
+
+/** Parses one `.npy` file (int8, uint8 or int32, C order); `file` names it in errors. */
+export function readNpy(bytes: Uint8Array, file: string): NpyArray {
+  const a = readNpyAny(bytes, file);
+  const dtype = ({ i1: 'int8', u1: 'uint8', i4: 'int32' } as Record<string, NpyDtype>)[a.descr];
+  if (!dtype) throw new InputError(`${file}: dtype ${a.descr} is not int8, uint8 or int32`);
+  if (a.fortranOrder) throw new InputError(`${file}: Fortran order is not supported`);
+  return { dtype, shape: a.shape, data: Int32Array.from(a.data) };
 }
 
 /**
@@ -73,8 +98,13 @@ export function readNpy(bytes: Uint8Array, file: string): NpyArray {
  * 0600, no zip64 end record (archives stay far below 4 GiB).
  */
 export function writeNpz(arrays: [string, NpyArray][]): Uint8Array {
+  return zipLikeNumpy(arrays.map(([name, a]) => [`${name}.npy`, writeNpy(a)]));
+}
+
+/** Stored zip of `[file name, bytes]` members in the layout Python's zipfile gives np.savez. */
+export function zipLikeNumpy(files: [string, Uint8Array][]): Uint8Array {
   const enc = new TextEncoder();
-  const members = arrays.map(([name, a]) => ({ name: enc.encode(`${name}.npy`), data: writeNpy(a) }));
+  const members = files.map(([name, data]) => ({ name: enc.encode(name), data }));
   const localSize = members.reduce((n, m) => n + 30 + m.name.length + 20 + m.data.length, 0);
   const centralSize = members.reduce((n, m) => n + 46 + m.name.length, 0);
   const out = new Uint8Array(localSize + centralSize + 22);
@@ -138,18 +168,24 @@ export function writeNpz(arrays: [string, NpyArray][]): Uint8Array {
   return out;
 }
 
-/** Reads every array of an `.npz` archive, keyed by name without `.npy`. */
-export function readNpz(bytes: Uint8Array, file: string): Map<string, NpyArray> {
+/** The `.npy` members of an `.npz` archive, keyed by name without `.npy`, in archive order. */
+export function npzMembers(bytes: Uint8Array, file: string): Map<string, Uint8Array> {
   let entries: Record<string, Uint8Array>;
   try {
     entries = unzipSync(bytes);
   } catch (e) {
     throw new InputError(`${file}: not a valid zip archive (${(e as Error).message})`);
   }
-  const out = new Map<string, NpyArray>();
+  const out = new Map<string, Uint8Array>();
   for (const [name, data] of Object.entries(entries)) {
-    if (!name.endsWith('.npy')) continue;
-    out.set(name.slice(0, -4), readNpy(data, `${file}:${name}`));
+    if (name.endsWith('.npy')) out.set(name.slice(0, -4), data);
   }
+  return out;
+}
+
+/** Reads every array of an `.npz` archive, keyed by name without `.npy`. */
+export function readNpz(bytes: Uint8Array, file: string): Map<string, NpyArray> {
+  const out = new Map<string, NpyArray>();
+  for (const [name, data] of npzMembers(bytes, file)) out.set(name, readNpy(data, `${file}:${name}.npy`));
   return out;
 }
