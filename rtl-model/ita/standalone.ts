@@ -3,44 +3,19 @@
  * decimal value per line) and the root constants (`RQS_*.txt`, `GELU_*.txt`,
  * `activation_requant_*.txt`). Works on an in-memory folder (path -> bytes).
  */
+import { parseInts } from '../../golden/text.ts';
 import { InputError } from '../errors.ts';
 
 export type FolderFiles = Map<string, Uint8Array>;
-
-/** Parses whitespace-separated decimal integers. */
-export function parseInts(text: string, what: string): Int32Array {
-  const out: number[] = [];
-  let i = 0;
-  const n = text.length;
-  while (i < n) {
-    let c = text.charCodeAt(i);
-    if (c === 32 || c === 10 || c === 13 || c === 9) {
-      i++;
-      continue;
-    }
-    let neg = false;
-    if (c === 45) {
-      neg = true;
-      i++;
-      c = text.charCodeAt(i);
-    }
-    if (!(c >= 48 && c <= 57)) throw new InputError(`${what}: not a decimal integer near offset ${i}`);
-    let v = 0;
-    while (i < n && (c = text.charCodeAt(i)) >= 48 && c <= 57) {
-      v = v * 10 + (c - 48);
-      i++;
-    }
-    out.push(neg ? -v : v);
-  }
-  return Int32Array.from(out);
-}
 
 /** Integers of one file of the folder (throws naming the file if missing). */
 export function readInts(files: FolderFiles, path: string): Int32Array {
   const f = files.get(path);
   if (!f) throw new InputError(`reference folder has no ${path}`);
-  return parseInts(new TextDecoder().decode(f), path);
+  return parseInts(f, path);
 }
+
+const enc = new TextEncoder();
 
 /** Rows of a constants table (`RQS_ATTN_MUL.txt`: one row per head). */
 export function readRows(files: FolderFiles, path: string): number[][] {
@@ -51,7 +26,7 @@ export function readRows(files: FolderFiles, path: string): number[][] {
     .split('\n')
     .map((l) => l.trim())
     .filter((l) => l.length > 0)
-    .map((l) => Array.from(parseInts(l, path)));
+    .map((l) => Array.from(parseInts(enc.encode(l), path)));
 }
 
 /** Folder dimensions from its name (`S64_E64_P64_F64_H1_...`). */
