@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { satS, satU, sra, sraRound, truncU, wrapS } from '../rtl-model/sim/bits.ts';
+import { satS, satU, sra, sraRound, sraRoundIn, truncU, wrapS } from '../rtl-model/sim/bits.ts';
 
 // Exhaustive checks at small widths against BigInt oracles.
 describe('bit helpers', () => {
@@ -30,7 +30,7 @@ describe('bit helpers', () => {
       }
     }
   });
-  it('sra and sraRound against BigInt floor division, shifts 0..40', () => {
+  it('sra and sraRound against BigInt floor division, shifts 0..70', () => {
     const xs: number[] = [];
     for (let x = -600; x <= 600; x++) xs.push(x);
     xs.push(2 ** 40 + 3, -(2 ** 41) - 5, 2 ** 33, -(2 ** 33) + 1, -0);
@@ -45,6 +45,18 @@ describe('bit helpers', () => {
         const n = bx + half;
         const r = n >= 0n ? n / d : -((-n + d - 1n) / d);
         expect(sraRound(x, s)).toBe(Number(r));
+      }
+    }
+  });
+  it('sraRoundIn adds bit s-1 only while it lies inside the signal', () => {
+    for (const w of [4, 8, 35]) {
+      for (let x = -300; x <= 300; x++) {
+        for (let s = 0; s <= w + 3; s++) {
+          const bx = BigInt.asIntN(w, BigInt(x));
+          let want = bx >> BigInt(s);
+          if (s > 0 && s - 1 < w && (BigInt.asUintN(w, bx) >> BigInt(s - 1)) & 1n) want += 1n;
+          expect(sraRoundIn(Number(bx), s, w)).toBe(Number(want));
+        }
       }
     }
   });

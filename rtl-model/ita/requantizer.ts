@@ -5,7 +5,7 @@
  */
 import { Module } from '../sim/kernel.ts';
 import type { Reg } from '../sim/kernel.ts';
-import { satS, sraRound } from '../sim/bits.ts';
+import { satS, sraRoundIn } from '../sim/bits.ts';
 import type { ItaParams } from './params.ts';
 import { vecReg8, vecRegWide } from './vec.ts';
 import type { VecReg } from './vec.ts';
@@ -47,8 +47,10 @@ export class ItaRequantizer extends Module {
       const mult = this.eps_mult_i;
       const sh = this.right_shift_i;
       // |eps * x| < 2^8 * 2^(WO-1): the product and its shifted value always fit the
-      // EMS+WO-bit register, so no wrap is needed here.
-      for (let i = 0; i < N; i++) s[i] = sraRound(mult * r[i]!, sh);
+      // EMS+WO-bit register, so no wrap is needed here. The rounding bit product[sh-1] exists
+      // only while sh <= EMS+WO+1 (the product's width); right_shift_i is 8 bits wide.
+      const pw = 8 + this.p.WO + 1;
+      for (let i = 0; i < N; i++) s[i] = sraRoundIn(mult * r[i]!, sh, pw);
       this.shiftedZero = false;
     } else if (!this.shiftedZero) {
       this.shifted_q.clear();

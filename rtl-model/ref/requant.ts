@@ -3,7 +3,7 @@
  * unsigned factor, shifted right arithmetically with rounding half up (the last bit shifted out is
  * added back), offset by a signed 8-bit add and saturated to int8.
  */
-import { satS, sra, sraRound } from '../sim/bits.ts';
+import { satS, sraRoundIn } from '../sim/bits.ts';
 
 /** Width of the accumulator the requantiser reads (WO). */
 export const ACC_WIDTH = 26;
@@ -19,8 +19,7 @@ export const PRODUCT_WIDTH = 35;
  * is added, so a negative product shifts down to -1, not 0.
  */
 export function requantize(x: number, mult: number, shift: number, add: number): number {
-  const p = mult * x;
-  return satS((shift <= PRODUCT_WIDTH ? sraRound(p, shift) : sra(p, shift)) + add, 8);
+  return satS(sraRoundIn(mult * x, shift, PRODUCT_WIDTH) + add, 8);
 }
 
 /** float32 machine epsilon (2^-23), which PyITA adds before flooring. */

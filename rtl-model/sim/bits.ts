@@ -78,6 +78,15 @@ export function sraRound(x: number, s: number): number {
   return sra(sra(x, s - 1) + 1, 1);
 }
 
+/**
+ * `x >>> s` rounded half up as a `width`-bit signal x rounds in SystemVerilog:
+ * `(x >>> s) + x[s-1]`, where the bit select reads nothing (no rounding) once s - 1 is past the
+ * signal's top bit. Below that it equals `sraRound`.
+ */
+export function sraRoundIn(x: number, s: number, width: number): number {
+  return s <= width ? sraRound(x, s) : sra(x, s);
+}
+
 /** Bit b of x (x may be negative: two's complement view). */
 export function bit(x: number, b: number): number {
   return sra(x, b) & 1;
