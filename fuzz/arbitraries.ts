@@ -33,10 +33,13 @@ export interface RequantConst {
   shift: number;
   add: number;
 }
-export function requantConst(): fc.Arbitrary<RequantConst> {
+export function requantConst(maxShift = 255): fc.Arbitrary<RequantConst> {
   return fc.record({
     mult: fc.integer({ min: 0, max: 255 }),
-    shift: fc.oneof(fc.integer({ min: 0, max: 40 }), fc.integer({ min: 0, max: 255 })),
+    shift: fc.oneof(
+      fc.integer({ min: 0, max: Math.min(40, maxShift) }),
+      fc.integer({ min: 0, max: maxShift }),
+    ),
     add: fc.integer({ min: -128, max: 127 }),
   });
 }
@@ -58,12 +61,12 @@ export interface GeluConst {
   rqsShift: number;
   rqsAdd: number;
 }
-export function geluConst(): fc.Arbitrary<GeluConst> {
+export function geluConst(maxShift = 40): fc.Arbitrary<GeluConst> {
   return fc.record({
     b: fc.oneof(fc.integer({ min: -128, max: 0 }), fc.integer({ min: -32768, max: 32767 })),
     c: fc.integer({ min: -32768, max: 32767 }),
     rqsMul: fc.integer({ min: 0, max: 255 }),
-    rqsShift: fc.integer({ min: 0, max: 40 }),
+    rqsShift: fc.integer({ min: 0, max: maxShift }),
     rqsAdd: fc.integer({ min: -128, max: 127 }),
   });
 }
@@ -97,7 +100,9 @@ export function int8Tensor(rows: number, cols: number, dist?: Distribution): fc.
   return pick.chain((d) => {
     switch (d) {
       case 'uniform':
-        return fc.array(fc.integer({ min: -128, max: 127 }), { minLength: n, maxLength: n }).map(Int32Array.from);
+        return fc
+          .array(fc.integer({ min: -128, max: 127 }), { minLength: n, maxLength: n })
+          .map(Int32Array.from);
       case 'cauchy':
         // Heavy tails like PyITA's clipped standard Cauchy * 32: mostly small, some clipped.
         return fc
@@ -105,7 +110,9 @@ export function int8Tensor(rows: number, cols: number, dist?: Distribution): fc.
             minLength: n,
             maxLength: n,
           })
-          .map((us) => Int32Array.from(us, (u) => Math.trunc(Math.max(-128, Math.min(127, Math.tan(u) * 32)))));
+          .map((us) =>
+            Int32Array.from(us, (u) => Math.trunc(Math.max(-128, Math.min(127, Math.tan(u) * 32)))),
+          );
       case 'constant-rows':
         return fc
           .array(fc.integer({ min: -128, max: 127 }), { minLength: rows, maxLength: rows })
@@ -115,13 +122,11 @@ export function int8Tensor(rows: number, cols: number, dist?: Distribution): fc.
       case 'all-max':
         return fc.constant(new Int32Array(n).fill(127));
       case 'one-hot':
-        return fc
-          .tuple(fc.nat(n - 1), fc.integer({ min: -128, max: 127 }))
-          .map(([i, v]) => {
-            const t = new Int32Array(n);
-            t[i] = v;
-            return t;
-          });
+        return fc.tuple(fc.nat(n - 1), fc.integer({ min: -128, max: 127 })).map(([i, v]) => {
+          const t = new Int32Array(n);
+          t[i] = v;
+          return t;
+        });
       case 'saturating':
         return fc.array(fc.constantFrom(-128, 127), { minLength: n, maxLength: n }).map(Int32Array.from);
       case 'sparse':
@@ -156,7 +161,9 @@ export function softmaxRow(maxLen = 512): fc.Arbitrary<number[]> {
       // increasing staircase: the maximum grows in every group
       fc
         .array(fc.integer({ min: -128, max: 127 }), { minLength: 16 * k, maxLength: 16 * k })
-        .map((r) => r.map((v, i) => Math.min(127, Math.max(-128, v % 8 + Math.floor((i * 255) / (16 * k)) - 128)))),
+        .map((r) =>
+          r.map((v, i) => Math.min(127, Math.max(-128, (v % 8) + Math.floor((i * 255) / (16 * k)) - 128))),
+        ),
       // repeated maximum
       fc.integer({ min: -128, max: 127 }).map((v) => Array.from({ length: 16 * k }, () => v)),
     ),

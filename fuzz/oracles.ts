@@ -22,13 +22,7 @@ function bitOf(x: bigint, b: number, w: number): bigint {
  * shifted out last (when it exists); then the int8 add and saturation to int8, decided on bits
  * [33:7] of the 35-bit sum.
  */
-export function requantOracle(
-  x: number,
-  mult: number,
-  shift: number,
-  add: number,
-  unsigned = false,
-): number {
+export function requantOracle(x: number, mult: number, shift: number, add: number, unsigned = false): number {
   const WO = 26;
   const EMS = 8;
   const in27 = unsigned ? BigInt.asUintN(WO, BigInt(x)) : wrap(BigInt(x), WO);

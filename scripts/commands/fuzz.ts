@@ -6,7 +6,15 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import fc from 'fast-check';
-import { PROPERTIES, propertyByName, type FuzzProperty } from '../../fuzz/properties.ts';
+import { INJECTIONS, injectionByName } from '../../fuzz/inject.ts';
+import {
+  PROPERTIES,
+  itaVsRef,
+  propertyByName,
+  setInjection,
+  stallInsensitivity,
+  type FuzzProperty,
+} from '../../fuzz/properties.ts';
 import { writeFileAtomic } from '../../golden/atomic.ts';
 import { InputError } from '../../rtl-model/errors.ts';
 import { progressBar } from '../progress.ts';
@@ -17,6 +25,8 @@ interface FuzzOptions {
   property?: string[];
   out: string;
   path?: string;
+  inject?: string;
+  maxShift?: string;
 }
 
 function parseIntOption(flag: string, v: string, lo: number, hi: number): number {
@@ -40,6 +50,7 @@ interface Outcome {
   seed: number;
   path?: string;
   counterexample?: unknown;
+  shrinks?: number;
 }
 
 /** Runs one property; returns what happened. */
@@ -69,6 +80,7 @@ export function runProperty(
     message: err instanceof Error ? err.message : String(err),
     seed,
     path: r.counterexamplePath ?? undefined,
+    shrinks: r.numShrinks,
     counterexample: r.counterexample?.[0],
   };
 }
@@ -82,12 +94,26 @@ export function register(program: Command): void {
     .option('--property <name...>', `properties to run (${PROPERTIES.map((p) => p.name).join(', ')})`)
     .option('--out <dir>', 'folder for counterexamples', 'fuzz-failures')
     .option('--path <p>', 'replay one shrunk case (with --seed and --property, as printed on a failure)')
+    .option(
+      '--inject <name>',
+      `run the cycle-level ITA with a deliberate fault (${INJECTIONS.map((i) => i.name).join(', ')})`,
+    )
+    .option(
+      '--max-shift <n>',
+      'largest requantisation shift the ITA-level properties draw (0..255; default 255, the whole range)',
+    )
     .action((o: FuzzOptions) => {
       const runs = parseIntOption('--runs', o.runs, 1, 100_000_000);
       const seed =
         o.seed === undefined ? Date.now() % 2 ** 31 : parseIntOption('--seed', o.seed, 0, 2 ** 31 - 1);
+      if (o.inject !== undefined) injectionByName(o.inject);
+      setInjection(o.inject);
+      const maxShift =
+        o.maxShift === undefined ? undefined : parseIntOption('--max-shift', o.maxShift, 0, 255);
       const names = o.property ?? PROPERTIES.map((p) => p.name);
       const props = names.map((n) => {
+        if (maxShift !== undefined && n === 'ita-vs-ref') return itaVsRef({ maxShift });
+        if (maxShift !== undefined && n === 'stall-insensitivity') return stallInsensitivity({ maxShift });
         const p = propertyByName(n);
         if (!p)
           throw new InputError(
@@ -97,7 +123,11 @@ export function register(program: Command): void {
       });
       if (o.path !== undefined && props.length !== 1)
         throw new InputError('--path replays exactly one --property');
-      console.log(`seed ${seed}, ${runs} runs per property`);
+      console.log(`seed ${seed}, ${runs} runs per property${o.inject ? `, injected fault ${o.inject}` : ''}`);
+      const extra = [
+        ...(o.inject ? [`--inject ${o.inject}`] : []),
+        ...(maxShift !== undefined ? [`--max-shift ${maxShift}`] : []),
+      ].join(' ');
       let failures = 0;
       for (const p of props) {
         const bar = progressBar(`${p.name}`, runs);
@@ -111,13 +141,20 @@ export function register(program: Command): void {
         const dir = join(o.out, `${p.name}-seed${seed}`);
         mkdirSync(dir, { recursive: true });
         writeFileAtomic(join(dir, 'counterexample.json'), toJson(r.counterexample) + '\n');
-        const replay = `itasim fuzz --property ${p.name} --seed ${seed} --path ${r.path} --runs 1`;
+        const replay = `itasim fuzz --property ${p.name} --seed ${seed} --path ${r.path} --runs 1${extra ? ' ' + extra : ''}`;
+        const written = p.reproduce ? p.reproduce(r.counterexample, dir) : { files: [], note: '' };
         writeFileAtomic(
           join(dir, 'README.txt'),
-          `${p.description}\nfailed after ${r.runs} runs: ${r.message}\nreplay: ${replay}\n`,
+          `${p.description}\nfailed after ${r.runs} runs: ${r.message}\n` +
+            (o.inject ? `injected fault: ${o.inject}\n` : '') +
+            (written.note ? `${written.note}\n` : '') +
+            written.files.map((f) => `${f}\n`).join('') +
+            `replay: ${replay}\n`,
         );
-        console.log(`  FAIL  ${p.name} after ${r.runs} runs: ${r.message}`);
+        console.log(`  FAIL  ${p.name} after ${r.runs} runs (${r.shrinks} shrinks): ${r.message}`);
         console.log(`        shrunk counterexample: ${join(dir, 'counterexample.json')}`);
+        for (const f of written.files) console.log(`        ${f}`);
+        if (written.note) console.log(`        ${written.note}`);
         console.log(`        replay: ${replay}`);
       }
       if (failures) process.exitCode = 1;
