@@ -614,31 +614,14 @@ export interface ReadOptions {
 export function readInputs(src: string | FileSource, opts: ReadOptions = {}): ItaInputs {
   const where = opts.where ?? (typeof src === 'string' ? src : '<folder>');
   const files = typeof src === 'string' ? new DiskFolder(src) : src;
-  const npzFile = `${where}/${NPZ_PATH}`;
-  const npz = readNpz(need(files, NPZ_PATH, where), npzFile);
-  const q = npzArray(npz, 'q', npzFile, 2);
-  const w1 = npzArray(npz, 'w1', npzFile, 3);
-  const [S, E] = [
-    checkDim('S (rows of q)', q.shape[0]!, npzFile),
-    checkDim('E (columns of q)', q.shape[1]!, npzFile),
-  ];
-  const H = w1.shape[0]!;
-  if (!Number.isInteger(H) || H < 1 || H > 8)
-    throw new InputError(`${npzFile}: H = ${H} heads (first axis of w1), must be 1 to 8`);
-  const P = checkDim('P (last axis of w1)', w1.shape[2]!, npzFile);
-  const preFile = `${where}/standalone/preactivation.txt`;
-  const pre = parseInts(need(files, 'standalone/preactivation.txt', where), preFile);
-  const F = checkDim('F (preactivation values / S)', pre.length / S, preFile);
-  const b1 = npzArray(npz, 'b1', npzFile, 2);
-  const bias = b1.dtype === 'int32';
-
-  const params: ItaParams = { S, E, P, F, H, activation: 'identity', bias };
+  const { params, npz, npzFile, pre, preFile, b1Dtype } = readShape(files, where);
+  const { S, E, P, F, H, bias } = params;
   const tensor = (name: string, shape: number[], range: [number, number, string]): Tensor => {
     const a = npzArray(npz, name, npzFile, shape.length);
     sameShape(a, shape, name, npzFile);
     checkRange(a.data, range[0], range[1], `${npzFile}:${name}`, range[2]);
     if (name.startsWith('b') && (a.dtype === 'int32') !== bias)
-      throw new InputError(`${npzFile}: '${name}' is ${a.dtype}, but b1 is ${b1.dtype}`);
+      throw new InputError(`${npzFile}: '${name}' is ${a.dtype}, but b1 is ${b1Dtype}`);
     if (!bias && name.startsWith('b') && a.data.some((x) => x !== 0))
       throw new InputError(`${npzFile}: '${name}' is int8 (no bias) but not zero`);
     return { shape, data: a.data };
@@ -808,6 +791,14 @@ export function headerCommandLine(header: Uint8Array): string | undefined {
 
 /** The dimensions and bias flag of a folder (activation left as 'identity'), checked like `readInputs`. */
 export function readParams(files: FileSource, where: string): ItaParams {
+  return readShape(files, where).params;
+}
+
+/**
+ * What fixes a folder's dimensions: `mha.npz` (S, E from q; H, P from w1; bias from b1's dtype)
+ * and `standalone/preactivation.txt` (F), each checked, with the parsed arrays for further reading.
+ */
+function readShape(files: FileSource, where: string) {
   const npzFile = `${where}/${NPZ_PATH}`;
   const npz = readNpz(need(files, NPZ_PATH, where), npzFile);
   const q = npzArray(npz, 'q', npzFile, 2);
@@ -821,5 +812,7 @@ export function readParams(files: FileSource, where: string): ItaParams {
   const preFile = `${where}/standalone/preactivation.txt`;
   const pre = parseInts(need(files, 'standalone/preactivation.txt', where), preFile);
   const F = checkDim('F (preactivation values / S)', pre.length / S, preFile);
-  return { S, E, P, F, H, activation: 'identity', bias: npzArray(npz, 'b1', npzFile, 2).dtype === 'int32' };
+  const b1Dtype = npzArray(npz, 'b1', npzFile, 2).dtype;
+  const params: ItaParams = { S, E, P, F, H, activation: 'identity', bias: b1Dtype === 'int32' };
+  return { params, npz, npzFile, pre, preFile, b1Dtype };
 }
