@@ -1,8 +1,10 @@
 /**
  * The ITA system of the paper: the Snitch cluster with ITA's HWPE on its shared L1
  * (`ItaSubsystem`), running `sw/bin/ita_attention.elf` over a PyITA folder whose `hwpe/mem.txt`
- * image the host places in L1 (the ELF's `ita_l1`). Hart 0 builds the job table and programs every job
- * through the driver (`sw/runtime/ita.h`); the outputs are compared word by word with the folder's `hwpe/<step>.txt` images.
+ * image the host places in L2 (the ELF's `ita_l2` in DRAM, offsets of `memLayout`). The DMA core
+ * streams 64 x 64 tiles between L2 and four L1 job slots while ITA computes and writes every output
+ * back to L2; hart 0 programs each job through the driver (`sw/runtime/ita.h`). The output regions
+ * in L2 are compared word by word with the folder's `hwpe/<step>.txt` images.
  */
 import { readFileSync } from 'node:fs';
 import { InputError } from '../errors.ts';
@@ -11,11 +13,9 @@ import { Cluster } from './cluster.ts';
 import { ItaSubsystem, type ItaSubsystemConfig } from './ita_subsystem.ts';
 
 export const ITA_ATTENTION_ELF = new URL('../../sw/bin/ita_attention.elf', import.meta.url);
-/** Bytes of `ita_l1` (`L1_BYTES` of the program). */
-export const ITA_L1_BYTES = 96 * 1024;
+/** Bytes of `ita_l2` (`L2_BYTES` of the program). */
+export const ITA_L2_BYTES = 1024 * 1024;
 const MAX_HEADS = 4;
-/** `MAX_JOBS` of the program (entries of its job table). */
-const MAX_JOBS = 128;
 
 export interface ImageResult {
   name: string;
@@ -42,8 +42,10 @@ export interface ItaSystemResult {
   exitCode: number;
   finished: boolean;
   jobs: number;
-  /** Cycles hart 0 measured around the whole job sequence and per step. */
+  /** Cycles hart 0 measured from its start to the last completion, and per step. */
   programCycles: number;
+  /** Cycles from hart 0's start to the first trigger. */
+  firstTrigger: number;
   stepCycles: Record<string, number>;
   images: ImageResult[];
   pass: boolean;
@@ -54,6 +56,9 @@ export interface ItaSystemResult {
   /** Sum over the cores' ports and the HWPE's of cycles a request waited for its bank. */
   bankConflicts: number;
   dmaBytes: number;
+  dmaTransfers: number;
+  /** Cycles the iDMA backend had a transfer. */
+  dmaBusy: number;
   coreInstructions: number[];
   busyIntervals: [number, number][];
   cluster: Cluster;
@@ -70,15 +75,10 @@ export function buildItaSystem(
   if (st.H > MAX_HEADS)
     throw new InputError(`H must be at most ${MAX_HEADS} for the cluster program, got ${st.H}`);
   const end = Math.max(L.out.F2 + L.outSize.F2, 4 * st.mem.length);
-  if (end > ITA_L1_BYTES) {
+  if (end > ITA_L2_BYTES) {
     throw new InputError(
-      `${folderName}: data and outputs need ${end} bytes of L1, the program holds ${ITA_L1_BYTES} (S = E = P = F = 64 fits)`,
+      `${folderName}: data and outputs need ${end} bytes of L2, the program's image holds ${ITA_L2_BYTES}`,
     );
-  }
-  const [ts, te, tp, tf] = [st.S / 64, st.E / 64, st.P / 64, st.F / 64];
-  const jobs = st.H * (3 * ts * tp * te + 2 * ts * ts * tp + te * ts * tp) + 2 * tf * ts * te;
-  if (jobs > MAX_JOBS) {
-    throw new InputError(`${folderName}: ${jobs} ITA jobs, the program's job table holds ${MAX_JOBS}`);
   }
   const cluster = Cluster.fromElf(readFileSync(ITA_ATTENTION_ELF), {}, 'ita_attention.elf');
   const ita = new ItaSubsystem(cluster, opts.subsystem ?? {});
@@ -106,11 +106,11 @@ export function buildItaSystem(
   for (const s of STEPS) a.push(L.out[s]);
   for (const s of STEPS) a.push(L.outSize[s]);
   cluster.writeSymbol('ita_args', Uint32Array.from(a));
-  // L1 image
+  // L2 image
   const img = new Uint8Array(4 * st.mem.length);
   const dv = new DataView(img.buffer);
   for (let i = 0; i < st.mem.length; i++) dv.setUint32(4 * i, st.mem[i]!, true);
-  cluster.writeSymbol('ita_l1', img);
+  cluster.writeSymbol('ita_l2', img);
   return { cluster, ita, st };
 }
 
@@ -125,15 +125,15 @@ export function runItaSystem(
   const { cluster, ita, st } = buildItaSystem(files, folderName, opts);
   opts.onBuild?.(cluster, ita);
   const run = cluster.run(opts.maxCycles ?? 5_000_000, opts.onCycle);
-  const res = new Uint32Array(cluster.readSymbol('ita_args', 4 * (2 + 8), 4 * RESULT_WORD).buffer);
+  const res = new Uint32Array(cluster.readSymbol('ita_args', 4 * (3 + 8), 4 * RESULT_WORD).buffer);
   const stepCycles: Record<string, number> = {};
-  STEPS.forEach((s, i) => (stepCycles[s] = res[2 + i]!));
+  STEPS.forEach((s, i) => (stepCycles[s] = res[3 + i]!));
   const L = memLayout(st);
   const images: ImageResult[] = [];
   const hex = (v: number): string => v.toString(16).padStart(8, '0');
   for (const n of OUTPUT_IMAGES) {
     const exp = st.expected.get(n)!;
-    const got = cluster.readSymbol('ita_l1', 4 * exp.length, L.out[n]);
+    const got = cluster.readSymbol('ita_l2', 4 * exp.length, L.out[n]);
     const gv = new DataView(got.buffer);
     let mism = 0;
     let first: string | null = null;
@@ -141,7 +141,7 @@ export function runItaSystem(
       const g = gv.getUint32(4 * i, true);
       if (g !== exp[i]) {
         mism++;
-        first ??= `word ${i} (L1 offset 0x${(L.out[n] + 4 * i).toString(16)}): expected ${hex(exp[i]!)}, got ${hex(g)}`;
+        first ??= `word ${i} (L2 offset 0x${(L.out[n] + 4 * i).toString(16)}): expected ${hex(exp[i]!)}, got ${hex(g)}`;
       }
     }
     images.push({ name: n, words: exp.length, mismatches: mism, first });
@@ -154,6 +154,7 @@ export function runItaSystem(
     finished: run.finished,
     jobs: res[0]!,
     programCycles: res[1]!,
+    firstTrigger: res[2]!,
     stepCycles,
     images,
     pass: run.finished && run.exitCode === 0 && images.every((i) => i.mismatches === 0),
@@ -162,6 +163,8 @@ export function runItaSystem(
     itaStallCycles: ita.nStallCycles.value,
     bankConflicts: conflicts,
     dmaBytes: cluster.dma.nBytes.value,
+    dmaTransfers: cluster.dma.nTransfers.value,
+    dmaBusy: cluster.dma.nBusyCycles.value,
     coreInstructions: cluster.cores.map((c) => c.nInstr.value),
     busyIntervals: ita.intervals(run.cycles),
     cluster,

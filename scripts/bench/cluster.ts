@@ -2,12 +2,16 @@
  * Simulation speed of the cycle-level Snitch cluster: the 8-core int8 GEMM kernel (sw/bin/gemm.elf)
  * on random data, in simulated cycles per second of wall time. The last row charges a refill of
  * `dramLatency` cycles on the first fetch of every 32-byte line (a bound on the instruction-cache
- * cold misses that the perfect-fetch model leaves out).
+ * cold misses that the perfect-fetch model leaves out). Then the ITA system
+ * (`sw/bin/ita_attention.elf`, operands in L2) on the reference folders: cycles, ITA utilisation,
+ * DMA busy cycles, bank-conflict stalls and simulation speed.
  */
 import { readFileSync } from 'node:fs';
+import { loadGolden, PYITA_FOLDERS } from '../../golden/archive.ts';
 import { Cluster } from '../../rtl-model/cluster/cluster.ts';
+import { runItaSystem } from '../../rtl-model/cluster/ita_system.ts';
 
-export const title = 'Snitch cluster: int8 GEMM, simulated cycles per second';
+export const title = 'Snitch cluster: int8 GEMM and ITA attention, simulated cycles per second';
 
 export function run(): void {
   const elf = readFileSync(new URL('../../sw/bin/gemm.elf', import.meta.url));
@@ -43,4 +47,23 @@ export function run(): void {
     });
   }
   console.table(rows);
+  const ita: Record<string, string | number>[] = [];
+  for (const name of PYITA_FOLDERS.filter((n) => !n.startsWith('S64_E64_P64_F64_H1_r'))) {
+    const t0 = performance.now();
+    const r = runItaSystem(loadGolden(`pyita/${name}`), name, { maxCycles: 1_000_000 });
+    const sec = (performance.now() - t0) / 1000;
+    ita.push({
+      folder: name,
+      exact: r.pass ? 'yes' : 'NO',
+      cycles: r.cycles,
+      jobs: r.jobs,
+      'first trigger': r.firstTrigger,
+      'ITA busy': `${((100 * r.itaBusy) / r.cycles).toFixed(1)}%`,
+      'DMA busy': r.dmaBusy,
+      conflicts: r.bankConflicts,
+      'wall s': sec.toFixed(2),
+      'cycles/s': Math.round(r.cycles / sec),
+    });
+  }
+  console.table(ita);
 }

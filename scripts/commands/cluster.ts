@@ -178,12 +178,16 @@ export interface AttentionReport {
   cycles: number;
   jobs: number;
   issueCycles: number;
+  /** Cycles from hart 0's start to the first trigger. */
+  firstTrigger: number;
   itaBusy: number;
   itaUtilisation: number;
   itaUtilisationIssue: number;
   itaEvents: number;
   itaStallCycles: number;
   dmaBusy: number;
+  dmaBytes: number;
+  dmaTransfers: number;
   coreActive: { core: string; active: number; instructions: number }[];
   bankConflicts: { cores: number; hwpe: number };
   stepCycles: Record<string, number>;
@@ -305,12 +309,15 @@ export function runAttentionCommand(o: AttentionOptions, log: (s: string) => voi
     cycles: r.cycles,
     jobs: r.jobs,
     issueCycles: r.programCycles,
+    firstTrigger: r.firstTrigger,
     itaBusy: r.itaBusy,
     itaUtilisation: r.itaBusy / Math.max(1, r.cycles),
     itaUtilisationIssue: r.itaBusy / Math.max(1, r.programCycles),
     itaEvents: r.itaEvents,
     itaStallCycles: r.itaStallCycles,
     dmaBusy,
+    dmaBytes: r.dmaBytes,
+    dmaTransfers: r.dmaTransfers,
     coreActive: cores.map((c, i) => ({
       core: i === cores.length - 1 ? `core ${i} (DMA)` : `core ${i}`,
       active: sumIntervals(lanes[2 + i]!.rec.intervals),
@@ -341,10 +348,10 @@ export function formatAttention(r: AttentionReport): string {
   const pct = (v: number): string => `${(100 * v).toFixed(1)}%`;
   const lines = [
     `${r.folder}: ITA attention + feed-forward on the Snitch cluster`,
-    `total cycles: ${r.cycles}; ${r.jobs} ITA jobs; issue phase ${r.issueCycles} cycles`,
+    `total cycles: ${r.cycles}; ${r.jobs} ITA jobs; issue phase ${r.issueCycles} cycles; first trigger after ${r.firstTrigger}`,
     `ITA busy: ${r.itaBusy} cycles (utilisation ${pct(r.itaUtilisation)} of the run, ${pct(r.itaUtilisationIssue)} of the issue phase); ${r.itaEvents} events`,
     `ITA memory stalls: ${r.itaStallCycles} cycles with a port not granted`,
-    `DMA busy: ${r.dmaBusy} cycles`,
+    `DMA busy: ${r.dmaBusy} cycles; ${r.dmaBytes} bytes in ${r.dmaTransfers} transfers (L2 <-> L1)`,
     `bank-conflict stalls: cores ${r.bankConflicts.cores}, ITA ports ${r.bankConflicts.hwpe}`,
     `per step (trigger to next trigger): ${Object.entries(r.stepCycles)
       .map(([k, v]) => `${k} ${v}`)

@@ -38,7 +38,9 @@ describe('itasim cluster attention', () => {
     expect(rep.jobs).toBe(8);
     expect(rep.images.map((i) => i.mismatches)).toEqual([0, 0, 0, 0, 0, 0, 0, 0]);
     expect(rep.itaBusy).toBeGreaterThan(2000);
-    expect(rep.itaUtilisationIssue).toBeGreaterThan(0.8);
+    expect(rep.itaUtilisationIssue).toBeGreaterThan(0.4);
+    expect(rep.dmaBusy).toBeGreaterThan(1000);
+    expect(rep.dmaTransfers).toBeGreaterThan(8);
     expect(rep.coreActive.length).toBe(9);
     const pic = readFileSync(svg, 'utf8');
     expect(pic.startsWith('<svg')).toBe(true);
@@ -60,16 +62,9 @@ describe('itasim cluster attention', () => {
     expect(text).toMatch(/FAIL$/);
   });
 
-  it('bad input: a missing folder, a folder too large for L1', () => {
+  it('bad input: a missing folder', () => {
     expect(() => runAttentionCommand({ from: '/nonexistent/x', wait: 'poll', maxCycles: 10 })).toThrow(
       InputError,
     );
-    const files = loadGolden('pyita/S128_E128_P64_F128_H1_identity_seed0');
-    const dir = join(mkdtempSync(join(tmpdir(), 'itasim-att-')), 'S128_E128_P64_F128_H1_identity_seed0');
-    for (const [p, d] of files) {
-      mkdirSync(dirname(join(dir, p)), { recursive: true });
-      writeFileSync(join(dir, p), d);
-    }
-    expect(() => runAttentionCommand({ from: dir, wait: 'poll', maxCycles: 10 })).toThrow(/L1/);
   });
 });
