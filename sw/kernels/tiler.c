@@ -1,0 +1,545 @@
+/* The tiler's runtime: every hart interprets its own command stream (tiler/program.ts documents
+   the word format), which the host placed in DRAM and pointed to from `tiler_args`. Commands:
+   cluster barrier, DMA transfers and wait (DMA core), ITA jobs and wait, and compute kernels over
+   int8 matrices in the T64 layout (64 x 64 tiles, tile (i, j) of an R x C matrix at byte
+   (i * C/64 + j) * 4096, so the 64 bytes of a row inside a tile are contiguous):
+     gemm       ITA's linear: 26-bit wrapping accumulation, ITA requantiser, identity / ReLU /
+                ITA GELU followed by the activation requantiser
+     itamax     ITA's softmax (ITAMax), int8 rows -> uint8 rows
+     add, sum   Deeploy's RequantShift of the sum of 2 (or 1..8) int8 matrices
+     layernorm  Deeploy's integer LayerNorm (truncating divisions, floor square root)
+     nonorm     iNoNorm with per-column weight and bias
+     copy       rows of a matrix
+   Streams live in DRAM (one outstanding load per core, about 20 cycles each), so commands are short
+   and an ITA job is programmed while the previous one runs. The host reads no results: the model
+   observes barriers, busy lines and stalls itself. `tiler_l1` is the L1 the tiler allocates from;
+   it fills the TCDM up to the 9 stacks of 1 KiB. */
+#include "ita.h"
+
+#define L1_BYTES (119u * 1024u)
+#define TILE 4096u
+
+enum {
+  OP_END,
+  OP_BARRIER,
+  OP_DMA1D,
+  OP_DMA2D,
+  OP_DMA_WAIT,
+  OP_ITA_JOB,
+  OP_ITA_WAIT,
+  OP_GEMM,
+  OP_ITAMAX,
+  OP_ADD,
+  OP_SUM,
+  OP_LAYERNORM,
+  OP_NONORM,
+  OP_COPY,
+};
+
+typedef struct {
+  uint32_t stream[SNRT_COMPUTE_CORES + 1]; /* DRAM address of each hart's command stream */
+  uint32_t done;                           /* harts past the end of their stream (host writes 0) */
+} tiler_args_t;
+
+tiler_args_t tiler_args;
+uint8_t tiler_l1[L1_BYTES] __attribute__((section(".tcdm"), aligned(64)));
+
+/* ------------------------------------------------------------------ helpers */
+
+/* Address of the 64-byte segment of row r in tile column j of a T64 matrix with `ct` tile columns. */
+static inline uint8_t *seg(uint32_t base, uint32_t r, uint32_t j, uint32_t ct) {
+  return (uint8_t *)(base + ((r >> 6) * ct + j) * TILE + ((r & 63u) << 6));
+}
+
+static inline int32_t wrap(int32_t v, uint32_t w) { return (int32_t)((uint32_t)v << (32 - w)) >> (32 - w); }
+
+static inline int32_t sat8(int32_t v) { return v > 127 ? 127 : v < -128 ? -128 : v; }
+
+/* ITA's requantiser: the 35-bit product mult * x, shifted right arithmetically (rounded half up
+   while the rounding bit exists, i.e. shift <= 35), plus add, saturated to int8. rq packs
+   mult [7:0], shift [15:8], add [23:16]. */
+static int32_t ita_rq(int32_t x, uint32_t rq) {
+  uint32_t mult = rq & 0xffu, shift = (rq >> 8) & 0xffu;
+  int32_t add = (int32_t)(rq << 8) >> 24;
+  int64_t p = (int64_t)x * (int32_t)mult;
+  if (shift > 0) {
+    if (shift <= 35) p = (p + ((int64_t)1 << (shift - 1))) >> shift;
+    else p >>= shift > 63 ? 63 : shift;
+  }
+  return sat8((int32_t)p + add);
+}
+
+/* ITA's integer GELU of an int8 value (16-bit constants, 26-bit datapath), before requantisation. */
+static int32_t ita_gelu(int32_t x, int32_t b, int32_t c) {
+  int32_t neg = x < 0;
+  int32_t abs = wrap(neg ? -x : x, 16);
+  int32_t limit = wrap(-b, 16);
+  int32_t clipped = abs > limit ? limit : abs;
+  int32_t poly = wrap(clipped + b, 16);
+  int32_t erf = wrap(poly * poly + c, 26);
+  if (neg) erf = wrap(-erf, 26);
+  int32_t sum = wrap(erf + c, 26);
+  return wrap((int32_t)((uint32_t)x * (uint32_t)sum), 26);
+}
+
+/* Deeploy's RequantShift to int8: (x * mul + add + 2^(shift-1)) >> shift in int32, clipped. */
+static inline int32_t rqs(int32_t x, int32_t mul, int32_t add, uint32_t shift) {
+  int32_t v = (int32_t)((uint32_t)x * (uint32_t)mul + (uint32_t)add);
+  if (shift > 0) v = (int32_t)((uint32_t)v + (1u << (shift - 1)));
+  return sat8(v >> shift);
+}
+
+/* ------------------------------------------------------------------ gemm */
+
+typedef struct {
+  uint32_t a, bt, c, bias, m, n, k, r0, r1, rq, gelu, act_rq, flags;
+} gemm_t;
+
+/* One output value from its 32-bit sum of products: bias, 26-bit wrap, requantiser, activation. */
+static inline int8_t gemm_out(const gemm_t *g, int32_t acc, int32_t bias) {
+  int32_t v = ita_rq(wrap(acc + bias, 26), g->rq);
+  uint32_t act = (g->flags >> 2) & 3u;
+  if (act == 1) v = ita_rq(v > 0 ? v : 0, g->act_rq);
+  else if (act == 2) v = ita_rq(ita_gelu(v, (int16_t)g->gelu, (int32_t)g->gelu >> 16), g->act_rq);
+  return (int8_t)v;
+}
+
+#define SB0(x) (((int32_t)(x) << 24) >> 24)
+#define SB1(x) (((int32_t)(x) << 16) >> 24)
+#define SB2(x) (((int32_t)(x) << 8) >> 24)
+#define SB3(x) ((int32_t)(x) >> 24)
+
+/* The cluster's 8 compute cores share one multiplier (one product per cycle), so the sums of
+   products use two products per multiplication: with x' = x + ox (ox = 128 for int8 A, 0 for
+   uint8 A) and w' = w + 128, all in 0..255, x' * (w'(n0) + w'(n1) * 2^16) holds both products in
+   its two 16-bit halves without carries. Per row the core keeps the sum of those words (`all`) and
+   of their upper halves (`hi`): sum(x' w'(n1)) = hi, sum(x' w'(n0)) = all - hi * 2^16 (mod 2^32).
+   Then sum(x w) = S' - 128 sum(x') - ox sum(w') + 128 ox K, exact modulo 2^32, and the result only
+   needs its low 26 bits. R rows (64 bytes apart in a tile) share the prepared weight words. */
+#define MASK_B 0x00ff00ffu
+#define MASK_L 0x0000ffffu
+#define FLIP 0x80808080u
+
+/* Sum of the four bytes of each word of a 64-byte row segment (after xor with xa), per tile. */
+static inline uint32_t row_sum(const uint8_t *a, uint32_t kt, uint32_t xa) {
+  uint32_t total = 0;
+  for (uint32_t t = 0; t < kt; t++, a += TILE) {
+    const uint32_t *pa = (const uint32_t *)a;
+    uint32_t s = 0;
+    for (uint32_t i = 0; i < 16; i++) {
+      uint32_t v = pa[i] ^ xa;
+      s += (v & MASK_B) + ((v >> 8) & MASK_B);
+    }
+    total += (s & MASK_L) + (s >> 16);
+  }
+  return total;
+}
+
+typedef struct {
+  uint32_t all[4], hi[4], w0, w1;
+} sums_t;
+
+/* Packed sums of products of R rows of A (a, rows 64 bytes apart) with two rows of Bt (b, b + 64)
+   over kt tiles. */
+#define DOT_PAIR(NAME, R, XA)                                                                           \
+  static void NAME(const uint8_t *a, const uint8_t *b, uint32_t kt, sums_t *out) {                      \
+    uint32_t all0 = 0, hi0 = 0, all1 = 0, hi1 = 0, all2 = 0, hi2 = 0, all3 = 0, hi3 = 0;                \
+    uint32_t w0 = 0, w1 = 0;                                                                            \
+    const uint32_t mb = MASK_B, ml = MASK_L;                                                            \
+    for (uint32_t t = 0; t < kt; t++, a += TILE, b += TILE) {                                           \
+      const uint32_t *pa = (const uint32_t *)a, *pb = (const uint32_t *)b, *end = pb + 16;              \
+      uint32_t sw0 = 0, sw1 = 0;                                                                        \
+      do {                                                                                              \
+        uint32_t b0 = pb[0] ^ FLIP, b1 = pb[16] ^ FLIP;                                                 \
+        uint32_t e0 = b0 & mb, o0 = (b0 >> 8) & mb, e1 = b1 & mb, o1 = (b1 >> 8) & mb;                  \
+        sw0 += e0 + o0;                                                                                 \
+        sw1 += e1 + o1;                                                                                 \
+        uint32_t p0 = (e0 & ml) | (e1 << 16), p2 = (e0 >> 16) | ((e1 >> 16) << 16);                    \
+        uint32_t p1 = (o0 & ml) | (o1 << 16), p3 = (o0 >> 16) | ((o1 >> 16) << 16);                    \
+        if (R > 1) {                                                                                    \
+          /* the products of one row are in flight while the previous row accumulates */               \
+          DOT_MUL(0, XA, u)                                                                             \
+          DOT_MUL(16, XA, v)                                                                            \
+          DOT_ACC(all0, hi0, u)                                                                         \
+          DOT_MUL(32, XA, y)                                                                            \
+          DOT_ACC(all1, hi1, v)                                                                         \
+          DOT_MUL(48, XA, z)                                                                            \
+          DOT_ACC(all2, hi2, y)                                                                         \
+          DOT_ACC(all3, hi3, z)                                                                         \
+        } else {                                                                                        \
+          DOT_MUL(0, XA, u)                                                                             \
+          DOT_ACC(all0, hi0, u)                                                                         \
+        }                                                                                               \
+        pa++;                                                                                           \
+        pb++;                                                                                           \
+      } while (pb != end);                                                                              \
+      w0 += (sw0 & ml) + (sw0 >> 16);                                                                   \
+      w1 += (sw1 & ml) + (sw1 >> 16);                                                                   \
+    }                                                                                                   \
+    out->all[0] = all0, out->hi[0] = hi0, out->all[1] = all1, out->hi[1] = hi1;                         \
+    out->all[2] = all2, out->hi[2] = hi2, out->all[3] = all3, out->hi[3] = hi3;                         \
+    out->w0 = w0, out->w1 = w1;                                                                         \
+  }
+#define DOT_MUL(OFF, XA, V)                                                                             \
+  uint32_t V##x = pa[OFF] ^ (XA);                                                                       \
+  uint32_t V##0 = (V##x & 0xffu) * p0, V##1 = ((V##x >> 8) & 0xffu) * p1;                               \
+  uint32_t V##2 = ((V##x >> 16) & 0xffu) * p2, V##3 = (V##x >> 24) * p3;
+#define DOT_ACC(ALL, HI, V)                                                                             \
+  ALL += V##0 + V##1;                                                                                   \
+  HI += (V##0 >> 16) + (V##1 >> 16);                                                                    \
+  ALL += V##2 + V##3;                                                                                   \
+  HI += (V##2 >> 16) + (V##3 >> 16);
+
+DOT_PAIR(dot_s4, 4, FLIP)
+DOT_PAIR(dot_s1, 1, FLIP)
+DOT_PAIR(dot_u4, 4, 0u)
+DOT_PAIR(dot_u1, 1, 0u)
+
+static void k_gemm(const gemm_t *g) {
+  const uint32_t kt = g->k >> 6, nt = g->n >> 6;
+  const uint32_t unsig = g->flags & 1u, per_row = (g->flags >> 1) & 1u;
+  const uint32_t xa = unsig ? 0u : FLIP, ox = unsig ? 0u : 128u;
+  const uint32_t kfix = 128u * ox * g->k;
+  const int32_t *bias = (const int32_t *)g->bias;
+  uint32_t r = g->r0;
+  while (r < g->r1) {
+    /* four rows of one tile at a time, else one */
+    const uint32_t nr = ((r & 63u) <= 60u && r + 4 <= g->r1) ? 4u : 1u;
+    uint32_t xs[4], brow[4];
+    for (uint32_t q = 0; q < nr; q++) {
+      xs[q] = 128u * row_sum(seg(g->a, r + q, 0, kt), kt, xa);
+      brow[q] = bias && per_row ? (uint32_t)wrap(bias[r + q], 24) : 0;
+    }
+    const uint8_t *arow = seg(g->a, r, 0, kt);
+    for (uint32_t jt = 0; jt < nt; jt++) {
+      const uint8_t *btile = (const uint8_t *)(g->bt + jt * kt * TILE);
+      for (uint32_t j = 0; j < 64; j += 2) {
+        sums_t s;
+        if (nr == 4) {
+          if (unsig) dot_u4(arow, btile + j * 64, kt, &s);
+          else dot_s4(arow, btile + j * 64, kt, &s);
+        } else {
+          if (unsig) dot_u1(arow, btile + j * 64, kt, &s);
+          else dot_s1(arow, btile + j * 64, kt, &s);
+        }
+        const uint32_t c0 = kfix - ox * s.w0, c1 = kfix - ox * s.w1;
+        uint32_t b0 = 0, b1 = 0;
+        if (bias && !per_row) {
+          b0 = (uint32_t)wrap(bias[jt * 64 + j], 24);
+          b1 = (uint32_t)wrap(bias[jt * 64 + j + 1], 24);
+        }
+        for (uint32_t q = 0; q < nr; q++) {
+          int8_t *crow = (int8_t *)seg(g->c, r + q, jt, nt);
+          const uint32_t base = brow[q] - xs[q];
+          crow[j] = gemm_out(g, (int32_t)(s.all[q] - (s.hi[q] << 16) + c0 + base + b0), 0);
+          crow[j + 1] = gemm_out(g, (int32_t)(s.hi[q] + c1 + base + b1), 0);
+        }
+      }
+    }
+    r += nr;
+  }
+}
+
+/* ------------------------------------------------------------------ itamax */
+
+static inline uint32_t shr(uint32_t x, int32_t s, int32_t width) { return s >= width ? 0 : x >> s; }
+
+static void k_itamax(uint32_t x, uint32_t y, uint32_t cols, uint32_t r0, uint32_t r1) {
+  const uint32_t ct = cols >> 6;
+  for (uint32_t r = r0; r < r1; r++) {
+    int32_t max = -128;
+    uint32_t sum = 0;
+    for (uint32_t j = 0; j < ct; j++) {
+      const int8_t *in = (const int8_t *)seg(x, r, j, ct);
+      for (uint32_t g = 0; g < 64; g += 16) {
+        int32_t gmax = -128;
+        for (uint32_t i = 0; i < 16; i++)
+          if (in[g + i] > gmax) gmax = in[g + i];
+        int32_t nmax = max > gmax ? max : gmax;
+        uint32_t s = (j == 0 && g == 0) ? 0 : shr(sum, nmax - max, 19);
+        for (uint32_t i = 0; i < 16; i++) s += shr(256, nmax - in[g + i], 9);
+        sum = s & ((1u << 19) - 1);
+        max = nmax;
+      }
+    }
+    uint32_t inverse = sum == 0 ? (1u << 20) - 1 : 65280u / sum;
+    inverse &= (1u << 19) - 1;
+    for (uint32_t j = 0; j < ct; j++) {
+      const int8_t *in = (const int8_t *)seg(x, r, j, ct);
+      uint8_t *out = seg(y, r, j, ct);
+      for (uint32_t i = 0; i < 64; i++) out[i] = (uint8_t)shr(inverse, max - in[i], 19);
+    }
+  }
+}
+
+/* ------------------------------------------------------------------ element-wise */
+
+/* y = RequantShift(sum of n inputs), rows [r0, r1); rows are contiguous runs of 64 bytes. */
+static void k_sum(const uint32_t *xs, uint32_t n, uint32_t y, uint32_t cols, uint32_t r0, uint32_t r1,
+                  int32_t mul, int32_t add, uint32_t shift) {
+  const uint32_t ct = cols >> 6;
+  for (uint32_t r = r0; r < r1; r++) {
+    for (uint32_t j = 0; j < ct; j++) {
+      const uint32_t off = ((r >> 6) * ct + j) * TILE + ((r & 63u) << 6);
+      uint32_t *out = (uint32_t *)(y + off);
+      for (uint32_t w = 0; w < 16; w++) {
+        int32_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        for (uint32_t i = 0; i < n; i++) {
+          uint32_t v = ((const uint32_t *)(xs[i] + off))[w];
+          s0 += SB0(v);
+          s1 += SB1(v);
+          s2 += SB2(v);
+          s3 += SB3(v);
+        }
+        out[w] = (uint32_t)(rqs(s0, mul, add, shift) & 0xff) | (uint32_t)(rqs(s1, mul, add, shift) & 0xff) << 8 |
+                 (uint32_t)(rqs(s2, mul, add, shift) & 0xff) << 16 | (uint32_t)rqs(s3, mul, add, shift) << 24;
+      }
+    }
+  }
+}
+
+static void k_copy(uint32_t x, uint32_t y, uint32_t cols, uint32_t r0, uint32_t r1) {
+  const uint32_t ct = cols >> 6;
+  for (uint32_t r = r0; r < r1; r++)
+    for (uint32_t j = 0; j < ct; j++) {
+      const uint32_t *in = (const uint32_t *)seg(x, r, j, ct);
+      uint32_t *out = (uint32_t *)seg(y, r, j, ct);
+      for (uint32_t w = 0; w < 16; w += 4) {
+        uint32_t v0 = in[w], v1 = in[w + 1], v2 = in[w + 2], v3 = in[w + 3];
+        out[w] = v0;
+        out[w + 1] = v1;
+        out[w + 2] = v2;
+        out[w + 3] = v3;
+      }
+    }
+}
+
+/* iNoNorm, per column: y = int8(((int16(x * w[c]) + b[c]) * mul) >> log2d). */
+static void k_nonorm(uint32_t x, uint32_t y, const int32_t *wv, const int32_t *bv, uint32_t cols, uint32_t r0,
+                     uint32_t r1, int32_t mul, uint32_t log2d) {
+  const uint32_t ct = cols >> 6;
+  for (uint32_t r = r0; r < r1; r++)
+    for (uint32_t j = 0; j < ct; j++) {
+      const int8_t *in = (const int8_t *)seg(x, r, j, ct);
+      int8_t *out = (int8_t *)seg(y, r, j, ct);
+      const int32_t *w = wv + 64 * j, *b = bv + 64 * j;
+      for (uint32_t i = 0; i < 64; i++) {
+        int32_t v = (int16_t)(in[i] * w[i]) + b[i];
+        out[i] = (int8_t)((int32_t)((uint32_t)v * (uint32_t)mul) >> log2d);
+      }
+    }
+}
+
+/* Largest s with s * s <= v (v >= 0). */
+static int32_t isqrt(int32_t v) {
+  int32_t lo = 0, hi = 46341;
+  while (hi - lo > 1) {
+    int32_t mid = (lo + hi) >> 1;
+    if (mid * mid <= v) lo = mid;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/* Deeploy's iLayerNorm over each row: mean and variance by truncating division, std =
+   isqrt(var + 1), y = int8((trunc((x - mean) * w[c] / std) + b[c]) >> log2d). */
+static void k_layernorm(uint32_t x, uint32_t y, const int32_t *w, const int32_t *b, uint32_t cols, uint32_t r0,
+                        uint32_t r1, uint32_t log2d) {
+  const uint32_t ct = cols >> 6;
+  for (uint32_t r = r0; r < r1; r++) {
+    int32_t sum = 0;
+    for (uint32_t j = 0; j < ct; j++) {
+      const uint32_t *in = (const uint32_t *)seg(x, r, j, ct);
+      for (uint32_t i = 0; i < 16; i++) {
+        uint32_t v = in[i];
+        sum += SB0(v) + SB1(v) + SB2(v) + SB3(v);
+      }
+    }
+    const int32_t mean = sum / (int32_t)cols;
+    int32_t ss = 0;
+    for (uint32_t j = 0; j < ct; j++) {
+      const int8_t *in = (const int8_t *)seg(x, r, j, ct);
+      for (uint32_t i = 0; i < 64; i++) {
+        int32_t d = in[i] - mean;
+        ss += d * d;
+      }
+    }
+    const int32_t std = isqrt(ss / (int32_t)cols + 1);
+    for (uint32_t j = 0; j < ct; j++) {
+      const int8_t *in = (const int8_t *)seg(x, r, j, ct);
+      int8_t *out = (int8_t *)seg(y, r, j, ct);
+      if (std == 1) {
+        /* no division: the cluster's divider gives DIV(-1, 1) = 0 (snitch_shared_muldiv_serdiv) */
+        for (uint32_t i = 0; i < 64; i++)
+          out[i] = (int8_t)(((in[i] - mean) * w[64 * j + i] + b[64 * j + i]) >> log2d);
+      } else {
+        for (uint32_t i = 0; i < 64; i++) {
+          int32_t d = in[i] - mean;
+          out[i] = (int8_t)((d * w[64 * j + i] / std + b[64 * j + i]) >> log2d);
+        }
+      }
+    }
+  }
+}
+
+/* ------------------------------------------------------------------ ITA */
+
+/* The waits are functions of their own: the host counts a core whose pc lies in one as waiting,
+   not working. */
+__attribute__((noinline)) void tiler_wait_ita(void) { ita_wait_idle(); }
+__attribute__((noinline)) void tiler_wait_dma(void) { snrt_dma_wait_all(); }
+__attribute__((noinline)) void tiler_wait_done(void) {
+  while (__atomic_load_n(&tiler_args.done, __ATOMIC_RELAXED) != SNRT_COMPUTE_CORES + 1) {
+  }
+}
+
+/* Waits until the HWPE is idle. A read of its configuration port first: accesses reach the port
+   in order, so a trigger sent just before has been seen and busy has risen. */
+static inline void ita_idle(void) {
+  (void)ita_read(ITA_RUNNING_JOB);
+  tiler_wait_ita();
+}
+
+/* ------------------------------------------------------------------ interpreter */
+
+/* The order job registers are written in (tiler/program.ts emits the values in it): stream and
+   engine control, then what the engine reads while it runs (tile counts, requantisation, GELU and
+   activation constants), then the pointers. Once the running job is done the HWPE's running
+   context is the one being programmed: the engine finishes the previous job (its last inner-tile
+   step after an output-disabled job) with these values, so they go first. */
+#define ITA_JOB_ORDER(X)                                                                                \
+  X(ITA_REG_CTRL_STREAM)                                                                                \
+  X(ITA_REG_CTRL_ENGINE)                                                                                \
+  X(ITA_REG_TILES)                                                                                      \
+  X(ITA_REG_EPS_MULT0)                                                                                  \
+  X(ITA_REG_EPS_MULT1)                                                                                  \
+  X(ITA_REG_RIGHT_SHIFT0)                                                                               \
+  X(ITA_REG_RIGHT_SHIFT1)                                                                               \
+  X(ITA_REG_ADD0)                                                                                       \
+  X(ITA_REG_ADD1)                                                                                       \
+  X(ITA_REG_GELU_B_C)                                                                                   \
+  X(ITA_REG_ACTIVATION_REQUANT)                                                                         \
+  X(ITA_REG_SEQ_LENGTH)                                                                                 \
+  X(ITA_REG_INPUT_PTR)                                                                                  \
+  X(ITA_REG_WEIGHT_PTR0)                                                                                \
+  X(ITA_REG_WEIGHT_PTR1)                                                                                \
+  X(ITA_REG_BIAS_PTR)                                                                                   \
+  X(ITA_REG_OUTPUT_PTR)
+
+int main(uint32_t hart) {
+  const uint32_t *p = (const uint32_t *)tiler_args.stream[hart];
+  uint32_t used_ita = 0;
+  for (;;) {
+    const uint32_t h = p[0];
+    switch (h & 0xffu) {
+    case OP_BARRIER:
+      snrt_cluster_barrier();
+      p += 1;
+      break;
+    case OP_DMA1D: {
+      uint32_t dst = p[1], src = p[2], bytes = p[3];
+      snrt_dma_start_1d((void *)dst, (const void *)src, bytes);
+      p += 4;
+      break;
+    }
+    case OP_DMA2D: {
+      uint32_t dst = p[1], src = p[2], bytes = p[3], ds = p[4], ss = p[5], reps = p[6];
+      snrt_dma_start_2d((void *)dst, (const void *)src, bytes, ds, ss, reps);
+      p += 7;
+      break;
+    }
+    case OP_DMA_WAIT:
+      tiler_wait_dma();
+      p += 1;
+      break;
+    case OP_ITA_JOB: {
+      const uint32_t mask = h >> 8;
+      const uint32_t *w = p + 1;
+      ita_acquire();
+      if (h >> 31) {
+        /* 16-bit values, two per word (pointers in units of 4 bytes) */
+        uint32_t cur = 0, half = 0;
+#define NEXT() (half ^= 1, half ? (cur = *w++) & 0xffffu : cur >> 16)
+#define REG(k)                                                                                          \
+  if (mask & (1u << (k))) ita_reg((k), (k) <= ITA_REG_OUTPUT_PTR ? NEXT() << 2 : NEXT());
+        ITA_JOB_ORDER(REG)
+#undef REG
+#undef NEXT
+      } else {
+#define REG(k)                                                                                          \
+  if (mask & (1u << (k))) ita_reg((k), *w++);
+        ITA_JOB_ORDER(REG)
+#undef REG
+      }
+      /* the acquire above followed any earlier trigger on the port: busy is current */
+      tiler_wait_ita();
+      ita_trigger();
+      used_ita = 1;
+      p = w;
+      break;
+    }
+    case OP_ITA_WAIT:
+      ita_idle();
+      p += 1;
+      break;
+    case OP_GEMM: {
+      gemm_t g;
+      g.flags = h >> 8;
+      g.a = p[1];
+      g.bt = p[2];
+      g.c = p[3];
+      g.bias = p[4];
+      g.m = p[5];
+      g.n = p[6];
+      g.k = p[7];
+      g.r0 = p[8] & 0xffffu;
+      g.r1 = p[8] >> 16;
+      g.rq = p[9];
+      g.gelu = p[10];
+      g.act_rq = p[11];
+      k_gemm(&g);
+      p += 12;
+      break;
+    }
+    case OP_ITAMAX:
+      k_itamax(p[1], p[2], p[3], p[4] & 0xffffu, p[4] >> 16);
+      p += 5;
+      break;
+    case OP_ADD: {
+      uint32_t xs[2] = {p[1], p[2]};
+      k_sum(xs, 2, p[3], p[4], p[5] & 0xffffu, p[5] >> 16, (int32_t)p[6], (int32_t)p[7], p[8]);
+      p += 9;
+      break;
+    }
+    case OP_SUM: {
+      uint32_t n = h >> 8;
+      uint32_t xs[8];
+      for (uint32_t i = 0; i < n; i++) xs[i] = p[7 + i];
+      k_sum(xs, n, p[1], p[2], p[3] & 0xffffu, p[3] >> 16, (int32_t)p[4], (int32_t)p[5], p[6]);
+      p += 7 + n;
+      break;
+    }
+    case OP_LAYERNORM:
+      k_layernorm(p[1], p[2], (const int32_t *)p[3], (const int32_t *)p[4], p[5], p[6] & 0xffffu, p[6] >> 16,
+                  p[7]);
+      p += 8;
+      break;
+    case OP_NONORM:
+      k_nonorm(p[1], p[2], (const int32_t *)p[3], (const int32_t *)p[4], p[5], p[6] & 0xffffu, p[6] >> 16,
+               (int32_t)p[7], p[8]);
+      p += 9;
+      break;
+    case OP_COPY:
+      k_copy(p[1], p[2], p[3], p[4] & 0xffffu, p[4] >> 16);
+      p += 5;
+      break;
+    default: /* OP_END */
+      if (hart == SNRT_DMA_CORE) tiler_wait_dma();
+      if (used_ita) ita_idle();
+      /* not the hardware barrier: a stream short of barriers must hang in its step, not here */
+      __atomic_fetch_add(&tiler_args.done, 1u, __ATOMIC_RELAXED);
+      if (hart == 0) tiler_wait_done();
+      return 0;
+    }
+  }
+}

@@ -1,0 +1,180 @@
+/**
+ * Reference of every kernel of the tiler runtime (`sw/kernels/tiler.c`), composed from the
+ * project's untimed references: ITA's linear (`rtl-model/ref/ita.ts` matmulAccT, the requantiser of
+ * `ref/requant.ts`, the activation unit of `ref/gelu.ts`), ITAMax (`ref/softmax.ts`), and the
+ * integer graph executor's ops (`onnx/ops/quant.ts`: requantShift, iLayerNorm, iNoNorm). A kernel
+ * reads and writes T64 matrices through a `KernelMemory` (e.g. a `Machine`), rows [r0, r1) only.
+ * Also the T64 layout helpers.
+ */
+import type { GeluConstants } from '../golden/types.ts';
+import { OPS } from '../onnx/executor.ts';
+import { OpContext } from '../onnx/ops/context.ts';
+import { requantShift } from '../onnx/ops/quant.ts';
+import type { Attr } from '../onnx/model.ts';
+import type { Tensor } from '../onnx/tensor.ts';
+import { activate, matmulAccT, transpose } from '../rtl-model/ref/ita.ts';
+import { requantizeArray } from '../rtl-model/ref/requant.ts';
+import { itaMax } from '../rtl-model/ref/softmax.ts';
+import type { Kernel } from './program.ts';
+
+export interface KernelMemory {
+  read(addr: number, bytes: number): Uint8Array;
+  write(addr: number, data: Uint8Array): void;
+}
+
+/** Byte offset of element (r, c) of a T64 matrix with `cols` columns. */
+export function t64Offset(r: number, c: number, cols: number): number {
+  return ((r >> 6) * (cols >> 6) + (c >> 6)) * 4096 + (r & 63) * 64 + (c & 63);
+}
+
+/** A row-major matrix (values taken modulo 256) in the T64 layout. */
+export function toT64(m: ArrayLike<number>, rows: number, cols: number): Uint8Array {
+  const out = new Uint8Array(rows * cols);
+  for (let r = 0; r < rows; r++)
+    for (let c = 0; c < cols; c++) out[t64Offset(r, c, cols)] = m[r * cols + c]! & 0xff;
+  return out;
+}
+
+/** Rows [r0, r1) of a T64 matrix as a row-major Int32Array (int8, or uint8 when `unsigned`). */
+export function fromT64(
+  bytes: Uint8Array,
+  rows: number,
+  cols: number,
+  unsigned = false,
+  r0 = 0,
+  r1 = rows,
+): Int32Array {
+  const out = new Int32Array((r1 - r0) * cols);
+  for (let r = r0; r < r1; r++)
+    for (let c = 0; c < cols; c++) {
+      const v = bytes[t64Offset(r, c, cols)]!;
+      out[(r - r0) * cols + c] = unsigned ? v : (v << 24) >> 24;
+    }
+  return out;
+}
+
+/** Little-endian int32 array <-> bytes. */
+export function int32Bytes(v: ArrayLike<number>): Uint8Array {
+  const out = new Uint8Array(4 * v.length);
+  const dv = new DataView(out.buffer);
+  for (let i = 0; i < v.length; i++) dv.setInt32(4 * i, v[i]! | 0, true);
+  return out;
+}
+export function bytesInt32(b: Uint8Array): Int32Array {
+  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const out = new Int32Array(b.length >> 2);
+  for (let i = 0; i < out.length; i++) out[i] = dv.getInt32(4 * i, true);
+  return out;
+}
+
+/** Reads rows [r0, r1) of a T64 matrix at `addr` from memory. */
+function readRows(
+  mem: KernelMemory,
+  addr: number,
+  rows: number,
+  cols: number,
+  r0: number,
+  r1: number,
+  unsigned = false,
+): Int32Array {
+  return fromT64(mem.read(addr, rows * cols), rows, cols, unsigned, r0, r1);
+}
+
+/** Writes rows [r0, r1) (row-major values) into the T64 matrix at `addr`. */
+function writeRows(
+  mem: KernelMemory,
+  addr: number,
+  rows: number,
+  cols: number,
+  r0: number,
+  r1: number,
+  v: Int32Array,
+): void {
+  const img = mem.read(addr, rows * cols);
+  for (let r = r0; r < r1; r++)
+    for (let c = 0; c < cols; c++) img[t64Offset(r, c, cols)] = v[(r - r0) * cols + c]! & 0xff;
+  mem.write(addr, img);
+}
+
+function tensor(shape: number[], v: ArrayLike<number>, signed = true): Tensor {
+  return { shape, data: Float64Array.from(v as ArrayLike<number>), signed };
+}
+
+/** Runs one executor op on the given inputs and integer attributes. */
+function runOp(op: string, inputs: Tensor[], attrs: Record<string, number>): Tensor {
+  const a = new Map<string, Attr>();
+  for (const [k, v] of Object.entries(attrs)) a.set(k, { kind: 'int', value: v });
+  const node = { name: `tiler_${op}`, opType: op, domain: '', inputs: [], outputs: [], attrs: a };
+  return OPS[op]!.run(new OpContext(node, inputs, { softmax: 'rtl' }))[0]!;
+}
+
+/** Rows [r0, r1) of the kernel's output, row-major, as the runtime computes them. */
+export function kernelRows(mem: KernelMemory, k: Kernel): Int32Array {
+  switch (k.op) {
+    case 'gemm': {
+      const rows = k.r1 - k.r0;
+      const a = readRows(mem, k.a, k.m, k.k, k.r0, k.r1, k.aUnsigned);
+      const bt = readRows(mem, k.bt, k.n, k.k, 0, k.n);
+      let acc: Int32Array;
+      if (k.bias !== 0 && k.biasPerRow) {
+        // C^T = Bt A^T with one bias per column of C^T (ITA's bias direction); A already holds
+        // its uint8 values when aUnsigned
+        const bias = bytesInt32(mem.read(k.bias + 4 * k.r0, 4 * rows));
+        acc = transpose(matmulAccT(bt, a, k.n, k.k, rows, bias, false), k.n, rows);
+      } else {
+        const bias = k.bias !== 0 ? bytesInt32(mem.read(k.bias, 4 * k.n)) : undefined;
+        acc = matmulAccT(a, bt, rows, k.k, k.n, bias, k.aUnsigned);
+      }
+      const y = requantizeArray(acc, { mult: k.mult, shift: k.shift, add: k.add });
+      if (k.act === 'identity') return y;
+      const g: GeluConstants = {
+        one: 0,
+        b: k.geluB ?? 0,
+        c: k.geluC ?? 0,
+        rqsMul: k.actMult!,
+        rqsShift: k.actShift!,
+        rqsAdd: k.actAdd!,
+      };
+      return activate(y, k.act, g);
+    }
+    case 'itamax':
+      return itaMax(readRows(mem, k.x, k.rows, k.cols, k.r0, k.r1), k.r1 - k.r0, k.cols);
+    case 'add':
+    case 'sum': {
+      const xs = k.op === 'add' ? [k.a, k.b] : k.xs;
+      const parts = xs.map((x) => readRows(mem, x, k.rows, k.cols, k.r0, k.r1));
+      const out = new Int32Array(parts[0]!.length);
+      for (let i = 0; i < out.length; i++) {
+        let s = 0;
+        for (const p of parts) s += p[i]!;
+        out[i] = requantShift(s, k.mul, k.add, k.shift, 256, true);
+      }
+      return out;
+    }
+    case 'layernorm': {
+      const rows = k.r1 - k.r0;
+      const x = tensor([rows, k.cols], readRows(mem, k.x, k.rows, k.cols, k.r0, k.r1));
+      const w = tensor([k.cols], bytesInt32(mem.read(k.w, 4 * k.cols)));
+      const b = tensor([k.cols], bytesInt32(mem.read(k.b, 4 * k.cols)));
+      return Int32Array.from(runOp('iLayerNorm', [x, w, b], { D: 2 ** k.log2d, n_levels: 256 }).data);
+    }
+    case 'nonorm': {
+      const rows = k.r1 - k.r0;
+      const x = tensor([rows, k.cols], readRows(mem, k.x, k.rows, k.cols, k.r0, k.r1));
+      const w = tensor([k.cols], bytesInt32(mem.read(k.w, 4 * k.cols)));
+      const b = tensor([k.cols], bytesInt32(mem.read(k.b, 4 * k.cols)));
+      return Int32Array.from(
+        runOp('iNoNorm', [x, w, b], { D: 2 ** k.log2d, mul: k.mul, n_levels: 256 }).data,
+      );
+    }
+    case 'copy':
+      return readRows(mem, k.x, k.rows, k.cols, k.r0, k.r1);
+  }
+}
+
+/** Runs the kernel on memory: computes its rows and writes them into the output matrix. */
+export function runKernel(mem: KernelMemory, k: Kernel): void {
+  const v = kernelRows(mem, k);
+  if (k.op === 'gemm') writeRows(mem, k.c, k.m, k.n, k.r0, k.r1, v);
+  else writeRows(mem, k.y, k.rows, k.cols, k.r0, k.r1, v);
+}

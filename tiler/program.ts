@@ -1,0 +1,501 @@
+/**
+ * The program the tiler's cluster runtime (`sw/kernels/tiler.c`, `sw/bin/tiler.elf`) executes: one
+ * command stream per hart (harts 0..7 compute, hart 8 the DMA core), cut into steps by cluster
+ * barriers that every stream contains the same number of times.
+ *
+ * Command encoding (little-endian 32-bit words). The first word of a command is its header:
+ * bits [7:0] the opcode, bits [31:8] an opcode-specific field `x`. Operand words follow.
+ *
+ *   op  name       x                                 operand words
+ *    0  END        -                                 (end of the stream; appended by build())
+ *    1  BARRIER    step index (low 24 bits)          -
+ *    2  DMA1D      -                                 dst, src, bytes
+ *    3  DMA2D      -                                 dst, src, bytes, dstStride, srcStride, reps
+ *    4  DMA_WAIT   -                                 -  (until the DMA is idle)
+ *    5  ITA_JOB    mask of job registers [16:0]      one value per set bit: CTRL_STREAM first,
+ *                                                    CTRL_ENGINE second (when set), then the others
+ *                                                    by ascending index
+ *    6  ITA_WAIT   -                                 -
+ *    7  GEMM       [0] aUnsigned, [1] biasPerRow,    a, bt, c, bias, m, n, k, r0 | r1 << 16,
+ *                  [3:2] act (0 id, 1 relu, 2 gelu)  rq, gelu, actRq
+ *                  rq / actRq = mult | shift << 8 | (add & 0xff) << 16; gelu = (b & 0xffff) | c << 16
+ *    8  ITAMAX     -                                 x, y, cols, r0 | r1 << 16
+ *    9  ADD        -                                 a, b, y, cols, r0 | r1 << 16, mul, add, shift
+ *   10  SUM        number of inputs n (1..8)         y, cols, r0 | r1 << 16, mul, add, shift, x0..x(n-1)
+ *   11  LAYERNORM  -                                 x, y, w, b, cols, r0 | r1 << 16, log2d
+ *   12  NONORM     -                                 x, y, w, b, cols, r0 | r1 << 16, mul, log2d
+ *   13  COPY       -                                 x, y, cols, r0 | r1 << 16
+ *
+ * Rows count in the T64 layout (see the tiler contract): a matrix of R x C int8 values is stored as
+ * 64 x 64 tiles, tile (i, j) at byte `(i * C/64 + j) * 4096`, element (r, c) at
+ * `(r % 64) * 64 + c % 64` inside it. A kernel command on a hart works on rows [r0, r1) of its
+ * output. Integer constants are validated here; the runtime trusts them. Data ranges the kernels
+ * assume, as Deeploy's C kernels do: layernorm weights within int16 (so (x - mean) * w fits int32);
+ * gemm biases are read as ITA reads them (low 24 bits, sign-extended); nonorm wraps x * w to int16.
+ *
+ * ITA_JOB values: when every value fits 16 bits (pointer registers INPUT_PTR..OUTPUT_PTR as
+ * multiples of 4 below 256 KiB, stored divided by 4), header bit 31 is set and the values are
+ * packed two per word, low half first; otherwise one value per word. Values come in the order
+ * `ITA_JOB_ORDER`. The streams live in DRAM and a core has one load in flight (about 22 cycles
+ * each), so the packed form keeps a job of 7 registers at 4 words.
+ *
+ * ITA jobs: `itaJob` acquires a job context, writes the given registers in `ITA_JOB_ORDER`, waits
+ * until the HWPE is idle (the previous job has finished) and triggers. Programming thus overlaps
+ * the running job; the command returns right after the trigger. The HWPE keeps 4 job contexts used
+ * in turn and a register not written keeps the value the context held 4 jobs earlier (initially
+ * 0): write every register whose value differs from that. `itaWait` returns once every job
+ * triggered so far has finished. Job register values are the HWPE's: pointers as L1 offsets
+ * (`itaPtr`). Any hart may issue jobs; one hart issuing them all keeps them in program order.
+ *
+ * Hazard (observed on the model, which follows the RTL): once a job is done the HWPE's running
+ * context is the one being programmed, and the engine reads its controls from there at once. After
+ * an output-disabled job (inner tile of a longer sum) the engine still takes its last inner-tile
+ * step with the new context's TILES: with a stale TILES it drops back to idle and the next job
+ * hangs. The write order (stream and engine control, then TILES, the requantisation, GELU and
+ * activation constants, then the pointers) puts these in place about 100 cycles after the acquire,
+ * well within a job (about 300 cycles), when the command follows the previous trigger directly. Do
+ * not put other commands (DMA starts, kernels) between the jobs of one inner-tile sequence.
+ *
+ * Note on division: the cluster's shared divider gives DIV(-1, 1) = 0 (`snitch_shared_muldiv_serdiv`,
+ * see test/cluster/isa.test.ts); the layernorm kernel does not divide by 1 for that reason.
+ */
+import { InputError, checkInt } from '../rtl-model/errors.ts';
+
+export const HARTS = 9;
+export const DMA_HART = 8;
+export const COMPUTE_HARTS = 8;
+
+/** The L1 (TCDM) window and the start of DRAM, as the cluster maps them. */
+export const L1_BASE = 0x1000_0000;
+export const L1_SIZE = 128 * 1024;
+export const DRAM_BASE = 0x8000_0000;
+
+export const OP = {
+  END: 0,
+  BARRIER: 1,
+  DMA1D: 2,
+  DMA2D: 3,
+  DMA_WAIT: 4,
+  ITA_JOB: 5,
+  ITA_WAIT: 6,
+  GEMM: 7,
+  ITAMAX: 8,
+  ADD: 9,
+  SUM: 10,
+  LAYERNORM: 11,
+  NONORM: 12,
+  COPY: 13,
+} as const;
+
+export type Activation = 'identity' | 'relu' | 'gelu';
+
+export type Kernel =
+  | {
+      op: 'gemm';
+      a: number;
+      bt: number;
+      c: number;
+      /** int32[N] (or int32[M] with biasPerRow) address, 0 = none */
+      bias: number;
+      m: number;
+      n: number;
+      k: number;
+      r0: number;
+      r1: number;
+      aUnsigned: boolean;
+      biasPerRow: boolean;
+      mult: number;
+      shift: number;
+      add: number;
+      act: Activation;
+      geluB?: number;
+      geluC?: number;
+      actMult?: number;
+      actShift?: number;
+      actAdd?: number;
+    }
+  | { op: 'itamax'; x: number; y: number; rows: number; cols: number; r0: number; r1: number }
+  | {
+      op: 'add';
+      a: number;
+      b: number;
+      y: number;
+      rows: number;
+      cols: number;
+      r0: number;
+      r1: number;
+      mul: number;
+      add: number;
+      shift: number;
+    }
+  | {
+      op: 'sum';
+      xs: number[];
+      y: number;
+      rows: number;
+      cols: number;
+      r0: number;
+      r1: number;
+      mul: number;
+      add: number;
+      shift: number;
+    }
+  | {
+      op: 'layernorm';
+      x: number;
+      y: number;
+      w: number;
+      b: number;
+      rows: number;
+      cols: number;
+      r0: number;
+      r1: number;
+      log2d: number;
+    }
+  | {
+      op: 'nonorm';
+      x: number;
+      y: number;
+      w: number;
+      b: number;
+      rows: number;
+      cols: number;
+      r0: number;
+      r1: number;
+      mul: number;
+      log2d: number;
+    }
+  | { op: 'copy'; x: number; y: number; rows: number; cols: number; r0: number; r1: number };
+
+export interface BuiltProgram {
+  streams: Uint32Array[];
+  steps: number;
+  labels: string[];
+}
+
+/** Job register indices (`ITA_REG_*` of sw/runtime/ita.h). */
+export const ITA_REG = {
+  INPUT_PTR: 0,
+  WEIGHT_PTR0: 1,
+  WEIGHT_PTR1: 2,
+  BIAS_PTR: 3,
+  OUTPUT_PTR: 4,
+  SEQ_LENGTH: 5,
+  TILES: 6,
+  EPS_MULT0: 7,
+  EPS_MULT1: 8,
+  RIGHT_SHIFT0: 9,
+  RIGHT_SHIFT1: 10,
+  ADD0: 11,
+  ADD1: 12,
+  CTRL_ENGINE: 13,
+  CTRL_STREAM: 14,
+  GELU_B_C: 15,
+  ACTIVATION_REQUANT: 16,
+} as const;
+export const ITA_REGS = 17;
+
+/**
+ * The order in which the runtime writes job registers: stream and engine control, then what the
+ * engine reads while it runs, then the pointers (see the header).
+ */
+export const ITA_JOB_ORDER: readonly number[] = [
+  ITA_REG.CTRL_STREAM,
+  ITA_REG.CTRL_ENGINE,
+  ITA_REG.TILES,
+  ITA_REG.EPS_MULT0,
+  ITA_REG.EPS_MULT1,
+  ITA_REG.RIGHT_SHIFT0,
+  ITA_REG.RIGHT_SHIFT1,
+  ITA_REG.ADD0,
+  ITA_REG.ADD1,
+  ITA_REG.GELU_B_C,
+  ITA_REG.ACTIVATION_REQUANT,
+  ITA_REG.SEQ_LENGTH,
+  ITA_REG.INPUT_PTR,
+  ITA_REG.WEIGHT_PTR0,
+  ITA_REG.WEIGHT_PTR1,
+  ITA_REG.BIAS_PTR,
+  ITA_REG.OUTPUT_PTR,
+];
+
+/** CTRL_STREAM bits (`ITA_STREAM_*` of sw/runtime/ita.h). */
+export const ITA_STREAM = {
+  PRELOAD: 1,
+  NEXTLOAD: 2,
+  BIAS_DISABLE: 4,
+  BIAS_DIR: 8,
+  OUTPUT_DISABLE: 16,
+} as const;
+
+/** Largest number of inputs of a `sum` kernel. */
+export const MAX_SUM_INPUTS = 8;
+
+const hex = (v: number): string => `0x${(v >>> 0).toString(16)}`;
+
+/** The HWPE's view of an L1 address (its register value). */
+export function itaPtr(addr: number): number {
+  if (!Number.isInteger(addr) || addr < L1_BASE || addr >= L1_BASE + L1_SIZE)
+    throw new InputError(
+      `itaPtr: address ${hex(addr)} is outside L1 (${hex(L1_BASE)}..${hex(L1_BASE + L1_SIZE - 1)})`,
+    );
+  return addr - L1_BASE;
+}
+
+function checkHart(name: string, hart: number, lo = 0): void {
+  checkInt(`${name}: hart`, hart, lo, HARTS - 1);
+}
+
+/** An address range [addr, addr + bytes) in L1 or DRAM, `align`-byte aligned. */
+function checkRegion(name: string, addr: number, bytes: number, align: number): void {
+  if (!Number.isInteger(addr) || addr < 0 || addr > 0xffff_ffff)
+    throw new InputError(`${name} must be a 32-bit address, got ${addr}`);
+  if (addr % align !== 0) throw new InputError(`${name} ${hex(addr)} must be ${align}-byte aligned`);
+  const inL1 = addr >= L1_BASE && addr + bytes <= L1_BASE + L1_SIZE;
+  const inDram = addr >= DRAM_BASE && addr + bytes <= 0x1_0000_0000;
+  if (!inL1 && !inDram)
+    throw new InputError(
+      `${name} ${hex(addr)}..${hex(addr + bytes - 1)} must lie in L1 (${hex(L1_BASE)}..${hex(L1_BASE + L1_SIZE - 1)}) or DRAM (from ${hex(DRAM_BASE)})`,
+    );
+}
+
+function checkDims(what: string, rows: number, cols: number, r0: number, r1: number): void {
+  checkInt(`${what}: rows`, rows, 64, 0xffc0, 64);
+  checkInt(`${what}: cols`, cols, 64, 0xffc0, 64);
+  checkInt(`${what}: r0`, r0, 0, rows);
+  checkInt(`${what}: r1`, r1, r0, rows);
+}
+
+const u8 = (v: number): number => v & 0xff;
+const rows16 = (r0: number, r1: number): number => (r0 | (r1 << 16)) >>> 0;
+
+/** Packs one ITA requantiser (mult 0..255, shift 0..255, add -128..127). */
+function packRq(what: string, mult: number, shift: number, add: number): number {
+  checkInt(`${what}: mult`, mult, 0, 255);
+  checkInt(`${what}: shift`, shift, 0, 255);
+  checkInt(`${what}: add`, add, -128, 127);
+  return (mult | (shift << 8) | (u8(add) << 16)) >>> 0;
+}
+
+const ACT_CODE: Record<Activation, number> = { identity: 0, relu: 1, gelu: 2 };
+
+/** Encodes one kernel command (validated). */
+export function encodeKernel(k: Kernel): number[] {
+  const what = `kernel ${k.op}`;
+  switch (k.op) {
+    case 'gemm': {
+      checkInt(`${what}: m`, k.m, 64, 0xffc0, 64);
+      checkInt(`${what}: n`, k.n, 64, 0xffc0, 64);
+      checkInt(`${what}: k`, k.k, 64, 0xffc0, 64);
+      checkInt(`${what}: r0`, k.r0, 0, k.m);
+      checkInt(`${what}: r1`, k.r1, k.r0, k.m);
+      checkRegion(`${what}: a`, k.a, k.m * k.k, 4);
+      checkRegion(`${what}: bt`, k.bt, k.n * k.k, 4);
+      checkRegion(`${what}: c`, k.c, k.m * k.n, 4);
+      if (k.bias !== 0) checkRegion(`${what}: bias`, k.bias, 4 * (k.biasPerRow ? k.m : k.n), 4);
+      if (!(k.act in ACT_CODE))
+        throw new InputError(`${what}: act must be identity, relu or gelu, got ${String(k.act)}`);
+      const rq = packRq(what, k.mult, k.shift, k.add);
+      let gelu = 0;
+      let actRq = 0;
+      if (k.act !== 'identity') {
+        actRq = packRq(`${what}: activation`, k.actMult ?? -1, k.actShift ?? -1, k.actAdd ?? -1000);
+        if (k.act === 'gelu') {
+          checkInt(`${what}: geluB`, k.geluB ?? NaN, -32768, 32767);
+          checkInt(`${what}: geluC`, k.geluC ?? NaN, -32768, 32767);
+          gelu = ((k.geluB! & 0xffff) | ((k.geluC! & 0xffff) << 16)) >>> 0;
+        }
+      }
+      const flags = (k.aUnsigned ? 1 : 0) | (k.biasPerRow ? 2 : 0) | (ACT_CODE[k.act] << 2);
+      return [
+        OP.GEMM | (flags << 8),
+        k.a,
+        k.bt,
+        k.c,
+        k.bias,
+        k.m,
+        k.n,
+        k.k,
+        rows16(k.r0, k.r1),
+        rq,
+        gelu,
+        actRq,
+      ];
+    }
+    case 'itamax':
+      checkDims(what, k.rows, k.cols, k.r0, k.r1);
+      checkRegion(`${what}: x`, k.x, k.rows * k.cols, 4);
+      checkRegion(`${what}: y`, k.y, k.rows * k.cols, 4);
+      return [OP.ITAMAX, k.x, k.y, k.cols, rows16(k.r0, k.r1)];
+    case 'add':
+      checkDims(what, k.rows, k.cols, k.r0, k.r1);
+      checkRegion(`${what}: a`, k.a, k.rows * k.cols, 4);
+      checkRegion(`${what}: b`, k.b, k.rows * k.cols, 4);
+      checkRegion(`${what}: y`, k.y, k.rows * k.cols, 4);
+      checkRequantShift(what, k.mul, k.add, k.shift);
+      return [OP.ADD, k.a, k.b, k.y, k.cols, rows16(k.r0, k.r1), k.mul >>> 0, k.add >>> 0, k.shift];
+    case 'sum': {
+      checkDims(what, k.rows, k.cols, k.r0, k.r1);
+      if (!Array.isArray(k.xs) || k.xs.length < 1 || k.xs.length > MAX_SUM_INPUTS)
+        throw new InputError(`${what}: xs must hold 1 to ${MAX_SUM_INPUTS} addresses, got ${k.xs?.length}`);
+      k.xs.forEach((x, i) => checkRegion(`${what}: xs[${i}]`, x, k.rows * k.cols, 4));
+      checkRegion(`${what}: y`, k.y, k.rows * k.cols, 4);
+      checkRequantShift(what, k.mul, k.add, k.shift);
+      return [
+        OP.SUM | (k.xs.length << 8),
+        k.y,
+        k.cols,
+        rows16(k.r0, k.r1),
+        k.mul >>> 0,
+        k.add >>> 0,
+        k.shift,
+        ...k.xs,
+      ];
+    }
+    case 'layernorm':
+      checkDims(what, k.rows, k.cols, k.r0, k.r1);
+      checkRegion(`${what}: x`, k.x, k.rows * k.cols, 4);
+      checkRegion(`${what}: y`, k.y, k.rows * k.cols, 4);
+      checkRegion(`${what}: w`, k.w, 4 * k.cols, 4);
+      checkRegion(`${what}: b`, k.b, 4 * k.cols, 4);
+      checkInt(`${what}: log2d`, k.log2d, 0, 31);
+      return [OP.LAYERNORM, k.x, k.y, k.w, k.b, k.cols, rows16(k.r0, k.r1), k.log2d];
+    case 'nonorm':
+      checkDims(what, k.rows, k.cols, k.r0, k.r1);
+      checkRegion(`${what}: x`, k.x, k.rows * k.cols, 4);
+      checkRegion(`${what}: y`, k.y, k.rows * k.cols, 4);
+      checkRegion(`${what}: w`, k.w, 4 * k.cols, 4);
+      checkRegion(`${what}: b`, k.b, 4 * k.cols, 4);
+      checkInt(`${what}: mul`, k.mul, -(2 ** 31), 2 ** 31 - 1);
+      checkInt(`${what}: log2d`, k.log2d, 0, 31);
+      return [OP.NONORM, k.x, k.y, k.w, k.b, k.cols, rows16(k.r0, k.r1), k.mul >>> 0, k.log2d];
+    case 'copy':
+      checkDims(what, k.rows, k.cols, k.r0, k.r1);
+      checkRegion(`${what}: x`, k.x, k.rows * k.cols, 4);
+      checkRegion(`${what}: y`, k.y, k.rows * k.cols, 4);
+      return [OP.COPY, k.x, k.y, k.cols, rows16(k.r0, k.r1)];
+    default:
+      throw new InputError(
+        `kernel op must be one of gemm, itamax, add, sum, layernorm, nonorm, copy, got ${String((k as { op: unknown }).op)}`,
+      );
+  }
+}
+
+/** Deeploy's RequantShift constants: int32 mul and add, shift 0..31. */
+function checkRequantShift(what: string, mul: number, add: number, shift: number): void {
+  checkInt(`${what}: mul`, mul, -(2 ** 31), 2 ** 31 - 1);
+  checkInt(`${what}: add`, add, -(2 ** 31), 2 ** 31 - 1);
+  checkInt(`${what}: shift`, shift, 0, 31);
+}
+
+export class ProgramBuilder {
+  private readonly streams: number[][] = Array.from({ length: HARTS }, () => []);
+  /** Per hart: whether it has commands after the last barrier. */
+  private readonly pending: boolean[] = new Array<boolean>(HARTS).fill(false);
+  private readonly labels: string[] = [];
+
+  private push(hart: number, words: number[]): void {
+    const s = this.streams[hart]!;
+    for (const w of words) s.push(w >>> 0);
+    this.pending[hart] = true;
+  }
+
+  /** A barrier in every hart's stream; closes the current step and returns its index. */
+  barrier(label: string): number {
+    if (typeof label !== 'string')
+      throw new InputError(`barrier: label must be a string, got ${String(label)}`);
+    const step = this.labels.length;
+    if (step >= 1 << 24) throw new InputError(`barrier: more than ${(1 << 24) - 1} steps`);
+    for (let h = 0; h < HARTS; h++) {
+      this.streams[h]!.push((OP.BARRIER | (step << 8)) >>> 0);
+      this.pending[h] = false;
+    }
+    this.labels.push(label);
+    return step;
+  }
+
+  /** DMA hart: copies `bytes` bytes from `src` to `dst` (either in L1 or DRAM). */
+  dma1d(dst: number, src: number, bytes: number): void {
+    checkInt('dma1d: bytes', bytes, 1, 2 ** 31);
+    checkRegion('dma1d: dst', dst, bytes, 1);
+    checkRegion('dma1d: src', src, bytes, 1);
+    this.push(DMA_HART, [OP.DMA1D, dst, src, bytes]);
+  }
+
+  /** DMA hart: `reps` rows of `bytes` bytes, row i from `src + i * srcStride` to `dst + i * dstStride`. */
+  dma2d(dst: number, src: number, bytes: number, dstStride: number, srcStride: number, reps: number): void {
+    checkInt('dma2d: bytes', bytes, 1, 2 ** 31);
+    checkInt('dma2d: reps', reps, 1, 2 ** 31);
+    checkInt('dma2d: dstStride', dstStride, 0, 2 ** 31);
+    checkInt('dma2d: srcStride', srcStride, 0, 2 ** 31);
+    checkRegion('dma2d: dst', dst, (reps - 1) * dstStride + bytes, 1);
+    checkRegion('dma2d: src', src, (reps - 1) * srcStride + bytes, 1);
+    this.push(DMA_HART, [OP.DMA2D, dst, src, bytes, dstStride, srcStride, reps]);
+  }
+
+  /** DMA hart: waits until every transfer started so far has completed. */
+  dmaWait(): void {
+    this.push(DMA_HART, [OP.DMA_WAIT]);
+  }
+
+  /**
+   * On `hart`: acquire a job context, write the given job registers (index -> value; CTRL_STREAM
+   * and CTRL_ENGINE first), wait for the previous job to finish, trigger.
+   */
+  itaJob(hart: number, regs: ReadonlyMap<number, number>): void {
+    checkHart('itaJob', hart);
+    if (!(regs instanceof Map))
+      throw new InputError('itaJob: regs must be a Map from register index to value');
+    if (regs.size === 0) throw new InputError('itaJob: regs must hold at least one register');
+    let mask = 0;
+    let short = true;
+    for (const [k, v] of regs) {
+      checkInt('itaJob: register index', k, 0, ITA_REGS - 1);
+      checkInt(`itaJob: value of register ${k}`, v, -(2 ** 31), 2 ** 32 - 1);
+      mask |= 1 << k;
+      const u = v >>> 0;
+      if (k <= ITA_REG.OUTPUT_PTR ? u % 4 !== 0 || u >= 4 * 65536 : u >= 65536) short = false;
+    }
+    const vals = ITA_JOB_ORDER.filter((k) => regs.has(k)).map((k) => regs.get(k)! >>> 0);
+    const words = [(OP.ITA_JOB | (mask << 8) | (short ? 1 << 31 : 0)) >>> 0];
+    if (short) {
+      const halves = vals.map((v, i) =>
+        ITA_JOB_ORDER.filter((k) => regs.has(k))[i]! <= ITA_REG.OUTPUT_PTR ? v >>> 2 : v,
+      );
+      for (let i = 0; i < halves.length; i += 2)
+        words.push((halves[i]! | ((halves[i + 1] ?? 0) << 16)) >>> 0);
+    } else words.push(...vals);
+    this.push(hart, words);
+  }
+
+  /** On `hart`: wait until ITA has finished every triggered job. */
+  itaWait(hart: number): void {
+    checkHart('itaWait', hart);
+    this.push(hart, [OP.ITA_WAIT]);
+  }
+
+  /** On `hart` (0..8): run one kernel over its row range. */
+  kernel(hart: number, k: Kernel): void {
+    checkHart('kernel', hart);
+    if (typeof k !== 'object' || k === null) throw new InputError('kernel: k must be a kernel object');
+    this.push(hart, encodeKernel(k));
+  }
+
+  /** Words in the stream of `hart` so far (for sizing the program area). */
+  words(hart: number): number {
+    return this.streams[hart]!.length;
+  }
+
+  build(): BuiltProgram {
+    const late = this.pending.findIndex((p) => p);
+    if (late >= 0)
+      throw new InputError(
+        `build: hart ${late} has commands after the last barrier (end the program with barrier(label))`,
+      );
+    return {
+      streams: this.streams.map((s) => Uint32Array.from([...s, OP.END])),
+      steps: this.labels.length,
+      labels: [...this.labels],
+    };
+  }
+}
