@@ -1,7 +1,9 @@
 /**
- * The tests mutation testing runs (`npm run mutation`): the datapath units' own tests, the
- * cycle-level ITA's module and golden tests, and the bounded fuzz properties. Slow end-to-end
- * suites (CLI, cluster, encoder) are left out; they add no check of the datapath arithmetic.
+ * The tests mutation testing runs (`npm run mutation`): the datapath units' own tests (the
+ * module-level `test/fuzz/mutation-*.test.ts` drive each unit directly against integer or BigInt
+ * oracles), the cycle-level ITA's module tests, and the bounded fuzz properties. Slow end-to-end
+ * suites (CLI, cluster, encoder, golden folders) are left out; they add no check of the datapath
+ * arithmetic. `fuzz/stryker.unit.json` runs the module-level tests alone (much faster per mutant).
  */
 import { defineConfig } from 'vitest/config';
 
@@ -15,7 +17,7 @@ export default defineConfig({
       'test/ita/modules.test.ts',
       'test/fuzz/properties.test.ts',
       'test/fuzz/datapath-registers.test.ts',
-      'test/fuzz/mutation-gaps.test.ts',
+      'test/fuzz/mutation-*.test.ts',
     ],
     testTimeout: 120_000,
     hookTimeout: 120_000,

@@ -11,9 +11,10 @@ export class ItaMaxFinder extends Module {
   }
   /** Computes `max_o` (called by the parent when its inputs are valid). */
   compute(): void {
+    // The RTL's pairwise tree and its strict compares pick a value equal to the plain maximum.
     const x = this.x_i;
-    let m = x[0]!;
-    for (let i = 1; i < x.length; i++) if (x[i]! > m) m = x[i]!;
-    this.max_o = this.prev_max_i > m ? this.prev_max_i : m;
+    let m = this.prev_max_i;
+    for (let i = 0; i < x.length; i++) m = Math.max(m, x[i]!);
+    this.max_o = m;
   }
 }

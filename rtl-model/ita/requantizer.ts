@@ -20,7 +20,6 @@ export class ItaRequantizer extends Module {
   readonly shifted_q: VecReg<Float64Array>;
   readonly requant_oup_q: VecReg<Int8Array>;
   readonly add_q1: Reg;
-  private shiftedZero = true;
   private oupZero = true;
   /** True while `requant_oup_q` holds zeros written by a disabled stage 2. */
   get requantOupZero(): boolean {
@@ -51,11 +50,7 @@ export class ItaRequantizer extends Module {
       // only while sh <= EMS+WO+1 (the product's width); right_shift_i is 8 bits wide.
       const pw = 8 + this.p.WO + 1;
       for (let i = 0; i < N; i++) s[i] = sraRoundIn(mult * r[i]!, sh, pw);
-      this.shiftedZero = false;
-    } else if (!this.shiftedZero) {
-      this.shifted_q.clear();
-      this.shiftedZero = true;
-    }
+    } else this.shifted_q.clear();
     if (this.calc_en_q_i) {
       const o = this.requant_oup_q.next();
       const s = this.shifted_q.cur;

@@ -130,8 +130,9 @@ export class ItaSoftmax extends Module {
     this.count_soft_q = this.reg('count_soft_q', 11);
     this.count_div_q = this.reg('count_div_q', 11);
     this.addr_div_q = this.reg('addr_div_q', 11);
-    this.div_read_q = this.reg('div_read_q', Math.max(1, Math.ceil(Math.log2(p.NumDiv))));
-    this.div_write_q = this.reg('div_write_q', Math.max(1, Math.ceil(Math.log2(p.NumDiv))));
+    // declared `logic [NumDiv-1:0]` in the RTL (an index, not a one-hot vector, despite the width)
+    this.div_read_q = this.reg('div_read_q', p.NumDiv);
+    this.div_write_q = this.reg('div_write_q', p.NumDiv);
     this.requant_oup_q = vecReg8(this, 'requant_oup_q', N);
     this.max_q = this.reg('max_q', 8);
     this.calc_stream_soft_en_q = this.reg('calc_stream_soft_en_q', 1);

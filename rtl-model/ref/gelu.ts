@@ -43,7 +43,7 @@ export function reluRequantized(x: number, g: GeluConstants): number {
 
 /** PyITA's formulation of the requantised GELU (`i_gelu_requantized`), for cross-checks only. */
 export function geluRequantizedPyIta(x: number, g: GeluConstants): number {
-  const q = x < -127 ? -127 : x;
+  const q = Math.max(x, -127);
   const abs = Math.min(Math.abs(q), -g.b);
   const poly = abs + g.b;
   const erf = Math.sign(q) * (poly * poly + g.c);

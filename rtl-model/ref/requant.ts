@@ -32,8 +32,7 @@ const F32_EPS = 2 ** -23;
  * shift >= 23 (PyITA then rounds up, the RTL down; see the test of this module).
  */
 export function requantizePyIta(x: number, mult: number, shift: number, add: number): number {
-  const v = Math.floor((mult * x) / 2 ** shift + add + 0.5 + F32_EPS);
-  return v > 127 ? 127 : v < -128 ? -128 : v;
+  return satS(Math.floor((mult * x) / 2 ** shift + add + 0.5 + F32_EPS), 8);
 }
 
 /** One requantisation constant set (multiplier, right shift, add). */

@@ -29,13 +29,10 @@ export function itaMaxRowSum(a: Int32Array, offset: number, cols: number): { max
   let max = -128; // the max memory's reset value for the first group of a row (8'h80)
   let sum = 0;
   for (let g = 0; g < cols; g += SOFTMAX_GROUP) {
-    let groupMax = -128;
-    for (let i = 0; i < SOFTMAX_GROUP; i++) {
-      const x = a[offset + g + i]!;
-      if (x > groupMax) groupMax = x;
-    }
-    // ita_max_finder: the previous maximum wins only when strictly larger.
-    const newMax = max > groupMax ? max : groupMax;
+    // ita_max_finder: the larger of the previous maximum and the group's (its strict compares
+    // only decide which of two equal values is taken).
+    let newMax = max;
+    for (let i = 0; i < SOFTMAX_GROUP; i++) newMax = Math.max(newMax, a[offset + g + i]!);
     let s = g === 0 ? 0 : shr(sum, newMax - max, SOFTMAX_ACC_WIDTH);
     for (let i = 0; i < SOFTMAX_GROUP; i++) s += shr(256, newMax - a[offset + g + i]!, 9);
     sum = truncU(s, SOFTMAX_ACC_WIDTH);
