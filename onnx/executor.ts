@@ -9,6 +9,7 @@ import type { OpDef, SoftmaxVariant } from './ops/context.ts';
 import { OpContext, UnsupportedError } from './ops/context.ts';
 import { lowerGraph } from './lower.ts';
 import { linearOps } from './ops/linear.ts';
+import { itaOps } from './ops/ita.ts';
 import { mhsaOps } from './ops/mhsa.ts';
 import { quantOps } from './ops/quant.ts';
 import { shapeOps } from './ops/shape.ts';
@@ -23,6 +24,7 @@ export const OPS: Readonly<Record<string, OpDef>> = {
   ...quantOps,
   ...softmaxOps,
   ...mhsaOps,
+  ...itaOps,
   TrueIntegerDiv: {
     attrs: ['Delta', 'eps', 'eta', 'y'],
     run: (ctx) =>

@@ -3,6 +3,7 @@
  * `npm run bench -- <name>` runs only the named ones.
  */
 import * as cluster from './bench/cluster.ts';
+import * as encoder from './bench/encoder.ts';
 import * as golden from './bench/golden.ts';
 import * as itaSim from './bench/ita-sim.ts';
 import * as recompute from './bench/recompute.ts';
@@ -11,7 +12,7 @@ interface Bench {
   title: string;
   run(): Promise<void> | void;
 }
-const all: Record<string, Bench> = { recompute, golden, 'ita-sim': itaSim, cluster };
+const all: Record<string, Bench> = { recompute, golden, 'ita-sim': itaSim, cluster, encoder };
 const pick = process.argv.slice(2);
 for (const [name, b] of Object.entries(all)) {
   if (pick.length && !pick.includes(name)) continue;

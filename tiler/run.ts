@@ -1,0 +1,305 @@
+/**
+ * Runs an encoder graph on the cycle-level machine and checks it: map the graph (map.ts), build
+ * the program (schedule.ts), place inputs and constants in DRAM, run, read back every op's output
+ * from DRAM and compare every byte with the functional executor (`onnx/executor.ts runGraph`, with
+ * the RTL's ITAMax as the softmax, which is what ITA computes). Fills the statistics per op and per
+ * layer from the machine's per-step observations.
+ *
+ * Statistics: `cycles` of an op are the cycles of its program steps (a step belongs to the op of
+ * the unit it runs; the first load step to the first op, the last store step to the last op).
+ * `ita`, `dma` are busy cycles within those steps, `cores` the sum over the 8 compute harts of
+ * cycles outside barriers and waits, `stall` the bank-conflict stall cycles (TCDM requests of the
+ * cores, the DMA and ITA not granted). `ops` = 2 per multiply-accumulate of the network (the
+ * attention's Q, K, V, QK, AV, OW products and the linears; elementwise ops count 0).
+ */
+import { InputError } from '../rtl-model/errors.ts';
+import type { Graph, GraphNode } from '../onnx/model.ts';
+import { runGraph } from '../onnx/executor.ts';
+import { lowerGraph } from '../onnx/lower.ts';
+import type { Tensor } from '../onnx/tensor.ts';
+import { toT64 } from './kernels.ts';
+import { Machine, TILER_L1_BYTES, type StepStats } from './machine.ts';
+import { DRAM_BASE, L1_BASE } from './program.ts';
+import { mapGraph, type EncoderModel, type Mat, type MappedGraph } from './map.ts';
+import { schedule, type Schedule } from './schedule.ts';
+
+export type { EncoderModel } from './map.ts';
+
+export interface EncoderRunOptions {
+  clusterOnly?: boolean;
+  layers?: number;
+  onProgress?: (step: number, steps: number) => void;
+  vcd?: string;
+  /** Stop a hung program after this many cycles (default 2^40). */
+  maxCycles?: number;
+  /** Called after the data is placed and before the run (tests corrupt DRAM here). */
+  beforeRun?: (m: Machine, s: Schedule) => void;
+}
+
+export interface OpStats {
+  layer: number;
+  name: string;
+  kind: string;
+  unit: 'ita' | 'cores';
+  cycles: number;
+  ita: number;
+  dma: number;
+  cores: number;
+  stall: number;
+  ops: number;
+}
+
+export interface LayerStats {
+  layer: number;
+  cycles: number;
+  ita: number;
+  dma: number;
+  cores: number;
+  stall: number;
+  ops: number;
+  bitExact: boolean;
+  mismatch: string | null;
+}
+
+export interface EncoderRunResult {
+  cycles: number;
+  ops: number;
+  bitExact: boolean;
+  itaBusy: number;
+  itaUtilisation: number;
+  dmaBusy: number;
+  layers: LayerStats[];
+  opStats: OpStats[];
+  timeline: { unit: 'ita' | 'dma' | 'cores'; start: number; end: number; label: string }[];
+  simSeconds: number;
+  simCyclesPerSecond: number;
+  /** Program steps, ITA jobs and the peak L1 use of the schedule. */
+  steps: number;
+  /** The machine's statistics of every program step (label `<op>/<unit>`). */
+  stepStats: StepStats[];
+  itaJobs: number;
+  l1Peak: number;
+}
+
+/** The part of the graph that computes the first `k` layer outputs. */
+export function firstLayers(model: EncoderModel, k: number): Graph {
+  const g = model.graph;
+  const outs = model.layerOutputs.slice(0, k);
+  const producer = new Map<string, GraphNode>();
+  for (const n of g.nodes) for (const o of n.outputs) producer.set(o, n);
+  const keep = new Set<GraphNode>();
+  const todo = [...outs];
+  while (todo.length > 0) {
+    const t = todo.pop()!;
+    const n = producer.get(t);
+    if (!n || keep.has(n)) continue;
+    keep.add(n);
+    todo.push(...n.inputs.filter((i) => i !== ''));
+  }
+  const used = new Set([...keep].flatMap((n) => n.inputs));
+  return {
+    ...g,
+    nodes: g.nodes.filter((n) => keep.has(n)),
+    inputs: g.inputs.filter((i) => used.has(i.name)),
+    outputs: outs.map((name) => ({ name, elemType: 0, shape: undefined })),
+  };
+}
+
+/** Expected bytes of a matrix (T64) from the executor's tensors; per-head MHSA outputs sliced. */
+function expectedBytes(m: Mat, tensors: Map<string, Tensor>): Uint8Array {
+  const hm = /^(.*)#h(\d+)$/.exec(m.name);
+  const t = tensors.get(hm ? hm[1]! : m.name);
+  if (!t) throw new Error(`no executor value for ${m.name}`);
+  const n = m.rows * m.cols;
+  const off = hm ? Number(hm[2]) * n : 0;
+  return toT64(t.data.subarray(off, off + n), m.rows, m.cols);
+}
+
+function firstMismatch(m: Mat, got: Uint8Array, exp: Uint8Array): string | null {
+  for (let i = 0; i < exp.length; i++) {
+    if (got[i] !== exp[i]) {
+      const tile = Math.floor(i / 4096);
+      const tr = Math.floor(tile / (m.cols / 64));
+      const tc = tile % (m.cols / 64);
+      const r = tr * 64 + Math.floor((i % 4096) / 64);
+      const c = tc * 64 + (i % 64);
+      const s = (v: number): number => (v << 24) >> 24;
+      let count = 0;
+      for (let j = i; j < exp.length; j++) if (got[j] !== exp[j]) count++;
+      return `${m.name}[${r}, ${c}] = ${s(got[i]!)}, expected ${s(exp[i]!)} (${count} bytes differ)`;
+    }
+  }
+  return null;
+}
+
+export function runEncoder(model: EncoderModel, opts: EncoderRunOptions = {}): EncoderRunResult {
+  const total = model.layerOutputs.length;
+  const k = opts.layers ?? total;
+  if (!Number.isInteger(k) || k < 1 || k > total)
+    throw new InputError(`layers must be an integer from 1 to ${total}, got ${k}`);
+  const graph = firstLayers(model, k);
+  // the executor's run gives the reference values and every tensor's shape
+  const ref = runGraph(graph, model.inputs, { softmax: 'rtl' });
+  const lowered = lowerGraph(graph);
+  const layerOf = new Map<string, number>();
+  model.layerNodes.forEach((ns, l) => ns.forEach((n) => layerOf.set(n, l)));
+  const mapped: MappedGraph = mapGraph(lowered, ref.tensors, { layerOf });
+  // ops outside every layer count to the next op's layer (or the last layer)
+  for (let i = mapped.ops.length - 1, next = k - 1; i >= 0; i--) {
+    const op = mapped.ops[i]!;
+    if (op.layer < 0 || op.layer >= k) op.layer = next;
+    next = op.layer;
+  }
+
+  // a first schedule sizes the DRAM (every op output stays there) and the program area
+  let need = 0;
+  const dry = schedule(mapped, {
+    clusterOnly: opts.clusterOnly ?? false,
+    l1Base: L1_BASE,
+    l1Size: TILER_L1_BYTES,
+    dramAlloc: (b) => {
+      const a = DRAM_BASE + (16 << 20) + need;
+      need += Math.ceil(b / 64) * 64;
+      return a;
+    },
+  });
+  const MiB = 1 << 20;
+  const programBytes =
+    Math.ceil((dry.program.streams.reduce((n, st) => n + 4 * st.length, 0) + 64 * 9) / MiB) * MiB;
+  const dramBytes = Math.max(64 * MiB, Math.ceil((need + programBytes) / MiB) * MiB + 8 * MiB);
+  const machine = new Machine({
+    ita: !opts.clusterOnly,
+    dramBytes,
+    programBytes: Math.max(programBytes, MiB),
+  });
+  const sch = schedule(mapped, {
+    clusterOnly: opts.clusterOnly ?? false,
+    l1Base: machine.l1Base,
+    l1Size: machine.l1Size,
+    dramAlloc: (b) => machine.dramAlloc(b),
+  });
+  for (const m of mapped.inputs) {
+    const t = model.inputs.get(m.name)!;
+    machine.write(sch.matAddr.get(m.name)!, toT64(t.data, m.rows, m.cols));
+  }
+  for (const [key, data] of sch.dram.data) machine.write(sch.dram.get(key), data);
+  opts.beforeRun?.(machine, sch);
+
+  const run = machine.run(sch.program, {
+    maxCycles: opts.maxCycles,
+    vcd: opts.vcd,
+    onProgress: opts.onProgress ? (s, n) => opts.onProgress!(s, n) : undefined,
+  });
+
+  // every op output, compared byte by byte
+  const layers: LayerStats[] = Array.from({ length: k }, (_, l) => ({
+    layer: l,
+    cycles: 0,
+    ita: 0,
+    dma: 0,
+    cores: 0,
+    stall: 0,
+    ops: 0,
+    bitExact: true,
+    mismatch: null,
+  }));
+  const outsOf = (op: MappedGraph['ops'][number]): Mat[] => (op.kind === 'attention' ? op.outs : [op.y]);
+  for (const op of mapped.ops) {
+    const L = layers[op.layer]!;
+    for (const m of outsOf(op)) {
+      const got = machine.read(sch.matAddr.get(m.name)!, m.rows * m.cols);
+      const bad = firstMismatch(m, got, expectedBytes(m, ref.tensors));
+      if (bad && L.bitExact) {
+        L.bitExact = false;
+        L.mismatch = bad;
+      }
+    }
+  }
+  // the layer outputs themselves (aliases resolved)
+  model.layerOutputs.slice(0, k).forEach((name, l) => {
+    const m = mapped.mats.get(name);
+    if (!m) throw new InputError(`layer output ${name} is not a tensor the tiler computed`);
+    const bad = firstMismatch(
+      { ...m, name },
+      machine.read(sch.matAddr.get(m.name)!, m.rows * m.cols),
+      toT64(ref.tensors.get(name)!.data, m.rows, m.cols),
+    );
+    if (bad && layers[l]!.bitExact) {
+      layers[l]!.bitExact = false;
+      layers[l]!.mismatch = bad;
+    }
+  });
+
+  // statistics
+  const opStats: OpStats[] = mapped.ops.map((op) => ({
+    layer: op.layer,
+    name: op.nodes[0]!,
+    kind: op.kind,
+    unit: (op.kind === 'attention' || op.kind === 'linear') && !opts.clusterOnly ? 'ita' : 'cores',
+    cycles: 0,
+    ita: 0,
+    dma: 0,
+    cores: 0,
+    stall: 0,
+    ops: 2 * op.macs,
+  }));
+  sch.units.forEach((u) => {
+    if (u.unit === 'cores' && opStats[u.op]!.kind === 'linear') opStats[u.op]!.unit = 'cores';
+  });
+  // the runtime's start (before the first barrier) and end count to the first op
+  opStats[0]!.cycles += run.cycles - run.steps.reduce((n, st) => n + st.end - st.start, 0);
+  const timeline: EncoderRunResult['timeline'] = [];
+  run.steps.forEach((st, i) => {
+    const o = opStats[sch.stepOp[i]!]!;
+    o.cycles += st.end - st.start;
+    o.ita += st.ita;
+    o.dma += st.dma;
+    o.cores += st.cores;
+    o.stall += st.conflicts;
+    if (st.ita > 0 && !machine.ita)
+      timeline.push({ unit: 'ita', start: st.start, end: st.end, label: st.label });
+    if (st.dma > 0) timeline.push({ unit: 'dma', start: st.start, end: st.end, label: st.label });
+    if (st.cores > 0) timeline.push({ unit: 'cores', start: st.start, end: st.end, label: st.label });
+  });
+  // ITA: its busy intervals, neighbours less than 32 cycles apart within one step merged
+  if (machine.ita) {
+    let si = 0;
+    for (const [a, b] of machine.ita.intervals(run.cycles)) {
+      while (si + 1 < run.steps.length && run.steps[si]!.end <= a) si++;
+      const label = run.steps[si]?.label ?? '';
+      const last = timeline.length > 0 ? timeline[timeline.length - 1]! : undefined;
+      if (last && last.unit === 'ita' && last.label === label && a - last.end < 32) last.end = b;
+      else timeline.push({ unit: 'ita', start: a, end: b, label });
+    }
+    timeline.sort((x, y) => x.start - y.start);
+  }
+  for (const o of opStats) {
+    const L = layers[o.layer]!;
+    L.cycles += o.cycles;
+    L.ita += o.ita;
+    L.dma += o.dma;
+    L.cores += o.cores;
+    L.stall += o.stall;
+    L.ops += o.ops;
+  }
+  const ops = opStats.reduce((n, o) => n + o.ops, 0);
+  let l1Peak = 0;
+  for (const p of sch.placements) l1Peak = Math.max(l1Peak, p.offset + p.bytes);
+  return {
+    cycles: run.cycles,
+    ops,
+    bitExact: layers.every((l) => l.bitExact),
+    itaBusy: run.itaBusy,
+    itaUtilisation: run.cycles > 0 ? run.itaBusy / run.cycles : 0,
+    dmaBusy: run.dmaBusy,
+    layers,
+    opStats,
+    timeline,
+    simSeconds: run.seconds,
+    simCyclesPerSecond: run.seconds > 0 ? run.cycles / run.seconds : 0,
+    steps: sch.program.steps,
+    stepStats: run.steps,
+    itaJobs: sch.itaJobs,
+    l1Peak,
+  };
+}
