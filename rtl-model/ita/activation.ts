@@ -23,10 +23,6 @@ export class ItaActivation extends Module {
   calc_en_i = 0;
   calc_en_q_i = 0;
   data_i!: Int8Array;
-  /** Set by the parent when `data_i` is known to be all zeros (skips copying zeros). */
-  dataInZero = false;
-  /** Bit k set: data_q(k+1) holds zeros. */
-  private zeroMask = 0xf;
   /** Selected output (`data_o`). */
   data_o!: Int8Array;
 
@@ -74,13 +70,8 @@ export class ItaActivation extends Module {
     g.c_i = this.c_i;
     g.calc_en_i = this.calc_en_i;
     g.calc_en_q_i = this.calc_en_q_i;
-    if (this.calc_en_i && this.activation_i === Activation.Gelu) {
-      this.geluIn.set(this.data_i);
-      g.inputZero = false;
-    } else if (!g.inputZero) {
-      this.geluIn.fill(0);
-      g.inputZero = true;
-    }
+    if (this.calc_en_i && this.activation_i === Activation.Gelu) this.geluIn.set(this.data_i);
+    else this.geluIn.fill(0);
     // requant_in: GELU output, ReLU of the twice-delayed data, or zero.
     const ri = this.requantIn;
     const act2 = this.activation_q2_i;
@@ -109,14 +100,11 @@ export class ItaActivation extends Module {
     this.i_gelu.update();
     this.activation_q3.nxt = this.activation_q2_i;
     this.activation_q4.nxt = this.activation_q3.cur;
-    // shift the delay line, skipping stages that would copy zeros over zeros
-    const z = this.zeroMask;
-    if (!(z & 4 && z & 8)) this.data_q4.load(this.data_q3.cur);
-    if (!(z & 2 && z & 4)) this.data_q3.load(this.data_q2.cur);
-    if (!(z & 1 && z & 2)) this.data_q2.load(this.data_q1.cur);
-    const inZ = this.dataInZero ? 1 : 0;
-    if (!(inZ && z & 1)) this.data_q1.load(this.data_i ?? this.zero8);
-    this.zeroMask = ((z << 1) & 0xe) | inZ;
+    // the delay line
+    this.data_q4.load(this.data_q3.cur);
+    this.data_q3.load(this.data_q2.cur);
+    this.data_q2.load(this.data_q1.cur);
+    this.data_q1.load(this.data_i ?? this.zero8);
     this.calc_en_q2.nxt = this.calc_en_q_i;
     this.calc_en_q3.nxt = this.calc_en_q2.cur;
   }

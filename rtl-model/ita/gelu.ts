@@ -19,12 +19,6 @@ export class ItaGelu extends Module {
   calc_en_q_i = 0;
   /** Lane inputs (already gated to zero by the parent when not in GELU). */
   data_i!: Int8Array;
-  /** Set by the parent while `data_i` is all zeros. */
-  inputZero = true;
-  /** `data_q1` holds zeros (so the stage-2 product is zero). */
-  private q1Zero = true;
-  /** `gelu_out_q2` holds zeros. */
-  private outZero = true;
   readonly c_q1: Reg;
   readonly data_q1: VecReg;
   readonly erf_sgn_q1: VecReg;
@@ -48,57 +42,35 @@ export class ItaGelu extends Module {
     const L = this.lanes;
     const b = this.b_i;
     const negB = wrapS(-b, GW);
-    const q1WasZero = this.q1Zero;
     // stage 2 (reads this cycle's stage-1 registers)
     if (this.calc_en_q_i) {
-      if (q1WasZero) {
-        // the delayed input is zero in every lane: so is the product
-        if (!this.outZero) this.gelu_out_q2.clear();
-        this.outZero = true;
-      } else {
-        const out = this.gelu_out_q2.next();
-        const c = this.c_q1.cur;
-        const psq = this.poly_sq_q1.cur;
-        const s = this.erf_sgn_q1.cur;
-        const d = this.data_q1.cur;
-        for (let i = 0; i < L; i++) {
-          const erfL = wrapS(psq[i]! + c, OW);
-          const erf = s[i] ? wrapS(-erfL, OW) : erfL;
-          const sum = wrapS(erf + c, OW);
-          out[i] = wrapS(d[i]! * sum, OW);
-        }
-        this.outZero = false;
+      const out = this.gelu_out_q2.next();
+      const c = this.c_q1.cur;
+      const psq = this.poly_sq_q1.cur;
+      const s = this.erf_sgn_q1.cur;
+      const d = this.data_q1.cur;
+      for (let i = 0; i < L; i++) {
+        const erfL = wrapS(psq[i]! + c, OW);
+        const erf = s[i] ? wrapS(-erfL, OW) : erfL;
+        const sum = wrapS(erf + c, OW);
+        out[i] = wrapS(d[i]! * sum, OW);
       }
     }
     // stage 1
-    if (this.inputZero) {
-      if (!q1WasZero) {
-        this.data_q1.clear();
-        this.erf_sgn_q1.clear();
+    const x = this.data_i;
+    const dq = this.data_q1.next();
+    const sg = this.erf_sgn_q1.next();
+    const sq = this.calc_en_i ? this.poly_sq_q1.next() : null;
+    for (let i = 0; i < L; i++) {
+      const v = x[i]!;
+      dq[i] = v;
+      sg[i] = v < 0 ? 1 : 0;
+      if (sq) {
+        const abs = wrapS(v < 0 ? -v : v, GW);
+        const clipped = abs > negB ? negB : abs;
+        const poly = wrapS(clipped + b, GW);
+        sq[i] = wrapS(poly * poly, OW);
       }
-      if (this.calc_en_i) {
-        // every lane sees 0: one value for all lanes
-        const poly = wrapS((0 > negB ? negB : 0) + b, GW);
-        this.poly_sq_q1.next().fill(wrapS(poly * poly, OW));
-      }
-      this.q1Zero = true;
-    } else {
-      const x = this.data_i;
-      const dq = this.data_q1.next();
-      const sg = this.erf_sgn_q1.next();
-      const sq = this.calc_en_i ? this.poly_sq_q1.next() : null;
-      for (let i = 0; i < L; i++) {
-        const v = x[i]!;
-        dq[i] = v;
-        sg[i] = v < 0 ? 1 : 0;
-        if (sq) {
-          const abs = wrapS(v < 0 ? -v : v, GW);
-          const clipped = abs > negB ? negB : abs;
-          const poly = wrapS(clipped + b, GW);
-          sq[i] = wrapS(poly * poly, OW);
-        }
-      }
-      this.q1Zero = false;
     }
     this.c_q1.nxt = this.c_i;
   }

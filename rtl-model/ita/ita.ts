@@ -280,7 +280,6 @@ export class Ita extends Module {
     act.requant_shift_i = c.activation_requant_shift;
     act.requant_add_i = c.activation_requant_add;
     act.data_i = rq.requant_oup_o;
-    act.dataInZero = rq.requantOupZero;
     act.evaluate();
     const fc = this.i_fifo_controller;
     fc.activation_done_i = cq[10]!.cur && lq[10]!.cur ? 1 : 0;

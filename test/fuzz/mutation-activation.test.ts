@@ -102,7 +102,6 @@ function run(
       d[i] = zeroRow ? 0 : rnd(8) === 0 ? [-128, 127, -1, 0, 1][rnd(5)]! : rnd(256) - 128;
     const actQ2 = actHist[actHist.length - 2]!;
     a.data_i = d;
-    a.dataInZero = zeroRow && rnd(2) === 0;
     a.activation_i = act;
     a.activation_q2_i = actQ2;
     a.calc_en_i = en;

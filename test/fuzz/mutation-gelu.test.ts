@@ -61,7 +61,6 @@ describe('gelu_instances against ita_gelu.sv in BigInt', () => {
       }
       const zeroRow = rnd(4) === 0;
       for (let i = 0; i < L; i++) x[i] = zeroRow || rnd(5) === 0 ? 0 : rnd(256) - 128;
-      g.inputZero = zeroRow && rnd(3) !== 0;
       g.calc_en_i = rnd(4) !== 0 ? 1 : 0;
       g.calc_en_q_i = rnd(4) !== 0 ? 1 : 0;
       g.b_i = b;
