@@ -28,16 +28,9 @@ import type { Requant } from '../rtl-model/ref/requant.ts';
 import { topoSort } from '../onnx/executor.ts';
 import type { Graph, GraphNode } from '../onnx/model.ts';
 import type { Tensor } from '../onnx/tensor.ts';
+import type { EncoderModel } from './presets.ts';
 
-/** The encoder model handed to the tiler (the `EncoderModel` of tiler/presets.ts, structurally). */
-export interface EncoderModel {
-  name: string;
-  graph: Graph;
-  inputs: Map<string, Tensor>;
-  layerOutputs: string[];
-  layerNodes: string[][];
-  description: string;
-}
+export type { EncoderModel };
 
 /** An int8 activation matrix (T64 in L1 and DRAM), named after its graph tensor. */
 export interface Mat {

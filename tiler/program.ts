@@ -60,6 +60,7 @@
  * see test/cluster/isa.test.ts); the layernorm kernel does not divide by 1 for that reason.
  */
 import { InputError, checkInt } from '../rtl-model/errors.ts';
+import { ITA_REG } from '../rtl-model/hwpe/params.ts';
 
 export const HARTS = 9;
 export const DMA_HART = 8;
@@ -173,26 +174,8 @@ export interface BuiltProgram {
   labels: string[];
 }
 
-/** Job register indices (`ITA_REG_*` of sw/runtime/ita.h). */
-export const ITA_REG = {
-  INPUT_PTR: 0,
-  WEIGHT_PTR0: 1,
-  WEIGHT_PTR1: 2,
-  BIAS_PTR: 3,
-  OUTPUT_PTR: 4,
-  SEQ_LENGTH: 5,
-  TILES: 6,
-  EPS_MULT0: 7,
-  EPS_MULT1: 8,
-  RIGHT_SHIFT0: 9,
-  RIGHT_SHIFT1: 10,
-  ADD0: 11,
-  ADD1: 12,
-  CTRL_ENGINE: 13,
-  CTRL_STREAM: 14,
-  GELU_B_C: 15,
-  ACTIVATION_REQUANT: 16,
-} as const;
+/** Job register indices (`ITA_REG_*` of sw/runtime/ita.h), as the HWPE model numbers them. */
+export { ITA_REG };
 export const ITA_REGS = 17;
 
 /**
