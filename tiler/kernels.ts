@@ -108,6 +108,34 @@ function runOp(op: string, inputs: Tensor[], attrs: Record<string, number>): Ten
   return OPS[op]!.run(new OpContext(node, inputs, { softmax: 'rtl' }))[0]!;
 }
 
+/**
+ * The table of an add / sum kernel of n inputs (`lut`): byte s + 128 n is the requantised int8 of
+ * the sum s, for every sum n int8 values can reach (255 n + 1 bytes).
+ */
+export function sumTable(n: number, mul: number, add: number, shift: number): Uint8Array {
+  const t = new Uint8Array(255 * n + 1);
+  for (let s = -128 * n; s <= 127 * n; s++)
+    t[s + 128 * n] = requantShift(s, mul, add, shift, 256, true) & 0xff;
+  return t;
+}
+
+/**
+ * iNoNorm's per-column weight and bias premultiplied by mul (int32, wrapping), for the nonorm
+ * kernel's `premultiplied` form: ((int16(x w) + b) mul) = x (w mul) + b mul modulo 2^32 as long as
+ * x w never wraps in int16, i.e. for int8 x when every w lies in [-255, 256]. Undefined otherwise.
+ */
+export function premultiplyNoNorm(
+  w: ArrayLike<number>,
+  b: ArrayLike<number>,
+  mul: number,
+): { w: Int32Array; b: Int32Array } | undefined {
+  for (let i = 0; i < w.length; i++) if (w[i]! < -255 || w[i]! > 256) return undefined;
+  return {
+    w: Int32Array.from(w, (v) => Math.imul(v, mul)),
+    b: Int32Array.from(b, (v) => Math.imul(v, mul)),
+  };
+}
+
 /** Rows [r0, r1) of the kernel's output, row-major, as the runtime computes them. */
 export function kernelRows(mem: KernelMemory, k: Kernel): Int32Array {
   switch (k.op) {
@@ -160,7 +188,16 @@ export function kernelRows(mem: KernelMemory, k: Kernel): Int32Array {
     }
     case 'nonorm': {
       const rows = k.r1 - k.r0;
-      const x = tensor([rows, k.cols], readRows(mem, k.x, k.rows, k.cols, k.r0, k.r1));
+      const xr = readRows(mem, k.x, k.rows, k.cols, k.r0, k.r1);
+      if (k.premultiplied) {
+        // w, b hold w * mul and b * mul: y = int8((x * w + b) >> log2d) in int32
+        const w = bytesInt32(mem.read(k.w, 4 * k.cols));
+        const b = bytesInt32(mem.read(k.b, 4 * k.cols));
+        return xr.map(
+          (x, i) => ((((Math.imul(x, w[i % k.cols]!) + b[i % k.cols]!) | 0) >> k.log2d) << 24) >> 24,
+        );
+      }
+      const x = tensor([rows, k.cols], xr);
       const w = tensor([k.cols], bytesInt32(mem.read(k.w, 4 * k.cols)));
       const b = tensor([k.cols], bytesInt32(mem.read(k.b, 4 * k.cols)));
       return Int32Array.from(

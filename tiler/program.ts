@@ -20,10 +20,11 @@
  *                  [3:2] act (0 id, 1 relu, 2 gelu)  rq, gelu, actRq
  *                  rq / actRq = mult | shift << 8 | (add & 0xff) << 16; gelu = (b & 0xffff) | c << 16
  *    8  ITAMAX     -                                 x, y, cols, r0 | r1 << 16
- *    9  ADD        -                                 a, b, y, cols, r0 | r1 << 16, mul, add, shift
- *   10  SUM        number of inputs n (1..8)         y, cols, r0 | r1 << 16, mul, add, shift, x0..x(n-1)
+ *    9  ADD        -                                 a, b, y, cols, r0 | r1 << 16, mul, add, shift, lut
+ *   10  SUM        number of inputs n (1..8)         y, cols, r0 | r1 << 16, mul, add, shift, lut,
+ *                                                    x0..x(n-1)
  *   11  LAYERNORM  -                                 x, y, w, b, cols, r0 | r1 << 16, log2d
- *   12  NONORM     -                                 x, y, w, b, cols, r0 | r1 << 16, mul, log2d
+ *   12  NONORM     [0] premultiplied                 x, y, w, b, cols, r0 | r1 << 16, mul, log2d
  *   13  COPY       -                                 x, y, cols, r0 | r1 << 16
  *
  * Rows count in the T64 layout (see the tiler contract): a matrix of R x C int8 values is stored as
@@ -32,6 +33,13 @@
  * output. Integer constants are validated here; the runtime trusts them. Data ranges the kernels
  * assume, as Deeploy's C kernels do: layernorm weights within int16 (so (x - mean) * w fits int32);
  * gemm biases are read as ITA reads them (low 24 bits, sign-extended); nonorm wraps x * w to int16.
+ *
+ * The 8 compute cores share one multiplier, so two kernels can trade multiplies for memory:
+ * add / sum with `lut` (not 0) read the result from a table of the requantisation over every
+ * reachable sum (`sumTable`, 255 n + 1 bytes in L1) instead of multiplying; nonorm `premultiplied`
+ * takes w * mul and b * mul (`premultiplyNoNorm`, exact only when no int8 x wraps x * w in int16)
+ * and multiplies once per element. The kernel's meaning (and the reference) stays the one of mul,
+ * add and shift; a wrong table or premultiplied vector shows as a mismatch.
  *
  * ITA_JOB values: when every value fits 16 bits (pointer registers INPUT_PTR..OUTPUT_PTR as
  * multiples of 4 below 256 KiB, stored divided by 4), header bit 31 is set and the values are
@@ -128,6 +136,8 @@ export type Kernel =
       mul: number;
       add: number;
       shift: number;
+      /** Address of `sumTable(2, mul, add, shift)` in L1, or 0 (none: the cores multiply). */
+      lut?: number;
     }
   | {
       op: 'sum';
@@ -140,6 +150,8 @@ export type Kernel =
       mul: number;
       add: number;
       shift: number;
+      /** Address of `sumTable(xs.length, mul, add, shift)` in L1, or 0 (none). */
+      lut?: number;
     }
   | {
       op: 'layernorm';
@@ -165,6 +177,8 @@ export type Kernel =
       r1: number;
       mul: number;
       log2d: number;
+      /** w and b hold `premultiplyNoNorm(w, b, mul)`: the runtime then ignores mul. */
+      premultiplied?: boolean;
     }
   | { op: 'copy'; x: number; y: number; rows: number; cols: number; r0: number; r1: number };
 
@@ -316,7 +330,19 @@ export function encodeKernel(k: Kernel): number[] {
       checkRegion(`${what}: b`, k.b, k.rows * k.cols, 4);
       checkRegion(`${what}: y`, k.y, k.rows * k.cols, 4);
       checkRequantShift(what, k.mul, k.add, k.shift);
-      return [OP.ADD, k.a, k.b, k.y, k.cols, rows16(k.r0, k.r1), k.mul >>> 0, k.add >>> 0, k.shift];
+      if (k.lut) checkRegion(`${what}: lut`, k.lut, 2 * 255 + 1, 1);
+      return [
+        OP.ADD,
+        k.a,
+        k.b,
+        k.y,
+        k.cols,
+        rows16(k.r0, k.r1),
+        k.mul >>> 0,
+        k.add >>> 0,
+        k.shift,
+        k.lut ?? 0,
+      ];
     case 'sum': {
       checkDims(what, k.rows, k.cols, k.r0, k.r1);
       if (!Array.isArray(k.xs) || k.xs.length < 1 || k.xs.length > MAX_SUM_INPUTS)
@@ -324,6 +350,7 @@ export function encodeKernel(k: Kernel): number[] {
       k.xs.forEach((x, i) => checkRegion(`${what}: xs[${i}]`, x, k.rows * k.cols, 4));
       checkRegion(`${what}: y`, k.y, k.rows * k.cols, 4);
       checkRequantShift(what, k.mul, k.add, k.shift);
+      if (k.lut) checkRegion(`${what}: lut`, k.lut, k.xs.length * 255 + 1, 1);
       return [
         OP.SUM | (k.xs.length << 8),
         k.y,
@@ -332,6 +359,7 @@ export function encodeKernel(k: Kernel): number[] {
         k.mul >>> 0,
         k.add >>> 0,
         k.shift,
+        k.lut ?? 0,
         ...k.xs,
       ];
     }
@@ -351,7 +379,17 @@ export function encodeKernel(k: Kernel): number[] {
       checkRegion(`${what}: b`, k.b, 4 * k.cols, 4);
       checkInt(`${what}: mul`, k.mul, -(2 ** 31), 2 ** 31 - 1);
       checkInt(`${what}: log2d`, k.log2d, 0, 31);
-      return [OP.NONORM, k.x, k.y, k.w, k.b, k.cols, rows16(k.r0, k.r1), k.mul >>> 0, k.log2d];
+      return [
+        OP.NONORM | (k.premultiplied ? 1 << 8 : 0),
+        k.x,
+        k.y,
+        k.w,
+        k.b,
+        k.cols,
+        rows16(k.r0, k.r1),
+        k.mul >>> 0,
+        k.log2d,
+      ];
     case 'copy':
       checkDims(what, k.rows, k.cols, k.r0, k.r1);
       checkRegion(`${what}: x`, k.x, k.rows * k.cols, 4);

@@ -6,9 +6,9 @@
      gemm       ITA's linear: 26-bit wrapping accumulation, ITA requantiser, identity / ReLU /
                 ITA GELU followed by the activation requantiser
      itamax     ITA's softmax (ITAMax), int8 rows -> uint8 rows
-     add, sum   Deeploy's RequantShift of the sum of 2 (or 1..8) int8 matrices
+     add, sum   Deeploy's RequantShift of the sum of 2 (or 1..8) int8 matrices, or a table of it
      layernorm  Deeploy's integer LayerNorm (truncating divisions, floor square root)
-     nonorm     iNoNorm with per-column weight and bias
+     nonorm     iNoNorm with per-column weight and bias (or both premultiplied by mul)
      copy       rows of a matrix
    Streams live in DRAM (one outstanding load per core, about 20 cycles each), so commands are short
    and an ITA job is programmed while the previous one runs. The host reads no results: the model
@@ -274,14 +274,26 @@ static void k_itamax(uint32_t x, uint32_t y, uint32_t cols, uint32_t r0, uint32_
 
 /* ------------------------------------------------------------------ element-wise */
 
-/* y = RequantShift(sum of n inputs), rows [r0, r1); rows are contiguous runs of 64 bytes. */
+/* y = RequantShift(sum of n inputs), rows [r0, r1); rows are contiguous runs of 64 bytes. With a
+   table (lut != 0: lut[s + 128 n] = RequantShift(s) for every reachable sum s) the cores look the
+   result up instead of multiplying: the 8 cores share one multiplier. */
 static void k_sum(const uint32_t *xs, uint32_t n, uint32_t y, uint32_t cols, uint32_t r0, uint32_t r1,
-                  int32_t mul, int32_t add, uint32_t shift) {
+                  int32_t mul, int32_t add, uint32_t shift, uint32_t lut) {
   const uint32_t ct = cols >> 6;
+  const uint8_t *t = (const uint8_t *)(lut + 128u * n);
   for (uint32_t r = r0; r < r1; r++) {
     for (uint32_t j = 0; j < ct; j++) {
       const uint32_t off = ((r >> 6) * ct + j) * TILE + ((r & 63u) << 6);
       uint32_t *out = (uint32_t *)(y + off);
+      if (lut && n == 2) {
+        const uint32_t *a = (const uint32_t *)(xs[0] + off), *b = (const uint32_t *)(xs[1] + off);
+        for (uint32_t w = 0; w < 16; w++) {
+          uint32_t va = a[w], vb = b[w];
+          out[w] = (uint32_t)t[SB0(va) + SB0(vb)] | (uint32_t)t[SB1(va) + SB1(vb)] << 8 |
+                   (uint32_t)t[SB2(va) + SB2(vb)] << 16 | (uint32_t)t[SB3(va) + SB3(vb)] << 24;
+        }
+        continue;
+      }
       for (uint32_t w = 0; w < 16; w++) {
         int32_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
         for (uint32_t i = 0; i < n; i++) {
@@ -291,8 +303,11 @@ static void k_sum(const uint32_t *xs, uint32_t n, uint32_t y, uint32_t cols, uin
           s2 += SB2(v);
           s3 += SB3(v);
         }
-        out[w] = (uint32_t)(rqs(s0, mul, add, shift) & 0xff) | (uint32_t)(rqs(s1, mul, add, shift) & 0xff) << 8 |
-                 (uint32_t)(rqs(s2, mul, add, shift) & 0xff) << 16 | (uint32_t)rqs(s3, mul, add, shift) << 24;
+        if (lut)
+          out[w] = (uint32_t)t[s0] | (uint32_t)t[s1] << 8 | (uint32_t)t[s2] << 16 | (uint32_t)t[s3] << 24;
+        else
+          out[w] = (uint32_t)(rqs(s0, mul, add, shift) & 0xff) | (uint32_t)(rqs(s1, mul, add, shift) & 0xff) << 8 |
+                   (uint32_t)(rqs(s2, mul, add, shift) & 0xff) << 16 | (uint32_t)rqs(s3, mul, add, shift) << 24;
       }
     }
   }
@@ -314,15 +329,31 @@ static void k_copy(uint32_t x, uint32_t y, uint32_t cols, uint32_t r0, uint32_t 
     }
 }
 
-/* iNoNorm, per column: y = int8(((int16(x * w[c]) + b[c]) * mul) >> log2d). */
+/* iNoNorm, per column: y = int8(((int16(x * w[c]) + b[c]) * mul) >> log2d). Premultiplied (the
+   tiler's choice when no int8 x can wrap x * w[c] in int16): w and b hold w[c] * mul and b[c] * mul
+   (mod 2^32) and y = int8((x * w[c] + b[c]) >> log2d), one multiply per element instead of two. */
 static void k_nonorm(uint32_t x, uint32_t y, const int32_t *wv, const int32_t *bv, uint32_t cols, uint32_t r0,
-                     uint32_t r1, int32_t mul, uint32_t log2d) {
+                     uint32_t r1, int32_t mul, uint32_t log2d, uint32_t pre) {
   const uint32_t ct = cols >> 6;
   for (uint32_t r = r0; r < r1; r++)
     for (uint32_t j = 0; j < ct; j++) {
+      const int32_t *w = wv + 64 * j, *b = bv + 64 * j;
+      if (pre) {
+        const uint32_t *in = (const uint32_t *)seg(x, r, j, ct);
+        uint32_t *out = (uint32_t *)seg(y, r, j, ct);
+        for (uint32_t q = 0; q < 16; q++) {
+          const int32_t *wq = w + 4 * q, *bq = b + 4 * q;
+          uint32_t v = in[q];
+          uint32_t y0 = (uint32_t)((int32_t)((uint32_t)SB0(v) * (uint32_t)wq[0] + (uint32_t)bq[0]) >> log2d);
+          uint32_t y1 = (uint32_t)((int32_t)((uint32_t)SB1(v) * (uint32_t)wq[1] + (uint32_t)bq[1]) >> log2d);
+          uint32_t y2 = (uint32_t)((int32_t)((uint32_t)SB2(v) * (uint32_t)wq[2] + (uint32_t)bq[2]) >> log2d);
+          uint32_t y3 = (uint32_t)((int32_t)((uint32_t)SB3(v) * (uint32_t)wq[3] + (uint32_t)bq[3]) >> log2d);
+          out[q] = (y0 & 0xffu) | (y1 & 0xffu) << 8 | (y2 & 0xffu) << 16 | y3 << 24;
+        }
+        continue;
+      }
       const int8_t *in = (const int8_t *)seg(x, r, j, ct);
       int8_t *out = (int8_t *)seg(y, r, j, ct);
-      const int32_t *w = wv + 64 * j, *b = bv + 64 * j;
       for (uint32_t i = 0; i < 64; i++) {
         int32_t v = (int16_t)(in[i] * w[i]) + b[i];
         out[i] = (int8_t)((int32_t)((uint32_t)v * (uint32_t)mul) >> log2d);
@@ -341,8 +372,43 @@ static int32_t isqrt(int32_t v) {
   return lo;
 }
 
+/* Unsigned division of any 32-bit a by a fixed d >= 2 without the divider (the 8 cores share one
+   serial divider): with l = ceil(log2 d) and m = floor(2^32 (2^l - d) / d) + 1, t = mulhu(m, a),
+   a / d = (t + ((a - t) >> 1)) >> (l - 1) exactly (division by invariant integers, the variant that
+   needs no 33-bit multiplier). `udiv_magic` finds l - 1 and m by long division, once per divisor. */
+typedef struct {
+  uint32_t m, sh;
+} udiv_t;
+
+static udiv_t udiv_magic(uint32_t d) {
+  uint32_t l = 1;
+  while (l < 32 && (1u << l) < d) l++;
+  const uint32_t hi = (l < 32 ? (1u << l) : 0u) - d; /* 2^l - d, below d */
+  uint32_t rem = hi, q = 0;
+  for (uint32_t i = 0; i < 32; i++) {
+    rem <<= 1; /* below 2d: no overflow for d < 2^31 */
+    q <<= 1;
+    if (rem >= d) {
+      rem -= d;
+      q |= 1;
+    }
+  }
+  udiv_t u = {q + 1, l - 1};
+  return u;
+}
+
+/* Truncating signed division n / d for the divisor `u` describes. */
+static inline int32_t sdiv_magic(int32_t n, udiv_t u) {
+  const uint32_t s = (uint32_t)(n >> 31);
+  const uint32_t a = ((uint32_t)n ^ s) - s;
+  const uint32_t t = (uint32_t)(((uint64_t)a * u.m) >> 32);
+  const uint32_t q = (t + ((a - t) >> 1)) >> u.sh;
+  return (int32_t)((q ^ s) - s);
+}
+
 /* Deeploy's iLayerNorm over each row: mean and variance by truncating division, std =
-   isqrt(var + 1), y = int8((trunc((x - mean) * w[c] / std) + b[c]) >> log2d). */
+   isqrt(var + 1), y = int8((trunc((x - mean) * w[c] / std) + b[c]) >> log2d). The division by std
+   is a multiply by its reciprocal (`sdiv_magic`), exact. */
 static void k_layernorm(uint32_t x, uint32_t y, const int32_t *w, const int32_t *b, uint32_t cols, uint32_t r0,
                         uint32_t r1, uint32_t log2d) {
   const uint32_t ct = cols >> 6;
@@ -365,6 +431,7 @@ static void k_layernorm(uint32_t x, uint32_t y, const int32_t *w, const int32_t 
       }
     }
     const int32_t std = isqrt(ss / (int32_t)cols + 1);
+    const udiv_t u = udiv_magic(std > 1 ? (uint32_t)std : 2u);
     for (uint32_t j = 0; j < ct; j++) {
       const int8_t *in = (const int8_t *)seg(x, r, j, ct);
       int8_t *out = (int8_t *)seg(y, r, j, ct);
@@ -375,7 +442,7 @@ static void k_layernorm(uint32_t x, uint32_t y, const int32_t *w, const int32_t 
       } else {
         for (uint32_t i = 0; i < 64; i++) {
           int32_t d = in[i] - mean;
-          out[i] = (int8_t)((d * w[64 * j + i] / std + b[64 * j + i]) >> log2d);
+          out[i] = (int8_t)((sdiv_magic(d * w[64 * j + i], u) + b[64 * j + i]) >> log2d);
         }
       }
     }
@@ -507,16 +574,16 @@ int main(uint32_t hart) {
       break;
     case OP_ADD: {
       uint32_t xs[2] = {p[1], p[2]};
-      k_sum(xs, 2, p[3], p[4], p[5] & 0xffffu, p[5] >> 16, (int32_t)p[6], (int32_t)p[7], p[8]);
-      p += 9;
+      k_sum(xs, 2, p[3], p[4], p[5] & 0xffffu, p[5] >> 16, (int32_t)p[6], (int32_t)p[7], p[8], p[9]);
+      p += 10;
       break;
     }
     case OP_SUM: {
       uint32_t n = h >> 8;
       uint32_t xs[8];
-      for (uint32_t i = 0; i < n; i++) xs[i] = p[7 + i];
-      k_sum(xs, n, p[1], p[2], p[3] & 0xffffu, p[3] >> 16, (int32_t)p[4], (int32_t)p[5], p[6]);
-      p += 7 + n;
+      for (uint32_t i = 0; i < n; i++) xs[i] = p[8 + i];
+      k_sum(xs, n, p[1], p[2], p[3] & 0xffffu, p[3] >> 16, (int32_t)p[4], (int32_t)p[5], p[6], p[7]);
+      p += 8 + n;
       break;
     }
     case OP_LAYERNORM:
@@ -526,7 +593,7 @@ int main(uint32_t hart) {
       break;
     case OP_NONORM:
       k_nonorm(p[1], p[2], (const int32_t *)p[3], (const int32_t *)p[4], p[5], p[6] & 0xffffu, p[6] >> 16,
-               (int32_t)p[7], p[8]);
+               (int32_t)p[7], p[8], h >> 8);
       p += 9;
       break;
     case OP_COPY:

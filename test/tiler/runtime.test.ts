@@ -10,7 +10,16 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../rtl-model/errors.ts';
 import { linear } from '../../rtl-model/ref/ita.ts';
-import { fromT64, int32Bytes, kernelRows, runKernel, toT64, type KernelMemory } from '../../tiler/kernels.ts';
+import {
+  fromT64,
+  int32Bytes,
+  kernelRows,
+  premultiplyNoNorm,
+  runKernel,
+  sumTable,
+  toT64,
+  type KernelMemory,
+} from '../../tiler/kernels.ts';
 import { Machine } from '../../tiler/machine.ts';
 import { DMA_HART, ITA_REG, ITA_STREAM, ProgramBuilder, itaPtr, type Kernel } from '../../tiler/program.ts';
 
@@ -251,9 +260,18 @@ describe('tiler runtime kernels', () => {
     mat: (rows: number, cols: number, lo?: number, hi?: number) => number;
     vec: (n: number, lo: number, hi: number) => number;
     out: (rows: number, cols: number) => number;
+    /** Bytes placed in L1 as they are. */
+    bytes: (data: Uint8Array) => number;
+    /** int32 values placed in L1. */
+    ints: (v: ArrayLike<number>) => number;
+    /** A matrix whose row r holds values within +-(1 + r * 127 / rows): every spread in one. */
+    spread: (rows: number, cols: number) => number;
   };
-  /** Runs the kernels `make` lays out in one machine, rows split over the 9 harts; bit-exact. */
-  const kernelGroup = (seed: number, make: (m: Maker) => Kernel[]): void => {
+  /**
+   * Runs the kernels `make` lays out in one machine, rows split over the 9 harts; bit-exact. A pair
+   * [run, ref] runs `run` and expects the output of `ref` (same output matrix, other operands).
+   */
+  const kernelGroup = (seed: number, make: (m: Maker) => (Kernel | [Kernel, Kernel])[]): void => {
     const rnd = rng(seed);
     const m = new Machine({ ita: false });
     const alloc = l1Alloc(m);
@@ -279,8 +297,32 @@ describe('tiler runtime kernels', () => {
         ranges.push([a, rows * cols]);
         return a;
       },
+      bytes: (data) => {
+        const a = alloc(data.length);
+        m.write(a, data);
+        ranges.push([a, data.length]);
+        return a;
+      },
+      ints: (v) => {
+        const a = alloc(4 * v.length);
+        m.write(a, int32Bytes(v));
+        ranges.push([a, 4 * v.length]);
+        return a;
+      },
+      spread: (rows, cols) => {
+        const a = alloc(rows * cols);
+        const v = Array.from({ length: rows * cols }, (_, i) => {
+          const k = 1 + Math.floor((Math.floor(i / cols) * 127) / rows);
+          return rnd(-k, k);
+        });
+        m.write(a, toT64(v, rows, cols));
+        ranges.push([a, rows * cols]);
+        return a;
+      },
     };
-    const list = make(mk);
+    const made = make(mk);
+    const list = made.map((e) => (Array.isArray(e) ? e[0] : e));
+    const refs = made.map((e) => (Array.isArray(e) ? e[1] : e));
     const ref = new Snapshot(m, ranges);
     const p = new ProgramBuilder();
     let pieces = 0;
@@ -299,7 +341,7 @@ describe('tiler runtime kernels', () => {
     expect(run.finished).toBe(true);
     expect(run.steps.length).toBe(Math.floor(list.length / 3) + 1);
     expect(pieces).toBeGreaterThan(list.length * 4);
-    for (const k of list) expectRows(m, ref, k, k.op);
+    refs.forEach((k, i) => expectRows(m, ref, k, `${list[i]!.op} ${i}`));
   };
 
   it('itamax, add, nonorm and copy are bit-exact, rows split across harts', () => {
@@ -418,6 +460,87 @@ describe('tiler runtime kernels', () => {
         mul: 13,
         log2d: 7,
       },
+    ]);
+  }, 60_000);
+
+  it('add through its requantisation table and premultiplied nonorm are bit-exact', () => {
+    kernelGroup(13, ({ mat, out, bytes, ints }) => {
+      const x = mat(64, 128);
+      return [
+        // adds through the table of their requantisation (the reference does not read it)
+        ...(
+          [
+            [37, 100, 6],
+            [2 ** 30 + 3, -(2 ** 31), 0],
+            [-5, 7, 31],
+          ] as const
+        ).map(([mul, add, shift]): Kernel => ({
+          op: 'add',
+          a: mat(64, 128),
+          b: mat(64, 128),
+          y: out(64, 128),
+          rows: 64,
+          cols: 128,
+          r0: 0,
+          r1: 64,
+          mul,
+          add,
+          shift,
+          lut: bytes(sumTable(2, mul, add, shift)),
+        })),
+        // premultiplied nonorm against plain nonorm, weights over the whole exact range [-255, 256]
+        ...(
+          [
+            [-(2 ** 20) + 7, 13],
+            [3, 0],
+            [2 ** 31 - 1, 31],
+          ] as const
+        ).map(([mul, log2d]): [Kernel, Kernel] => {
+          const w = Array.from({ length: 128 }, (_, i) =>
+            i === 0 ? -255 : i === 1 ? 256 : ((i * 37) % 512) - 255,
+          );
+          const b = Array.from({ length: 128 }, (_, i) => i * 1000 - 60000);
+          const pre = premultiplyNoNorm(w, b, mul)!;
+          const y = out(64, 128);
+          const k = { op: 'nonorm', x, y, rows: 64, cols: 128, r0: 0, r1: 64, mul, log2d } as const;
+          return [
+            { ...k, w: ints(pre.w), b: ints(pre.b), premultiplied: true },
+            { ...k, w: ints(w), b: ints(b) },
+          ];
+        }),
+      ];
+    });
+  }, 60_000);
+
+  it('head sums through their requantisation table, and layernorm over rows of every spread, are bit-exact', () => {
+    kernelGroup(14, ({ mat, out, bytes, spread, vec }) => [
+      // layernorm divides by each row's standard deviation (1 to about 73 here) through its reciprocal
+      {
+        op: 'layernorm',
+        x: spread(128, 128),
+        y: out(128, 128),
+        w: vec(128, -32768, 32767),
+        b: vec(128, -(2 ** 20), 2 ** 20),
+        rows: 128,
+        cols: 128,
+        r0: 0,
+        r1: 128,
+        log2d: 8,
+      },
+      // head sums of 1, 3 and 8 inputs
+      ...[1, 3, 8].map((n): Kernel => ({
+        op: 'sum',
+        xs: Array.from({ length: n }, () => mat(64, 64)),
+        y: out(64, 64),
+        rows: 64,
+        cols: 64,
+        r0: 0,
+        r1: 64,
+        mul: -9,
+        add: 300,
+        shift: 4,
+        lut: bytes(sumTable(n, -9, 300, 4)),
+      })),
     ]);
   }, 60_000);
 });
@@ -766,6 +889,29 @@ describe('program builder', () => {
     );
   });
 
+  it('premultiplies iNoNorm exactly where no int8 x wraps x * w in int16, and only there', () => {
+    const mul = -(2 ** 20) + 7;
+    const b = 12345;
+    const wrap16 = (v: number): number => (v << 16) >> 16;
+    for (let w = -300; w <= 300; w++) {
+      const pre = premultiplyNoNorm([w], [b], mul);
+      let exact = true;
+      for (let x = -128; x <= 127; x++) {
+        const plain = Math.imul(wrap16(x * w) + b, mul);
+        if (((Math.imul(x, Math.imul(w, mul)) + Math.imul(b, mul)) | 0) !== plain) exact = false;
+      }
+      expect([w, pre !== undefined]).toEqual([w, exact]);
+    }
+  });
+
+  it('tabulates the requantisation of every sum n int8 values reach', () => {
+    const t = sumTable(3, 11, -40, 5);
+    expect(t.length).toBe(3 * 255 + 1);
+    // entry s + 384 = clip((11 s - 40 + 16) >> 5)
+    for (const s of [-384, -1, 0, 1, 381])
+      expect((t[s + 384]! << 24) >> 24).toBe(Math.max(-128, Math.min(127, (11 * s - 40 + 16) >> 5)));
+  });
+
   it('encodes the command words as documented', () => {
     const p = new ProgramBuilder();
     p.itaJob(
@@ -807,6 +953,40 @@ describe('program builder', () => {
     const m2 = (1 << 4) | (1 << 7) | (1 << 14);
     expect(Array.from(q.build().streams[0]!)).toEqual([5 | (m2 << 8), 16, 0x01020304, 0x1_0000, 1, 0]);
     expect(Array.from(b.streams[DMA_HART]!)).toEqual([2, l1, 0x8000_0040, 64, 1, 1 | (1 << 8), 0]);
+    // element-wise kernels: add and sum carry their table address (0: none), nonorm a flag
+    const e = new ProgramBuilder();
+    const mat = { rows: 64, cols: 64, r0: 0, r1: 64 };
+    e.kernel(1, {
+      op: 'add',
+      a: l1,
+      b: l1 + 4096,
+      y: l1 + 8192,
+      ...mat,
+      mul: -3,
+      add: 5,
+      shift: 2,
+      lut: l1 + 12288,
+    });
+    e.kernel(1, { op: 'sum', xs: [l1, l1 + 4096], y: l1 + 8192, ...mat, mul: 7, add: 0, shift: 1 });
+    e.kernel(1, {
+      op: 'nonorm',
+      x: l1,
+      y: l1 + 4096,
+      w: l1 + 8192,
+      b: l1 + 8448,
+      ...mat,
+      mul: 9,
+      log2d: 3,
+      premultiplied: true,
+    });
+    e.barrier('e');
+    expect(Array.from(e.build().streams[1]!)).toEqual([
+      ...[9, l1, l1 + 4096, l1 + 8192, 64, 64 << 16, 0xffff_fffd, 5, 2, l1 + 12288],
+      ...[10 | (2 << 8), l1 + 8192, 64, 64 << 16, 7, 0, 1, 0, l1, l1 + 4096],
+      ...[12 | (1 << 8), l1, l1 + 4096, l1 + 8192, l1 + 8448, 64, 64 << 16, 9, 3],
+      1,
+      0,
+    ]);
     expect(Array.from(b.streams[0]!)).toEqual([1, 1 | (1 << 8), 0]);
   });
 
