@@ -38,9 +38,17 @@ export function itaMaxRowSum(a: Int32Array, offset: number, cols: number): { max
     sum = truncU(s, SOFTMAX_ACC_WIDTH);
     max = newMax;
   }
-  // ita_serdiv: unsigned division; a zero divisor (unreachable: the maximum adds 2^8) gives all ones.
+  return { max, inverse: itaMaxInverse(sum) };
+}
+
+/**
+ * The inversion of a row's 19-bit exponent sum: `ita_serdiv` divides SoftmaxScalar by it and the
+ * softmax keeps the low 19 bits of the 20-bit quotient. A zero divisor gives the divider's all-ones
+ * result (not reachable from a row: its maximum alone adds 2^8).
+ */
+export function itaMaxInverse(sum: number): number {
   const quotient = sum === 0 ? 2 ** DIVIDER_WIDTH - 1 : Math.floor(SOFTMAX_SCALAR / sum);
-  return { max, inverse: truncU(quotient, SOFTMAX_ACC_WIDTH) };
+  return truncU(quotient, SOFTMAX_ACC_WIDTH);
 }
 
 /**

@@ -1,6 +1,30 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { itaMax } from '../../rtl-model/ref/softmax.ts';
+import { itaMax, itaMaxInverse } from '../../rtl-model/ref/softmax.ts';
+import { ItaSerdiv } from '../../rtl-model/ita/serdiv.ts';
+import { Module, Simulator } from '../../rtl-model/sim/kernel.ts';
+
+/** SoftmaxScalar / b on the cycle-level ita_serdiv of the softmax (20 bits), to its result. */
+function serdiv(b: number): number {
+  const top = new (class extends Module {
+    constructor() {
+      super(null, 'tb');
+    }
+  })();
+  const d = new ItaSerdiv(top, 'i_serdiv', 20);
+  const sim = new Simulator(top);
+  d.op_a_i = 65280;
+  d.op_b_i = b;
+  d.in_vld_i = 1;
+  d.out_rdy_i = 0;
+  for (let c = 0; c < 64; c++) {
+    sim.settle();
+    if (d.out_vld_o) return d.res_o;
+    sim.step();
+    d.in_vld_i = 0;
+  }
+  throw new Error('serdiv gave no result');
+}
 
 const row = (...groups: number[][]) => Int32Array.from(groups.flat());
 const fill = (n: number, v: number) => Array.from({ length: n }, () => v);
@@ -89,5 +113,14 @@ describe('itaMax', () => {
       ),
       { numRuns: 300 },
     );
+  });
+});
+
+describe('itaMaxInverse', () => {
+  it('equals the cycle-level divider for every sum a row reaches, and for a zero sum', () => {
+    // zero: the divider's all-ones 20-bit quotient, of which the softmax keeps 19 bits
+    expect(itaMaxInverse(0)).toBe(2 ** 19 - 1);
+    for (const b of [0, 1, 2, 3, 255, 256, 257, 4096, 65279, 65280, 65281, 2 ** 17, 2 ** 19 - 1])
+      expect([b, itaMaxInverse(b)]).toEqual([b, serdiv(b) % 2 ** 19]);
   });
 });
