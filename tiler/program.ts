@@ -62,7 +62,10 @@
  * hangs. The write order (stream and engine control, then TILES, the requantisation, GELU and
  * activation constants, then the pointers) puts these in place about 100 cycles after the acquire,
  * well within a job (about 300 cycles), when the command follows the previous trigger directly. Do
- * not put other commands (DMA starts, kernels) between the jobs of one inner-tile sequence.
+ * not put other commands (DMA starts, kernels) between the jobs of one inner-tile sequence: even
+ * one 64-byte DMA command there hangs ITA when the job contexts hold another op's values. The
+ * builder refuses any command on a hart whose last command was a job it wrote with OUTPUT_DISABLE
+ * in CTRL_STREAM (a job that leaves CTRL_STREAM to its context is not checked).
  *
  * Note on division: the cluster's shared divider gives DIV(-1, 1) = 0 (`snitch_shared_muldiv_serdiv`,
  * see test/cluster/isa.test.ts); the layernorm kernel does not divide by 1 for that reason.
@@ -414,6 +417,21 @@ export class ProgramBuilder {
   /** Per hart: whether it has commands after the last barrier. */
   private readonly pending: boolean[] = new Array<boolean>(HARTS).fill(false);
   private readonly labels: string[] = [];
+  /** Per hart: the ITA job just issued there had its output disabled (an inner tile). */
+  private readonly innerTile: boolean[] = new Array<boolean>(HARTS).fill(false);
+
+  /**
+   * Refuses a command on `hart` between an output-disabled ITA job and the next job of its
+   * sequence: it would delay that job's registers, which the engine reads as soon as the inner
+   * tile is done (the job-context hazard above; ITA hangs on a stale TILES).
+   */
+  private checkSequence(hart: number, what: string): void {
+    if (this.innerTile[hart])
+      throw new InputError(
+        `${what} on hart ${hart}: the ITA job just issued there computes an inner tile (output disabled); ` +
+          `the next job of its sequence must follow directly (see the job-context hazard in tiler/program.ts)`,
+      );
+  }
 
   private push(hart: number, words: number[]): void {
     const s = this.streams[hart]!;
@@ -427,6 +445,7 @@ export class ProgramBuilder {
       throw new InputError(`barrier: label must be a string, got ${String(label)}`);
     const step = this.labels.length;
     if (step >= 1 << 24) throw new InputError(`barrier: more than ${(1 << 24) - 1} steps`);
+    for (let h = 0; h < HARTS; h++) this.checkSequence(h, `barrier '${label}'`);
     for (let h = 0; h < HARTS; h++) {
       this.streams[h]!.push((OP.BARRIER | (step << 8)) >>> 0);
       this.pending[h] = false;
@@ -440,6 +459,7 @@ export class ProgramBuilder {
     checkInt('dma1d: bytes', bytes, 1, 2 ** 31);
     checkRegion('dma1d: dst', dst, bytes, 1);
     checkRegion('dma1d: src', src, bytes, 1);
+    this.checkSequence(DMA_HART, 'dma1d');
     this.push(DMA_HART, [OP.DMA1D, dst, src, bytes]);
   }
 
@@ -451,11 +471,13 @@ export class ProgramBuilder {
     checkInt('dma2d: srcStride', srcStride, 0, 2 ** 31);
     checkRegion('dma2d: dst', dst, (reps - 1) * dstStride + bytes, 1);
     checkRegion('dma2d: src', src, (reps - 1) * srcStride + bytes, 1);
+    this.checkSequence(DMA_HART, 'dma2d');
     this.push(DMA_HART, [OP.DMA2D, dst, src, bytes, dstStride, srcStride, reps]);
   }
 
   /** DMA hart: waits until every transfer started so far has completed. */
   dmaWait(): void {
+    this.checkSequence(DMA_HART, 'dmaWait');
     this.push(DMA_HART, [OP.DMA_WAIT]);
   }
 
@@ -487,11 +509,13 @@ export class ProgramBuilder {
         words.push((halves[i]! | ((halves[i + 1] ?? 0) << 16)) >>> 0);
     } else words.push(...vals);
     this.push(hart, words);
+    this.innerTile[hart] = ((regs.get(ITA_REG.CTRL_STREAM) ?? 0) & ITA_STREAM.OUTPUT_DISABLE) !== 0;
   }
 
   /** On `hart`: wait until ITA has finished every triggered job. */
   itaWait(hart: number): void {
     checkHart('itaWait', hart);
+    this.checkSequence(hart, 'itaWait');
     this.push(hart, [OP.ITA_WAIT]);
   }
 
@@ -499,6 +523,7 @@ export class ProgramBuilder {
   kernel(hart: number, k: Kernel): void {
     checkHart('kernel', hart);
     if (typeof k !== 'object' || k === null) throw new InputError('kernel: k must be a kernel object');
+    this.checkSequence(hart, 'kernel');
     this.push(hart, encodeKernel(k));
   }
 

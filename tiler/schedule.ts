@@ -46,7 +46,11 @@
  *   (and requantises after the last chunk) would let the scheduler split K; until then such a
  *   linear is refused with a message naming the node.
  * - DMA transfers issued by hart 8 right after triggering an ITA job (instead of before it) left
- *   ITA busy forever (128 x 128, 2 heads, step 1); the scheduler issues them before the jobs.
+ *   ITA busy forever (128 x 128, 2 heads, step 1); the scheduler issues them before the jobs. This
+ *   is the job-context hazard of program.ts: one DMA command of 64 bytes after each trigger of a
+ *   128 x 128 x 64 linear hangs ITA when the job contexts still hold other values (from reset or
+ *   an earlier op), and transfers of 16 KiB there are harmless once the contexts hold this
+ *   linear's values (its jobs run a second time).
  * - ITA idles ~180 cycles between two 64 x 64 x 64 jobs (~290 cycles each) and ~800 cycles before
  *   the first job of a step: job programming reads the command words from DRAM.
  * - add / sum / nonorm / layernorm run on the 8 cores, which share one multiplier: add and sum

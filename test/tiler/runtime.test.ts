@@ -889,6 +889,38 @@ describe('program builder', () => {
     );
   });
 
+  it('refuses commands between an inner-tile ITA job and the next job of its sequence', () => {
+    const inner = new Map([[ITA_REG.CTRL_STREAM, ITA_STREAM.OUTPUT_DISABLE]]);
+    const last = new Map([[ITA_REG.CTRL_STREAM, 0]]);
+    const tries: [string, (p: ProgramBuilder) => void][] = [
+      ['dma1d', (p) => p.dma1d(l1, 0x8000_0000, 64)],
+      ['dma2d', (p) => p.dma2d(l1, 0x8000_0000, 64, 64, 64, 2)],
+      ['dmaWait', (p) => p.dmaWait()],
+      ['itaWait', (p) => p.itaWait(DMA_HART)],
+      [
+        'kernel',
+        (p) => p.kernel(DMA_HART, { op: 'copy', x: l1, y: l1 + 4096, rows: 64, cols: 64, r0: 0, r1: 64 }),
+      ],
+      ["barrier 'b'", (p) => p.barrier('b')],
+    ];
+    for (const [what, f] of tries) {
+      const p = new ProgramBuilder();
+      p.itaJob(DMA_HART, inner);
+      expect(() => f(p)).toThrow(
+        new RegExp(`^${what} on hart 8: the ITA job just issued there computes an inner tile`),
+      );
+    }
+    // other harts are free, and the next job of the sequence closes it
+    const p = new ProgramBuilder();
+    p.itaJob(DMA_HART, inner);
+    p.kernel(0, { op: 'copy', x: l1, y: l1 + 4096, rows: 64, cols: 64, r0: 0, r1: 64 });
+    p.itaJob(DMA_HART, last);
+    p.dma1d(l1, 0x8000_0000, 64);
+    p.itaWait(DMA_HART);
+    p.barrier('end');
+    expect(p.build().steps).toBe(1);
+  });
+
   it('premultiplies iNoNorm exactly where no int8 x wraps x * w in int16, and only there', () => {
     const mul = -(2 ** 20) + 7;
     const b = 12345;
@@ -946,12 +978,12 @@ describe('program builder', () => {
       new Map([
         [ITA_REG.EPS_MULT0, 0x01020304],
         [ITA_REG.OUTPUT_PTR, 0x1_0000],
-        [ITA_REG.CTRL_STREAM, 16],
+        [ITA_REG.CTRL_STREAM, ITA_STREAM.BIAS_DIR],
       ]),
     );
     q.barrier('z');
     const m2 = (1 << 4) | (1 << 7) | (1 << 14);
-    expect(Array.from(q.build().streams[0]!)).toEqual([5 | (m2 << 8), 16, 0x01020304, 0x1_0000, 1, 0]);
+    expect(Array.from(q.build().streams[0]!)).toEqual([5 | (m2 << 8), 8, 0x01020304, 0x1_0000, 1, 0]);
     expect(Array.from(b.streams[DMA_HART]!)).toEqual([2, l1, 0x8000_0040, 64, 1, 1 | (1 << 8), 0]);
     // element-wise kernels: add and sum carry their table address (0: none), nonorm a flag
     const e = new ProgramBuilder();
