@@ -68,7 +68,9 @@
  * in CTRL_STREAM (a job that leaves CTRL_STREAM to its context is not checked).
  *
  * Note on division: the cluster's shared divider gives DIV(-1, 1) = 0 (`snitch_shared_muldiv_serdiv`,
- * see test/cluster/isa.test.ts); the layernorm kernel does not divide by 1 for that reason.
+ * see test/cluster/isa.test.ts). The layernorm kernel divides by the standard deviation through an
+ * exact reciprocal multiply (for 2 and more) and not at all when it is 1, so it never meets that
+ * case; its mean and variance divide by the column count (64 and more).
  */
 import { InputError, checkInt } from '../rtl-model/errors.ts';
 import { ITA_REG } from '../rtl-model/hwpe/params.ts';

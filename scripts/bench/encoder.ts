@@ -2,7 +2,7 @@
  * The tiler on whole encoders: wall time and simulated cycles per second. Rows: one layer of each
  * preset (ITA mode, default sequence lengths), the full 24-layer MobileBERT (S = 128) in ITA mode,
  * and one MobileBERT layer (S = 64) on the 8 cores alone (the cluster-only baseline is about
- * 60 times more cycles, so one short layer is what it costs to time it). A row whose model the
+ * 90 times more cycles, so one short layer is what it costs to time it). A row whose model the
  * tiler cannot map yet shows the reason instead of numbers.
  */
 import { InputError } from '../../rtl-model/errors.ts';

@@ -436,7 +436,7 @@ static void k_layernorm(uint32_t x, uint32_t y, const int32_t *w, const int32_t 
       const int8_t *in = (const int8_t *)seg(x, r, j, ct);
       int8_t *out = (int8_t *)seg(y, r, j, ct);
       if (std == 1) {
-        /* no division: the cluster's divider gives DIV(-1, 1) = 0 (snitch_shared_muldiv_serdiv) */
+        /* std 1: no division (the reciprocal needs a divisor of 2 or more) */
         for (uint32_t i = 0; i < 64; i++)
           out[i] = (int8_t)(((in[i] - mean) * w[64 * j + i] + b[64 * j + i]) >> log2d);
       } else {
@@ -593,7 +593,7 @@ int main(uint32_t hart) {
       break;
     case OP_NONORM:
       k_nonorm(p[1], p[2], (const int32_t *)p[3], (const int32_t *)p[4], p[5], p[6] & 0xffffu, p[6] >> 16,
-               (int32_t)p[7], p[8], h >> 8);
+               (int32_t)p[7], p[8], (h >> 8) & 1u);
       p += 9;
       break;
     case OP_COPY:
