@@ -11,7 +11,7 @@
  * cores of their busy cycles, `stall` the bank-conflict stall cycles; they overlap in time.
  */
 import { writeFileAtomic } from '../golden/atomic.ts';
-import type { EncoderRunResult, LayerStats, OpStats } from './run.ts';
+import type { BusyStats, EncoderRunResult, LayerStats, OpStats } from './run.ts';
 
 /** Figures of the paper (arXiv 2408.02473, "Toward Attention-based TinyML", Wiese et al.). */
 export const PAPER = {
@@ -54,16 +54,10 @@ export interface LayerReport extends LayerStats {
   gops: number;
 }
 
-export interface KindReport {
+export interface KindReport extends BusyStats {
   kind: string;
   unit: string;
   count: number;
-  cycles: number;
-  ita: number;
-  dma: number;
-  cores: number;
-  stall: number;
-  ops: number;
 }
 
 export interface EncoderReport {

@@ -36,11 +36,8 @@ export interface EncoderRunOptions {
   beforeRun?: (m: Machine, s: Schedule) => void;
 }
 
-export interface OpStats {
-  layer: number;
-  name: string;
-  kind: string;
-  unit: 'ita' | 'cores';
+/** Cycles of a stretch of the run, the busy cycles of each unit in it, and its ops. */
+export interface BusyStats {
   cycles: number;
   ita: number;
   dma: number;
@@ -49,14 +46,15 @@ export interface OpStats {
   ops: number;
 }
 
-export interface LayerStats {
+export interface OpStats extends BusyStats {
   layer: number;
-  cycles: number;
-  ita: number;
-  dma: number;
-  cores: number;
-  stall: number;
-  ops: number;
+  name: string;
+  kind: string;
+  unit: 'ita' | 'cores';
+}
+
+export interface LayerStats extends BusyStats {
+  layer: number;
   bitExact: boolean;
   mismatch: string | null;
 }

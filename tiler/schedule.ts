@@ -356,36 +356,22 @@ export function schedule(g: MappedGraph, opts: ScheduleOptions): Schedule {
             u.produces.push(yk);
             u.stores.push(storeOf(yk));
             const { mul, add, shift } = op;
-            rowsSplit(u, (at, r0, r1) =>
-              op.kind === 'add'
-                ? {
-                    op: 'add',
-                    a: at(P(xk[0]!)),
-                    b: at(P(xk[1]!)),
-                    y: at(P(yk)),
-                    rows: 64,
-                    cols: cb * 64,
-                    r0,
-                    r1,
-                    mul,
-                    add,
-                    shift,
-                    lut: at(P(lutKey)),
-                  }
-                : {
-                    op: 'sum',
-                    xs: xk.map((k) => at(P(k))),
-                    y: at(P(yk)),
-                    rows: 64,
-                    cols: cb * 64,
-                    r0,
-                    r1,
-                    mul,
-                    add,
-                    shift,
-                    lut: at(P(lutKey)),
-                  },
-            );
+            rowsSplit(u, (at, r0, r1) => {
+              const k = {
+                y: at(P(yk)),
+                rows: 64,
+                cols: cb * 64,
+                r0,
+                r1,
+                mul,
+                add,
+                shift,
+                lut: at(P(lutKey)),
+              };
+              return op.kind === 'add'
+                ? { op: 'add', a: at(P(xk[0]!)), b: at(P(xk[1]!)), ...k }
+                : { op: 'sum', xs: xk.map((x) => at(P(x))), ...k };
+            });
           }
         break;
       }
