@@ -136,6 +136,17 @@ export function premultiplyNoNorm(
   };
 }
 
+/** The layernorm kernel's table of squares: uint16 entry u (little-endian) is int8(u)^2. */
+export function squareTable(): Uint8Array {
+  const t = new Uint8Array(512);
+  for (let u = 0; u < 256; u++) {
+    const v = ((u << 24) >> 24) ** 2;
+    t[2 * u] = v & 0xff;
+    t[2 * u + 1] = v >> 8;
+  }
+  return t;
+}
+
 /** Rows [r0, r1) of the kernel's output, row-major, as the runtime computes them. */
 export function kernelRows(mem: KernelMemory, k: Kernel): Int32Array {
   switch (k.op) {

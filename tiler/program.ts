@@ -23,7 +23,7 @@
  *    9  ADD        -                                 a, b, y, cols, r0 | r1 << 16, mul, add, shift, lut
  *   10  SUM        number of inputs n (1..8)         y, cols, r0 | r1 << 16, mul, add, shift, lut,
  *                                                    x0..x(n-1)
- *   11  LAYERNORM  -                                 x, y, w, b, cols, r0 | r1 << 16, log2d
+ *   11  LAYERNORM  -                                 x, y, w, b, cols, r0 | r1 << 16, log2d, sq
  *   12  NONORM     [0] premultiplied                 x, y, w, b, cols, r0 | r1 << 16, mul, log2d
  *   13  COPY       -                                 x, y, cols, r0 | r1 << 16
  *
@@ -38,7 +38,8 @@
  * add / sum with `lut` (not 0) read the result from a table of the requantisation over every
  * reachable sum (`sumTable`, 255 n + 1 bytes in L1) instead of multiplying; nonorm `premultiplied`
  * takes w * mul and b * mul (`premultiplyNoNorm`, exact only when no int8 x wraps x * w in int16)
- * and multiplies once per element. The kernel's meaning (and the reference) stays the one of mul,
+ * and multiplies once per element; layernorm with `squares` (`squareTable`, 512 bytes) sums x^2
+ * from a table instead of a second pass of multiplies. The kernel's meaning (and the reference) stays the one of mul,
  * add and shift; a wrong table or premultiplied vector shows as a mismatch.
  *
  * ITA_JOB values: when every value fits 16 bits (pointer registers INPUT_PTR..OUTPUT_PTR as
@@ -169,6 +170,8 @@ export type Kernel =
       r0: number;
       r1: number;
       log2d: number;
+      /** Address of `squareTable()` in L1, or 0 (none: a second pass multiplies). */
+      squares?: number;
     }
   | {
       op: 'nonorm';
@@ -375,7 +378,8 @@ export function encodeKernel(k: Kernel): number[] {
       checkRegion(`${what}: w`, k.w, 4 * k.cols, 4);
       checkRegion(`${what}: b`, k.b, 4 * k.cols, 4);
       checkInt(`${what}: log2d`, k.log2d, 0, 31);
-      return [OP.LAYERNORM, k.x, k.y, k.w, k.b, k.cols, rows16(k.r0, k.r1), k.log2d];
+      if (k.squares) checkRegion(`${what}: squares`, k.squares, 512, 2);
+      return [OP.LAYERNORM, k.x, k.y, k.w, k.b, k.cols, rows16(k.r0, k.r1), k.log2d, k.squares ?? 0];
     case 'nonorm':
       checkDims(what, k.rows, k.cols, k.r0, k.r1);
       checkRegion(`${what}: x`, k.x, k.rows * k.cols, 4);

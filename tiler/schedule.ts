@@ -57,13 +57,14 @@
  *   read their requantisation from a table (about 1.5 cycles per element for the cluster, against
  *   3.3 multiplying), nonorm multiplies once per element with premultiplied weights (about 2.5,
  *   against 3.9 with two multiplies), layernorm divides by a row's standard deviation through an
- *   exact reciprocal multiply (about 7, against 14 on the serial divider). They still dominate an
+ *   exact reciprocal multiply (about 7, against 14 on the serial divider) and sums x^2 from a table
+ *   of squares in its first pass (no second pass of multiplies). They still dominate an
  *   encoder's cycles in ITA mode.
  */
 import { InputError } from '../rtl-model/errors.ts';
 import { DramPlan, allocate, type Lifetime, type Placement } from './alloc.ts';
 import type { MappedGraph, Mat, TilerOp } from './map.ts';
-import { int32Bytes, premultiplyNoNorm, sumTable, toT64 } from './kernels.ts';
+import { int32Bytes, premultiplyNoNorm, squareTable, sumTable, toT64 } from './kernels.ts';
 import {
   COMPUTE_HARTS,
   DMA_HART,
@@ -377,47 +378,26 @@ export function schedule(g: MappedGraph, opts: ScheduleOptions): Schedule {
       }
       case 'layernorm':
       case 'nonorm': {
-        // iNoNorm with w * mul and b * mul precomputed when that is exact: one multiply per element
+        // iNoNorm with w * mul and b * mul precomputed when that is exact: one multiply per element;
+        // LayerNorm sums x^2 from a table of squares instead of a second pass of multiplies
         const pre = op.kind === 'nonorm' ? premultiplyNoNorm(op.w, op.b, op.mul) : undefined;
         const wKey = blob(`${name}/w`, int32Bytes(pre?.w ?? op.w));
         const bKey = blob(`${name}/b`, int32Bytes(pre?.b ?? op.b));
+        const sqKey = op.kind === 'layernorm' ? blob(`${name}/sq`, squareTable()) : undefined;
         for (let i = 0; i < op.y.rows / 64; i++) {
           const u = newUnit(`${name}/r${i}`, oi, 'cores');
           const xk = block(op.x, i);
           const yk = block(op.y, i);
-          u.uses.push(xk, yk, wKey, bKey);
+          u.uses.push(xk, yk, wKey, bKey, ...(sqKey ? [sqKey] : []));
           u.produces.push(yk);
           u.stores.push(storeOf(yk));
           const cols = op.y.cols;
-          rowsSplit(u, (at, r0, r1) =>
-            op.kind === 'layernorm'
-              ? {
-                  op: 'layernorm',
-                  x: at(P(xk)),
-                  y: at(P(yk)),
-                  w: at(P(wKey)),
-                  b: at(P(bKey)),
-                  rows: 64,
-                  cols,
-                  r0,
-                  r1,
-                  log2d: op.log2d,
-                }
-              : {
-                  op: 'nonorm',
-                  x: at(P(xk)),
-                  y: at(P(yk)),
-                  w: at(P(wKey)),
-                  b: at(P(bKey)),
-                  rows: 64,
-                  cols,
-                  r0,
-                  r1,
-                  mul: op.mul,
-                  log2d: op.log2d,
-                  premultiplied: pre !== undefined,
-                },
-          );
+          rowsSplit(u, (at, r0, r1) => {
+            const k = { x: at(P(xk)), y: at(P(yk)), w: at(P(wKey)), b: at(P(bKey)), rows: 64, cols, r0, r1 };
+            return op.kind === 'layernorm'
+              ? { op: 'layernorm', ...k, log2d: op.log2d, squares: at(P(sqKey!)) }
+              : { op: 'nonorm', ...k, mul: op.mul, log2d: op.log2d, premultiplied: pre !== undefined };
+          });
         }
         break;
       }

@@ -408,28 +408,34 @@ static inline int32_t sdiv_magic(int32_t n, udiv_t u) {
 
 /* Deeploy's iLayerNorm over each row: mean and variance by truncating division, std =
    isqrt(var + 1), y = int8((trunc((x - mean) * w[c] / std) + b[c]) >> log2d). The division by std
-   is a multiply by its reciprocal (`sdiv_magic`), exact. */
+   is a multiply by its reciprocal (`sdiv_magic`), exact. With a table of squares (sq != 0: sq[u] =
+   int8(u)^2 for every byte u) the first pass also sums x^2 and the sum of squared deviations is
+   sum(x^2) - 2 mean sum(x) + cols mean^2, the same integer, without a second pass of multiplies. */
 static void k_layernorm(uint32_t x, uint32_t y, const int32_t *w, const int32_t *b, uint32_t cols, uint32_t r0,
-                        uint32_t r1, uint32_t log2d) {
+                        uint32_t r1, uint32_t log2d, const uint16_t *sq) {
   const uint32_t ct = cols >> 6;
   for (uint32_t r = r0; r < r1; r++) {
-    int32_t sum = 0;
+    int32_t sum = 0, sum2 = 0;
     for (uint32_t j = 0; j < ct; j++) {
       const uint32_t *in = (const uint32_t *)seg(x, r, j, ct);
       for (uint32_t i = 0; i < 16; i++) {
         uint32_t v = in[i];
         sum += SB0(v) + SB1(v) + SB2(v) + SB3(v);
+        if (sq) sum2 += sq[v & 0xffu] + sq[(v >> 8) & 0xffu] + sq[(v >> 16) & 0xffu] + sq[v >> 24];
       }
     }
     const int32_t mean = sum / (int32_t)cols;
     int32_t ss = 0;
-    for (uint32_t j = 0; j < ct; j++) {
-      const int8_t *in = (const int8_t *)seg(x, r, j, ct);
-      for (uint32_t i = 0; i < 64; i++) {
-        int32_t d = in[i] - mean;
-        ss += d * d;
+    if (sq)
+      ss = sum2 - 2 * mean * sum + (int32_t)cols * mean * mean;
+    else
+      for (uint32_t j = 0; j < ct; j++) {
+        const int8_t *in = (const int8_t *)seg(x, r, j, ct);
+        for (uint32_t i = 0; i < 64; i++) {
+          int32_t d = in[i] - mean;
+          ss += d * d;
+        }
       }
-    }
     const int32_t std = isqrt(ss / (int32_t)cols + 1);
     const udiv_t u = udiv_magic(std > 1 ? (uint32_t)std : 2u);
     for (uint32_t j = 0; j < ct; j++) {
@@ -588,8 +594,8 @@ int main(uint32_t hart) {
     }
     case OP_LAYERNORM:
       k_layernorm(p[1], p[2], (const int32_t *)p[3], (const int32_t *)p[4], p[5], p[6] & 0xffffu, p[6] >> 16,
-                  p[7]);
-      p += 8;
+                  p[7], (const uint16_t *)p[8]);
+      p += 9;
       break;
     case OP_NONORM:
       k_nonorm(p[1], p[2], (const int32_t *)p[3], (const int32_t *)p[4], p[5], p[6] & 0xffffu, p[6] >> 16,

@@ -16,6 +16,7 @@ import {
   kernelRows,
   premultiplyNoNorm,
   runKernel,
+  squareTable,
   sumTable,
   toT64,
   type KernelMemory,
@@ -510,6 +511,38 @@ describe('tiler runtime kernels', () => {
         }),
       ];
     });
+  }, 60_000);
+
+  it('layernorm summing x^2 from its table of squares is bit-exact', () => {
+    kernelGroup(15, ({ mat, out, bytes, spread, vec }) => [
+      // layernorm summing x^2 from the table of squares, rows of every spread, int16 weights
+      {
+        op: 'layernorm',
+        x: spread(64, 128),
+        y: out(64, 128),
+        w: vec(128, -32768, 32767),
+        b: vec(128, -(2 ** 20), 2 ** 20),
+        rows: 64,
+        cols: 128,
+        r0: 0,
+        r1: 64,
+        log2d: 8,
+        squares: bytes(squareTable()),
+      },
+      {
+        op: 'layernorm',
+        x: mat(64, 192),
+        y: out(64, 192),
+        w: vec(192, -32768, 32767),
+        b: vec(192, -(2 ** 20), 2 ** 20),
+        rows: 64,
+        cols: 192,
+        r0: 0,
+        r1: 64,
+        log2d: 9,
+        squares: bytes(squareTable()),
+      },
+    ]);
   }, 60_000);
 
   it('head sums through their requantisation table, and layernorm over rows of every spread, are bit-exact', () => {
