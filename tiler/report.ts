@@ -11,7 +11,14 @@
  * cores of their busy cycles, `stall` the bank-conflict stall cycles; they overlap in time.
  */
 import { writeFileAtomic } from '../golden/atomic.ts';
-import type { BusyStats, EncoderRunResult, LayerStats, OpStats } from './run.ts';
+import {
+  addBusy,
+  noBusy,
+  type BusyStats,
+  type EncoderRunResult,
+  type LayerStats,
+  type OpStats,
+} from './run.ts';
 
 /** Figures of the paper (arXiv 2408.02473, "Toward Attention-based TinyML", Wiese et al.). */
 export const PAPER = {
@@ -126,24 +133,9 @@ export function buildReport(result: EncoderRunResult, info: ReportInfo, baseline
   const kinds = new Map<string, KindReport>();
   for (const o of result.opStats) {
     const key = `${o.kind}/${o.unit}`;
-    const k = kinds.get(key) ?? {
-      kind: o.kind,
-      unit: o.unit,
-      count: 0,
-      cycles: 0,
-      ita: 0,
-      dma: 0,
-      cores: 0,
-      stall: 0,
-      ops: 0,
-    };
+    const k = kinds.get(key) ?? { kind: o.kind, unit: o.unit, count: 0, ...noBusy() };
     k.count++;
-    k.cycles += o.cycles;
-    k.ita += o.ita;
-    k.dma += o.dma;
-    k.cores += o.cores;
-    k.stall += o.stall;
-    k.ops += o.ops;
+    addBusy(k, o);
     kinds.set(key, k);
   }
   const seconds = result.cycles / (info.clockMHz * 1e6);

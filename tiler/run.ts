@@ -46,6 +46,21 @@ export interface BusyStats {
   ops: number;
 }
 
+/** A stretch with nothing counted yet. */
+export function noBusy(): BusyStats {
+  return { cycles: 0, ita: 0, dma: 0, cores: 0, stall: 0, ops: 0 };
+}
+
+/** Adds the counts of `from` to `to`. */
+export function addBusy(to: BusyStats, from: BusyStats): void {
+  to.cycles += from.cycles;
+  to.ita += from.ita;
+  to.dma += from.dma;
+  to.cores += from.cores;
+  to.stall += from.stall;
+  to.ops += from.ops;
+}
+
 export interface OpStats extends BusyStats {
   layer: number;
   name: string;
@@ -191,13 +206,8 @@ export function runEncoder(model: EncoderModel, opts: EncoderRunOptions = {}): E
 
   // every op output, compared byte by byte
   const layers: LayerStats[] = Array.from({ length: k }, (_, l) => ({
+    ...noBusy(),
     layer: l,
-    cycles: 0,
-    ita: 0,
-    dma: 0,
-    cores: 0,
-    stall: 0,
-    ops: 0,
     bitExact: true,
     mismatch: null,
   }));
@@ -234,11 +244,7 @@ export function runEncoder(model: EncoderModel, opts: EncoderRunOptions = {}): E
     name: op.nodes[0]!,
     kind: op.kind,
     unit: (op.kind === 'attention' || op.kind === 'linear') && !opts.clusterOnly ? 'ita' : 'cores',
-    cycles: 0,
-    ita: 0,
-    dma: 0,
-    cores: 0,
-    stall: 0,
+    ...noBusy(),
     ops: 2 * op.macs,
   }));
   sch.units.forEach((u) => {
@@ -271,15 +277,7 @@ export function runEncoder(model: EncoderModel, opts: EncoderRunOptions = {}): E
     }
     timeline.sort((x, y) => x.start - y.start);
   }
-  for (const o of opStats) {
-    const L = layers[o.layer]!;
-    L.cycles += o.cycles;
-    L.ita += o.ita;
-    L.dma += o.dma;
-    L.cores += o.cores;
-    L.stall += o.stall;
-    L.ops += o.ops;
-  }
+  for (const o of opStats) addBusy(layers[o.layer]!, o);
   const ops = opStats.reduce((n, o) => n + o.ops, 0);
   let l1Peak = 0;
   for (const p of sch.placements) l1Peak = Math.max(l1Peak, p.offset + p.bytes);
