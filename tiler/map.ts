@@ -26,6 +26,7 @@
 import { InputError } from '../rtl-model/errors.ts';
 import type { Requant } from '../rtl-model/ref/requant.ts';
 import { topoSort } from '../onnx/executor.ts';
+import { mhsaParams } from '../onnx/ops/mhsa.ts';
 import type { Graph, GraphNode } from '../onnx/model.ts';
 import type { Tensor } from '../onnx/tensor.ts';
 import type { EncoderModel } from './presets.ts';
@@ -361,16 +362,9 @@ export function mapGraph(graph: Graph, tensors: Map<string, Tensor>, opts: MapOp
             refuse(n, `${step}_requant_add ${add} is not in ITA's form (-128..127)`);
           return { mult, shift, add };
         };
-        const [wq, bq, wk, bk, wv, bv, wo, bo] = [
-          w(3, 'wq_weight', E * P),
-          w(4, 'wq_bias', P, true),
-          w(5, 'wk_weight', E * P),
-          w(6, 'wk_bias', P, true),
-          w(7, 'wv_weight', E * P),
-          w(8, 'wv_bias', P, true),
-          w(9, 'wo_weight', P * E),
-          w(10, 'wo_bias', E, true),
-        ];
+        const [wq, bq, wk, bk, wv, bv, wo, bo] = mhsaParams(E, P).map((p) =>
+          w(p.input, p.role, p.perHead, p.optional),
+        );
         const heads: AttentionHead[] = [];
         for (let h = 0; h < H; h++) {
           const head: AttentionHead = {

@@ -78,16 +78,9 @@ const MHSA: OpDef = {
       const t = optional ? ctx.optionalInput(i) : ctx.input(i, role);
       return (h) => (t ? slice(ctx, t, h, n, role) : undefined);
     };
-    const [wq, bq, wk, bk, wv, bv, wo, bo] = [
-      w(3, 'wq_weight', E * P),
-      w(4, 'wq_bias', P, true),
-      w(5, 'wk_weight', E * P),
-      w(6, 'wk_bias', P, true),
-      w(7, 'wv_weight', E * P),
-      w(8, 'wv_bias', P, true),
-      w(9, 'wo_weight', P * E),
-      w(10, 'wo_bias', E, true),
-    ];
+    const [wq, bq, wk, bk, wv, bv, wo, bo] = mhsaParams(E, P).map((p) =>
+      w(p.input, p.role, p.perHead, p.optional),
+    );
     const heads: ItaHead[] = [];
     for (let h = 0; h < H; h++) {
       heads.push({
@@ -124,5 +117,32 @@ const MHSA: OpDef = {
     return [{ shape: [B, H, S, E], data: out, signed: true }];
   },
 };
+
+/**
+ * The MHSA node's weight and bias inputs, in the order wq, bq, wk, bk, wv, bv, wo, bo: input index,
+ * role, values per head (all heads stacked), and whether it may be left out (biases).
+ */
+export function mhsaParams(
+  E: number,
+  P: number,
+): { input: number; role: string; perHead: number; optional: boolean }[] {
+  const weight = (input: number, role: string, perHead: number) => ({
+    input,
+    role,
+    perHead,
+    optional: false,
+  });
+  const bias = (input: number, role: string, perHead: number) => ({ input, role, perHead, optional: true });
+  return [
+    weight(3, 'wq_weight', E * P),
+    bias(4, 'wq_bias', P),
+    weight(5, 'wk_weight', E * P),
+    bias(6, 'wk_bias', P),
+    weight(7, 'wv_weight', E * P),
+    bias(8, 'wv_bias', P),
+    weight(9, 'wo_weight', P * E),
+    bias(10, 'wo_bias', E),
+  ];
+}
 
 export const mhsaOps: Record<string, OpDef> = { MHSA };
