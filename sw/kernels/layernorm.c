@@ -4,6 +4,7 @@
      var  = trunc(sum((x + off - mean)^2) / n) + 1,   std = floor(sqrt(var))
      y    = int8(((x + off - mean) * w[j] / std + b[j]) >> log2D)      (C division, wrap to 8 bits)
    Weights must lie in the int16 range so that the product fits 32 bits. */
+#include "intmath.h"
 #include "snrt.h"
 
 #define MAX_ROWS 64
@@ -25,17 +26,6 @@ static int8_t in_l1[MAX_ROWS * MAX_COLS] SNRT_TCDM;
 static int32_t w_l1[MAX_COLS] SNRT_TCDM;
 static int32_t b_l1[MAX_COLS] SNRT_TCDM;
 static int8_t out_l1[MAX_ROWS * MAX_COLS] SNRT_TCDM;
-
-/* Largest r with r * r <= n (n >= 0). */
-static int32_t isqrt(int32_t n) {
-  int32_t lo = 0, hi = 46341;
-  while (hi - lo > 1) {
-    int32_t mid = (lo + hi) >> 1;
-    if (mid * mid <= n) lo = mid;
-    else hi = mid;
-  }
-  return lo;
-}
 
 static void row(const int8_t *x, int8_t *y, int32_t n, int32_t off, int32_t log2d) {
   int32_t sum = 0;

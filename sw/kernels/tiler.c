@@ -14,6 +14,7 @@
    and an ITA job is programmed while the previous one runs. The host reads no results: the model
    observes barriers, busy lines and stalls itself. `tiler_l1` is the L1 the tiler allocates from;
    it fills the TCDM up to the 9 stacks of 1 KiB. */
+#include "intmath.h"
 #include "ita.h"
 
 #define L1_BYTES (119u * 1024u)
@@ -359,17 +360,6 @@ static void k_nonorm(uint32_t x, uint32_t y, const int32_t *wv, const int32_t *b
         out[i] = (int8_t)((int32_t)((uint32_t)v * (uint32_t)mul) >> log2d);
       }
     }
-}
-
-/* Largest s with s * s <= v (v >= 0). */
-static int32_t isqrt(int32_t v) {
-  int32_t lo = 0, hi = 46341;
-  while (hi - lo > 1) {
-    int32_t mid = (lo + hi) >> 1;
-    if (mid * mid <= v) lo = mid;
-    else hi = mid;
-  }
-  return lo;
 }
 
 /* Unsigned division of any 32-bit a by a fixed d >= 2 without the divider (the 8 cores share one
