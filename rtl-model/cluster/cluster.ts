@@ -10,17 +10,17 @@
  * Outside the cluster (narrow AXI to DRAM, regbus to the peripherals) is modelled as an in-order
  * pipe with a fixed latency: `dramLatency` cycles for DRAM, `periphLatency` for peripherals.
  *
- * Stated simplification: instruction fetch is a perfect instruction memory (every fetch hits the
- * L0 cache in the cycle it is needed). The 8 KiB, 2-way L1 instruction cache is not modelled, so
- * cold misses (a refill of 256-bit lines from DRAM) are not counted; `fetchMissPenalty` adds a
- * stall of that many cycles on the first fetch of every 32-byte line per hive, to bound the effect.
+ * Instruction fetch goes through the hive's instruction cache (`SnitchIcache`: per-core L0, shared
+ * L1, refills from DRAM over the wide AXI port), as the RTL has it. `idealFetch` replaces it by a
+ * perfect instruction memory (every fetch ready in the cycle it is needed), for experiments that
+ * isolate the cores' timing from fetch.
  *
  * Program exit: a store of a non-zero word to the ELF symbol `tohost` (HTIF convention) stops the
  * run; value 1 is success (exit 0), any other odd value v gives exit code v >> 1.
  */
 import { InputError } from '../errors.ts';
 import { Module, Simulator, type Reg } from '../sim/kernel.ts';
-import { Snitch, Stall } from '../snitch/core.ts';
+import { Snitch } from '../snitch/core.ts';
 import { RegFifo } from '../snitch/fifo.ts';
 import { Amo } from '../snitch/isa.ts';
 import { SharedMulDiv } from '../snitch/muldiv.ts';
@@ -28,6 +28,7 @@ import { parseElf, type ElfImage } from './elf.ts';
 import { Idma } from './idma.ts';
 import { ClusterMemory, PERIPH_BASE, TCDM_BASE } from './memory.ts';
 import { Peripherals } from './peripherals.ts';
+import { SnitchIcache } from './snitch_icache.ts';
 import { Tcdm, TcdmPort } from './tcdm.ts';
 
 export interface ClusterConfig {
@@ -41,8 +42,8 @@ export interface ClusterConfig {
   bootAddr: number;
   /** TCDM ports reserved for an accelerator (ITA: 16). */
   accelPorts: number;
-  /** Stall cycles charged for the first fetch of each 32-byte line (0: perfect fetch). */
-  fetchMissPenalty: number;
+  /** A perfect instruction memory instead of the instruction cache. */
+  idealFetch: boolean;
 }
 
 export const DEFAULT_CLUSTER: ClusterConfig = {
@@ -52,7 +53,7 @@ export const DEFAULT_CLUSTER: ClusterConfig = {
   dramSize: 16 * 1024 * 1024,
   bootAddr: 0x8000_0000,
   accelPorts: 16,
-  fetchMissPenalty: 0,
+  idealFetch: false,
 };
 
 /** Pending external (non-TCDM) access of one core. */
@@ -112,8 +113,10 @@ export class Cluster extends Module {
   readonly periph: Peripherals;
   private readonly paths: CorePath[];
   private readonly cycleQ: Reg;
-  private readonly fetchLines = new Set<number>();
-  private readonly fetchWait: Int32Array;
+  readonly icache: SnitchIcache;
+  private readonly fetchPcs: Float64Array;
+  private readonly fetchValid: boolean[];
+  private readonly fetchPorts: { ready: boolean; word: number }[];
   tohostAddr = -1;
   symbols = new Map<string, number>();
   tohost = 0;
@@ -140,7 +143,6 @@ export class Cluster extends Module {
         outstandingMem: 4,
         xdma: i === n,
       });
-      core.fetch = (addr) => this.fetch(addr);
       this.cores.push(core);
     }
     this.dmaCore = this.cores[n]!;
@@ -159,7 +161,10 @@ export class Cluster extends Module {
     this.paths = this.cores.map((c, i) => new CorePath(c, this.tcdm.ports[i]!));
     for (const p of this.paths) this.state.push(p.ext);
     this.cycleQ = this.reg('cycle_q', 52);
-    this.fetchWait = new Int32Array(n + 1);
+    this.icache = new SnitchIcache(this, 'i_snitch_hive.i_snitch_icache', n + 1, (a) => this.mem.read(a, 4));
+    this.fetchPcs = new Float64Array(n + 1);
+    this.fetchValid = new Array<boolean>(n + 1).fill(false);
+    this.fetchPorts = this.cores.map((c) => c.inst);
   }
 
   /** The accelerator's TCDM ports. */
@@ -167,8 +172,22 @@ export class Cluster extends Module {
     return this.tcdm.accelPorts;
   }
 
-  private fetch(addr: number): number {
-    return this.mem.read((addr & ~3) >>> 0, 4);
+  /** `inst_ready`/`inst_data` of every core for this cycle. */
+  private fetch(): void {
+    const cores = this.cores;
+    if (this.cfg.idealFetch) {
+      for (const c of cores) {
+        c.inst.ready = true;
+        c.inst.word = this.mem.read((c.pc.cur & ~3) >>> 0, 4);
+      }
+      return;
+    }
+    for (let i = 0; i < cores.length; i++) {
+      const c = cores[i]!;
+      this.fetchPcs[i] = c.pc.cur;
+      this.fetchValid[i] = c.wfi.cur === 0 && c.csrStall.cur === 0;
+    }
+    this.icache.fetch(this.fetchPcs, this.fetchValid, this.fetchPorts);
   }
 
   /** Loads an ELF image (or its bytes) and points every core at its entry. */
@@ -208,15 +227,15 @@ export class Cluster extends Module {
     const periph = this.periph;
     periph.evaluate();
     let barrierIn = 0;
-    const penalty = this.cfg.fetchMissPenalty;
+    this.fetch();
     for (let i = 0; i < this.cores.length; i++) {
       const c = this.cores[i]!;
       c.barrierIn = periph.barrierOut;
       c.mcip = periph.mcip(i);
       c.evaluate();
       if (c.barrierOut) barrierIn |= 1 << i;
+      if (c.flushI && !this.cfg.idealFetch) this.icache.flush(i);
     }
-    if (penalty > 0) this.chargeFetch(penalty);
     periph.barrierIn = barrierIn;
     for (const p of this.paths) this.routeRequest(p);
     this.muldiv.evaluate(); // before the DMA frontend: both may answer the DMA core
@@ -224,24 +243,6 @@ export class Cluster extends Module {
     if (this.beforeTcdm) this.beforeTcdm();
     this.tcdm.evaluate();
     if (this.afterTcdm) this.afterTcdm();
-  }
-
-  /** First-fetch penalty per 32-byte line (bounding model of the L1 instruction cache refills). */
-  private chargeFetch(penalty: number): void {
-    for (let i = 0; i < this.cores.length; i++) {
-      const c = this.cores[i]!;
-      if (this.fetchWait[i]! > 0) {
-        c.holdForFetch();
-        continue;
-      }
-      if (c.stall !== Stall.None) continue;
-      const line = c.pc.cur >>> 5;
-      if (!this.fetchLines.has(line)) {
-        this.fetchLines.add(line);
-        this.fetchWait[i] = penalty;
-        c.holdForFetch();
-      }
-    }
   }
 
   /** `reqrsp_demux`: offers the head of the core's request cut to the TCDM or the outside. */
@@ -273,8 +274,8 @@ export class Cluster extends Module {
   override update(): void {
     const cyc = this.cycleQ.cur;
     this.cycleQ.nxt = cyc + 1;
-    for (let i = 0; i < this.fetchWait.length; i++) if (this.fetchWait[i]! > 0) this.fetchWait[i]!--;
     for (const c of this.cores) c.update();
+    if (!this.cfg.idealFetch) this.icache.update();
     this.tcdm.update();
     this.muldiv.update();
     this.dma.update();

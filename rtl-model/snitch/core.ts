@@ -21,8 +21,9 @@
  * (`NumIntOutstandingMem` = 4). Misaligned halfword/word accesses raise a trap (load/store address
  * misaligned), the access is not sent.
  *
- * Instruction fetch is a perfect one-cycle instruction memory (see `Cluster`: a stated
- * simplification of the L0/L1 instruction caches).
+ * Instruction fetch: `inst_addr_o` is `pc_q`; the parent drives `inst` (`inst_ready_i` and the
+ * word) before `evaluate` from the instruction cache (`SnitchIcache`), and the instruction issues
+ * in the cycle it is ready. `fence.i` pulses `flushI` in the cycle it issues.
  */
 import { Module, Reg, RegArray } from '../sim/kernel.ts';
 import { RegFifo } from './fifo.ts';
@@ -144,13 +145,15 @@ export class Snitch extends Module {
   readonly accRsp: RegFifo<AccRsp>;
 
   // ---- inputs driven by the cluster before `evaluate` ----
-  /** Instruction memory (perfect fetch). */
-  fetch: (addr: number) => number = () => 0;
+  /** `inst_ready_i` and `inst_data_i` of this cycle (driven by the instruction cache). */
+  readonly inst = { ready: true, word: 0 };
   barrierIn = false;
   mcip = false;
 
   // ---- wires computed in `comb` ----
   barrierOut = false;
+  /** `flush_i_valid_o`: a `fence.i` issues in this cycle. */
+  flushI = false;
   stall: Stall = Stall.None;
   private issue = false;
   private cur: Decoded | null = null;
@@ -232,6 +235,7 @@ export class Snitch extends Module {
     this.trap = -1;
     this.retireI = false;
     this.barrierOut = false;
+    this.flushI = false;
     this.cur = null;
     if (this.wfi.cur) {
       this.stall = Stall.Wfi;
@@ -241,8 +245,12 @@ export class Snitch extends Module {
       this.stall = Stall.Barrier;
       return;
     }
+    if (!this.inst.ready) {
+      this.stall = Stall.Fetch;
+      return;
+    }
     const pc = this.pc.cur;
-    const word = this.fetch(pc);
+    const word = this.inst.word;
     // predecoded instruction per fetch address, checked against the fetched word
     const slot = (pc >>> 2) & (PREDECODE - 1);
     let d = this.predecoded[slot];
@@ -306,6 +314,9 @@ export class Snitch extends Module {
           this.stall = Stall.Fence;
           return;
         }
+        break;
+      case Kind.FenceI:
+        this.flushI = true;
         break;
       case Kind.Branch:
       case Kind.Jump: {
@@ -582,14 +593,6 @@ export class Snitch extends Module {
     if (d.imm === CSR_BARRIER) this.csrStall.nxt = 1;
     else if (write) this.csrWrite(d.imm, v >>> 0);
     if (this.retireI) this.gpr.set(d.rd, old);
-  }
-
-  /** Holds the instruction of this cycle back (instruction fetch not ready). */
-  holdForFetch(): void {
-    this.issue = false;
-    this.retireI = false;
-    this.barrierOut = false;
-    this.stall = Stall.Fetch;
   }
 
   override lineTrace(): string {

@@ -22,7 +22,7 @@ export interface ClusterRunOptions {
   trace: string[];
   vcd?: string;
   dramLatency: number;
-  fetchPenalty: number;
+  idealFetch: boolean;
 }
 
 export interface CoreReport {
@@ -126,7 +126,7 @@ export function runCluster(
   } catch {
     throw new InputError(`<elf>: cannot read '${elfPath}'`);
   }
-  const c = Cluster.fromElf(bytes, { dramLatency: o.dramLatency, fetchMissPenalty: o.fetchPenalty }, elfPath);
+  const c = Cluster.fromElf(bytes, { dramLatency: o.dramLatency, idealFetch: o.idealFetch }, elfPath);
   const units = traceUnits(c, o.trace);
   let vcd: VcdWriter | null = null;
   if (o.vcd) {
@@ -379,21 +379,16 @@ export function register(program: Command): void {
     .option('--trace <units>', 'per-cycle trace of units, e.g. core0,core3,dma', '')
     .option('--vcd <file>', 'write a VCD of every register of the cluster')
     .option('--dram-latency <n>', 'DRAM latency in cycles', String(DEFAULT_CLUSTER.dramLatency))
-    .option(
-      '--fetch-penalty <n>',
-      'stall cycles on the first fetch of each 32-byte line (0: perfect fetch)',
-      '0',
-    )
+    .option('--ideal-fetch', 'a perfect instruction memory instead of the instruction cache')
     .action((elf: string, opts: Record<string, string | undefined>) => {
       const maxCycles = checkInt('--max-cycles', Number(opts.maxCycles), 1, 2 ** 40);
       const dramLatency = checkInt('--dram-latency', Number(opts.dramLatency), 1, 10000);
-      const fetchPenalty = checkInt('--fetch-penalty', Number(opts.fetchPenalty), 0, 10000);
       const trace = (opts.trace ?? '').split(',').filter((s) => s.length > 0);
       const rep = runCluster(elf, {
         maxCycles,
         trace,
         dramLatency,
-        fetchPenalty,
+        idealFetch: opts.idealFetch !== undefined,
         ...(opts.vcd ? { vcd: opts.vcd } : {}),
       });
       // exit status: the program's code, saturated at 255 (a wrap modulo 256 could turn a failure
