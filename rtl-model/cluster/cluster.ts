@@ -117,6 +117,8 @@ export class Cluster extends Module {
   private readonly fetchPcs: Float64Array;
   private readonly fetchValid: boolean[];
   private readonly fetchPorts: { ready: boolean; word: number }[];
+  /** Per hart: fetch stall cycles spent waiting for a line being refilled from DRAM. */
+  readonly fetchStallRefill: Float64Array;
   tohostAddr = -1;
   symbols = new Map<string, number>();
   tohost = 0;
@@ -165,6 +167,7 @@ export class Cluster extends Module {
     this.fetchPcs = new Float64Array(n + 1);
     this.fetchValid = new Array<boolean>(n + 1).fill(false);
     this.fetchPorts = this.cores.map((c) => c.inst);
+    this.fetchStallRefill = new Float64Array(n + 1);
   }
 
   /** The accelerator's TCDM ports. */
@@ -188,6 +191,13 @@ export class Cluster extends Module {
       this.fetchValid[i] = c.wfi.cur === 0 && c.csrStall.cur === 0;
     }
     this.icache.fetch(this.fetchPcs, this.fetchValid, this.fetchPorts);
+    for (let i = 0; i < cores.length; i++)
+      if (
+        this.fetchValid[i] &&
+        !this.fetchPorts[i]!.ready &&
+        this.icache.refilling(Math.floor(this.fetchPcs[i]! / 32))
+      )
+        this.fetchStallRefill[i]!++;
   }
 
   /** Loads an ELF image (or its bytes) and points every core at its entry. */

@@ -23,10 +23,12 @@ export interface ClusterRunOptions {
   vcd?: string;
   dramLatency: number;
   idealFetch: boolean;
+  json?: boolean;
 }
 
 export interface CoreReport {
   core: string;
+  hart: number;
   instructions: number;
   ipc: number;
   stalls: Record<string, number>;
@@ -39,27 +41,35 @@ export interface ClusterReport {
   cores: CoreReport[];
   dmaBytes: number;
   dmaTransfers: number;
+  /** Instruction cache: L1 refills from DRAM, and L0 misses and prefetches per hart. */
+  icache: { refills: number; l0Misses: number[]; l0Prefetches: number[] };
 }
 
-/** The stall causes reported, with the counters they come from. */
-const CAUSES: [string, (c: Cluster, i: number) => number][] = [
-  ['dependency', (c, i) => c.cores[i]!.nStall[Stall.Dependency]!.value],
-  ['bank conflict', (c, i) => c.tcdm.ports[i]!.conflicts],
-  ['lsu full', (c, i) => c.cores[i]!.nStall[Stall.Lsu]!.value + c.cores[i]!.nStall[Stall.Fence]!.value],
-  ['mul/div', (c, i) => c.cores[i]!.nStall[Stall.Offload]!.value],
-  ['fetch', (c, i) => c.cores[i]!.nStall[Stall.Fetch]!.value],
-  ['barrier', (c, i) => c.cores[i]!.nStall[Stall.Barrier]!.value],
-  ['wfi', (c, i) => c.cores[i]!.nStall[Stall.Wfi]!.value],
+/** The stall causes reported: JSON key, column label, counter. */
+const CAUSES: [string, string, (c: Cluster, i: number) => number][] = [
+  ['dependency', 'dependency', (c, i) => c.cores[i]!.nStall[Stall.Dependency]!.value],
+  ['bankConflict', 'bank conflict', (c, i) => c.tcdm.ports[i]!.conflicts],
+  [
+    'lsuFull',
+    'lsu full',
+    (c, i) => c.cores[i]!.nStall[Stall.Lsu]!.value + c.cores[i]!.nStall[Stall.Fence]!.value,
+  ],
+  ['mulDiv', 'mul/div', (c, i) => c.cores[i]!.nStall[Stall.Offload]!.value],
+  ['fetchRefill', 'fetch: refill', (c, i) => c.fetchStallRefill[i]!],
+  ['fetchL1', 'fetch: L1', (c, i) => c.cores[i]!.nStall[Stall.Fetch]!.value - c.fetchStallRefill[i]!],
+  ['barrier', 'barrier', (c, i) => c.cores[i]!.nStall[Stall.Barrier]!.value],
+  ['wfi', 'wfi', (c, i) => c.cores[i]!.nStall[Stall.Wfi]!.value],
 ];
 
 /** Summary of a finished (or stopped) run. */
 export function report(c: Cluster, cycles: number, finished: boolean, exitCode: number): ClusterReport {
   const cores: CoreReport[] = c.cores.map((core, i) => {
     const stalls: Record<string, number> = {};
-    for (const [name, f] of CAUSES) stalls[name] = f(c, i);
+    for (const [key, , f] of CAUSES) stalls[key] = f(c, i);
     const n = core.nInstr.value;
     return {
       core: i === c.cores.length - 1 ? `dma core (${i})` : `core ${i}`,
+      hart: i,
       instructions: n,
       ipc: cycles ? n / cycles : 0,
       stalls,
@@ -72,18 +82,23 @@ export function report(c: Cluster, cycles: number, finished: boolean, exitCode: 
     cores,
     dmaBytes: c.dma.nBytes.value,
     dmaTransfers: c.dma.nTransfers.value,
+    icache: {
+      refills: c.icache.nRefills.value,
+      l0Misses: c.icache.l0.map((l) => l.nMiss.value),
+      l0Prefetches: c.icache.l0.map((l) => l.nPrefetch.value),
+    },
   };
 }
 
 export function formatReport(r: ClusterReport): string {
   const lines: string[] = [];
   lines.push(`cycles: ${r.cycles}${r.finished ? '' : ' (stopped: max cycles reached)'}`);
-  const head = ['core', 'instr', 'IPC', ...CAUSES.map(([n]) => n)];
+  const head = ['core', 'instr', 'IPC', ...CAUSES.map(([, label]) => label)];
   const rows = r.cores.map((c) => [
     c.core,
     String(c.instructions),
     c.ipc.toFixed(3),
-    ...CAUSES.map(([n]) => String(c.stalls[n])),
+    ...CAUSES.map(([key]) => String(c.stalls[key])),
   ]);
   const w = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
   const fmt = (row: string[]) =>
@@ -91,6 +106,9 @@ export function formatReport(r: ClusterReport): string {
   lines.push(fmt(head));
   for (const row of rows) lines.push(fmt(row));
   lines.push(`dma: ${r.dmaBytes} bytes in ${r.dmaTransfers} transfers`);
+  lines.push(
+    `instruction cache: ${r.icache.refills} L1 refills; L0 misses ${r.icache.l0Misses.join(' ')}; prefetches ${r.icache.l0Prefetches.join(' ')}`,
+  );
   if (r.finished) lines.push(`exit code: ${r.exitCode}`);
   return lines.join('\n');
 }
@@ -151,7 +169,7 @@ export function runCluster(
     vcd?.close();
   }
   const rep = report(c, r.cycles, r.finished, r.exitCode);
-  out(`${formatReport(rep)}\n`);
+  out(o.json ? `${JSON.stringify(rep, null, 2)}\n` : `${formatReport(rep)}\n`);
   return rep;
 }
 
@@ -380,6 +398,7 @@ export function register(program: Command): void {
     .option('--vcd <file>', 'write a VCD of every register of the cluster')
     .option('--dram-latency <n>', 'DRAM latency in cycles', String(DEFAULT_CLUSTER.dramLatency))
     .option('--ideal-fetch', 'a perfect instruction memory instead of the instruction cache')
+    .option('--json', 'print the report as JSON (cycles, exitCode, per-hart statistics)')
     .action((elf: string, opts: Record<string, string | undefined>) => {
       const maxCycles = checkInt('--max-cycles', Number(opts.maxCycles), 1, 2 ** 40);
       const dramLatency = checkInt('--dram-latency', Number(opts.dramLatency), 1, 10000);
@@ -389,6 +408,7 @@ export function register(program: Command): void {
         trace,
         dramLatency,
         idealFetch: opts.idealFetch !== undefined,
+        json: opts.json !== undefined,
         ...(opts.vcd ? { vcd: opts.vcd } : {}),
       });
       // exit status: the program's code, saturated at 255 (a wrap modulo 256 could turn a failure
