@@ -7,8 +7,8 @@
  * Per core, `snitch_cc` routes the data port (after the request cut) either to the TCDM
  * interconnect or, for every other address, out of the cluster (`reqrsp_demux`). Responses return
  * in request order: the demux only switches target when the other one has nothing in flight.
- * Outside the cluster (narrow AXI to DRAM, regbus to the peripherals) is modelled as an in-order
- * pipe with a fixed latency: `dramLatency` cycles for DRAM, `periphLatency` for peripherals.
+ * Outside the cluster, the cores share one path to DRAM and to the cluster peripherals
+ * (`NarrowAxi`: `reqrsp_mux`, `reqrsp_to_axi`, the narrow crossbar and the RTL harness's memory).
  *
  * Instruction fetch goes through the hive's instruction cache (`SnitchIcache`: per-core L0, shared
  * L1, refills from DRAM over the wide AXI port), as the RTL has it. `idealFetch` replaces it by a
@@ -16,16 +16,17 @@
  * isolate the cores' timing from fetch.
  *
  * Program exit: a store of a non-zero word to the ELF symbol `tohost` (HTIF convention) stops the
- * run; value 1 is success (exit 0), any other odd value v gives exit code v >> 1.
+ * run at the edge on which it reaches the memory, which is where the RTL harness counts its last
+ * cycle; value 1 is success (exit 0), any other odd value v gives exit code v >> 1.
  */
 import { InputError } from '../errors.ts';
 import { Module, Simulator, type Reg } from '../sim/kernel.ts';
 import { Snitch } from '../snitch/core.ts';
-import { RegFifo } from '../snitch/fifo.ts';
-import { Amo } from '../snitch/isa.ts';
+import type { DataReq } from '../snitch/ports.ts';
 import { SharedMulDiv } from '../snitch/muldiv.ts';
 import { parseElf, type ElfImage } from './elf.ts';
 import { Idma } from './idma.ts';
+import { Ext, NarrowAxi, type NarrowAccess } from './narrow_axi.ts';
 import { ClusterMemory, PERIPH_BASE, TCDM_BASE } from './memory.ts';
 import { Peripherals } from './peripherals.ts';
 import { SnitchIcache } from './snitch_icache.ts';
@@ -35,8 +36,6 @@ export interface ClusterConfig {
   computeCores: number;
   /** Latency of DRAM / L2 in cycles (wide DMA reads and write acks, narrow core accesses). */
   dramLatency: number;
-  /** Latency of a core's access to the cluster peripherals. */
-  periphLatency: number;
   /** Bytes of DRAM modelled at 0x8000_0000. */
   dramSize: number;
   bootAddr: number;
@@ -46,36 +45,34 @@ export interface ClusterConfig {
   idealFetch: boolean;
 }
 
+/**
+ * Round trip of the RTL harness's memory (`tb_memory_axi`) seen from the cluster's wide port: an
+ * AR handshake in cycle A gives R in A+9. The default `dramLatency`; larger values delay every
+ * memory access outside the cluster by the difference.
+ */
+export const HARNESS_DRAM_LATENCY = 9;
+
 export const DEFAULT_CLUSTER: ClusterConfig = {
   computeCores: 8,
-  dramLatency: 20,
-  periphLatency: 2,
+  dramLatency: HARNESS_DRAM_LATENCY,
   dramSize: 16 * 1024 * 1024,
   bootAddr: 0x8000_0000,
   accelPorts: 16,
   idealFetch: false,
 };
 
-/** Pending external (non-TCDM) access of one core. */
-class ExtEntry {
-  due = 0;
-  data = 0;
-  write = false;
-}
-
-/** One core's `reqrsp_demux` and external pipe. */
+/** One core's `reqrsp_demux`: which way its request goes, what is in flight each way. */
 class CorePath {
   tcdmInFlight = 0;
-  /** Accesses outside the cluster in flight, oldest first (at most the LSU's 4). */
-  readonly ext: RegFifo<ExtEntry>;
+  /** Accesses outside the cluster in flight (accepted by `reqrsp_to_axi`, not yet answered). */
+  extInFlight = 0;
   toTcdm = false;
-  toExt = false;
+  /** The head of the request cut, offered to `reqrsp_mux` this cycle (else null). */
+  extHead: DataReq | null = null;
   constructor(
     readonly core: Snitch,
     readonly port: TcdmPort,
-  ) {
-    this.ext = new RegFifo(`${core.path}.ext`, 4, () => new ExtEntry());
-  }
+  ) {}
 }
 
 /**
@@ -112,6 +109,10 @@ export class Cluster extends Module {
   readonly dma: Idma;
   readonly periph: Peripherals;
   private readonly paths: CorePath[];
+  /** The cores' path out of the cluster (`reqrsp_mux`, `reqrsp_to_axi`, crossbar, memory). */
+  readonly narrow: NarrowAxi;
+  private readonly heads: (DataReq | null)[];
+  private extCore = -1;
   private readonly cycleQ: Reg;
   readonly icache: SnitchIcache;
   private readonly fetchPcs: Float64Array;
@@ -161,9 +162,33 @@ export class Cluster extends Module {
     );
     this.periph = new Peripherals(this, 'i_snitch_cluster_peripheral', n + 1, this.tcdm);
     this.paths = this.cores.map((c, i) => new CorePath(c, this.tcdm.ports[i]!));
-    for (const p of this.paths) this.state.push(p.ext);
+    this.narrow = new NarrowAxi(n + 1, this.cfg.dramLatency - HARNESS_DRAM_LATENCY, {
+      read: (a, size) => this.mem.read(a, size),
+      write: (a, size, data) => {
+        this.mem.write(a, size, data);
+        if (a === this.tohostAddr && data !== 0) this.tohost = data >>> 0;
+      },
+      amo: (a, op, operand) => this.mem.amo(0, a, op, operand),
+      isPeriph: (a) => this.mem.isPeriph(a),
+      periphRead: (a) => {
+        const off = a - PERIPH_BASE;
+        return this.periph.read(off & ~3) >>> ((off & 3) * 8);
+      },
+      periphWrite: (a, _size, data) => this.periph.write(a - PERIPH_BASE, data),
+      target: (r, rsp) =>
+        this.extTarget && this.extTarget.contains(r.addr)
+          ? this.extTarget.access(r.write, r.addr, r.size, r.data, r.core, rsp)
+          : null,
+    });
+    this.heads = new Array<DataReq | null>(n + 1).fill(null);
     this.cycleQ = this.reg('cycle_q', 52);
-    this.icache = new SnitchIcache(this, 'i_snitch_hive.i_snitch_icache', n + 1, (a) => this.mem.read(a, 4));
+    this.icache = new SnitchIcache(
+      this,
+      'i_snitch_hive.i_snitch_icache',
+      n + 1,
+      (a) => this.mem.read(a, 4),
+      this.cfg.dramLatency - HARNESS_DRAM_LATENCY,
+    );
     this.fetchPcs = new Float64Array(n + 1);
     this.fetchValid = new Array<boolean>(n + 1).fill(false);
     this.fetchPorts = this.cores.map((c) => c.inst);
@@ -247,7 +272,12 @@ export class Cluster extends Module {
       if (c.flushI && !this.cfg.idealFetch) this.icache.flush(i);
     }
     periph.barrierIn = barrierIn;
-    for (const p of this.paths) this.routeRequest(p);
+    for (let i = 0; i < this.paths.length; i++) {
+      const p = this.paths[i]!;
+      this.routeRequest(p);
+      this.heads[i] = p.extHead;
+    }
+    this.extCore = this.narrow.arbitrate(this.heads);
     this.muldiv.evaluate(); // before the DMA frontend: both may answer the DMA core
     this.dma.evaluate(); // decides the DMA's superbanks; must precede the TCDM arbitration
     if (this.beforeTcdm) this.beforeTcdm();
@@ -259,12 +289,12 @@ export class Cluster extends Module {
   private routeRequest(p: CorePath): void {
     const q = p.core.dreq;
     p.toTcdm = false;
-    p.toExt = false;
+    p.extHead = null;
     p.port.qValid = false;
     if (!q.valid) return;
     const r = q.first;
     if (this.mem.isTcdm(r.addr)) {
-      if (p.ext.valid) return; // wait for the outside to answer first
+      if (p.extInFlight > 0) return; // wait for the outside to answer first
       const port = p.port;
       port.qValid = true;
       port.addr = r.addr;
@@ -277,7 +307,7 @@ export class Cluster extends Module {
       p.toTcdm = true;
     } else {
       if (p.tcdmInFlight > 0) return;
-      p.toExt = true;
+      p.extHead = r;
     }
   }
 
@@ -291,6 +321,14 @@ export class Cluster extends Module {
     this.dma.update();
     this.periph.update();
     if (this.afterUpdate) this.afterUpdate();
+    if (this.extCore >= 0) {
+      const p = this.paths[this.extCore]!;
+      this.narrow.accept(p.core.dreq.first);
+      p.core.dreq.pop();
+      p.extInFlight++;
+    }
+    this.narrow.update();
+    const done = this.narrow.done;
     for (const p of this.paths) {
       const core = p.core;
       // responses into the core's response cut (TCDM one cycle after the grant; outside when due)
@@ -299,47 +337,21 @@ export class Cluster extends Module {
         r.data = p.port.pDataLo;
         r.write = p.port.pWrite;
         p.tcdmInFlight--;
-      } else if (p.ext.valid && p.ext.first.due <= cyc) {
-        const e = p.ext.first;
-        p.ext.pop();
-        const r = core.drsp.push();
-        r.data = e.data;
-        r.write = e.write;
       }
       if (p.toTcdm && p.port.qReady) {
         core.dreq.pop();
         p.tcdmInFlight++;
-      } else if (p.toExt) {
-        this.external(p, cyc);
-        core.dreq.pop();
       }
     }
-  }
-
-  /** An access leaving the cluster: performed now, answered after the region's latency. */
-  private external(p: CorePath, cyc: number): void {
-    const r = p.core.dreq.first;
-    const last = p.ext.count > 0 ? p.ext.at(p.ext.count - 1).due : 0;
-    const e = p.ext.push();
-    e.write = r.write;
-    e.data = 0;
-    let lat = this.cfg.dramLatency;
-    if (this.mem.isPeriph(r.addr)) {
-      lat = this.cfg.periphLatency;
-      const off = r.addr - PERIPH_BASE;
-      if (r.write) this.periph.write(off, r.data);
-      else e.data = this.periph.read(off & ~3) >>> ((off & 3) * 8);
-    } else if (this.extTarget && this.extTarget.contains(r.addr)) {
-      lat = this.extTarget.access(r.write, r.addr, r.size, r.data, r.core, e);
-    } else if (r.amo !== Amo.None) {
-      e.data = this.mem.amo(r.core, r.addr, r.amo, r.data);
-    } else if (r.write) {
-      this.mem.write(r.addr, r.size, r.data);
-      if (r.addr === this.tohostAddr && r.data !== 0) this.tohost = r.data >>> 0;
-    } else {
-      e.data = this.mem.read(r.addr, r.size);
+    for (let k = 0; k < done.length; k++) {
+      const x: NarrowAccess = done[k]!;
+      const p = this.paths[x.core]!;
+      const r = p.core.drsp.push();
+      r.data = x.rdata;
+      r.write = x.kind === Ext.Write || x.kind === Ext.PeriphWrite || (x.kind === Ext.Target && x.write);
+      p.extInFlight--;
+      this.narrow.recycle(x);
     }
-    e.due = Math.max(cyc + lat, last + 1);
   }
 
   /** Runs until `tohost` is written (or `maxCycles`); returns cycles and the exit code. */

@@ -342,6 +342,8 @@ export class SnitchIcache extends Module {
     name: string,
     readonly ports: number,
     private readonly memory: FetchMemory,
+    /** Cycles added to the refill round trip (a DRAM latency other than the harness's). */
+    readonly extraLatency = 0,
   ) {
     super(parent, name);
     this.l0 = [];
@@ -381,12 +383,12 @@ export class SnitchIcache extends Module {
     const initDone = this.initCount.cur >= L1_LINES;
     // ---- refill response at the refill port ----
     const head = this.refills.length > 0 ? this.refills[0]! : null;
-    if (head && head.issued + REFILL_MEM_CYCLE === this.cycle) this.readLine(head);
+    if (head && head.issued + REFILL_MEM_CYCLE + this.extraLatency === this.cycle) this.readLine(head);
     for (let i = 1; i < this.refills.length; i++) {
       const r = this.refills[i]!;
-      if (r.issued + REFILL_MEM_CYCLE === this.cycle) this.readLine(r);
+      if (r.issued + REFILL_MEM_CYCLE + this.extraLatency === this.cycle) this.readLine(r);
     }
-    this.rspValid = head !== null && head.issued + REFILL_LATENCY <= this.cycle;
+    this.rspValid = head !== null && head.issued + REFILL_LATENCY + this.extraLatency <= this.cycle;
     // ---- lookup result in the handler ----
     const stageValid = this.validQ.cur === 1;
     const stageLine = this.addrQ.cur;

@@ -6,10 +6,16 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCluster } from '../../scripts/commands/cluster.ts';
 import { InputError } from '../../rtl-model/errors.ts';
+import { DEFAULT_CLUSTER } from '../../rtl-model/cluster/cluster.ts';
 import { Prog } from './asm.ts';
 
 const ELF = new URL('../../sw/bin/itamax.elf', import.meta.url).pathname;
-const opts = { maxCycles: 2_000_000, trace: [] as string[], dramLatency: 20, idealFetch: false };
+const opts = {
+  maxCycles: 2_000_000,
+  trace: [] as string[],
+  dramLatency: DEFAULT_CLUSTER.dramLatency,
+  idealFetch: false,
+};
 
 /** A minimal ELF32 holding one code segment at 0x8000_0000 and a `tohost` symbol. */
 function tinyElf(words: Uint32Array, tohost: number): Uint8Array {
