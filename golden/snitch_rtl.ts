@@ -1,0 +1,101 @@
+/**
+ * The Snitch cluster RTL's timing facts (`golden/data/snitch-rtl.zip`, built by
+ * `scripts/import-snitch-rtl.ts`): per program the RTL's cycle count and exit code, the riscv-tests
+ * images, and the issue cycle of every instruction in the RTL's per-hart traces.
+ *
+ * Cycles are numbered as the RTL harness numbers them: cycle 1 is the first rising edge after
+ * reset, and a run's count is the edge on which the `tohost` write reaches memory. The model's
+ * cycle k (0-based, `Simulator.cycle` before the step) is the RTL's cycle k + 1.
+ */
+import { createHash } from 'node:crypto';
+import { text, loadGolden, type FileMap } from './archive.ts';
+
+export interface SnitchRtlRow {
+  program: string;
+  cycles: number;
+  exitCode: number;
+  firstIssue: number;
+}
+
+/** One issued instruction: RTL cycle and pc. */
+export interface Issue {
+  cycle: number;
+  pc: number;
+}
+
+/**
+ * The issue events of an RTL tracer's `.dasm` text as "cycle pc" lines: the lines with
+ * `'stall': 0x0` (a line with stall 1 only reports a write-back).
+ */
+export function issueLines(dasm: string): string {
+  const out: string[] = [];
+  for (const line of dasm.split('\n')) {
+    const m = /^\s*\d+\s+(\d+)\s+\d+\s+0x([0-9a-f]+)\s.*'stall': 0x0/.exec(line);
+    if (m) out.push(`${m[1]} ${m[2]}`);
+  }
+  return out.join('\n') + '\n';
+}
+
+let cache: FileMap | null = null;
+function archive(): FileMap {
+  return (cache ??= loadGolden('snitch-rtl'));
+}
+
+/** The rows of the RTL's `cycles.csv`. */
+export function snitchRtlCycles(): SnitchRtlRow[] {
+  return text(archive(), 'cycles.csv')
+    .trim()
+    .split('\n')
+    .slice(1)
+    .map((l) => {
+      const [program, cycles, exitCode, firstIssue] = l.split(',');
+      return {
+        program: program!,
+        cycles: Number(cycles),
+        exitCode: Number(exitCode),
+        firstIssue: Number(firstIssue),
+      };
+    });
+}
+
+/** A riscv-test: its image at 0x8000_0000 (checked against its sha256) and its `tohost`. */
+export function riscvTest(name: string): { image: Uint8Array; tohost: number } {
+  const files = archive();
+  const image = files.get(`riscv-tests/${name}.bin`);
+  if (!image) throw new Error(`no riscv-test ${name} in snitch-rtl.zip`);
+  const sum = createHash('sha256').update(image).digest('hex');
+  if (!text(files, 'riscv-tests.sha256').includes(`${sum}  ${name}.bin`))
+    throw new Error(`riscv-test ${name}: image does not match its sha256`);
+  const meta = JSON.parse(text(files, 'riscv-tests.json')) as Record<string, { tohost: number }>;
+  return { image, tohost: meta[name]!.tohost };
+}
+
+/** The RTL's issue events of hart `hart` of `program`, or null where no trace is kept. */
+export function rtlIssues(program: string, hart: number): Issue[] | null {
+  const f = archive().get(`issue/${program}/hart${hart}.txt`);
+  if (!f) return null;
+  const out: Issue[] = [];
+  for (const line of new TextDecoder().decode(f).split('\n')) {
+    if (!line) continue;
+    const [c, pc] = line.split(' ');
+    out.push({ cycle: Number(c), pc: parseInt(pc!, 16) });
+  }
+  return out;
+}
+
+/**
+ * The first issue event where two lists part (index, both events), or null when equal. Used to
+ * name the first instruction whose issue cycle differs between the model and the RTL.
+ */
+export function firstDifference(
+  rtl: Issue[],
+  model: Issue[],
+): { index: number; rtl: Issue | undefined; model: Issue | undefined } | null {
+  const n = Math.max(rtl.length, model.length);
+  for (let i = 0; i < n; i++) {
+    const a = rtl[i];
+    const b = model[i];
+    if (!a || !b || a.cycle !== b.cycle || a.pc !== b.pc) return { index: i, rtl: a, model: b };
+  }
+  return null;
+}
