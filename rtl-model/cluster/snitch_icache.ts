@@ -29,7 +29,7 @@
  * Fetches outside the cacheable region (DRAM) are served through the same cached path here; the
  * RTL's uncached bypass (one AXI round trip per instruction) is not modelled.
  */
-import { Module, type Reg } from '../sim/kernel.ts';
+import { Module, type Reg, type RegArray } from '../sim/kernel.ts';
 
 const L0_LINES = 8;
 const L1_WAYS = 2;
@@ -93,6 +93,25 @@ function prefetchTargets(
   }
 }
 
+// Registers of an L0, one word each in its register array (`RegArray`: a commit costs only
+// the words written).
+const CNT = 0; // cnt_q: round-robin replacement pointer
+const PENDING_REFILL = 1; // pending_refill_q: a request (demand or prefetch) is outstanding
+const PENDING_LINE = 2; // pending_line_refill_q: the entry the outstanding request fills
+const PF_VLD = 3; // prefetch_req_vld_q
+const PF_LINE = 4; // prefetch_req_addr_q (line address)
+const LAST_MISS = 5; // last_cycle_was_miss_q
+const LAST_PF = 6; // last_cycle_was_prefetch_q
+const L0_REGS = [
+  'cnt_q',
+  'pending_refill_q',
+  'pending_line_refill_q',
+  'prefetch_req_vld_q',
+  'prefetch_req_addr_q',
+  'last_cycle_was_miss_q',
+  'last_cycle_was_prefetch_q',
+];
+
 /** One core's L0 (`snitch_icache_l0`). Tags are line addresses (`addr >> 5`). */
 export class SnitchIcacheL0 extends Module {
   readonly tag = new Float64Array(L0_LINES);
@@ -100,13 +119,19 @@ export class SnitchIcacheL0 extends Module {
   readonly data = new Uint32Array(L0_LINES * WORDS);
   /** Pre-decoded prefetch target per entry and start word. */
   readonly pfTarget = new Float64Array(L0_LINES * WORDS);
-  readonly cnt: Reg;
-  readonly pendingRefill: Reg;
-  readonly pendingLine: Reg;
-  readonly pfVld: Reg;
-  readonly pfLine: Reg;
-  readonly lastMiss: Reg;
-  readonly lastPf: Reg;
+  /** `cnt_q`, `pending_refill_q`, ... (see `L0_REGS`). */
+  readonly st: RegArray;
+
+  // ---- simulation caches (no hardware counterpart) ----
+  /** Entry of the last hit, tried first. */
+  private lastHit = 0;
+  /** Two valid entries share an early tag (addr[11:5]); recomputed when a tag or valid bit changes. */
+  private earlyDup = false;
+  /** Bumped whenever a tag or valid bit changes; keys the cached prefetch-target look-up. */
+  private version = 0;
+  private pfCacheVersion = -1;
+  private pfCacheLine = -1;
+  private pfCachePresent = false;
 
   // ---- combinational, per cycle ----
   hitEntry = -1;
@@ -116,12 +141,13 @@ export class SnitchIcacheL0 extends Module {
   reqValid = false;
   reqLine = 0;
   reqPrefetch = false;
+  private missLine = 0;
+  private earlyMask = 0;
   /** Entries to invalidate at the edge (multi-hit clean-up). */
   private flushStrb = 0;
   // ---- decided by the parent before the edge ----
   granted = false;
   rspValid = false;
-  rspLine = 0;
   flush = false;
   readonly rspData = new Uint32Array(WORDS);
 
@@ -134,49 +160,65 @@ export class SnitchIcacheL0 extends Module {
     readonly id: number,
   ) {
     super(parent, name);
-    this.cnt = this.reg('cnt_q', 3);
-    this.pendingRefill = this.reg('pending_refill_q', 1);
-    this.pendingLine = this.reg('pending_line_refill_q', 3);
-    this.pfVld = this.reg('prefetch_req_vld_q', 1);
-    this.pfLine = this.reg('prefetch_req_addr_q', 43);
-    this.lastMiss = this.reg('last_cycle_was_miss_q', 1);
-    this.lastPf = this.reg('last_cycle_was_prefetch_q', 1);
+    this.st = this.regArray('state', 43, L0_REGS.length);
     this.nMiss = this.counter('misses');
     this.nPrefetch = this.counter('prefetches');
   }
 
+  /** Register `i` of `L0_REGS`. */
+  reg43(i: number): number {
+    return this.st.cur[i]!;
+  }
+
+  private setReg(i: number, v: number): void {
+    if (this.st.cur[i] !== v) this.st.set(i, v);
+  }
+
   /** Tag compare, miss and prefetch decision for the core's address `pc` (`in_valid` = `valid`). */
   lookup(pc: number, valid: boolean): void {
+    const st = this.st.cur;
     const line = Math.floor(pc / 32);
-    const early = line & 0x7f;
     let hit = -1;
     let earlyMask = 0;
-    for (let i = 0; i < L0_LINES; i++) {
-      if (!this.vld[i]) continue;
-      const t = this.tag[i]!;
-      if ((t & 0x7f) === early) {
-        earlyMask |= 1 << i;
-        if (t === line) hit = i;
+    const lh = this.lastHit;
+    if (!this.earlyDup && this.vld[lh] === 1 && this.tag[lh] === line) {
+      hit = lh;
+      earlyMask = 1 << lh;
+    } else {
+      const early = line & 0x7f;
+      for (let i = 0; i < L0_LINES; i++) {
+        if (!this.vld[i]) continue;
+        const t = this.tag[i]!;
+        if ((t & 0x7f) === early) {
+          earlyMask |= 1 << i;
+          if (t === line) hit = i;
+        }
       }
+      if (hit >= 0) this.lastHit = hit;
     }
     this.hitEntry = hit;
-    const pending = this.pendingRefill.cur === 1;
+    const pending = st[PENDING_REFILL] === 1;
     this.miss = hit < 0 && valid && !pending;
     const oneHot = earlyMask !== 0 && (earlyMask & (earlyMask - 1)) === 0;
     this.flushStrb = hit >= 0 && !oneHot ? earlyMask & ~(1 << hit) : 0;
     this.latch = false;
-    if (hit >= 0 && oneHot && !pending && this.pfVld.cur === 0) {
+    if (hit >= 0 && oneHot && !pending && st[PF_VLD] === 0) {
       const target = this.pfTarget[hit * WORDS + ((pc >>> 2) & 7)]!;
-      let present = false;
-      for (let i = 0; i < L0_LINES; i++) if (this.vld[i] && this.tag[i] === target) present = true;
-      if (!present) {
+      if (target !== this.pfCacheLine || this.version !== this.pfCacheVersion) {
+        let present = false;
+        for (let i = 0; i < L0_LINES; i++) if (this.vld[i] && this.tag[i] === target) present = true;
+        this.pfCacheLine = target;
+        this.pfCacheVersion = this.version;
+        this.pfCachePresent = present;
+      }
+      if (!this.pfCachePresent) {
         this.latch = true;
         this.latchLine = target;
       }
     }
     // the demand miss takes the port before a latched prefetch (they never meet in practice)
-    this.reqValid = this.miss || this.pfVld.cur === 1;
-    this.reqLine = this.miss ? line : this.pfLine.cur;
+    this.reqValid = this.miss || st[PF_VLD] === 1;
+    this.reqLine = this.miss ? line : st[PF_LINE]!;
     this.reqPrefetch = !this.miss;
     this.missLine = line;
     this.earlyMask = earlyMask;
@@ -184,8 +226,6 @@ export class SnitchIcacheL0 extends Module {
     this.rspValid = false;
     this.flush = false;
   }
-  private missLine = 0;
-  private earlyMask = 0;
 
   /** The word at `pc` (valid only on a hit). */
   word(pc: number): number {
@@ -193,48 +233,65 @@ export class SnitchIcacheL0 extends Module {
   }
 
   protected override seq(): void {
-    const evictMiss = this.miss && this.lastMiss.cur === 0;
-    const evictPf = this.latch && this.lastPf.cur === 0;
-    let evicted = -1;
+    const st = this.st.cur;
+    const evictMiss = this.miss && st[LAST_MISS] === 0;
+    const evictPf = this.latch && st[LAST_PF] === 0;
+    let changed = false;
     if (evictMiss || evictPf) {
-      let c = this.cnt.cur;
+      let c = st[CNT]!;
       let victim = c;
       c = (c + 1) & 7;
       if (1 << victim === this.earlyMask) {
         victim = c;
         c = (c + 1) & 7;
       }
-      this.cnt.nxt = c;
+      this.setReg(CNT, c);
       this.tag[victim] = evictPf ? this.latchLine : this.missLine;
       this.vld[victim] = 0;
-      this.pendingLine.nxt = victim;
-      evicted = victim;
+      this.setReg(PENDING_LINE, victim);
+      changed = true;
     }
     if (this.rspValid) {
-      const e = this.pendingLine.cur;
-      if (e !== evicted) {
-        this.vld[e] = 1;
-        this.data.set(this.rspData, e * WORDS);
-        prefetchTargets(this.tag[e]!, this.data, e * WORDS, this.pfTarget, e * WORDS);
-      }
+      const e = st[PENDING_LINE]!;
+      this.vld[e] = 1;
+      this.data.set(this.rspData, e * WORDS);
+      prefetchTargets(this.tag[e]!, this.data, e * WORDS, this.pfTarget, e * WORDS);
+      changed = true;
     }
-    if (this.flush) this.vld.fill(0);
-    else if (this.flushStrb)
+    if (this.flush) {
+      this.vld.fill(0);
+      changed = true;
+    } else if (this.flushStrb) {
       for (let i = 0; i < L0_LINES; i++) if ((this.flushStrb >>> i) & 1) this.vld[i] = 0;
+      changed = true;
+    }
+    if (changed) this.retag();
     // one request outstanding: set by a granted miss or a latched prefetch, cleared by the response
-    if (this.pendingRefill.cur === 1) {
-      if (this.rspValid) this.pendingRefill.nxt = 0;
+    if (st[PENDING_REFILL] === 1) {
+      if (this.rspValid) this.setReg(PENDING_REFILL, 0);
     } else if ((this.miss && this.granted) || this.latch) {
-      this.pendingRefill.nxt = 1;
+      this.setReg(PENDING_REFILL, 1);
     }
     if (this.latch) {
-      this.pfVld.nxt = 1;
-      this.pfLine.nxt = this.latchLine;
+      this.setReg(PF_VLD, 1);
+      this.setReg(PF_LINE, this.latchLine);
       this.nPrefetch.value++;
-    } else if (this.pfVld.cur === 1 && this.granted && this.reqPrefetch) this.pfVld.nxt = 0;
+    } else if (st[PF_VLD] === 1 && this.granted && this.reqPrefetch) this.setReg(PF_VLD, 0);
     if (evictMiss) this.nMiss.value++;
-    this.lastMiss.nxt = this.miss ? 1 : 0;
-    this.lastPf.nxt = this.latch ? 1 : 0;
+    this.setReg(LAST_MISS, this.miss ? 1 : 0);
+    this.setReg(LAST_PF, this.latch ? 1 : 0);
+  }
+
+  /** After a tag or valid bit changed: the simulation caches. */
+  private retag(): void {
+    this.version++;
+    let dup = false;
+    for (let i = 0; i < L0_LINES && !dup; i++) {
+      if (!this.vld[i]) continue;
+      for (let j = i + 1; j < L0_LINES; j++)
+        if (this.vld[j] && (this.tag[j]! & 0x7f) === (this.tag[i]! & 0x7f)) dup = true;
+    }
+    this.earlyDup = dup;
   }
 }
 
@@ -440,12 +497,8 @@ export class SnitchIcache extends Module {
     if (this.sel === 0 && this.hitValid) {
       const l0 = this.l0[this.idQ.cur >>> 1]!;
       l0.rspValid = true;
-      l0.rspData.set(
-        this.l1Data.subarray(
-          this.l1Index(this.hitWay, stageLine),
-          this.l1Index(this.hitWay, stageLine) + WORDS,
-        ),
-      );
+      const base = this.l1Index(this.hitWay, stageLine);
+      for (let k = 0; k < WORDS; k++) l0.rspData[k] = this.l1Data[base + k]!;
     } else if (this.sel === 1 && this.rspValid && this.inRspServedQ.cur === 0) {
       let mask = this.pendMask[head!.pendId]!;
       if (this.mergeIdx === head!.pendId) mask |= 1 << this.idQ.cur;
