@@ -2,9 +2,14 @@
  * The TCDM and its interconnects (`snitch_cluster.sv`):
  *   - 32 banks of 64 bit (`tc_sram_impl`, one-cycle read latency); bank = (addr >> 3) mod 32;
  *   - the narrow interconnect `snitch_tcdm_interconnect` (LogarithmicInterconnect: a `stream_xbar`
- *     with a round-robin, lock-in arbiter per bank). Its inputs are, in the RTL's order, the SoC
- *     AXI port, the cores' ports and the accelerator (HWPE) ports; a request that loses keeps
- *     `q_valid` high and is stalled (`q_ready` low) until it wins;
+ *     with one `rr_arb_tree` per bank: `LockIn`, `FairArb`, no register). Its 26 inputs are, in the
+ *     RTL's order, the 16 HWPE ports (0..15), the 9 cores (16 + hart) and the SoC AXI port (25,
+ *     not modelled: it never requests in the harness). The tree grants the requesting input i
+ *     with the smallest `i XOR rr_q`; on a grant `rr_q` moves to the lowest requester above the
+ *     old pointer (else wraps to the lowest requester), so a winner the pointer has not reached
+ *     may win again; a bank that refuses its winner (DMA on its superbank, AMO in progress)
+ *     freezes the request set until the grant. A request that loses keeps `q_valid` high and is
+ *     stalled (`q_ready` low) until it wins;
  *   - superbanks of 8 banks (512-bit DMA width / 64 bit), each with a `mem_wide_narrow_mux` that
  *     gives the whole superbank to the DMA whenever the DMA drives it (`sel_wide_i =
  *     sb_dma_req.q_valid`): the DMA has priority, the narrow requests to that superbank stall.
@@ -65,11 +70,16 @@ export class Tcdm extends Module {
   readonly accelPorts: TcdmPort[];
   /** Superbanks the DMA drives this cycle (bit i = superbank i), set before `evaluate`. */
   dmaSuperbanks = 0;
-  /** Per bank: round-robin pointer, lock-in flag and locked requester of the bank's arbiter. */
+  /** Per bank `rr_arb_tree` state: pointer (an input index), lock-in flag, frozen request set. */
   private readonly rr: RegArray;
   private readonly lockValid: RegArray;
-  private readonly lockIdx: RegArray;
+  private readonly lockReq: RegArray;
+  /** Per bank: the winning port this cycle (-1 none) and the request set it was drawn from. */
   private readonly winner: Int32Array;
+  private readonly reqD: Int32Array;
+  /** The arbiter input index of each port, and the port of each input index. */
+  private readonly inputOf: Int32Array;
+  private readonly portOf: Int32Array;
   /** Response valid per port (`pValid` next cycle). */
   private readonly rspValid: RegArray;
   /** Remaining cycles a bank's AMO shim is busy (DoAMO, WriteBackAMO). */
@@ -102,9 +112,18 @@ export class Tcdm extends Module {
       all.push(p);
     }
     this.ports = all;
-    this.rr = this.regArray('gen_xbar.rr_q', 6, NUM_BANKS);
+    this.rr = this.regArray('gen_xbar.rr_q', 5, NUM_BANKS);
     this.lockValid = this.regArray('gen_xbar.lock_q', 1, NUM_BANKS);
-    this.lockIdx = this.regArray('gen_xbar.req_q', 6, NUM_BANKS);
+    this.lockReq = this.regArray('gen_xbar.req_q', 26, NUM_BANKS);
+    // inputs: accelerator ports first, then the cores (as `snitch_cluster` concatenates them)
+    this.inputOf = new Int32Array(all.length);
+    this.portOf = new Int32Array(32).fill(-1);
+    for (let i = 0; i < all.length; i++) {
+      const input = i < corePorts ? accelPorts + i : i - corePorts;
+      this.inputOf[i] = input;
+      this.portOf[input] = i;
+    }
+    this.reqD = new Int32Array(NUM_BANKS);
     this.rspValid = this.regArray('rsp.p_valid', 1, all.length);
     this.amoBusy = this.regArray('gen_tcdm_bank.i_amo_shim.state_q', 2, NUM_BANKS);
     this.resValid = new Uint8Array(NUM_BANKS);
@@ -132,28 +151,34 @@ export class Tcdm extends Module {
       p.pDataLo = p.rDataLo;
       p.pDataHi = p.rDataHi;
     }
-    // Per bank: lock-in first, else round-robin from the priority pointer.
-    for (let b = 0; b < NUM_BANKS; b++) {
-      if (this.lockValid.cur[b]) {
-        const i = this.lockIdx.cur[b]!;
-        if (ports[i]!.qValid && Tcdm.bankOf(ports[i]!.addr) === b) w[b] = i;
-      }
+    // Per bank: the request set (frozen under lock-in), then the tree's winner.
+    const req = this.reqD;
+    req.fill(0);
+    for (let i = 0; i < n; i++) {
+      const p = ports[i]!;
+      if (p.qValid) req[Tcdm.bankOf(p.addr)]! |= 1 << this.inputOf[i]!;
     }
-    const start = this.rr.cur;
     const locked = this.lockValid.cur;
     let accessed = 0;
     let congested = 0;
-    for (let i = 0; i < n; i++) {
-      const p = ports[i]!;
-      if (!p.qValid) continue;
-      const b = Tcdm.bankOf(p.addr);
-      const cur = w[b]!;
-      if (cur === -1) w[b] = i;
-      else if (!locked[b]) {
-        // keep the one closest at or after the pointer
-        const s = start[b]!;
-        if ((i - s + n) % n < (cur - s + n) % n) w[b] = i;
+    for (let b = 0; b < NUM_BANKS; b++) {
+      if (locked[b]) req[b] = this.lockReq.cur[b]!;
+      const r = req[b]!;
+      if (r === 0) continue;
+      // `rr_arb_tree`: each node prefers the side whose index bit equals the pointer's bit, which
+      // selects the requester with the smallest index XOR pointer
+      const rr = this.rr.cur[b]!;
+      let best = -1;
+      let bestKey = 64;
+      for (let m = r; m !== 0; m &= m - 1) {
+        const i = 31 - Math.clz32(m & -m);
+        const key = i ^ rr;
+        if (key < bestKey) {
+          bestKey = key;
+          best = i;
+        }
       }
+      w[b] = this.portOf[best]!;
     }
     for (let i = 0; i < n; i++) {
       const p = ports[i]!;
@@ -184,12 +209,19 @@ export class Tcdm extends Module {
         if (this.lockValid.cur[b]) this.lockValid.set(b, 0);
         continue;
       }
+      const r = this.reqD[b]!;
       const granted = ports[i]!.qReady;
-      // lock-in: a valid request that was not served keeps the bank's arbiter
+      // lock-in: a bank that refuses its winner keeps the request set (and so the winner)
       const lock = granted ? 0 : 1;
       if (this.lockValid.cur[b] !== lock) this.lockValid.set(b, lock);
-      if (!granted) this.lockIdx.set(b, i);
-      else this.rr.set(b, (i + 1) % n);
+      if (!granted) this.lockReq.set(b, r);
+      else {
+        // FairArb: the lowest requester above the old pointer, else the lowest one
+        const rr = this.rr.cur[b]!;
+        const above = r & ~((2 << rr) - 1);
+        const m = above !== 0 ? above : r;
+        this.rr.set(b, 31 - Math.clz32(m & -m));
+      }
     }
     for (let i = 0; i < n; i++) {
       const p = ports[i]!;
