@@ -8,10 +8,14 @@
  *     FINISH). IDLE loads the operands and normalises them with two leading-zero counters, DIVIDE
  *     runs one restoring step per cycle for `div_shift + 1` cycles (skipped when the divisor is
  *     already larger than the dividend), FINISH holds the result until it is taken.
- * Requests from the cores meet in a round-robin `stream_arbiter` (with lock-in: a granted request
- * is held until the unit takes it); results of the two units meet in a second round-robin
- * arbiter and are routed back by the core index carried in the id.
+ * Requests from the cores meet in a 9:1 `stream_arbiter` (`rr_arb_tree`, FairArb, LockIn: the
+ * requester with the smallest index XOR pointer wins; a winner the unit cannot take freezes the
+ * request set, so a division waiting for a busy divider holds back every core's request); results
+ * of the two units meet in a 2:1 arbiter of the same kind (mul = 0, div = 1; a result whose core's
+ * response cut is full locks it) and are routed back by the core index carried in the id: one
+ * result per cycle for the whole hive.
  */
+import { RrArbTree } from '../cluster/snitch_icache.ts';
 import { Module, type Reg } from '../sim/kernel.ts';
 import type { Snitch } from './core.ts';
 
@@ -56,10 +60,12 @@ const DIVIDE = 1;
 const FINISH = 2;
 
 export class SharedMulDiv extends Module {
-  // ---- request arbiter ----
-  private readonly rrReq: Reg;
-  private readonly lockValid: Reg;
-  private readonly lockIdx: Reg;
+  // ---- request arbiter (9:1) and response arbiter (2:1) ----
+  private readonly reqArb: RrArbTree;
+  private readonly rspArb = new RrArbTree(2);
+  private reqSet = 0;
+  private rspSet = 0;
+  private rspGranted = false;
   // ---- multiplier ----
   private readonly mulValid: Reg;
   private readonly mulResult: Reg;
@@ -76,8 +82,6 @@ export class SharedMulDiv extends Module {
   private readonly resInv: Reg;
   private readonly opBZero: Reg;
   private readonly divResZero: Reg;
-  // ---- response arbiter ----
-  private readonly rrRsp: Reg;
 
   // wires
   private grant = -1;
@@ -97,9 +101,7 @@ export class SharedMulDiv extends Module {
     private readonly cores: Snitch[],
   ) {
     super(parent, name);
-    this.rrReq = this.reg('i_stream_arbiter.rr_q', 4);
-    this.lockValid = this.reg('i_stream_arbiter.lock_q', 1);
-    this.lockIdx = this.reg('i_stream_arbiter.req_q', 4);
+    this.reqArb = new RrArbTree(cores.length);
     this.mulValid = this.reg('i_multiplier.valid_q', 1);
     this.mulResult = this.reg('i_multiplier.result_q', 32);
     this.mulId = this.reg('i_multiplier.id_q', 10);
@@ -114,7 +116,6 @@ export class SharedMulDiv extends Module {
     this.resInv = this.reg('i_div.res_inv_q', 1);
     this.opBZero = this.reg('i_div.op_b_zero_q', 1);
     this.divResZero = this.reg('i_div.div_res_zero_q', 1);
-    this.rrRsp = this.reg('i_stream_arbiter_rsp.rr_q', 1);
     this.nMul = this.counter('mul_ops');
     this.nDiv = this.counter('div_ops');
     this.nConflict = this.counter('arbitration_stall_cycles');
@@ -133,34 +134,29 @@ export class SharedMulDiv extends Module {
 
   protected override comb(): void {
     const n = this.cores.length;
-    // ---- response side: multiplier output valid_q, divider out_vld_o ----
+    // ---- response side: multiplier output valid_q, divider out_vld_o, 2:1 arbiter ----
     const st = this.fsm.cur;
     this.divOutValid = st === FINISH || (st === DIVIDE && this.divResZero.cur === 1);
     const mulV = this.mulValid.cur === 1;
+    this.rspSet = this.rspArb.requests((mulV ? 1 : 0) | (this.divOutValid ? 2 : 0));
     this.rspSel = -1;
-    if (mulV && this.divOutValid) this.rspSel = this.rrRsp.cur === 0 ? 0 : 1;
-    else if (mulV) this.rspSel = 0;
-    else if (this.divOutValid) this.rspSel = 1;
     this.rspCore = -1;
-    if (this.rspSel !== -1) {
-      const id = this.rspSel === 0 ? this.mulId.cur : this.divId.cur;
-      if (this.cores[id >>> 5]!.accRsp.canPush) this.rspCore = id >>> 5;
-      else this.rspSel = -2 - this.rspSel; // valid but stalled
+    this.rspGranted = false;
+    const w = this.rspArb.winner(this.rspSet);
+    if (w >= 0) {
+      const id = w === 0 ? this.mulId.cur : this.divId.cur;
+      if (this.cores[id >>> 5]!.accRsp.canPush) {
+        this.rspCore = id >>> 5;
+        this.rspSel = w;
+        this.rspGranted = true;
+      } else this.rspSel = -2 - w; // valid but its core's response cut is full: locked
     }
-    // ---- request side: round-robin with lock-in ----
+    // ---- request side: the 9:1 tree over the cores' offload cuts ----
     this.grant = -1;
-    let cand = -1;
-    if (this.lockValid.cur) cand = this.lockIdx.cur;
-    else {
-      const start = this.rrReq.cur;
-      for (let k = 0; k < n; k++) {
-        const i = (start + k) % n;
-        if (this.wants(i)) {
-          cand = i;
-          break;
-        }
-      }
-    }
+    let req = 0;
+    for (let i = 0; i < n; i++) if (this.wants(i)) req |= 1 << i;
+    this.reqSet = this.reqArb.requests(req);
+    const cand = this.reqArb.winner(this.reqSet);
     if (cand !== -1) {
       const isMul = MUL_OPS.has(this.cores[cand]!.accReq.first.name);
       const mulTaken = mulV && this.rspSel === 0;
@@ -168,13 +164,12 @@ export class SharedMulDiv extends Module {
       this.grantToMul = isMul;
       if (ready) this.grant = cand;
       else this.nConflict.value++;
-      this.lockIdx.nxt = cand;
-      this.lockValid.nxt = ready ? 0 : 1;
     }
   }
 
   protected override seq(): void {
-    const n = this.cores.length;
+    this.rspArb.commit(this.rspSet, this.rspGranted);
+    this.reqArb.commit(this.reqSet, this.grant !== -1);
     // ---- responses ----
     if (this.rspSel >= 0) {
       const fromMul = this.rspSel === 0;
@@ -184,7 +179,6 @@ export class SharedMulDiv extends Module {
       r.data = fromMul ? this.mulResult.cur : this.divOut();
       if (fromMul) this.mulValid.nxt = 0;
       else this.fsm.nxt = IDLE;
-      this.rrRsp.nxt = fromMul ? 1 : 0;
     } else if (this.rspSel === -3 && this.divResZero.cur === 1 && this.fsm.cur === DIVIDE) {
       this.fsm.nxt = FINISH; // result ready but not taken: hold it in FINISH
     }
@@ -206,7 +200,6 @@ export class SharedMulDiv extends Module {
       const r = q.first;
       q.pop();
       const id = (this.grant << 5) | r.rd;
-      this.rrReq.nxt = (this.grant + 1) % n;
       if (this.grantToMul) {
         this.nMul.value++;
         const upper = r.name !== 'mul';
