@@ -61,11 +61,36 @@ export const DEFAULT_CLUSTER: ClusterConfig = {
   idealFetch: false,
 };
 
-/** One core's `reqrsp_demux`: which way its request goes, what is in flight each way. */
+/** Responses of one target held until they are the oldest of the core (a small queue). */
+class RspQueue {
+  readonly data = new Float64Array(4);
+  readonly write = new Uint8Array(4);
+  head = 0;
+  count = 0;
+  push(data: number, write: boolean): void {
+    const i = (this.head + this.count) & 3;
+    this.data[i] = data;
+    this.write[i] = write ? 1 : 0;
+    this.count++;
+  }
+  pop(): void {
+    this.head = (this.head + 1) & 3;
+    this.count--;
+  }
+}
+
+/**
+ * One core's `reqrsp_demux`: the head of the request cut goes to the TCDM or out of the cluster as
+ * soon as that side takes it; responses return in request order (a FIFO of the targets), so a
+ * response of one side waits while an older one of the other side is outstanding.
+ */
 class CorePath {
-  tcdmInFlight = 0;
-  /** Accesses outside the cluster in flight (accepted by `reqrsp_to_axi`, not yet answered). */
-  extInFlight = 0;
+  /** Targets of the accesses in flight, oldest first: 0 TCDM, 1 outside (ring of 8). */
+  readonly order = new Uint8Array(8);
+  orderHead = 0;
+  orderCount = 0;
+  readonly tcdmRsp = new RspQueue();
+  readonly extRsp = new RspQueue();
   toTcdm = false;
   /** The head of the request cut, offered to `reqrsp_mux` this cycle (else null). */
   extHead: DataReq | null = null;
@@ -73,6 +98,22 @@ class CorePath {
     readonly core: Snitch,
     readonly port: TcdmPort,
   ) {}
+  sent(target: number): void {
+    this.order[(this.orderHead + this.orderCount) & 7] = target;
+    this.orderCount++;
+  }
+  /** Moves the oldest response, if it has arrived, into the core's response cut. */
+  deliver(): void {
+    if (this.orderCount === 0 || !this.core.drsp.canPush) return;
+    const q = this.order[this.orderHead] === 0 ? this.tcdmRsp : this.extRsp;
+    if (q.count === 0) return;
+    const r = this.core.drsp.push();
+    r.data = q.data[q.head]!;
+    r.write = q.write[q.head] === 1;
+    q.pop();
+    this.orderHead = (this.orderHead + 1) & 7;
+    this.orderCount--;
+  }
 }
 
 /**
@@ -293,8 +334,8 @@ export class Cluster extends Module {
     p.port.qValid = false;
     if (!q.valid) return;
     const r = q.first;
+    if (p.orderCount >= 4) return; // the demux's response-order FIFO is full
     if (this.mem.isTcdm(r.addr)) {
-      if (p.extInFlight > 0) return; // wait for the outside to answer first
       const port = p.port;
       port.qValid = true;
       port.addr = r.addr;
@@ -305,10 +346,7 @@ export class Cluster extends Module {
       port.amo = r.amo;
       port.core = r.core;
       p.toTcdm = true;
-    } else {
-      if (p.tcdmInFlight > 0) return;
-      p.extHead = r;
-    }
+    } else p.extHead = r;
   }
 
   override update(): void {
@@ -325,32 +363,24 @@ export class Cluster extends Module {
       const p = this.paths[this.extCore]!;
       this.narrow.accept(p.core.dreq.first);
       p.core.dreq.pop();
-      p.extInFlight++;
+      p.sent(1);
     }
     this.narrow.update();
     const done = this.narrow.done;
-    for (const p of this.paths) {
-      const core = p.core;
-      // responses into the core's response cut (TCDM one cycle after the grant; outside when due)
-      if (p.port.pValid) {
-        const r = core.drsp.push();
-        r.data = p.port.pDataLo;
-        r.write = p.port.pWrite;
-        p.tcdmInFlight--;
-      }
-      if (p.toTcdm && p.port.qReady) {
-        core.dreq.pop();
-        p.tcdmInFlight++;
-      }
-    }
     for (let k = 0; k < done.length; k++) {
       const x: NarrowAccess = done[k]!;
-      const p = this.paths[x.core]!;
-      const r = p.core.drsp.push();
-      r.data = x.rdata;
-      r.write = x.kind === Ext.Write || x.kind === Ext.PeriphWrite || (x.kind === Ext.Target && x.write);
-      p.extInFlight--;
+      const write = x.kind === Ext.Write || x.kind === Ext.PeriphWrite || (x.kind === Ext.Target && x.write);
+      this.paths[x.core]!.extRsp.push(x.rdata, write);
       this.narrow.recycle(x);
+    }
+    for (const p of this.paths) {
+      // the TCDM answers one cycle after the grant
+      if (p.port.pValid) p.tcdmRsp.push(p.port.pDataLo, p.port.pWrite);
+      if (p.toTcdm && p.port.qReady) {
+        p.core.dreq.pop();
+        p.sent(0);
+      }
+      p.deliver();
     }
   }
 
