@@ -232,6 +232,21 @@ export class SnitchIcacheL0 extends Module {
     return this.data[this.hitEntry * WORDS + ((pc >>> 2) & 7)]!;
   }
 
+  /** Whether the edge changes anything (a cycle of plain hits with nothing outstanding does not). */
+  get active(): boolean {
+    const st = this.st.cur;
+    return (
+      this.miss ||
+      this.latch ||
+      this.rspValid ||
+      this.flush ||
+      this.flushStrb !== 0 ||
+      this.granted ||
+      st[LAST_MISS] !== 0 ||
+      st[LAST_PF] !== 0
+    );
+  }
+
   protected override seq(): void {
     const st = this.st.cur;
     const evictMiss = this.miss && st[LAST_MISS] === 0;
@@ -525,6 +540,15 @@ export class SnitchIcache extends Module {
   private readLine(r: Refill): void {
     const base = r.line * 32;
     for (let k = 0; k < WORDS; k++) r.data[k] = this.memory(base + 4 * k);
+  }
+
+  /** The L0s' next state (skipped for an L0 whose edge changes nothing), then this module's. */
+  override update(): void {
+    for (let i = 0; i < this.l0.length; i++) {
+      const l0 = this.l0[i]!;
+      if (l0.active) l0.update();
+    }
+    this.seq();
   }
 
   protected override seq(): void {
