@@ -454,14 +454,10 @@ const UNSUPPORTED: [key: string, flag: string, unset: unknown][] = [
 const SUPPORTED =
   '-S -E -P -F -H --activation --no-bias --seed --out --export-snitch-cluster --skip-vector-validation --seed-mode --threads';
 
-/** Registers `itasim golden`. */
-export function register(program: Command): void {
+/** Defines `itasim golden` (its flags and action) on the command `index.ts` names and describes. */
+export function register(cmd: Command): void {
   const d = DEFAULT_PARAMS;
-  program
-    .command('golden')
-    .description(
-      'generate a PyITA test-vector folder (drop-in for testGenerator.py: same files for the same seed)',
-    )
+  cmd
     .option('-S <n>', `sequence length (${DIM_STEP}..${DIM_MAX}, multiple of ${DIM_STEP})`, String(d.S))
     .option('-E <n>', `embedding size (${DIM_STEP}..${DIM_MAX}, multiple of ${DIM_STEP})`, String(d.E))
     .option('-P <n>', `projection size (${DIM_STEP}..${DIM_MAX}, multiple of ${DIM_STEP})`, String(d.P))
