@@ -229,12 +229,19 @@ interface WorkerJob {
   port: MessagePort;
 }
 
-/** Starts a worker thread running this module under tsx's loader (undefined if that fails). */
+/**
+ * Starts a worker thread running this module (undefined if that fails): compiled (`dist/`), as it
+ * is; from the TypeScript sources, under tsx's loader.
+ */
 function startWorker(): Worker | undefined {
   try {
-    // Registers tsx's loader inside the worker first (execArgv does not apply it to the entry module).
-    const tsx = import.meta.resolve('tsx/esm/api');
-    const code = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(import.meta.url)}); });`;
+    const self = JSON.stringify(import.meta.url);
+    let code = `import(${self});`;
+    if (import.meta.url.endsWith('.ts')) {
+      // Registers tsx's loader inside the worker first (execArgv does not apply it to the entry module).
+      const tsx = JSON.stringify(import.meta.resolve('tsx/esm/api'));
+      code = `import(${tsx}).then((m) => { m.register(); return import(${self}); });`;
+    }
     const w = new Worker(code, {
       eval: true,
       workerData: { kind: WORKER_KIND },
