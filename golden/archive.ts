@@ -4,12 +4,13 @@
  * builds these archives from `../shared`.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { unzipSync } from 'fflate';
+import { repoUrl } from '../rtl-model/repo.ts';
 
 /** Folder of the checked-in archives. */
-export const GOLDEN_DATA_DIR = join(dirname(fileURLToPath(import.meta.url)), 'data');
+export const GOLDEN_DATA_DIR = fileURLToPath(repoUrl('golden/data'));
 
 /** A folder held in memory: relative path (with `/`) to file contents. */
 export type FileMap = Map<string, Uint8Array>;

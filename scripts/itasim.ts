@@ -1,6 +1,6 @@
 /**
- * The `itasim` command line. Each sub-command lives in `scripts/commands/`; this file wires them
- * and turns input errors into one line on stderr with exit code 2.
+ * The `itasim` command line. Each sub-command lives in `scripts/commands/` and is loaded only when
+ * it runs; this file wires them and turns input errors into one line on stderr with exit code 2.
  */
 import { Command, CommanderError } from 'commander';
 import { InputError } from '../rtl-model/errors.ts';
@@ -13,7 +13,7 @@ program
   .showHelpAfterError()
   .exitOverride();
 
-registerCommands(program);
+await registerCommands(program, process.argv.slice(2));
 
 try {
   await program.parseAsync(process.argv);

@@ -26,11 +26,12 @@ import { parseElf } from '../rtl-model/cluster/elf.ts';
 import { ItaSubsystem } from '../rtl-model/cluster/ita_subsystem.ts';
 import { DRAM_BASE, TCDM_BASE, TCDM_SIZE } from '../rtl-model/cluster/memory.ts';
 import type { Probe } from '../rtl-model/sim/kernel.ts';
+import { repoUrl } from '../rtl-model/repo.ts';
 import { VcdWriter } from '../rtl-model/sim/vcd.ts';
 import { Stall, type Snitch } from '../rtl-model/snitch/core.ts';
 import { COMPUTE_HARTS, HARTS, type BuiltProgram } from './program.ts';
 
-export const TILER_ELF = new URL('../sw/bin/tiler.elf', import.meta.url);
+export const TILER_ELF = repoUrl('sw/bin/tiler.elf');
 /** Bytes of `tiler_l1` (`L1_BYTES` of sw/kernels/tiler.c). */
 export const TILER_L1_BYTES = 119 * 1024;
 

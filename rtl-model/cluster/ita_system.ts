@@ -8,11 +8,12 @@
  */
 import { readFileSync } from 'node:fs';
 import { InputError } from '../errors.ts';
+import { repoUrl } from '../repo.ts';
 import { loadHwpeStimuli, memLayout, OUTPUT_IMAGES, STEPS, type FolderFiles } from '../hwpe/tb.ts';
 import { Cluster } from './cluster.ts';
 import { ItaSubsystem, type ItaSubsystemConfig } from './ita_subsystem.ts';
 
-export const ITA_ATTENTION_ELF = new URL('../../sw/bin/ita_attention.elf', import.meta.url);
+export const ITA_ATTENTION_ELF = repoUrl('sw/bin/ita_attention.elf');
 /** Bytes of `ita_l2` (`L2_BYTES` of the program). */
 export const ITA_L2_BYTES = 1024 * 1024;
 const MAX_HEADS = 4;

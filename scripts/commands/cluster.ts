@@ -388,8 +388,8 @@ export function formatAttention(r: AttentionReport): string {
   return lines.join('\n');
 }
 
-export function register(program: Command): void {
-  const cluster = program.command('cluster').description('Run programs on the cycle-level Snitch cluster');
+/** Defines `itasim cluster` (its flags and action) on the command `index.ts` names and describes. */
+export function register(cluster: Command): void {
   cluster
     .command('run <elf>')
     .description('Run an RV32 ELF until it writes tohost; print cycles, IPC, stalls and DMA traffic')

@@ -7,11 +7,9 @@ import type { Command } from 'commander';
 import { compareFolders } from '../../golden/compare.ts';
 import { DiskFolder } from '../../golden/folder.ts';
 
-/** Registers `itasim compare`. */
-export function register(program: Command): void {
-  program
-    .command('compare')
-    .description('compare two PyITA folders file by file (exit 0 identical, 1 different, 2 bad input)')
+/** Defines `itasim compare` (its flags and action) on the command `index.ts` names and describes. */
+export function register(cmd: Command): void {
+  cmd
     .argument('<a>', 'first folder (its dimensions locate the differences)')
     .argument('<b>', 'second folder')
     .action((a: string, b: string) => {

@@ -169,11 +169,8 @@ export function encoderRun(target: string, o: EncoderCliOptions): EncoderReport 
   return rep;
 }
 
-/** Registers `itasim encoder`. */
-export function register(program: Command): void {
-  const encoder = program
-    .command('encoder')
-    .description('run whole Transformer encoders on the cluster with ITA (the tiler)');
+/** Defines `itasim encoder` (its flags and action) on the command `index.ts` names and describes. */
+export function register(encoder: Command): void {
   encoder
     .command('run')
     .description(

@@ -85,10 +85,9 @@ export function runProperty(
   };
 }
 
-export function register(program: Command): void {
-  program
-    .command('fuzz')
-    .description('run the property-based tests at scale; a failure is shrunk and written as a reproducer')
+/** Defines `itasim fuzz` (its flags and action) on the command `index.ts` names and describes. */
+export function register(cmd: Command): void {
+  cmd
     .option('--runs <n>', 'runs per property', '1000')
     .option('--seed <s>', 'seed of the random generator (default: a fresh one, printed)')
     .option('--property <name...>', `properties to run (${PROPERTIES.map((p) => p.name).join(', ')})`)

@@ -229,12 +229,19 @@ interface WorkerJob {
   port: MessagePort;
 }
 
-/** Starts a worker thread running this module under tsx's loader (undefined if that fails). */
+/**
+ * Starts a worker thread running this module (undefined if that fails): compiled (`dist/`), as it
+ * is; from the TypeScript sources, under tsx's loader.
+ */
 function startWorker(): Worker | undefined {
   try {
-    // Registers tsx's loader inside the worker first (execArgv does not apply it to the entry module).
-    const tsx = import.meta.resolve('tsx/esm/api');
-    const code = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(import.meta.url)}); });`;
+    const self = JSON.stringify(import.meta.url);
+    let code = `import(${self});`;
+    if (import.meta.url.endsWith('.ts')) {
+      // Registers tsx's loader inside the worker first (execArgv does not apply it to the entry module).
+      const tsx = JSON.stringify(import.meta.resolve('tsx/esm/api'));
+      code = `import(${tsx}).then((m) => { m.register(); return import(${self}); });`;
+    }
     const w = new Worker(code, {
       eval: true,
       workerData: { kind: WORKER_KIND },
@@ -454,14 +461,10 @@ const UNSUPPORTED: [key: string, flag: string, unset: unknown][] = [
 const SUPPORTED =
   '-S -E -P -F -H --activation --no-bias --seed --out --export-snitch-cluster --skip-vector-validation --seed-mode --threads';
 
-/** Registers `itasim golden`. */
-export function register(program: Command): void {
+/** Defines `itasim golden` (its flags and action) on the command `index.ts` names and describes. */
+export function register(cmd: Command): void {
   const d = DEFAULT_PARAMS;
-  program
-    .command('golden')
-    .description(
-      'generate a PyITA test-vector folder (drop-in for testGenerator.py: same files for the same seed)',
-    )
+  cmd
     .option('-S <n>', `sequence length (${DIM_STEP}..${DIM_MAX}, multiple of ${DIM_STEP})`, String(d.S))
     .option('-E <n>', `embedding size (${DIM_STEP}..${DIM_MAX}, multiple of ${DIM_STEP})`, String(d.E))
     .option('-P <n>', `projection size (${DIM_STEP}..${DIM_MAX}, multiple of ${DIM_STEP})`, String(d.P))

@@ -133,12 +133,9 @@ export async function runHwpeCommand(
   return r.pass ? 0 : 1;
 }
 
-export function register(program: Command): void {
-  program
-    .command('hwpe')
-    .description(
-      'run the HWPE wrapper testbench on a PyITA folder (hwpe/mem.txt), check every image, print the job table',
-    )
+/** Defines `itasim hwpe` (its flags and action) on the command `index.ts` names and describes. */
+export function register(cmd: Command): void {
+  cmd
     .requiredOption('--from <folder>', 'PyITA reference folder (with hwpe/mem.txt and the expected images)')
     .option('--vcd <file>', 'write a VCD of every register and port (RTL hierarchical names)')
     .option('--json', 'print the report as JSON')

@@ -123,11 +123,8 @@ function attentionCommand(model: string, opts: { inputs?: string; softmax: Softm
   if (failed) process.exitCode = 1;
 }
 
-/** Registers `itasim onnx`. */
-export function register(program: Command): void {
-  const onnx = program
-    .command('onnx')
-    .description("run integer ONNX graphs in Deeploy's dialect bit-exactly");
+/** Defines `itasim onnx` (its flags and action) on the command `index.ts` names and describes. */
+export function register(onnx: Command): void {
   onnx
     .command('run')
     .description('execute a graph on the inputs of an npz file')

@@ -49,13 +49,9 @@ export function recompute(o: RecomputeOptions): ItaParams {
   return inputs.params;
 }
 
-/** Registers `itasim recompute`. */
-export function register(program: Command): void {
-  program
-    .command('recompute')
-    .description(
-      'recompute every output of a PyITA folder with the integer reference and write the complete file set',
-    )
+/** Defines `itasim recompute` (its flags and action) on the command `index.ts` names and describes. */
+export function register(cmd: Command): void {
+  cmd
     .requiredOption('--from <folder>', 'PyITA folder to read the inputs and constants from')
     .requiredOption('--out <folder>', 'folder to write (replaced atomically)')
     .option(

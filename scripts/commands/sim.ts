@@ -246,11 +246,9 @@ function printReport(rep: SimReport, log: (s: string) => void): void {
   }
 }
 
-/** Registers `itasim sim`. */
-export function register(program: Command): void {
-  program
-    .command('sim')
-    .description('run the cycle-level ITA model on a reference folder (checked) or on random data')
+/** Defines `itasim sim` (its flags and action) on the command `index.ts` names and describes. */
+export function register(cmd: Command): void {
+  cmd
     .option(
       '--from <folder>',
       `PyITA reference folder (with standalone/) to stream through the testbench (default: the built-in ${DEFAULT_FOLDER})`,

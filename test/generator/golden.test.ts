@@ -134,7 +134,7 @@ describe('itasim golden', () => {
 describe('itasim golden flag errors (one line naming the flag and the allowed values)', () => {
   const parse = (args: string[]): void => {
     const program = new Command().exitOverride();
-    register(program);
+    register(program.command('golden'));
     program.parse(['golden', ...args, '--out', '/nonexistent/never-written'], { from: 'user' });
   };
   it.each([
