@@ -25,6 +25,8 @@ import type { Snitch } from '../snitch/core.ts';
 import type { ClusterMemory } from './memory.ts';
 import type { Tcdm } from './tcdm.ts';
 
+const total = (t: Transfer): number => t.size * t.reps;
+
 class Transfer {
   src = 0;
   dst = 0;
@@ -46,6 +48,16 @@ export class Idma extends Module {
   private readonly nextId: Reg;
   private readonly completedId: Reg;
   private readonly queue: RegFifo<Transfer>;
+  /** The frontend's response `spill_register` (2 entries) before the core's response cut. */
+  private readonly rsp: RegFifo<{ rd: number; data: number }>;
+  /** Transfer being moved: it counts towards `completed` (not a zero-length 1-D copy). */
+  private counts = true;
+  /** Destination delay of the current transfer: W at the DMA port to the write (TCDM 2, DRAM 4). */
+  private dstDelay = 2;
+  /** Cycle from which `busy` reads 0 for the current transfer's data (-1: not known yet). */
+  private busyEnd = -1;
+  /** First cycle a read beat of the current transfer may issue (AR, plus 2 for a TCDM source). */
+  private rdStart = 0;
   // backend registers
   private readonly busy: Reg;
   private readonly rdRow: Reg;
@@ -89,10 +101,12 @@ export class Idma extends Module {
     this.srcStride = this.reg('i_axi_dma_tc_snitch_fe.src_stride_q', 32);
     this.dstStride = this.reg('i_axi_dma_tc_snitch_fe.dst_stride_q', 32);
     this.reps = this.reg('i_axi_dma_tc_snitch_fe.reps_q', 32, 1);
-    this.nextId = this.reg('i_axi_dma_tc_snitch_fe.next_id_q', 32);
-    this.completedId = this.reg('i_axi_dma_tc_snitch_fe.completed_id_q', 32);
+    // `idma_transfer_id_gen`: the first transfer gets id 2, `completed` starts at 1
+    this.nextId = this.reg('i_transfer_id_gen.next_q', 32, 2);
+    this.completedId = this.reg('i_transfer_id_gen.completed_q', 32, 1);
     this.queue = new RegFifo(`${this.path}.req_fifo`, queueDepth, () => new Transfer());
-    this.state.push(this.queue);
+    this.rsp = new RegFifo(`${this.path}.i_spill_register_rsp`, 2, () => ({ rd: 0, data: 0 }));
+    this.state.push(this.queue, this.rsp);
     this.busy = this.reg('backend.busy_q', 1);
     this.rdRow = this.reg('backend.rd_row_q', 32);
     this.rdOff = this.reg('backend.rd_off_q', 32);
@@ -100,17 +114,25 @@ export class Idma extends Module {
     this.wrOff = this.reg('backend.wr_off_q', 32);
     this.arrived = this.reg('backend.arrived_q', 40);
     this.cycleQ = this.reg('cycle_q', 52);
-    this.rdPipe = new Float64Array(Math.max(dramLatency, 1) + 2).fill(-1);
+    this.rdPipe = new Float64Array(Math.max(dramLatency, 1) + 8).fill(-1);
     this.nBytes = this.counter('bytes');
     this.nTransfers = this.counter('transfers');
     this.nBusyCycles = this.counter('busy_cycles');
     this.port('busy', 1, () => this.busy.cur);
   }
 
-  /** True while a transfer is queued, moving or awaiting its acknowledgement. */
+  /**
+   * `busy` (DMSTATI 2): a transfer is queued or its data is still moving. It drops the cycle after
+   * the last write beat leaves the DMA's port, before the write responses (which `completed`
+   * waits for).
+   */
   get isBusy(): boolean {
-    return this.busy.cur === 1 || this.queue.valid || this.acks.length > 0;
+    if (this.queue.valid) return true;
+    if (this.busy.cur === 0) return this.zeroBusy;
+    return this.busyEnd < 0 || this.cycleQ.cur < this.busyEnd;
   }
+  /** A zero-length copy shows busy only in the cycle it leaves the queue. */
+  private zeroBusy = false;
 
   private static chunk(addr: number, left: number): number {
     const toBoundary = BEAT - (addr % BEAT);
@@ -132,7 +154,7 @@ export class Idma extends Module {
       const t = this.cur;
       const total = t.size * t.reps;
       const rdStream = this.rdRow.cur * t.size + this.rdOff.cur;
-      if (rdStream < total) {
+      if (rdStream < total && this.cycleQ.cur >= this.rdStart) {
         const a = t.src + this.rdRow.cur * t.srcStride + this.rdOff.cur;
         this.rdLen = Idma.chunk(a, t.size - this.rdOff.cur);
         this.rdBeat = true;
@@ -155,7 +177,7 @@ export class Idma extends Module {
     // Frontend: accept one Xdma instruction per cycle when its response slot is free.
     const q = this.core.accReq;
     this.accept = false;
-    if (q.valid && q.first.name.startsWith('dm') && this.core.accRsp.canPush && !this.rspTaken()) {
+    if (q.valid && q.first.name.startsWith('dm') && this.rsp.canPush) {
       const n = q.first.name;
       this.accept = (n !== 'dmcpyi' && n !== 'dmcpy') || this.queue.canPush;
     }
@@ -179,8 +201,11 @@ export class Idma extends Module {
       const t = this.cur;
       if (this.rdBeat) {
         const a = t.src + this.rdRow.cur * t.srcStride + this.rdOff.cur;
-        const lat = this.mem.isTcdm(a) ? 1 : this.dramLatency;
+        // R at the DMA's port (DRAM: AR + 9; TCDM: read + 3), W one cycle later, then the
+        // destination's own stages
+        const lat = (this.mem.isTcdm(a) ? 3 : this.dramLatency) + 1 + this.dstDelay;
         const end = this.rdRow.cur * t.size + this.rdOff.cur + this.rdLen;
+        if (end >= total(t)) this.busyEnd = cyc + lat - this.dstDelay + 1;
         const s = (cyc + lat) % this.rdPipe.length;
         this.rdPipe[s] = Math.max(this.rdPipe[s]!, end);
         if (this.rdOff.cur + this.rdLen >= t.size) {
@@ -200,11 +225,13 @@ export class Idma extends Module {
           this.wrOff.nxt = 0;
         } else this.wrOff.nxt = off + this.wrLen;
         if (last) {
-          this.acks.push(this.mem.isTcdm(d) ? 1 : this.dramLatency);
+          // write responses: `completed` counts the transfer W + 6 (TCDM) / W + 10 (DRAM)
+          if (this.counts) this.acks.push(this.mem.isTcdm(d) ? 3 : 5);
           this.busy.nxt = 0;
         }
       }
     }
+    this.zeroBusy = false;
     // start the next transfer when idle (or finishing this cycle)
     const free = this.busy.cur === 0 || this.busy.nxt === 0;
     if (free && this.queue.valid) {
@@ -223,11 +250,31 @@ export class Idma extends Module {
       this.wrOff.nxt = 0;
       this.arrived.nxt = 0;
       this.rdPipe.fill(-1);
-      if (t.size === 0 || t.reps === 0) {
+      // the id of the next transfer advances when one leaves the queue
+      this.nextId.nxt = this.nextId.cur + 1;
+      // AR in the next cycle; a TCDM source is read two cycles after its AR
+      this.rdStart = cyc + 1 + (this.mem.isTcdm(t.src) ? 2 : 0);
+      this.dstDelay = this.mem.isTcdm(t.dst) ? 2 : 4;
+      this.busyEnd = -1;
+      this.counts = true;
+      if (t.reps === 0) {
+        // a 2-D copy of no rows: the midend answers at once, and it counts
         this.acks.push(1);
+        this.busy.nxt = 0;
+      } else if (t.size === 0) {
+        // a zero-length 1-D copy is refused by the backend: busy for one cycle, never completed
+        this.zeroBusy = true;
         this.busy.nxt = 0;
       } else this.busy.nxt = 1;
       this.nTransfers.value++;
+    }
+    // the frontend's response register drains into the core's response cut
+    if (this.rsp.valid && this.core.accRsp.canPush && !this.rspTaken()) {
+      const r = this.rsp.first;
+      const p = this.core.accRsp.push();
+      p.rd = r.rd;
+      p.data = r.data;
+      this.rsp.pop();
     }
     if (this.accept) this.frontend();
   }
@@ -264,7 +311,6 @@ export class Idma extends Module {
         t.dstStride = this.dstStride.cur;
         t.reps = twoD ? this.reps.cur : 1;
         result = this.nextId.cur;
-        this.nextId.nxt = this.nextId.cur + 1;
         break;
       }
       case 'dmstati':
@@ -287,7 +333,7 @@ export class Idma extends Module {
       }
     }
     if (result !== -1) {
-      const p = this.core.accRsp.push();
+      const p = this.rsp.push();
       p.rd = r.rd;
       p.data = result >>> 0;
     }

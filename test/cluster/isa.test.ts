@@ -427,8 +427,10 @@ describe('Xdma', () => {
     p.li(10, RES).li(11, SRC).li(12, DST).li(13, 200).li(19, 0x100);
     p.emit(enc.dmsrc(11, 0), enc.dmdst(12, 0), enc.dmcpyi(14, 13, 0));
     p.emit(enc.add(12, 12, 19), enc.dmdst(12, 0), enc.dmcpyi(15, 13, 0));
+    // `idma_transfer_id_gen`: the first transfer gets id 2; `completed` starts at 1 and counts
+    // finished transfers, so it reaches 3 = the second id when both are done
     p.label('w').emit(enc.dmstati(16, 0));
-    p.rel('w', (o) => enc.bgeu(15, 16, o)); // until completed_id > id of the second transfer
+    p.rel('w', (o) => enc.bltu(16, 15, o)); // until completed reaches the second transfer's id
     p.emit(
       enc.dmstati(17, 1),
       enc.dmstati(18, 2),
@@ -442,7 +444,7 @@ describe('Xdma', () => {
     const src = pattern(300);
     c.mem.load(SRC, src);
     expect(c.run(5000).finished).toBe(true);
-    expect([0, 4, 8, 12].map((o) => c.mem.read(RES + o, 4))).toEqual([0, 1, 2, 0]);
+    expect([0, 4, 8, 12].map((o) => c.mem.read(RES + o, 4))).toEqual([2, 3, 4, 0]);
     const t = c.mem.tcdm;
     const off = DST - TCDM;
     expect(Array.from(t.subarray(off, off + 200))).toEqual(Array.from(src.subarray(0, 200)));
@@ -468,14 +470,14 @@ describe('Xdma', () => {
       .li(23, 2);
     p.emit(enc.dmsrc(11, 0), enc.dmdst(12, 0), enc.dmstr(20, 21), enc.dmrep(22), enc.dmcpy(14, 13, 23));
     p.li(24, 0).label('w').emit(enc.dmstat(16, 24));
-    p.rel('w', (o) => enc.bgeu(14, 16, o));
+    p.rel('w', (o) => enc.bltu(16, 14, o)); // until completed (from 1) reaches the id (2)
     p.li(24, 2).emit(enc.dmstat(18, 24), enc.sw(14, 10, 0), enc.sw(18, 10, 4));
     p.pass().spin();
     const c = load(p);
     const src = pattern(400);
     c.mem.load(SRC, src);
     expect(c.run(5000).finished).toBe(true);
-    expect([0, 4].map((o) => c.mem.read(RES + o, 4))).toEqual([0, 0]);
+    expect([0, 4].map((o) => c.mem.read(RES + o, 4))).toEqual([2, 0]);
     const expected = new Uint8Array(rows * dstStride + 16);
     for (let r = 0; r < rows; r++)
       for (let j = 0; j < size; j++) expected[8 + r * dstStride + j] = src[3 + r * srcStride + j]!;
@@ -495,7 +497,8 @@ describe('Xdma', () => {
     }
     p.pass().spin();
     const { cluster } = run(p);
-    const want = 1234 * 77 + 0 + Math.trunc(1234 / 77) + 0;
+    // DMSTATI 2 (busy) reads 0 and DMSTATI 1 (next id) 2: no transfer was ever issued
+    const want = 1234 * 77 + 0 + Math.trunc(1234 / 77) + 2;
     expect(Array.from({ length: 6 }, (_, i) => cluster.mem.read(RES + 4 * i, 4))).toEqual(
       Array(6).fill(want),
     );
