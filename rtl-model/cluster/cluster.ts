@@ -30,6 +30,7 @@ import { Ext, NarrowAxi, type NarrowAccess } from './narrow_axi.ts';
 import { ClusterMemory, PERIPH_BASE, TCDM_BASE } from './memory.ts';
 import { Peripherals } from './peripherals.ts';
 import { SnitchIcache } from './snitch_icache.ts';
+import { WideAxi } from './wide_axi.ts';
 import { Tcdm, TcdmPort } from './tcdm.ts';
 
 export interface ClusterConfig {
@@ -156,6 +157,8 @@ export class Cluster extends Module {
   private extCore = -1;
   private readonly cycleQ: Reg;
   readonly icache: SnitchIcache;
+  /** The wide AXI read path to DRAM, shared by the DMA and the instruction cache. */
+  readonly wide: WideAxi;
   private readonly fetchPcs: Float64Array;
   private readonly fetchValid: boolean[];
   private readonly fetchPorts: { ready: boolean; word: number }[];
@@ -192,6 +195,7 @@ export class Cluster extends Module {
     this.dmaCore = this.cores[n]!;
     this.tcdm = new Tcdm(this, 'i_tcdm_interconnect', this.mem, n + 1, this.cfg.accelPorts);
     this.muldiv = new SharedMulDiv(this, 'i_snitch_hive.i_snitch_shared_muldiv', this.cores);
+    this.wide = new WideAxi(this.cfg.dramLatency - HARNESS_DRAM_LATENCY);
     this.dma = new Idma(
       this,
       'gen_dma.i_idma',
@@ -200,6 +204,7 @@ export class Cluster extends Module {
       this.dmaCore,
       this.cfg.dramLatency,
       () => this.muldiv.rspCore === n,
+      this.wide,
     );
     this.periph = new Peripherals(this, 'i_snitch_cluster_peripheral', n + 1, this.tcdm);
     this.paths = this.cores.map((c, i) => new CorePath(c, this.tcdm.ports[i]!));
@@ -228,7 +233,7 @@ export class Cluster extends Module {
       'i_snitch_hive.i_snitch_icache',
       n + 1,
       (a) => this.mem.read(a, 4),
-      this.cfg.dramLatency - HARNESS_DRAM_LATENCY,
+      this.wide,
     );
     this.fetchPcs = new Float64Array(n + 1);
     this.fetchValid = new Array<boolean>(n + 1).fill(false);
@@ -359,6 +364,7 @@ export class Cluster extends Module {
     this.dma.update();
     this.periph.update();
     if (this.afterUpdate) this.afterUpdate();
+    this.wide.step();
     if (this.extCore >= 0) {
       const p = this.paths[this.extCore]!;
       this.narrow.accept(p.core.dreq.first);

@@ -24,6 +24,7 @@ import { RegFifo } from '../snitch/fifo.ts';
 import type { Snitch } from '../snitch/core.ts';
 import type { ClusterMemory } from './memory.ts';
 import type { Tcdm } from './tcdm.ts';
+import type { WideAxi } from './wide_axi.ts';
 
 const total = (t: Transfer): number => t.size * t.reps;
 
@@ -79,6 +80,7 @@ export class Idma extends Module {
   private wrBeat = false;
   private wrLen = 0;
   private accept = false;
+  private emitBurst = false;
 
   readonly nBytes: { value: number };
   readonly nTransfers: { value: number };
@@ -93,6 +95,8 @@ export class Idma extends Module {
     readonly dramLatency: number,
     /** True when the shared mul/div writes the DMA core's response cut this cycle. */
     private readonly rspTaken: () => boolean,
+    /** The wide AXI read path to DRAM (shared with the instruction cache). */
+    private readonly wide: WideAxi | null = null,
     queueDepth = 8,
   ) {
     super(parent, name);
@@ -147,6 +151,7 @@ export class Idma extends Module {
   protected override comb(): void {
     this.rdBeat = false;
     this.wrBeat = false;
+    this.emitBurst = false;
     let sbMask = 0;
     const slot = this.cycleQ.cur % this.rdPipe.length;
     const arrivedNow = Math.max(this.arrived.cur, this.rdPipe[slot]!);
@@ -154,7 +159,10 @@ export class Idma extends Module {
       const t = this.cur;
       const total = t.size * t.reps;
       const rdStream = this.rdRow.cur * t.size + this.rdOff.cur;
-      if (rdStream < total && this.cycleQ.cur >= this.rdStart) {
+      if (rdStream < total && this.cycleQ.cur >= this.rdStart && this.wide && !this.mem.isTcdm(t.src)) {
+        // the legalizer hands one burst per cycle to the wide port when its spill register has room
+        this.emitBurst = this.wide.ready(0);
+      } else if (rdStream < total && this.cycleQ.cur >= this.rdStart) {
         const a = t.src + this.rdRow.cur * t.srcStride + this.rdOff.cur;
         this.rdLen = Idma.chunk(a, t.size - this.rdOff.cur);
         this.rdBeat = true;
@@ -199,6 +207,7 @@ export class Idma extends Module {
     if (this.busy.cur) {
       this.nBusyCycles.value++;
       const t = this.cur;
+      if (this.emitBurst) this.burst(cyc);
       if (this.rdBeat) {
         const a = t.src + this.rdRow.cur * t.srcStride + this.rdOff.cur;
         // R at the DMA's port (DRAM: AR + 9; TCDM: read + 3), W one cycle later, then the
@@ -277,6 +286,41 @@ export class Idma extends Module {
       this.rsp.pop();
     }
     if (this.accept) this.frontend();
+  }
+
+  /**
+   * One read burst of a DRAM source to the wide port: at most 4096 bytes of the current row,
+   * counted from where the row's reads stand (the RTL build splits every 4096 bytes from the
+   * start, not at 4 KiB address boundaries). Each beat's data reaches the destination's write
+   * stage R + 1 + the destination's delay after it is at the DMA's port.
+   */
+  private burst(cyc: number): void {
+    const t = this.cur;
+    const rowBase = this.rdRow.cur * t.size;
+    const off = this.rdOff.cur;
+    const b = Math.min(4096, t.size - off);
+    const a = t.src + this.rdRow.cur * t.srcStride + off;
+    const head = BEAT - (a % BEAT);
+    const beats = Math.floor(((a % BEAT) + b - 1) / BEAT) + 1;
+    const start = rowBase + off;
+    const end = start + b;
+    const lastOfTransfer = end >= total(t);
+    const pipe = this.rdPipe;
+    const dst = this.dstDelay;
+    this.wide!.request(0, {
+      beats,
+      onBeat: (k, r) => {
+        const e = Math.min(end, start + head + BEAT * k);
+        const s = (r + 1 + dst) % pipe.length;
+        pipe[s] = Math.max(pipe[s]!, e);
+        if (lastOfTransfer && k === beats - 1) this.busyEnd = r + 2;
+      },
+    });
+    if (off + b >= t.size) {
+      this.rdRow.nxt = this.rdRow.cur + 1;
+      this.rdOff.nxt = 0;
+    } else this.rdOff.nxt = off + b;
+    this.rdStart = cyc + 1;
   }
 
   private frontend(): void {

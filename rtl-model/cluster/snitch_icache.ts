@@ -21,24 +21,21 @@
  *    line or allocates one of the 2 entries and sends the refill request (the AR) in the same
  *    cycle; with both entries taken the lookup stage holds. A refill response writes the L1 (way
  *    chosen by one toggle bit for the whole cache) and fills every L0 that asked, in one cycle.
- *  - Refill over AXI: the AR handshake in cycle A reads the memory in A+4 and returns R in A+9
- *    (2 spill registers of the wide crossbar each way, 5 stages of the harness memory). The path
- *    is pipelined; at most 4 reads are outstanding (the refill unit's queue).
+ *  - Refill over the wide AXI port (`WideAxi`, shared with the DMA): an AR handshaken in cycle A
+ *    returns R in A+9 on an idle port; at most 4 reads are outstanding (the refill unit's queue).
  *  - `fence.i` invalidates the issuing core's L0 and restarts the L1's tag sweep.
  *
  * Fetches outside the cacheable region (DRAM) are served through the same cached path here; the
  * RTL's uncached bypass (one AXI round trip per instruction) is not modelled.
  */
 import { Module, type Reg, type RegArray } from '../sim/kernel.ts';
+import type { WideAxi } from './wide_axi.ts';
 
 const L0_LINES = 8;
 const L1_WAYS = 2;
 const L1_LINES = 128;
 const PENDING = 2;
 const REFILL_QUEUE = 4;
-/** Cycles from the AR handshake to the memory read and to R valid at the refill port. */
-export const REFILL_MEM_CYCLE = 4;
-export const REFILL_LATENCY = 9;
 const WORDS = 8; // 32-bit words per line
 
 /** Backing memory of the refills: one 32-bit word per call. */
@@ -366,7 +363,8 @@ export class RrArbTree {
 interface Refill {
   line: number;
   pendId: number;
-  issued: number;
+  /** Cycle the R beat is at the refill port (-1: not yet known). */
+  rCycle: number;
   readonly data: Uint32Array;
 }
 
@@ -414,8 +412,8 @@ export class SnitchIcache extends Module {
     name: string,
     readonly ports: number,
     private readonly memory: FetchMemory,
-    /** Cycles added to the refill round trip (a DRAM latency other than the harness's). */
-    readonly extraLatency = 0,
+    /** The wide AXI read path the refills share with the DMA. */
+    private readonly wide: WideAxi,
   ) {
     super(parent, name);
     this.l0 = [];
@@ -455,12 +453,7 @@ export class SnitchIcache extends Module {
     const initDone = this.initCount.cur >= L1_LINES;
     // ---- refill response at the refill port ----
     const head = this.refills.length > 0 ? this.refills[0]! : null;
-    if (head && head.issued + REFILL_MEM_CYCLE + this.extraLatency === this.cycle) this.readLine(head);
-    for (let i = 1; i < this.refills.length; i++) {
-      const r = this.refills[i]!;
-      if (r.issued + REFILL_MEM_CYCLE + this.extraLatency === this.cycle) this.readLine(r);
-    }
-    this.rspValid = head !== null && head.issued + REFILL_LATENCY + this.extraLatency <= this.cycle;
+    this.rspValid = head !== null && head.rCycle >= 0 && head.rCycle <= this.cycle;
     // ---- lookup result in the handler ----
     const stageValid = this.validQ.cur === 1;
     const stageLine = this.addrQ.cur;
@@ -488,8 +481,8 @@ export class SnitchIcache extends Module {
           if (this.pendValid[k] && this.pendLine[k] === stageLine) this.mergeIdx = k;
         if (this.mergeIdx < 0) {
           for (let k = PENDING - 1; k >= 0; k--) if (!this.pendValid[k]) this.allocIdx = k;
-          // AR: the refill queue has room (the crossbar's spill register is assumed ready)
-          this.stageReady = this.allocIdx >= 0 && this.refills.length < REFILL_QUEUE;
+          // AR: the refill queue has room and the crossbar's spill register takes it
+          this.stageReady = this.allocIdx >= 0 && this.refills.length < REFILL_QUEUE && this.wide.ready(1);
           if (!this.stageReady) this.allocIdx = -1;
         }
       }
@@ -597,11 +590,18 @@ export class SnitchIcache extends Module {
         this.pendValid[k] = 1;
         this.pendLine[k] = this.addrQ.cur;
         this.pendMask[k] = 1 << this.idQ.cur;
-        const r = this.free.pop() ?? { line: 0, pendId: 0, issued: 0, data: new Uint32Array(WORDS) };
+        const r = this.free.pop() ?? { line: 0, pendId: 0, rCycle: -1, data: new Uint32Array(WORDS) };
         r.line = this.addrQ.cur;
         r.pendId = k;
-        r.issued = this.cycle;
+        r.rCycle = -1;
         this.refills.push(r);
+        this.wide.request(1, {
+          beats: 1,
+          onBeat: (_k, rCycle) => {
+            r.rCycle = rCycle;
+            this.readLine(r);
+          },
+        });
         this.nRefills.value++;
       }
     }

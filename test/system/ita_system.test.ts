@@ -63,8 +63,9 @@ describe('ITA on the cluster, operands in L2', () => {
       expect(r.dmaBytes).toBeGreaterThan(r.jobs * 4096);
       // the HWPE competes with the cores and the DMA for the banks
       expect(r.bankConflicts).toBeGreaterThan(0);
-      // the first trigger comes after one DMA step, not after a whole job table
-      expect(r.firstTrigger).toBeLessThan(1500);
+      // the first trigger comes after one DMA step, not after a whole job table (the system RTL's
+      // first ITA busy cycle is 1448-1699 on these folders, ../shared/system-rtl/cycles.csv)
+      expect(r.firstTrigger).toBeLessThan(2000);
       expect(mism(r)).toEqual(ALL_EXACT);
       expect(r.pass).toBe(true);
     });

@@ -1,0 +1,125 @@
+/**
+ * The read path of the cluster's wide (512-bit) AXI port to the RTL harness's memory, shared by
+ * the DMA (crossbar slave port 0) and the instruction cache's refills (port 2):
+ *   - the wide `axi_xbar` with `CUT_ALL_PORTS`: a 2-entry AR spill register per master (demux),
+ *     a round-robin `rr_arb_tree` (XOR priority, FairArb pointer) into the mux's 2-entry AR spill
+ *     register; an AR handshaken in cycle a reaches `wide_out` in a+2;
+ *   - the harness memory (`tb_memory_axi`): its LR/SC adapter admits at most 2 read bursts at a
+ *     time (a slot frees when the burst's last beat passes the adapter); admitted bursts are read
+ *     in admission order, one 512-bit beat per cycle from 2 cycles after admission; a beat passes
+ *     the adapter 2 cycles after its read, but never in a cycle in which a burst is admitted (the
+ *     adapter's queue gives its input priority), one per cycle; R reaches the master 3 cycles
+ *     after the adapter (`axi_cut`, the crossbar's two R spill registers).
+ * An isolated read handshaken at a returns its first beat at a+9. Writes (the DMA's) are not
+ * routed through here: they use the memory's register bus in cycles the reads leave free in the
+ * programs measured so far (see `Idma`).
+ */
+
+/** A read burst: `beats` 64-byte beats; `onBeat(k, r)` reports beat k's R at its master in cycle r. */
+export interface WideRead {
+  beats: number;
+  onBeat(k: number, rCycle: number): void;
+}
+
+interface Entry {
+  cycle: number;
+  read: WideRead;
+}
+
+interface Admitted {
+  read: WideRead;
+  passed: number;
+  lastPass: number;
+}
+
+const MASTERS = [0, 2] as const; // crossbar slave-port indices of the DMA and the I$
+
+export class WideAxi {
+  private cycle = 0;
+  /** Per master (0 DMA, 1 I$): the demux AR spill register. */
+  private readonly demux: Entry[][] = [[], []];
+  private readonly mux: Entry[] = [];
+  private rr = 0;
+  private readonly admitted: Admitted[] = [];
+  /** Beats waiting to pass the adapter: the burst and its read cycle, in order. */
+  private readonly beats: { a: Admitted; g: number }[] = [];
+  private gLast = -10;
+  /** Lengths of the spill registers at the start of the cycle (their ready is registered). */
+  private demuxLen0 = [0, 0];
+  private muxLen0 = 0;
+
+  /** Extra cycles of a slower memory, added between the read and the adapter. */
+  constructor(readonly extra = 0) {}
+
+  /** Whether master `m` (0 DMA, 1 I$) can hand over an AR this cycle. */
+  ready(m: number): boolean {
+    return this.demuxLen0[m]! < 2;
+  }
+
+  /** AR handshake of master `m` in this cycle (call only when `ready(m)`). */
+  request(m: number, read: WideRead): void {
+    this.demux[m]!.push({ cycle: this.cycle, read });
+  }
+
+  /** True while a read of either master is somewhere on the path. */
+  get busy(): boolean {
+    return this.demux[0]!.length + this.demux[1]!.length + this.mux.length + this.beats.length > 0;
+  }
+
+  /** The clock edge: admission, the adapter, the crossbar's arbitration. Call once per cycle. */
+  step(): void {
+    const c = this.cycle;
+    // 1. admission at wide_out: at most 2 read bursts not yet fully past the adapter
+    let inFlight = 0;
+    for (const a of this.admitted) if (a.passed < a.read.beats || a.lastPass >= c) inFlight++;
+    let admittedNow = false;
+    if (this.mux.length > 0 && this.mux[0]!.cycle < c && inFlight < 2) {
+      const e = this.mux.shift()!;
+      const a: Admitted = { read: e.read, passed: 0, lastPass: -1 };
+      const g = Math.max(c + 2, this.gLast + 1);
+      for (let k = 0; k < e.read.beats; k++) this.beats.push({ a, g: g + k });
+      this.gLast = g + e.read.beats - 1;
+      this.admitted.push(a);
+      admittedNow = true;
+    }
+    // 2. one beat per cycle passes the adapter, not in an admission cycle
+    if (!admittedNow && this.beats.length > 0 && this.beats[0]!.g + 2 + this.extra <= c) {
+      const b = this.beats.shift()!;
+      b.a.read.onBeat(b.a.passed, c + 3);
+      b.a.passed++;
+      b.a.lastPass = c;
+    }
+    while (
+      this.admitted.length > 0 &&
+      this.admitted[0]!.passed >= this.admitted[0]!.read.beats &&
+      this.admitted[0]!.lastPass < c
+    )
+      this.admitted.shift();
+    // 3. the mux's round robin over the demux spill registers into its own spill register
+    if (this.muxLen0 < 2) {
+      let best = -1;
+      let key = 99;
+      let req = 0;
+      for (let m = 0; m < 2; m++) {
+        const q = this.demux[m]!;
+        if (q.length > 0 && q[0]!.cycle < c) {
+          req |= 1 << MASTERS[m]!;
+          if ((MASTERS[m]! ^ this.rr) < key) {
+            key = MASTERS[m]! ^ this.rr;
+            best = m;
+          }
+        }
+      }
+      if (best >= 0) {
+        const e = this.demux[best]!.shift()!;
+        this.mux.push({ cycle: c, read: e.read });
+        const above = req & ~((2 << this.rr) - 1);
+        const m = above !== 0 ? above : req;
+        this.rr = 31 - Math.clz32(m & -m);
+      }
+    }
+    this.cycle++;
+    this.demuxLen0 = [this.demux[0]!.length, this.demux[1]!.length];
+    this.muxLen0 = this.mux.length;
+  }
+}
