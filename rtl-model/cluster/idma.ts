@@ -3,21 +3,28 @@
  * DMSTR, DMREP configuration registers, DMCPY(I) launching a transfer and returning its id,
  * DMSTAT(I) reading the status) and an iDMA backend on the 512-bit wide path.
  *
- * Backend model (cycle by cycle):
- *   - a transfer is a 1-D copy of `size` bytes, or a 2-D copy of `reps` rows of `size` bytes with
- *     source/destination strides (the 2-D midend issues the rows back to back);
- *   - every cycle at most one read beat and one write beat of up to 64 bytes move; beats never
- *     cross a 64-byte boundary of their own side, so an unaligned row costs one extra beat on
- *     the unaligned side (iDMA realigns in its dataflow buffer);
- *   - a read beat of the TCDM returns after 1 cycle, one of DRAM after `dramLatency` cycles; a
- *     write beat goes out as soon as all its bytes have arrived;
- *   - a TCDM beat occupies the superbank it addresses in that cycle (the DMA wins the
- *     `mem_wide_narrow_mux`); a read and a write to the same superbank in one cycle are
- *     serialised (read first);
- *   - a transfer completes when its last write is acknowledged (1 cycle for TCDM, `dramLatency`
- *     for DRAM); `completed_id` counts completions, ids are handed out from 0.
- * Transfers are processed one after the other; the next one starts reading when the previous
- * one has issued its last write.
+ * Frontend (`idma_inst64_top`): an Xdma instruction issued in t is taken in t+1; DMCPY(I) and
+ * DMSTAT(I) answer through a response register, so their result is written back in t+3. The
+ * first transfer gets id 2 and `next_id` advances when a transfer leaves the 8-deep queue (so
+ * transfers waiting in the queue share an id); `completed` starts at 1 and counts finished
+ * transfers except zero-length 1-D copies, which the backend refuses; `busy` drops the cycle after
+ * the last write beat leaves the DMA's port, before the write responses `completed` waits for.
+ *
+ * Backend (cycle by cycle), measured on the Verilated cluster:
+ *   - a transfer leaves the queue in the cycle after it entered it (or when the backend frees
+ *     up) and sends its first AR in the next cycle;
+ *   - a DRAM source is read through `WideAxi` (shared with the instruction cache) in bursts of at
+ *     most 4096 bytes, one burst handed over per cycle; a TCDM source is read one 64-byte beat per
+ *     cycle from two cycles after the AR and is at the DMA's port 3 cycles after the read;
+ *   - a write beat (W) leaves the DMA's port the cycle after its data arrived and writes the
+ *     destination 2 (TCDM) or 4 (DRAM) cycles later; beats never cross a 64-byte boundary of
+ *     their own side (an unaligned row costs one more beat); the write response reaches the
+ *     DMA 6 (TCDM) or 10 (DRAM) cycles after the last W;
+ *   - a TCDM beat occupies its superbank (the DMA wins the `mem_wide_narrow_mux`);
+ *   - a DRAM -> TCDM copy behind another one whose reads are all issued starts at once (several
+ *     bursts in flight); other combinations wait until the previous data has been written.
+ * Not modelled yet: the TCDM -> TCDM copies' sharing of one TCDM port between reads and writes
+ * (they alternate in the RTL), the memory's register bus shared by DRAM writes and reads.
  */
 import { Module, type Reg } from '../sim/kernel.ts';
 import { RegFifo } from '../snitch/fifo.ts';
@@ -35,6 +42,22 @@ class Transfer {
   srcStride = 0;
   dstStride = 0;
   reps = 1;
+  /** Offset of this transfer's first byte in the backend's stream of all transfers. */
+  base = 0;
+  /** W at the DMA port to the destination's write: TCDM 2, DRAM 4. */
+  dstDelay = 2;
+  /** Cycle from which `busy` reads 0 if this is the last transfer (-1: not known yet). */
+  busyEnd = -1;
+  /** Set when every read of the transfer has been issued. */
+  readDone = false;
+  copyFrom(q: Transfer): void {
+    this.src = q.src;
+    this.dst = q.dst;
+    this.size = q.size;
+    this.srcStride = q.srcStride;
+    this.dstStride = q.dstStride;
+    this.reps = q.reps;
+  }
 }
 
 const BEAT = 64;
@@ -51,13 +74,7 @@ export class Idma extends Module {
   private readonly queue: RegFifo<Transfer>;
   /** The frontend's response `spill_register` (2 entries) before the core's response cut. */
   private readonly rsp: RegFifo<{ rd: number; data: number }>;
-  /** Transfer being moved: it counts towards `completed` (not a zero-length 1-D copy). */
-  private counts = true;
-  /** Destination delay of the current transfer: W at the DMA port to the write (TCDM 2, DRAM 4). */
-  private dstDelay = 2;
-  /** Cycle from which `busy` reads 0 for the current transfer's data (-1: not known yet). */
-  private busyEnd = -1;
-  /** First cycle a read beat of the current transfer may issue (AR, plus 2 for a TCDM source). */
+  /** First cycle a read of the read side's transfer may issue (AR, plus 2 for a TCDM source). */
   private rdStart = 0;
   // backend registers
   private readonly busy: Reg;
@@ -65,9 +82,13 @@ export class Idma extends Module {
   private readonly rdOff: Reg;
   private readonly wrRow: Reg;
   private readonly wrOff: Reg;
-  /** Stream offset (row * size + byte) up to which read data has arrived. */
+  /** Stream offset (see `Transfer.base`) up to which read data has reached the write stage. */
   private readonly arrived: Reg;
-  private readonly cur = new Transfer();
+  /** The transfer being read and the one being written (the same one, or the next read ahead). */
+  private rdT: Transfer | null = null;
+  private wrT: Transfer | null = null;
+  private readonly slots = [new Transfer(), new Transfer()];
+  private streamEnd = 0;
   /** Read pipeline: arrival slot per future cycle holding the stream end offset (-1 = none). */
   private readonly rdPipe: Float64Array;
   private readonly cycleQ: Reg;
@@ -131,9 +152,10 @@ export class Idma extends Module {
    * waits for).
    */
   get isBusy(): boolean {
-    if (this.queue.valid) return true;
-    if (this.busy.cur === 0) return this.zeroBusy;
-    return this.busyEnd < 0 || this.cycleQ.cur < this.busyEnd;
+    if (this.queue.valid || this.zeroBusy) return true;
+    const last = this.rdT ?? this.wrT;
+    if (!last) return false;
+    return last.busyEnd < 0 || this.cycleQ.cur < last.busyEnd;
   }
   /** A zero-length copy shows busy only in the cycle it leaves the queue. */
   private zeroBusy = false;
@@ -155,30 +177,29 @@ export class Idma extends Module {
     let sbMask = 0;
     const slot = this.cycleQ.cur % this.rdPipe.length;
     const arrivedNow = Math.max(this.arrived.cur, this.rdPipe[slot]!);
-    if (this.busy.cur) {
-      const t = this.cur;
-      const total = t.size * t.reps;
-      const rdStream = this.rdRow.cur * t.size + this.rdOff.cur;
-      if (rdStream < total && this.cycleQ.cur >= this.rdStart && this.wide && !this.mem.isTcdm(t.src)) {
+    const r = this.rdT;
+    if (r && !r.readDone && this.cycleQ.cur >= this.rdStart) {
+      if (this.wide && !this.mem.isTcdm(r.src)) {
         // the legalizer hands one burst per cycle to the wide port when its spill register has room
         this.emitBurst = this.wide.ready(0);
-      } else if (rdStream < total && this.cycleQ.cur >= this.rdStart) {
-        const a = t.src + this.rdRow.cur * t.srcStride + this.rdOff.cur;
-        this.rdLen = Idma.chunk(a, t.size - this.rdOff.cur);
+      } else {
+        const a = r.src + this.rdRow.cur * r.srcStride + this.rdOff.cur;
+        this.rdLen = Idma.chunk(a, r.size - this.rdOff.cur);
         this.rdBeat = true;
         const sb = this.superbankOf(a);
         if (sb >= 0) sbMask |= 1 << sb;
       }
-      const wrStream = this.wrRow.cur * t.size + this.wrOff.cur;
-      if (wrStream < total) {
-        const a = t.dst + this.wrRow.cur * t.dstStride + this.wrOff.cur;
-        const len = Idma.chunk(a, t.size - this.wrOff.cur);
-        const sb = this.superbankOf(a);
-        if (wrStream + len <= arrivedNow && (sb < 0 || ((sbMask >>> sb) & 1) === 0)) {
-          this.wrBeat = true;
-          this.wrLen = len;
-          if (sb >= 0) sbMask |= 1 << sb;
-        }
+    }
+    const t = this.wrT;
+    if (t) {
+      const a = t.dst + this.wrRow.cur * t.dstStride + this.wrOff.cur;
+      const len = Idma.chunk(a, t.size - this.wrOff.cur);
+      const sb = this.superbankOf(a);
+      const wrStream = t.base + this.wrRow.cur * t.size + this.wrOff.cur;
+      if (wrStream + len <= arrivedNow && (sb < 0 || ((sbMask >>> sb) & 1) === 0)) {
+        this.wrBeat = true;
+        this.wrLen = len;
+        if (sb >= 0) sbMask |= 1 << sb;
       }
     }
     this.tcdm.dmaSuperbanks = sbMask;
@@ -204,79 +225,72 @@ export class Idma extends Module {
       this.acks.shift();
       this.completedId.nxt = this.completedId.nxt + 1;
     }
-    if (this.busy.cur) {
-      this.nBusyCycles.value++;
-      const t = this.cur;
-      if (this.emitBurst) this.burst(cyc);
-      if (this.rdBeat) {
-        const a = t.src + this.rdRow.cur * t.srcStride + this.rdOff.cur;
-        // R at the DMA's port (DRAM: AR + 9; TCDM: read + 3), W one cycle later, then the
-        // destination's own stages
-        const lat = (this.mem.isTcdm(a) ? 3 : this.dramLatency) + 1 + this.dstDelay;
-        const end = this.rdRow.cur * t.size + this.rdOff.cur + this.rdLen;
-        if (end >= total(t)) this.busyEnd = cyc + lat - this.dstDelay + 1;
-        const s = (cyc + lat) % this.rdPipe.length;
-        this.rdPipe[s] = Math.max(this.rdPipe[s]!, end);
-        if (this.rdOff.cur + this.rdLen >= t.size) {
-          this.rdRow.nxt = this.rdRow.cur + 1;
-          this.rdOff.nxt = 0;
-        } else this.rdOff.nxt = this.rdOff.cur + this.rdLen;
+    if (this.rdT || this.wrT) this.nBusyCycles.value++;
+    const r = this.rdT;
+    if (r && this.emitBurst) this.burst(cyc);
+    if (r && this.rdBeat) {
+      // R at the DMA's port (TCDM source: read + 3), W one cycle later, then the destination's
+      // own stages
+      const lat = 3 + 1 + r.dstDelay;
+      const local = this.rdRow.cur * r.size + this.rdOff.cur + this.rdLen;
+      if (local >= total(r)) {
+        r.busyEnd = cyc + lat - r.dstDelay + 1;
+        r.readDone = true;
       }
-      if (this.wrBeat) {
-        const off = this.wrOff.cur;
-        const d = t.dst + this.wrRow.cur * t.dstStride + off;
-        const s = t.src + this.wrRow.cur * t.srcStride + off;
-        this.mem.copy(d, s, this.wrLen);
-        this.nBytes.value += this.wrLen;
-        const last = this.wrRow.cur === t.reps - 1 && off + this.wrLen >= t.size;
-        if (off + this.wrLen >= t.size) {
-          this.wrRow.nxt = this.wrRow.cur + 1;
-          this.wrOff.nxt = 0;
-        } else this.wrOff.nxt = off + this.wrLen;
-        if (last) {
-          // write responses: `completed` counts the transfer W + 6 (TCDM) / W + 10 (DRAM)
-          if (this.counts) this.acks.push(this.mem.isTcdm(d) ? 3 : 5);
-          this.busy.nxt = 0;
-        }
+      const s = (cyc + lat) % this.rdPipe.length;
+      this.rdPipe[s] = Math.max(this.rdPipe[s]!, r.base + local);
+      if (this.rdOff.cur + this.rdLen >= r.size) {
+        this.rdRow.nxt = this.rdRow.cur + 1;
+        this.rdOff.nxt = 0;
+      } else this.rdOff.nxt = this.rdOff.cur + this.rdLen;
+    }
+    let wrFinished = false;
+    const t = this.wrT;
+    if (t && this.wrBeat) {
+      const off = this.wrOff.cur;
+      const d = t.dst + this.wrRow.cur * t.dstStride + off;
+      const s = t.src + this.wrRow.cur * t.srcStride + off;
+      this.mem.copy(d, s, this.wrLen);
+      this.nBytes.value += this.wrLen;
+      const last = this.wrRow.cur === t.reps - 1 && off + this.wrLen >= t.size;
+      if (off + this.wrLen >= t.size) {
+        this.wrRow.nxt = this.wrRow.cur + 1;
+        this.wrOff.nxt = 0;
+      } else this.wrOff.nxt = off + this.wrLen;
+      if (last) {
+        // write responses: `completed` counts the transfer W + 6 (TCDM) / W + 10 (DRAM)
+        this.acks.push(this.mem.isTcdm(d) ? 3 : 5);
+        wrFinished = true;
       }
     }
-    this.zeroBusy = false;
-    // start the next transfer when idle (or finishing this cycle)
-    const free = this.busy.cur === 0 || this.busy.nxt === 0;
-    if (free && this.queue.valid) {
-      const q = this.queue.first;
-      const t = this.cur;
-      t.src = q.src;
-      t.dst = q.dst;
-      t.size = q.size;
-      t.srcStride = q.srcStride;
-      t.dstStride = q.dstStride;
-      t.reps = q.reps;
-      this.queue.pop();
-      this.rdRow.nxt = 0;
-      this.rdOff.nxt = 0;
+    if (wrFinished) {
+      // the transfer read ahead (if any) becomes the one written
+      const next = this.rdT !== this.wrT ? this.rdT : null;
+      if (this.rdT === this.wrT) this.rdT = null;
+      this.wrT = next;
       this.wrRow.nxt = 0;
       this.wrOff.nxt = 0;
-      this.arrived.nxt = 0;
-      this.rdPipe.fill(-1);
-      // the id of the next transfer advances when one leaves the queue
-      this.nextId.nxt = this.nextId.cur + 1;
-      // AR in the next cycle; a TCDM source is read two cycles after its AR
-      this.rdStart = cyc + 1 + (this.mem.isTcdm(t.src) ? 2 : 0);
-      this.dstDelay = this.mem.isTcdm(t.dst) ? 2 : 4;
-      this.busyEnd = -1;
-      this.counts = true;
-      if (t.reps === 0) {
-        // a 2-D copy of no rows: the midend answers at once, and it counts
-        this.acks.push(1);
-        this.busy.nxt = 0;
-      } else if (t.size === 0) {
-        // a zero-length 1-D copy is refused by the backend: busy for one cycle, never completed
-        this.zeroBusy = true;
-        this.busy.nxt = 0;
-      } else this.busy.nxt = 1;
-      this.nTransfers.value++;
     }
+    this.zeroBusy = false;
+    // The legalizer takes the next transfer: when nothing moves (or the last write goes out this
+    // cycle), or, for a DRAM -> TCDM copy behind another whose reads are all issued, at once (the
+    // RTL's backend keeps several bursts in flight); other directions wait for the previous data.
+    if (this.queue.valid) {
+      const q = this.queue.first;
+      const idle = (this.rdT === null && this.wrT === null) || (wrFinished && this.rdT === null);
+      const dramToTcdm = (x: Transfer): boolean => !this.mem.isTcdm(x.src) && this.mem.isTcdm(x.dst);
+      const ahead =
+        this.wide !== null &&
+        this.rdT !== null &&
+        this.rdT === this.wrT &&
+        this.rdT.readDone &&
+        dramToTcdm(this.rdT) &&
+        dramToTcdm(q) &&
+        q.size > 0 &&
+        q.reps > 0;
+      if (idle || ahead) this.start(cyc);
+    }
+    this.busy.nxt = this.rdT || this.wrT ? 1 : 0;
     // the frontend's response register drains into the core's response cut
     if (this.rsp.valid && this.core.accRsp.canPush && !this.rspTaken()) {
       const r = this.rsp.first;
@@ -295,32 +309,68 @@ export class Idma extends Module {
    * stage R + 1 + the destination's delay after it is at the DMA's port.
    */
   private burst(cyc: number): void {
-    const t = this.cur;
+    const t = this.rdT!;
     const rowBase = this.rdRow.cur * t.size;
     const off = this.rdOff.cur;
     const b = Math.min(4096, t.size - off);
     const a = t.src + this.rdRow.cur * t.srcStride + off;
     const head = BEAT - (a % BEAT);
     const beats = Math.floor(((a % BEAT) + b - 1) / BEAT) + 1;
-    const start = rowBase + off;
+    const start = t.base + rowBase + off;
     const end = start + b;
-    const lastOfTransfer = end >= total(t);
+    const lastOfTransfer = rowBase + off + b >= total(t);
     const pipe = this.rdPipe;
-    const dst = this.dstDelay;
+    const dst = t.dstDelay;
     this.wide!.request(0, {
       beats,
       onBeat: (k, r) => {
         const e = Math.min(end, start + head + BEAT * k);
         const s = (r + 1 + dst) % pipe.length;
         pipe[s] = Math.max(pipe[s]!, e);
-        if (lastOfTransfer && k === beats - 1) this.busyEnd = r + 2;
+        if (lastOfTransfer && k === beats - 1) t.busyEnd = r + 2;
       },
     });
+    if (lastOfTransfer) t.readDone = true;
     if (off + b >= t.size) {
       this.rdRow.nxt = this.rdRow.cur + 1;
       this.rdOff.nxt = 0;
     } else this.rdOff.nxt = off + b;
     this.rdStart = cyc + 1;
+  }
+
+  /** The legalizer takes the queue's head (the ND FIFO pops; `next_id` advances). */
+  private start(cyc: number): void {
+    const q = this.queue.first;
+    this.queue.pop();
+    this.nextId.nxt = this.nextId.cur + 1;
+    this.nTransfers.value++;
+    if (q.reps === 0) {
+      // a 2-D copy of no rows: the midend answers at once, and it counts
+      this.acks.push(1);
+      return;
+    }
+    if (q.size === 0) {
+      // a zero-length 1-D copy is refused by the backend: busy for one cycle, never completed
+      this.zeroBusy = true;
+      return;
+    }
+    const t = this.slots[0] === this.wrT ? this.slots[1]! : this.slots[0]!;
+    t.copyFrom(q);
+    t.base = this.streamEnd;
+    this.streamEnd += total(t);
+    t.dstDelay = this.mem.isTcdm(t.dst) ? 2 : 4;
+    t.busyEnd = -1;
+    t.readDone = false;
+    this.rdT = t;
+    this.rdRow.nxt = 0;
+    this.rdOff.nxt = 0;
+    if (this.wrT === null) {
+      this.wrT = t;
+      this.wrRow.nxt = 0;
+      this.wrOff.nxt = 0;
+    }
+    // AR in the next cycle; a TCDM source is read two cycles after its AR
+    this.rdStart = cyc + 1 + (this.mem.isTcdm(t.src) ? 2 : 0);
   }
 
   private frontend(): void {
