@@ -21,8 +21,9 @@
  *     their own side (an unaligned row costs one more beat); the write response reaches the
  *     DMA 6 (TCDM) or 10 (DRAM) cycles after the last W;
  *   - a TCDM beat occupies its superbank (the DMA wins the `mem_wide_narrow_mux`);
- *   - a DRAM -> TCDM copy behind another one whose reads are all issued starts at once (several
- *     bursts in flight); other combinations wait until the previous data has been written.
+ *   - a DRAM -> TCDM copy behind others whose reads are all issued starts at once (up to 8
+ *     transfers in the backend, bursts of several in flight); other combinations wait until the
+ *     previous data has been written.
  * Not modelled yet: the TCDM -> TCDM copies' sharing of one TCDM port between reads and writes
  * (they alternate in the RTL), the memory's register bus shared by DRAM writes and reads.
  */
@@ -84,11 +85,19 @@ export class Idma extends Module {
   private readonly wrOff: Reg;
   /** Stream offset (see `Transfer.base`) up to which read data has reached the write stage. */
   private readonly arrived: Reg;
-  /** The transfer being read and the one being written (the same one, or the next read ahead). */
-  private rdT: Transfer | null = null;
-  private wrT: Transfer | null = null;
-  private readonly slots = [new Transfer(), new Transfer()];
+  /** Transfers in the backend, oldest first: the first is being written, reads run ahead. */
+  private readonly active: Transfer[] = [];
+  private readonly pool: Transfer[] = [];
   private streamEnd = 0;
+  /** The transfer whose reads are being issued (the last one taken), if any. */
+  private get rdT(): Transfer | null {
+    const t = this.active.length > 0 ? this.active[this.active.length - 1]! : null;
+    return t && !t.readDone ? t : null;
+  }
+  /** The transfer being written (the oldest one), if any. */
+  private get wrT(): Transfer | null {
+    return this.active.length > 0 ? this.active[0]! : null;
+  }
   /** Read pipeline: arrival slot per future cycle holding the stream end offset (-1 = none). */
   private readonly rdPipe: Float64Array;
   private readonly cycleQ: Reg;
@@ -153,7 +162,7 @@ export class Idma extends Module {
    */
   get isBusy(): boolean {
     if (this.queue.valid || this.zeroBusy) return true;
-    const last = this.rdT ?? this.wrT;
+    const last = this.active.length > 0 ? this.active[this.active.length - 1]! : null;
     if (!last) return false;
     return last.busyEnd < 0 || this.cycleQ.cur < last.busyEnd;
   }
@@ -225,7 +234,7 @@ export class Idma extends Module {
       this.acks.shift();
       this.completedId.nxt = this.completedId.nxt + 1;
     }
-    if (this.rdT || this.wrT) this.nBusyCycles.value++;
+    if (this.active.length > 0) this.nBusyCycles.value++;
     const r = this.rdT;
     if (r && this.emitBurst) this.burst(cyc);
     if (r && this.rdBeat) {
@@ -264,10 +273,8 @@ export class Idma extends Module {
       }
     }
     if (wrFinished) {
-      // the transfer read ahead (if any) becomes the one written
-      const next = this.rdT !== this.wrT ? this.rdT : null;
-      if (this.rdT === this.wrT) this.rdT = null;
-      this.wrT = next;
+      // the next transfer (read ahead, if any) becomes the one written
+      this.pool.push(this.active.shift()!);
       this.wrRow.nxt = 0;
       this.wrOff.nxt = 0;
     }
@@ -277,20 +284,13 @@ export class Idma extends Module {
     // RTL's backend keeps several bursts in flight); other directions wait for the previous data.
     if (this.queue.valid) {
       const q = this.queue.first;
-      const idle = (this.rdT === null && this.wrT === null) || (wrFinished && this.rdT === null);
+      const idle = this.active.length === 0;
       const dramToTcdm = (x: Transfer): boolean => !this.mem.isTcdm(x.src) && this.mem.isTcdm(x.dst);
-      const ahead =
-        this.wide !== null &&
-        this.rdT !== null &&
-        this.rdT === this.wrT &&
-        this.rdT.readDone &&
-        dramToTcdm(this.rdT) &&
-        dramToTcdm(q) &&
-        q.size > 0 &&
-        q.reps > 0;
+      let ahead = this.wide !== null && this.active.length < 8 && dramToTcdm(q) && q.size > 0 && q.reps > 0;
+      for (const x of this.active) if (!x.readDone || !dramToTcdm(x)) ahead = false;
       if (idle || ahead) this.start(cyc);
     }
-    this.busy.nxt = this.rdT || this.wrT ? 1 : 0;
+    this.busy.nxt = this.active.length > 0 ? 1 : 0;
     // the frontend's response register drains into the core's response cut
     if (this.rsp.valid && this.core.accRsp.canPush && !this.rspTaken()) {
       const r = this.rsp.first;
@@ -354,18 +354,17 @@ export class Idma extends Module {
       this.zeroBusy = true;
       return;
     }
-    const t = this.slots[0] === this.wrT ? this.slots[1]! : this.slots[0]!;
+    const t = this.pool.pop() ?? new Transfer();
     t.copyFrom(q);
     t.base = this.streamEnd;
     this.streamEnd += total(t);
     t.dstDelay = this.mem.isTcdm(t.dst) ? 2 : 4;
     t.busyEnd = -1;
     t.readDone = false;
-    this.rdT = t;
+    this.active.push(t);
     this.rdRow.nxt = 0;
     this.rdOff.nxt = 0;
-    if (this.wrT === null) {
-      this.wrT = t;
+    if (this.active.length === 1) {
       this.wrRow.nxt = 0;
       this.wrOff.nxt = 0;
     }
