@@ -6,6 +6,7 @@
  */
 import { closeSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import type { Probe } from './kernel.ts';
+import { checkFileOutput, outputError, trackTemporary, untrackTemporary } from '../../golden/atomic.ts';
 
 interface Var {
   probe: Probe;
@@ -40,12 +41,24 @@ export class VcdWriter {
     private readonly path: string,
     probes: readonly Probe[],
     periodPs = 2000,
+    private readonly param = '--vcd',
   ) {
+    checkFileOutput(param, path);
     this.tmp = `${path}.tmp-${process.pid}`;
-    this.fd = openSync(this.tmp, 'w');
+    try {
+      this.fd = openSync(this.tmp, 'w');
+    } catch (e) {
+      throw outputError(param, path, e);
+    }
+    trackTemporary(this.tmp);
     this.vars = probes.map((probe, i) => ({ probe, id: idFor(i), last: '' }));
     this.periodPs = periodPs;
-    this.writeHeader();
+    try {
+      this.writeHeader();
+    } catch (e) {
+      this.abort();
+      throw outputError(param, path, e);
+    }
   }
   private readonly periodPs: number;
 
@@ -106,7 +119,12 @@ export class VcdWriter {
   }
 
   private flush(): void {
-    if (this.buf.length) writeSync(this.fd, this.buf.join('\n') + '\n');
+    try {
+      if (this.buf.length) writeSync(this.fd, this.buf.join('\n') + '\n');
+    } catch (e) {
+      this.abort();
+      throw outputError(this.param, this.path, e);
+    }
     this.buf = [];
   }
 
@@ -115,16 +133,27 @@ export class VcdWriter {
     if (this.closed) return;
     if (finalCycle !== undefined) this.buf.push(`#${finalCycle * this.periodPs}`);
     this.flush();
-    closeSync(this.fd);
-    renameSync(this.tmp, this.path);
-    this.closed = true;
+    try {
+      closeSync(this.fd);
+      this.closed = true;
+      renameSync(this.tmp, this.path);
+    } catch (e) {
+      rmSync(this.tmp, { force: true });
+      throw outputError(this.param, this.path, e);
+    } finally {
+      untrackTemporary(this.tmp);
+    }
   }
 
   /** Drops the dump (on error). */
   abort(): void {
     if (this.closed) return;
-    closeSync(this.fd);
-    rmSync(this.tmp, { force: true });
     this.closed = true;
+    try {
+      closeSync(this.fd);
+    } finally {
+      rmSync(this.tmp, { force: true });
+      untrackTemporary(this.tmp);
+    }
   }
 }
