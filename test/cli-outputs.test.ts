@@ -3,9 +3,9 @@
  * output paths that cannot or must not be written. Every bad case ends with exit code 2 and one
  * line on stderr naming the parameter and the path; the user's files are untouched (content and
  * mtime) and no temporary is left beside them. `--force` replaces only the files the command
- * writes.
+ * writes; SIGINT removes every temporary and exits with 130.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import {
   existsSync,
   mkdirSync,
@@ -161,4 +161,26 @@ describe('itasim: outputs that may be written', () => {
     expect(statSync(join(dir, 'new')).mode & 0o777).toBe(0o755);
     expect(statSync(join(dir, 'new/standalone')).mode & 0o777).toBe(0o755);
   });
+
+  it('SIGINT during a long golden run removes every temporary and exits 130', async () => {
+    const dir = userFolder();
+    const before = snapshot(dir);
+    const child = spawn(
+      process.execPath,
+      [BIN, 'golden', '-S', '512', '-E', '512', '-P', '64', '-F', '512', '-H', '8', '--out', 'big'],
+      { cwd: dir },
+    );
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const done = new Promise<number | null>((res) => child.on('exit', (code) => res(code)));
+    // Interrupt once the temporary folder exists (the run is under way).
+    const until = Date.now() + 30_000;
+    while (!readdirSync(dir).some((n) => n.includes('.tmp-')) && Date.now() < until)
+      await new Promise((r) => setTimeout(r, 20));
+    expect(readdirSync(dir).some((n) => n.includes('.tmp-'))).toBe(true);
+    child.kill('SIGINT');
+    expect(await done).toBe(130);
+    expect(stderr.trimEnd().split('\n')).toEqual(['itasim: interrupted']);
+    expect(snapshot(dir)).toEqual(before);
+  }, 60_000);
 });
