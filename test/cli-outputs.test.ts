@@ -162,25 +162,34 @@ describe('itasim: outputs that may be written', () => {
     expect(statSync(join(dir, 'new/standalone')).mode & 0o777).toBe(0o755);
   });
 
-  it('SIGINT during a long golden run removes every temporary and exits 130', async () => {
-    const dir = userFolder();
+  /** Interrupts `args` once its temporary exists; checks exit 130, one line, nothing left. */
+  async function interrupt(args: string[], dir: string): Promise<void> {
     const before = snapshot(dir);
-    const child = spawn(
-      process.execPath,
-      [BIN, 'golden', '-S', '512', '-E', '512', '-P', '64', '-F', '512', '-H', '8', '--out', 'big'],
-      { cwd: dir },
-    );
+    const child = spawn(process.execPath, [BIN, ...args], { cwd: dir });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const done = new Promise<number | null>((res) => child.on('exit', (code) => res(code)));
-    // Interrupt once the temporary folder exists (the run is under way).
+    const hasTemporary = (): boolean => readdirSync(dir).some((n) => n.includes('.tmp-'));
     const until = Date.now() + 30_000;
-    while (!readdirSync(dir).some((n) => n.includes('.tmp-')) && Date.now() < until)
-      await new Promise((r) => setTimeout(r, 20));
-    expect(readdirSync(dir).some((n) => n.includes('.tmp-'))).toBe(true);
+    while (!hasTemporary() && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+    expect(hasTemporary()).toBe(true);
     child.kill('SIGINT');
     expect(await done).toBe(130);
     expect(stderr.trimEnd().split('\n')).toEqual(['itasim: interrupted']);
     expect(snapshot(dir)).toEqual(before);
+  }
+
+  const BIG = ['-S', '512', '-E', '512', '-P', '64', '-F', '512', '-H', '8'];
+
+  it('SIGINT during a long golden run removes every temporary and exits 130', async () => {
+    await interrupt(['golden', ...BIG, '--out', 'big'], userFolder());
+  }, 60_000);
+
+  it('SIGINT while recompute writes removes its temporary and exits 130', async () => {
+    const dir = userFolder();
+    const src = mkdtempSync(join(tmpdir(), 'itasim-src-'));
+    made.push(src);
+    expect(itasim(['golden', ...BIG, '--out', 'big'], src).status).toBe(0);
+    await interrupt(['recompute', '--from', join(src, 'big'), '--out', 'again'], dir);
   }, 60_000);
 });
