@@ -122,6 +122,8 @@ export function checkFileOutput(param: string, path: string): void {
     return;
   }
   if (st.isDirectory()) throw new OutputError(`${param}: ${path}: is a folder`);
+  // A device, pipe or socket is never replaced by a file, not even with --force.
+  if (!st.isFile()) throw new OutputError(`${param}: ${path}: is not a regular file`);
   if (!outputPolicy.force) throw new OutputError(`${param}: ${exists(path).message}`);
 }
 

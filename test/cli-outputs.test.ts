@@ -128,6 +128,8 @@ describe('itasim: outputs that must not be written', () => {
     refused(['hwpe', '--from', source, '--jobs-csv', 'file.txt'], '--jobs-csv', 'file.txt', EXISTS));
   it('cluster attention --svg onto a folder', () =>
     refused(['cluster', 'attention', '--from', source, '--svg', 'empty'], '--svg', 'empty', /is a folder$/));
+  it('--force never replaces a device by a file', () =>
+    refused(['--force', 'sim', '--vcd', '/dev/null'], '--vcd', '/dev/null', /is not a regular file$/));
   it('onnx run --outputs into a missing folder', () =>
     refused(
       ['onnx', 'run', 'x.onnx', '--inputs', 'x.npz', '--outputs', 'no/o.npz'],
