@@ -528,7 +528,10 @@ export function register(cmd: Command): void {
     .option('--activation <name>', `activation function (${ACTIVATIONS.join(', ')})`, d.activation)
     .option('--no-bias', 'disable biases')
     .option('--seed <n>', `random seed (0..${SEED_MAX}; -1: a fresh seed)`, '0')
-    .option('--out <dir>', 'output folder (default: simvectors/data_S.._E.._P.._F.._H.._B.._<Activation>)')
+    .option(
+      '--out <dir>',
+      'output folder, new or empty; with --force, its files of the same names are replaced (default: simvectors/data_S.._E.._P.._F.._H.._B.._<Activation>)',
+    )
     .option('--export-snitch-cluster', 'also write snitch-cluster/mem_snitch_cluster.h')
     .option('--skip-vector-validation', 'write the case even if an output tensor is constant')
     .option(
