@@ -55,6 +55,22 @@ export function removeTemporaries(): void {
   liveTemporaries.clear();
 }
 
+/**
+ * Output errors met while a run goes on (a dump that fills the disk halfway): the run finishes and
+ * its results are printed, then the CLI reports the first of these and exits with code 2.
+ */
+const deferredErrors: OutputError[] = [];
+
+/** Records an output error to be reported once the run's results are printed. */
+export function deferOutputError(e: OutputError): void {
+  deferredErrors.push(e);
+}
+
+/** The output errors recorded so far (the list is emptied). */
+export function takeDeferredOutputErrors(): OutputError[] {
+  return deferredErrors.splice(0);
+}
+
 /** What a failed file-system call means to a user, in a few words. */
 const REASONS: Record<string, string> = {
   ENOENT: 'no such file or folder',

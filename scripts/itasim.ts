@@ -5,7 +5,7 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { InputError, OutputError } from '../rtl-model/errors.ts';
-import { outputPolicy } from '../golden/atomic.ts';
+import { outputPolicy, takeDeferredOutputErrors } from '../golden/atomic.ts';
 import { registerCommands } from './commands/index.ts';
 
 const program = new Command();
@@ -26,6 +26,9 @@ await registerCommands(program, process.argv.slice(2));
 
 try {
   await program.parseAsync(process.argv);
+  // An output that failed while the run went on, reported after its results were printed.
+  const [failed] = takeDeferredOutputErrors();
+  if (failed) throw failed;
 } catch (e) {
   if (e instanceof CommanderError) {
     process.exitCode = e.exitCode === 0 ? 0 : 2;

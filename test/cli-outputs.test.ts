@@ -195,3 +195,35 @@ describe('itasim: outputs that may be written', () => {
     await interrupt(['recompute', '--from', join(src, 'big'), '--out', 'again'], dir);
   }, 60_000);
 });
+
+describe('itasim: a full disk', () => {
+  // A 64 KiB file system of its own (tmpfs); skipped where mounting is not allowed.
+  let full: string | undefined;
+  beforeAll(() => {
+    const d = mkdtempSync(join(tmpdir(), 'itasim-full-'));
+    made.push(d);
+    if (spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', d]).status === 0) full = d;
+  });
+  afterAll(() => {
+    if (full) spawnSync('umount', [full]);
+  });
+
+  it('sim --vcd: the results are printed, then one line; no dump or temporary left', (ctx) => {
+    if (!full) return ctx.skip();
+    const vcd = join(full, 'w.vcd');
+    const r = itasim(['sim', '--vcd', vcd], full);
+    expect(r.status, r.stderr).toBe(2);
+    expect(r.stdout).toMatch(/^verdict \(head 0\): PASS$/m);
+    expect(r.stderr).toBe(`itasim: --vcd: ${vcd}: no space left on device\n`);
+    expect(readdirSync(full)).toEqual([]);
+  });
+
+  it('golden --out: one line; no folder or temporary left', (ctx) => {
+    if (!full) return ctx.skip();
+    const out = join(full, 'case');
+    const r = itasim(['golden', '--out', out], full);
+    expect(r.status, r.stderr).toBe(2);
+    expect(r.stderr).toBe(`itasim: --out: ${out}: no space left on device\n`);
+    expect(readdirSync(full)).toEqual([]);
+  });
+});
