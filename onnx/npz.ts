@@ -74,6 +74,6 @@ export function encodeNpz(arrays: Map<string, Tensor>): Uint8Array {
   return zipLikeNumpy([...arrays].map(([name, t]) => [`${name}.npy`, encodeNpy(t.shape, t.data, '<i8')]));
 }
 
-export function writeNpz(path: string, arrays: Map<string, Tensor>): void {
-  writeFileAtomic(path, encodeNpz(arrays));
+export function writeNpz(path: string, arrays: Map<string, Tensor>, param = 'output'): void {
+  writeFileAtomic(path, encodeNpz(arrays), param);
 }

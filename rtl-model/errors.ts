@@ -17,3 +17,15 @@ export function checkInt(name: string, value: number, lo: number, hi: number, st
   }
   return value;
 }
+
+/**
+ * A failure to write an output the user named (a folder that is missing or read-only, a path that
+ * is a folder, a full disk, an existing file not to be replaced). The CLI prints its message as one
+ * line, `<parameter>: <path>: <reason>`, and exits with code 2.
+ */
+export class OutputError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'OutputError';
+  }
+}

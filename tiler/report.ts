@@ -420,7 +420,7 @@ ${table(['', 'this run', `paper (${PAPER.source})`], paperRows)}
 
 /** Writes the HTML report atomically. */
 export function writeHtmlReport(path: string, r: EncoderReport, result: EncoderRunResult): void {
-  writeFileAtomic(path, reportHtml(r, result));
+  writeFileAtomic(path, reportHtml(r, result), '--report');
 }
 
 /** The JSON form (`--json`): the report without the per-op list's bulk when asked. */

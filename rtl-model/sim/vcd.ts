@@ -2,10 +2,20 @@
  * Value change dump (IEEE 1364 VCD) of a set of probes, one sample per clock cycle, viewable in
  * GTKWave or Surfer. Hierarchical probe names (`ita.i_controller.step_q`) become nested scopes,
  * so a waveform of the model lines up with one of the RTL. Writes to a temporary file that is
- * renamed on `close()`, so an interrupted run leaves no half-written dump.
+ * renamed on `close()`, so an interrupted run leaves no half-written dump. A write that fails
+ * during the run (a full disk) drops the dump and is recorded (`deferOutputError`), so the run
+ * goes on and its results are printed before the failure is reported.
  */
 import { closeSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import type { Probe } from './kernel.ts';
+import {
+  checkFileOutput,
+  deferOutputError,
+  outputError,
+  trackTemporary,
+  untrackTemporary,
+} from '../../golden/atomic.ts';
+import { OutputError } from '../errors.ts';
 
 interface Var {
   probe: Probe;
@@ -40,12 +50,24 @@ export class VcdWriter {
     private readonly path: string,
     probes: readonly Probe[],
     periodPs = 2000,
+    private readonly param = '--vcd',
   ) {
+    checkFileOutput(param, path);
     this.tmp = `${path}.tmp-${process.pid}`;
-    this.fd = openSync(this.tmp, 'w');
+    try {
+      this.fd = openSync(this.tmp, 'w');
+    } catch (e) {
+      throw outputError(param, path, e);
+    }
+    trackTemporary(this.tmp);
     this.vars = probes.map((probe, i) => ({ probe, id: idFor(i), last: '' }));
     this.periodPs = periodPs;
-    this.writeHeader();
+    try {
+      this.writeHeader();
+    } catch (e) {
+      this.abort();
+      throw outputError(param, path, e);
+    }
   }
   private readonly periodPs: number;
 
@@ -89,6 +111,7 @@ export class VcdWriter {
 
   /** Samples every probe at the given cycle; only changed values are written. */
   sample(cycle: number): void {
+    if (this.closed) return;
     let stamped = false;
     for (const v of this.vars) {
       const val = v.probe.read();
@@ -106,8 +129,20 @@ export class VcdWriter {
   }
 
   private flush(): void {
-    if (this.buf.length) writeSync(this.fd, this.buf.join('\n') + '\n');
+    try {
+      if (this.buf.length) writeSync(this.fd, this.buf.join('\n') + '\n');
+    } catch (e) {
+      this.fail(e);
+    }
     this.buf = [];
+  }
+
+  /** Drops the dump after a failed write and records the failure (or throws a bug). */
+  private fail(e: unknown): void {
+    this.abort();
+    const err = outputError(this.param, this.path, e);
+    if (!(err instanceof OutputError)) throw err;
+    deferOutputError(err);
   }
 
   /** Finishes the dump and moves it into place. */
@@ -115,16 +150,30 @@ export class VcdWriter {
     if (this.closed) return;
     if (finalCycle !== undefined) this.buf.push(`#${finalCycle * this.periodPs}`);
     this.flush();
-    closeSync(this.fd);
-    renameSync(this.tmp, this.path);
-    this.closed = true;
+    if (this.closed) return; // the dump failed and was dropped
+    try {
+      this.closed = true;
+      closeSync(this.fd);
+      renameSync(this.tmp, this.path);
+    } catch (e) {
+      rmSync(this.tmp, { force: true });
+      const err = outputError(this.param, this.path, e);
+      if (!(err instanceof OutputError)) throw err;
+      deferOutputError(err);
+    } finally {
+      untrackTemporary(this.tmp);
+    }
   }
 
   /** Drops the dump (on error). */
   abort(): void {
     if (this.closed) return;
-    closeSync(this.fd);
-    rmSync(this.tmp, { force: true });
     this.closed = true;
+    try {
+      closeSync(this.fd);
+    } finally {
+      rmSync(this.tmp, { force: true });
+      untrackTemporary(this.tmp);
+    }
   }
 }

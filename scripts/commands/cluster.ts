@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { writeFileAtomic } from '../../golden/atomic.ts';
+import { checkFileOutputs, writeFileAtomic } from '../../golden/atomic.ts';
 import { runItaSystem, type ItaSystemResult } from '../../rtl-model/cluster/ita_system.ts';
 import type { ItaSubsystem } from '../../rtl-model/cluster/ita_subsystem.ts';
 import { loadHwpeFolder } from './hwpe.ts';
@@ -138,6 +138,7 @@ export function runCluster(
   o: ClusterRunOptions,
   out: (s: string) => void = (s) => process.stdout.write(s),
 ): ClusterReport {
+  checkFileOutputs({ '--vcd': o.vcd });
   let bytes: Uint8Array;
   try {
     bytes = readFileSync(elfPath);
@@ -276,6 +277,7 @@ export function timelineSvg(title: string, cycles: number, lanes: Lane[]): strin
 }
 
 export function runAttentionCommand(o: AttentionOptions, log: (s: string) => void = console.log): number {
+  checkFileOutputs({ '--vcd': o.vcd, '--svg': o.svg });
   const dir = resolve(o.from);
   const files = loadHwpeFolder(dir);
   const name = basename(dir);
@@ -345,6 +347,9 @@ export function runAttentionCommand(o: AttentionOptions, log: (s: string) => voi
     stepCycles: r.stepCycles,
     images: r.images,
   };
+  if (o.json) log(JSON.stringify(rep, null, 2));
+  else log(formatAttention(rep));
+  // Written after the report is printed, so that a failed write does not hide it.
   if (o.svg) {
     const title = `${name}: ${r.cycles} cycles, ${r.jobs} ITA jobs, ITA busy ${(100 * rep.itaUtilisation).toFixed(1)}%`;
     writeFileAtomic(
@@ -354,10 +359,9 @@ export function runAttentionCommand(o: AttentionOptions, log: (s: string) => voi
         r.cycles,
         lanes.map((l) => ({ name: l.name, intervals: l.rec.intervals })),
       ),
+      '--svg',
     );
   }
-  if (o.json) log(JSON.stringify(rep, null, 2));
-  else log(formatAttention(rep));
   if (!r.finished) return 1;
   return rep.pass ? 0 : 1;
 }

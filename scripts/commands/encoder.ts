@@ -6,6 +6,7 @@
  *
  * Exit code: 0 when every layer is bit-exact, 1 when one is not, 2 on bad input (one line).
  */
+import { checkFileOutputs } from '../../golden/atomic.ts';
 import { existsSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import { InputError, checkInt } from '../../rtl-model/errors.ts';
@@ -126,7 +127,11 @@ export function formatText(r: EncoderReport): string {
   return lines.join('\n');
 }
 
-export function encoderRun(target: string, o: EncoderCliOptions): EncoderReport {
+export function encoderRun(
+  target: string,
+  o: EncoderCliOptions,
+  print: (rep: EncoderReport) => void = () => {},
+): EncoderReport {
   const clock = Number(o.clockMhz);
   if (!Number.isFinite(clock) || clock <= 0 || clock > 10000)
     throw new InputError(`--clock-mhz must be a number from 0 (excluded) to 10000, got ${o.clockMhz}`);
@@ -152,6 +157,7 @@ export function encoderRun(target: string, o: EncoderCliOptions): EncoderReport 
       : preset
         ? 1
         : layers;
+  checkFileOutputs({ '--report': o.report, '--vcd': o.vcd });
   const result = run(model, !!o.clusterOnly, layers, o.clusterOnly ? 'cluster only' : 'ITA + cores', o.vcd);
   const base = o.speedup ? run(model, true, speedLayers, 'cluster only') : undefined;
   const rep = buildReport(
@@ -165,6 +171,8 @@ export function encoderRun(target: string, o: EncoderCliOptions): EncoderReport 
     },
     base ? { result: base } : undefined,
   );
+  // The report is printed before the HTML is written, so that a failed write does not hide it.
+  print(rep);
   if (o.report) writeHtmlReport(o.report, rep, result);
   return rep;
 }
@@ -194,8 +202,9 @@ export function register(encoder: Command): void {
     .addOption(new Option('--inputs <inputs.npz>', 'inputs of a network.onnx (default: seeded int8)'))
     .option('--vcd <file>', 'write a VCD of the run')
     .action((target: string, o: EncoderCliOptions) => {
-      const rep = encoderRun(target, o);
-      process.stdout.write(o.json ? `${reportJson(rep)}\n` : `${formatText(rep)}\n`);
+      const rep = encoderRun(target, o, (r) =>
+        process.stdout.write(o.json ? `${reportJson(r)}\n` : `${formatText(r)}\n`),
+      );
       if (o.report && !o.json) process.stdout.write(`report written to ${o.report}\n`);
       if (!rep.bitExact) process.exitCode = 1;
     });

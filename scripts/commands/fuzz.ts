@@ -15,7 +15,7 @@ import {
   stallInsensitivity,
   type FuzzProperty,
 } from '../../fuzz/properties.ts';
-import { writeFileAtomic } from '../../golden/atomic.ts';
+import { outputError, writeFileAtomic } from '../../golden/atomic.ts';
 import { InputError } from '../../rtl-model/errors.ts';
 import { progressBar } from '../progress.ts';
 
@@ -137,9 +137,15 @@ export function register(cmd: Command): void {
           continue;
         }
         failures++;
+        // The verdict is printed before the reproducer is written, so that a failed write does not hide it.
+        console.log(`  FAIL  ${p.name} after ${r.runs} runs (${r.shrinks} shrinks): ${r.message}`);
         const dir = join(o.out, `${p.name}-seed${seed}`);
-        mkdirSync(dir, { recursive: true });
-        writeFileAtomic(join(dir, 'counterexample.json'), toJson(r.counterexample) + '\n');
+        try {
+          mkdirSync(dir, { recursive: true });
+        } catch (e) {
+          throw outputError('--out', dir, e);
+        }
+        writeFileAtomic(join(dir, 'counterexample.json'), toJson(r.counterexample) + '\n', '--out');
         const replay = `itasim fuzz --property ${p.name} --seed ${seed} --path ${r.path} --runs 1${extra ? ' ' + extra : ''}`;
         const written = p.reproduce ? p.reproduce(r.counterexample, dir) : { files: [], note: '' };
         writeFileAtomic(
@@ -149,8 +155,8 @@ export function register(cmd: Command): void {
             (written.note ? `${written.note}\n` : '') +
             written.files.map((f) => `${f}\n`).join('') +
             `replay: ${replay}\n`,
+          '--out',
         );
-        console.log(`  FAIL  ${p.name} after ${r.runs} runs (${r.shrinks} shrinks): ${r.message}`);
         console.log(`        shrunk counterexample: ${join(dir, 'counterexample.json')}`);
         for (const f of written.files) console.log(`        ${f}`);
         if (written.note) console.log(`        ${written.note}`);

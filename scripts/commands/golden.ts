@@ -26,7 +26,8 @@ import { buildFolder, folderJobs, writeJobs } from '../../golden/folder.ts';
 import type { FolderJob, FolderOptions } from '../../golden/folder.ts';
 import { TextSink } from '../../golden/text.ts';
 import type { FileMap } from '../../golden/archive.ts';
-import { writeFolderAtomic } from '../../golden/atomic.ts';
+import { onInterrupt, writeFolderAtomicAsync } from '../../golden/atomic.ts';
+import { interruptible } from '../interrupt.ts';
 import {
   DEFAULT_PARAMS,
   DIM_MAX,
@@ -149,9 +150,14 @@ export function threadsFor(r: GoldenRequest): number {
  * Runs a request: draws, computes, then formats and writes the folder atomically, each file
  * written as soon as it is formatted. With more than one thread, the outputs (per head, the
  * feed-forward layer, the activation test) and the files are shared out among worker threads
- * that write into the same temporary folder. Returns the number of files and bytes.
+ * that write into the same temporary folder. The main thread yields to the event loop between
+ * its tasks, so that an interrupt (SIGINT, SIGTERM) is handled while the run goes on. Returns the
+ * number of files and bytes.
  */
-export function runGolden(r: GoldenRequest, stage: Stage = () => {}): { files: number; bytes: number } {
+export async function runGolden(
+  r: GoldenRequest,
+  stage: Stage = () => {},
+): Promise<{ files: number; bytes: number }> {
   // Workers start loading while this thread draws the inputs.
   const workers = Array.from({ length: threadsFor(r) - 1 }, startWorker).filter((w) => w !== undefined);
   try {
@@ -163,7 +169,16 @@ export function runGolden(r: GoldenRequest, stage: Stage = () => {}): { files: n
     const ctl = new Int32Array(new SharedArrayBuffer(4 * CTL_WORDS));
     const bytes = new BigInt64Array(new SharedArrayBuffer(8));
     const jobs = fileTasks(c, opts);
-    writeFolderAtomic(r.out, (tmp) => {
+    // Workers finish the file they are writing before the temporary folder goes.
+    const stopWorkers = (): void => {
+      Atomics.store(ctl, PHASE, PHASE_ABORT);
+      Atomics.notify(ctl, PHASE);
+      const until = Date.now() + 60_000;
+      while (Atomics.load(ctl, BUSY) > 0 && Date.now() < until)
+        Atomics.wait(ctl, BUSY, Atomics.load(ctl, BUSY), 50);
+    };
+    const offInterrupt = onInterrupt(stopWorkers);
+    await writeFolderAtomicAsync(r.out, async (tmp) => {
       // PyITA creates its four sub-folders up front, even those it leaves empty.
       for (const sub of PYITA_SUBFOLDERS) mkdirSync(join(tmp, sub), { recursive: true });
       const ports = workers.map((w) => {
@@ -173,19 +188,14 @@ export function runGolden(r: GoldenRequest, stage: Stage = () => {}): { files: n
         return port1;
       });
       try {
-        shareWork(c, jobs, tmp, ctl, bytes, ports, r, stage);
+        await shareWork(c, jobs, tmp, ctl, bytes, ports, r, stage);
       } catch (e) {
-        // Let workers finish the file they are writing before the temporary folder goes.
-        Atomics.store(ctl, PHASE, PHASE_ABORT);
-        Atomics.notify(ctl, PHASE);
-        const until = Date.now() + 60_000;
-        while (Atomics.load(ctl, BUSY) > 0 && Date.now() < until)
-          Atomics.wait(ctl, BUSY, Atomics.load(ctl, BUSY), 50);
+        stopWorkers();
         throw e;
       } finally {
         for (const p of ports) p.close();
       }
-    });
+    }).finally(offInterrupt);
     stage('done', 1);
     return { files: jobs.length, bytes: Number(bytes[0]) };
   } finally {
@@ -279,15 +289,18 @@ function fileTasks(c: ItaCase, opts: FolderOptions): FolderJob[] {
 
 /** Claims and runs compute tasks until none is left. */
 function claimComputeTasks(c: ItaCase, ctl: Int32Array, onTask: () => void): void {
-  const n = computeTaskCount(c);
-  while (Atomics.load(ctl, PHASE) !== PHASE_ABORT) {
-    const t = Atomics.add(ctl, NEXT_TASK, 1);
-    if (t >= n) return;
-    runComputeTask(c, t);
-    Atomics.add(ctl, TASKS_DONE, 1);
-    Atomics.notify(ctl, TASKS_DONE);
-    onTask();
-  }
+  while (claimComputeTask(c, ctl)) onTask();
+}
+
+/** Claims and runs one compute task; false when none is left (or the run is aborted). */
+function claimComputeTask(c: ItaCase, ctl: Int32Array): boolean {
+  if (Atomics.load(ctl, PHASE) === PHASE_ABORT) return false;
+  const t = Atomics.add(ctl, NEXT_TASK, 1);
+  if (t >= computeTaskCount(c)) return false;
+  runComputeTask(c, t);
+  Atomics.add(ctl, TASKS_DONE, 1);
+  Atomics.notify(ctl, TASKS_DONE);
+  return true;
 }
 
 /** Claims, formats and writes files until none is left (or the run is aborted). */
@@ -300,27 +313,44 @@ function claimFiles(
   onFile: () => void,
 ): void {
   const sink = new TextSink(1 << 20);
-  while (Atomics.load(ctl, PHASE) === PHASE_FILES) {
-    if (busy) Atomics.add(ctl, BUSY, 1);
-    try {
-      const f = Atomics.add(ctl, NEXT_FILE, 1);
-      if (f >= jobs.length) return;
-      const n = writeJobs(dir, [jobs[f]!], undefined, sink);
-      Atomics.add(bytes, 0, BigInt(n));
-    } finally {
-      if (busy) {
-        Atomics.sub(ctl, BUSY, 1);
-        Atomics.notify(ctl, BUSY);
-      }
-    }
-    Atomics.add(ctl, FILES_DONE, 1);
-    Atomics.notify(ctl, FILES_DONE);
-    onFile();
-  }
+  while (claimFile(jobs, dir, ctl, bytes, busy, sink)) onFile();
 }
 
-/** The main thread's part: its share of both phases, the checks between them and the waits. */
-function shareWork(
+/** Claims, formats and writes one file; false when none is left (or the run is aborted). */
+function claimFile(
+  jobs: FolderJob[],
+  dir: string,
+  ctl: Int32Array,
+  bytes: BigInt64Array,
+  busy: boolean,
+  sink: TextSink,
+): boolean {
+  if (Atomics.load(ctl, PHASE) !== PHASE_FILES) return false;
+  if (busy) Atomics.add(ctl, BUSY, 1);
+  try {
+    const f = Atomics.add(ctl, NEXT_FILE, 1);
+    if (f >= jobs.length) return false;
+    const n = writeJobs(dir, [jobs[f]!], undefined, sink);
+    Atomics.add(bytes, 0, BigInt(n));
+  } finally {
+    if (busy) {
+      Atomics.sub(ctl, BUSY, 1);
+      Atomics.notify(ctl, BUSY);
+    }
+  }
+  Atomics.add(ctl, FILES_DONE, 1);
+  Atomics.notify(ctl, FILES_DONE);
+  return true;
+}
+
+/** Lets the event loop run (signal handlers among others). */
+const yieldToEvents = (): Promise<void> => new Promise((done) => setImmediate(done));
+
+/**
+ * The main thread's part: its share of both phases, the checks between them and the waits,
+ * yielding to the event loop after each task.
+ */
+async function shareWork(
   c: ItaCase,
   jobs: FolderJob[],
   tmp: string,
@@ -329,12 +359,15 @@ function shareWork(
   ports: MessagePort[],
   r: GoldenRequest,
   stage: Stage,
-): void {
+): Promise<void> {
   const nTasks = computeTaskCount(c);
   const computing = () => stage('computing outputs', 0.1 + (0.3 * Atomics.load(ctl, TASKS_DONE)) / nTasks);
   computing();
-  claimComputeTasks(c, ctl, computing);
-  waitFor(ctl, TASKS_DONE, nTasks, ports, computing);
+  while (claimComputeTask(c, ctl)) {
+    computing();
+    await yieldToEvents();
+  }
+  await waitFor(ctl, TASKS_DONE, nTasks, ports, computing);
   computeHeadSum(c.inputs, c.outputs);
   // Workers start on the files while this thread checks the outputs (a failed check aborts the
   // run and the temporary folder goes).
@@ -343,26 +376,44 @@ function shareWork(
   if (!r.skipVectorValidation) checkOutputs(c.outputs, r.seed);
   const writing = () => stage('writing files', 0.4 + (0.6 * Atomics.load(ctl, FILES_DONE)) / jobs.length);
   writing();
-  claimFiles(jobs, tmp, ctl, bytes, false, writing);
-  waitFor(ctl, FILES_DONE, jobs.length, ports, writing);
+  const sink = new TextSink(1 << 20);
+  while (claimFile(jobs, tmp, ctl, bytes, false, sink)) {
+    writing();
+    await yieldToEvents();
+  }
+  await waitFor(ctl, FILES_DONE, jobs.length, ports, writing);
   if (Atomics.load(ctl, FAILED)) throw workerError(ports);
 }
 
-/** Waits until control word `i` reaches `target`; throws a worker's error. */
-function waitFor(ctl: Int32Array, i: number, target: number, ports: MessagePort[], tick: () => void): void {
+/**
+ * Waits, letting the event loop run, until control word `i` reaches `target`; throws a worker's
+ * error.
+ */
+async function waitFor(
+  ctl: Int32Array,
+  i: number,
+  target: number,
+  ports: MessagePort[],
+  tick: () => void,
+): Promise<void> {
+  await yieldToEvents();
   for (;;) {
     const v = Atomics.load(ctl, i);
     if (v >= target) return;
     if (Atomics.load(ctl, FAILED)) throw workerError(ports);
-    Atomics.wait(ctl, i, v, 100);
+    await new Promise((done) => setTimeout(done, 10));
     tick();
   }
 }
 
 function workerError(ports: MessagePort[]): Error {
   for (const p of ports) {
-    const m = receiveMessageOnPort(p);
-    if (m) return new Error(`itasim golden worker thread: ${String(m.message)}`);
+    const m = receiveMessageOnPort(p) as { message: { message: string; code?: string } } | undefined;
+    if (m) {
+      // A file-system error keeps its code, so that it is reported as a failed write.
+      const e = new Error(`itasim golden worker thread: ${m.message.message}`);
+      return m.message.code ? Object.assign(e, { code: m.message.code }) : e;
+    }
   }
   return new Error('itasim golden worker thread failed');
 }
@@ -378,7 +429,11 @@ function workerMain(): void {
       while (Atomics.load(ctl, PHASE) === PHASE_COMPUTE) Atomics.wait(ctl, PHASE, PHASE_COMPUTE, 1000);
       claimFiles(jobs, job.tmp, ctl, job.bytes, true, () => {});
     } catch (e) {
-      job.port.postMessage(e instanceof Error ? (e.stack ?? e.message) : String(e));
+      const code = (e as { code?: unknown } | null)?.code;
+      job.port.postMessage({
+        message: e instanceof Error ? (e.stack ?? e.message) : String(e),
+        code: typeof code === 'string' ? code : undefined,
+      });
       Atomics.store(ctl, FAILED, 1);
       Atomics.notify(ctl, TASKS_DONE);
       Atomics.notify(ctl, FILES_DONE);
@@ -473,7 +528,10 @@ export function register(cmd: Command): void {
     .option('--activation <name>', `activation function (${ACTIVATIONS.join(', ')})`, d.activation)
     .option('--no-bias', 'disable biases')
     .option('--seed <n>', `random seed (0..${SEED_MAX}; -1: a fresh seed)`, '0')
-    .option('--out <dir>', 'output folder (default: simvectors/data_S.._E.._P.._F.._H.._B.._<Activation>)')
+    .option(
+      '--out <dir>',
+      'output folder, new or empty; with --force, its files of the same names are replaced (default: simvectors/data_S.._E.._P.._F.._H.._B.._<Activation>)',
+    )
     .option('--export-snitch-cluster', 'also write snitch-cluster/mem_snitch_cluster.h')
     .option('--skip-vector-validation', 'write the case even if an output tensor is constant')
     .option(
@@ -507,16 +565,18 @@ export function register(cmd: Command): void {
           )
         : undefined;
       bar?.start(100, 0, { stage: 'starting' });
-      try {
-        const { files, bytes } = runGolden(req, (name, done) =>
-          bar?.update(Math.round(done * 100), { stage: name }),
-        );
-        bar?.stop();
-        const secs = ((performance.now() - t0) / 1000).toFixed(2);
-        console.log(`wrote ${req.out}: ${files} files, ${(bytes / 1e6).toFixed(1)} MB in ${secs} s`);
-      } catch (e) {
-        bar?.stop();
-        throw e;
-      }
+      // Flags are checked above, synchronously; the run itself is awaited by commander.
+      const run = () => runGolden(req, (name, done) => bar?.update(Math.round(done * 100), { stage: name }));
+      return interruptible(run).then(
+        ({ files, bytes }) => {
+          bar?.stop();
+          const secs = ((performance.now() - t0) / 1000).toFixed(2);
+          console.log(`wrote ${req.out}: ${files} files, ${(bytes / 1e6).toFixed(1)} MB in ${secs} s`);
+        },
+        (e: unknown) => {
+          bar?.stop();
+          throw e;
+        },
+      );
     });
 }

@@ -14,7 +14,7 @@ import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
-import { writeFileAtomic } from '../../golden/atomic.ts';
+import { checkFileOutputs, writeFileAtomic } from '../../golden/atomic.ts';
 import { loadGolden, text } from '../../golden/archive.ts';
 import type { FolderFiles } from '../../rtl-model/hwpe/tb.ts';
 import { eventsCsv, jobsCsv, runHwpeFolder } from '../../rtl-model/hwpe/run.ts';
@@ -73,6 +73,7 @@ export async function runHwpeCommand(
   const portBits = o.portBits === undefined ? 32 : Number(o.portBits);
   if (portBits !== 32 && portBits !== 64)
     throw new InputError(`--port-bits must be 32 or 64, got ${o.portBits}`);
+  checkFileOutputs({ '--vcd': o.vcd, '--jobs-csv': o.jobsCsv, '--events-csv': o.eventsCsv });
   const dir = resolve(o.from);
   const files = loadHwpeFolder(dir);
   const name = basename(dir);
@@ -97,8 +98,6 @@ export async function runHwpeCommand(
   }
   const jobs = jobsCsv(r.jobs);
   const events = eventsCsv(r.events);
-  if (o.jobsCsv) writeFileAtomic(o.jobsCsv, jobs);
-  if (o.eventsCsv) writeFileAtomic(o.eventsCsv, events);
   const rtlJobs = compareWithRtl(name, 'jobs', jobs);
   const rtlEvents = compareWithRtl(name, 'events', events);
   if (o.json) {
@@ -130,6 +129,9 @@ export async function runHwpeCommand(
       log(`  RTL event log: ${rtlEvents.equal ? 'equal' : `differs at ${rtlEvents.firstDiff}`}`);
     log(r.pass ? 'PASS' : 'FAIL');
   }
+  // Written after the results are printed, so that a failed write does not hide them.
+  if (o.jobsCsv) writeFileAtomic(o.jobsCsv, jobs, '--jobs-csv');
+  if (o.eventsCsv) writeFileAtomic(o.eventsCsv, events, '--events-csv');
   return r.pass ? 0 : 1;
 }
 

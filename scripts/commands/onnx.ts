@@ -9,6 +9,7 @@
  * Unsupported ops and attributes are refused before anything runs (one line, exit 2); a
  * comparison that finds a differing tensor exits 1.
  */
+import { checkFileOutputs } from '../../golden/atomic.ts';
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { findAttention, checkAttention } from '../../onnx/attention.ts';
@@ -48,14 +49,9 @@ function execute(graph: Graph, inputsPath: string, softmax: SoftmaxVariant): Run
 }
 
 function runCommand(model: string, opts: RunOpts): void {
+  checkFileOutputs({ '--outputs': opts.outputs, '--activations': opts.activations });
   const graph = loadModel(model);
   const result = execute(graph, opts.inputs, opts.softmax);
-  if (opts.outputs) writeNpz(opts.outputs, result.outputs);
-  if (opts.activations) {
-    const all = new Map<string, Tensor>();
-    for (const n of result.order) for (const o of n.outputs) if (o !== '') all.set(o, result.tensors.get(o)!);
-    writeNpz(opts.activations, all);
-  }
   let failed = false;
   const report = (title: string, rows: TensorMatch[]): void => {
     process.stdout.write(`${title}\n${formatMatches(rows)}\n`);
@@ -73,6 +69,13 @@ function runCommand(model: string, opts: RunOpts): void {
       const head = Array.from(t.data.subarray(0, 16)).join(' ');
       process.stdout.write(`${name} [${t.shape.join('x')}]: ${head}${t.data.length > 16 ? ' ...' : ''}\n`);
     }
+  }
+  // Written after the results are printed, so that a failed write does not hide them.
+  if (opts.outputs) writeNpz(opts.outputs, result.outputs, '--outputs');
+  if (opts.activations) {
+    const all = new Map<string, Tensor>();
+    for (const n of result.order) for (const o of n.outputs) if (o !== '') all.set(o, result.tensors.get(o)!);
+    writeNpz(opts.activations, all, '--activations');
   }
   if (failed) process.exitCode = 1;
 }

@@ -12,9 +12,12 @@ import {
   HEADER_PATH,
   headerCommandLine,
   DiskFolder,
+  folderJobs,
   readInputs,
-  writeFolder,
+  writeJobs,
 } from '../../golden/folder.ts';
+import { writeFolderAtomicAsync } from '../../golden/atomic.ts';
+import { interruptible } from '../interrupt.ts';
 import { ACTIVATIONS } from '../../golden/types.ts';
 import type { Activation, ItaParams } from '../../golden/types.ts';
 import { progressBar } from '../progress.ts';
@@ -25,8 +28,11 @@ export interface RecomputeOptions {
   activation?: Activation;
 }
 
-/** Recomputes a folder; returns the parameters it found. */
-export function recompute(o: RecomputeOptions): ItaParams {
+/**
+ * Recomputes a folder; returns the parameters it found. Files are written one at a time with the
+ * event loop let in between, so that an interrupt removes the temporary folder.
+ */
+export async function recompute(o: RecomputeOptions): Promise<ItaParams> {
   const files = new DiskFolder(o.from);
   const inputs = readInputs(files, { activation: o.activation, where: o.from });
   const header = files.get(HEADER_PATH);
@@ -38,10 +44,17 @@ export function recompute(o: RecomputeOptions): ItaParams {
   computing.stop();
   const writing = progressBar('writing', folderFileCount(inputs.params, exportSnitchCluster));
   try {
-    writeFolder(
-      o.out,
-      { inputs, outputs },
-      { commandLine, exportSnitchCluster, onFile: () => writing.increment() },
+    const jobs = folderJobs({ inputs, outputs }, { commandLine, exportSnitchCluster });
+    // Interruptible only while writing: the computation is synchronous, and there Ctrl-C ends
+    // the process at once (nothing is on disk yet).
+    await interruptible(() =>
+      writeFolderAtomicAsync(o.out, async (tmp) => {
+        for (const job of jobs) {
+          writeJobs(tmp, [job]);
+          writing.increment();
+          await new Promise((done) => setImmediate(done));
+        }
+      }),
     );
   } finally {
     writing.stop();
@@ -53,17 +66,20 @@ export function recompute(o: RecomputeOptions): ItaParams {
 export function register(cmd: Command): void {
   cmd
     .requiredOption('--from <folder>', 'PyITA folder to read the inputs and constants from')
-    .requiredOption('--out <folder>', 'folder to write (replaced atomically)')
+    .requiredOption(
+      '--out <folder>',
+      'folder to write (a new or empty one; with --force, its files of the same names are replaced)',
+    )
     .option(
       '--activation <name>',
       `feed-forward activation (${ACTIVATIONS.join(', ')}); default: found from the folder`,
     )
-    .action((opts: { from: string; out: string; activation?: string }) => {
+    .action(async (opts: { from: string; out: string; activation?: string }) => {
       if (opts.activation !== undefined && !(ACTIVATIONS as readonly string[]).includes(opts.activation))
         throw new InputError(
           `--activation must be one of ${ACTIVATIONS.join(', ')}, got '${opts.activation}'`,
         );
-      const p = recompute({
+      const p = await recompute({
         from: opts.from,
         out: opts.out,
         activation: opts.activation as Activation | undefined,

@@ -16,7 +16,7 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { InputError, checkInt } from '../../rtl-model/errors.ts';
-import { writeFileAtomic } from '../../golden/atomic.ts';
+import { checkFileOutputs, writeFileAtomic } from '../../golden/atomic.ts';
 import { runFolder, runRandom, traceCsv } from '../../rtl-model/ita/run.ts';
 import type { RunOptions, RunResult } from '../../rtl-model/ita/run.ts';
 import { ACTIVATION_NAMES, LAYER_NAMES } from '../../rtl-model/ita/params.ts';
@@ -123,12 +123,17 @@ async function folderToRun(from: string | undefined): Promise<{ files: FolderFil
   }
 }
 
-/** Runs what the options ask for; returns one report per run (exported for tests). */
+/**
+ * Runs what the options ask for; returns one report per run (exported for tests). `show` gets
+ * the reports before `--trace-csv` is written.
+ */
 export async function simulate(
   o: SimOptions,
   log: (line: string) => void = () => {},
+  show: (reports: SimReport[]) => void = () => {},
 ): Promise<{ reports: SimReport[]; results: RunResult[] }> {
   if (o.random && o.from) throw new InputError('use either --from <folder> or --random, not both');
+  checkFileOutputs({ '--vcd': o.vcd, '--trace-csv': o.traceCsv });
   const layer = o.layer ?? 'attention';
   const layerIdx = (LAYER_NAMES as readonly string[]).indexOf(layer);
   if (layerIdx < 0) throw new InputError(`--layer must be one of ${LAYER_NAMES.join(', ')}, got ${layer}`);
@@ -211,7 +216,9 @@ export async function simulate(
   } finally {
     bar?.stop();
   }
-  if (o.traceCsv) writeFileAtomic(o.traceCsv, traceCsv(results[0]!));
+  // The reports are shown before the trace is written, so that a failed write does not hide them.
+  show(reports);
+  if (o.traceCsv) writeFileAtomic(o.traceCsv, traceCsv(results[0]!), '--trace-csv');
   return { reports, results };
 }
 
@@ -277,9 +284,10 @@ export function register(cmd: Command): void {
       const out = (s: string): void => {
         process.stdout.write(s + '\n');
       };
-      const { reports } = await simulate(opts, out);
-      if (opts.json) out(JSON.stringify(reports.length === 1 ? reports[0] : reports, null, 2));
-      else for (const r of reports) printReport(r, out);
+      const { reports } = await simulate(opts, out, (reps) => {
+        if (opts.json) out(JSON.stringify(reps.length === 1 ? reps[0] : reps, null, 2));
+        else for (const r of reps) printReport(r, out);
+      });
       if (reports.some((r) => r.verdict === 'FAIL')) process.exitCode = 1;
     });
 }
