@@ -17,7 +17,8 @@
  *   write / SC ok    AW checks the reservation in A+2; memory written at the edge of A+5; B
  *                    through the adapter in the first cycle >= A+7 with no write entering it; P 3
  *                    cycles later.
- *   SC failed        no write; P = A+7.
+ *   SC failed        no write; its B is injected by the adapter from A+4 (after the B of any
+ *                    earlier write), P 3 cycles later (A+7 when nothing is in the way).
  *   AMO              read A+4, write A+11 (an exclusive read and write by `axi_riscv_amos`);
  *                    P = A+16; nothing accepted before P+2.
  *   peripherals      register read or write in A+3; P = A+6.
@@ -211,7 +212,6 @@ export class NarrowAxi {
           if (x.a + 2 === c) {
             if (x.kind === Ext.Sc) {
               x.scOk = this.reservation === word;
-              if (!x.scOk) x.p = x.a + 7;
               x.rdata = x.scOk ? 0 : 1;
             }
             // an AW that writes clears every reservation of its word
@@ -219,8 +219,10 @@ export class NarrowAxi {
           }
           if (x.a + 5 + e === c && (x.kind === Ext.Write || x.scOk))
             this.slaves.write(x.addr, x.size, x.data);
-          if (x.kind === Ext.Sc && !x.scOk) break;
-          if (x.pass < 0 && !bBusy && c >= x.a + 7 + e) {
+          // a failed SC never reaches the memory: the adapter injects its B from A+4, behind the
+          // B of any earlier write on the same in-order B path
+          const failed = x.kind === Ext.Sc && x.a + 2 < c && !x.scOk;
+          if (x.pass < 0 && !bBusy && c >= (failed ? x.a + 4 : x.a + 7 + e)) {
             if (!awIn) {
               x.pass = c;
               x.p = c + 3;
