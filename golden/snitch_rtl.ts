@@ -8,6 +8,9 @@
  * cycle k (0-based, `Simulator.cycle` before the step) is the RTL's cycle k + 1.
  */
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { Cluster } from '../rtl-model/cluster/cluster.ts';
+import { repoUrl } from '../rtl-model/repo.ts';
 import { text, loadGolden, type FileMap } from './archive.ts';
 
 export interface SnitchRtlRow {
@@ -98,4 +101,26 @@ export function firstDifference(
     if (!a || !b || a.cycle !== b.cycle || a.pc !== b.pc) return { index: i, rtl: a, model: b };
   }
   return null;
+}
+
+/**
+ * A program of the reference loaded into a fresh cluster as the RTL ran it (a riscv-test image,
+ * or a kernel ELF of `sw/bin` with its built-in arguments and zero data), with every hart's
+ * issue events recorded in the RTL's cycle numbering (the model's cycle k is the RTL's k + 1).
+ */
+export function referenceRun(program: string): { cluster: Cluster; issues: Issue[][] } {
+  let c: Cluster;
+  if (program.startsWith('rv32')) {
+    const { image, tohost } = riscvTest(program);
+    c = new Cluster();
+    c.mem.load(0x8000_0000, image);
+    c.tohostAddr = tohost;
+  } else {
+    const elf = readFileSync(repoUrl(`sw/bin/${program}.elf`));
+    c = Cluster.fromElf(elf, {}, `${program}.elf`);
+  }
+  const sim = c.simulator();
+  const issues: Issue[][] = c.cores.map(() => []);
+  c.cores.forEach((core, h) => (core.onRetire = (pc) => issues[h]!.push({ cycle: sim.cycle + 1, pc })));
+  return { cluster: c, issues };
 }

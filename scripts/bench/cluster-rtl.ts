@@ -4,40 +4,16 @@
  * default arguments, zero data, as the RTL ran them). Cycles, the difference, and for programs
  * whose RTL issue traces are kept, the first instruction per hart whose issue cycle differs.
  */
-import { readFileSync } from 'node:fs';
-import {
-  firstDifference,
-  riscvTest,
-  rtlIssues,
-  snitchRtlCycles,
-  type Issue,
-} from '../../golden/snitch_rtl.ts';
-import { Cluster } from '../../rtl-model/cluster/cluster.ts';
+import { firstDifference, referenceRun, rtlIssues, snitchRtlCycles } from '../../golden/snitch_rtl.ts';
 
 export const title = 'Snitch cluster model against the RTL: cycles per program';
-
-/** Loads a program of the reference (a riscv-test image or a kernel ELF) into a fresh cluster. */
-function load(program: string): Cluster {
-  if (program.startsWith('rv32')) {
-    const { image, tohost } = riscvTest(program);
-    const c = new Cluster();
-    c.mem.load(0x8000_0000, image);
-    c.tohostAddr = tohost;
-    return c;
-  }
-  const elf = readFileSync(new URL(`../../sw/bin/${program}.elf`, import.meta.url));
-  return Cluster.fromElf(elf, {}, `${program}.elf`);
-}
 
 export function run(): void {
   const rows: Record<string, string | number>[] = [];
   let equal = 0;
   const rtl = snitchRtlCycles();
   for (const r of rtl) {
-    const c = load(r.program);
-    const sim = c.simulator();
-    const issues: Issue[][] = c.cores.map(() => []);
-    c.cores.forEach((core, h) => (core.onRetire = (pc) => issues[h]!.push({ cycle: sim.cycle + 1, pc })));
+    const { cluster: c, issues } = referenceRun(r.program);
     const t0 = performance.now();
     const m = c.run(5_000_000);
     const sec = (performance.now() - t0) / 1000;
