@@ -30,7 +30,7 @@
  */
 import { Amo } from '../snitch/isa.ts';
 import type { DataReq } from '../snitch/ports.ts';
-import { RrArbTree } from './snitch_icache.ts';
+import { RrArbTree } from '../sim/rr_arb_tree.ts';
 
 export const enum Ext {
   Read,
@@ -208,7 +208,7 @@ export class NarrowAxi {
           } else if (x.pass < 0) rBusy = true;
           break;
         case Ext.Write:
-        case Ext.Sc:
+        case Ext.Sc: {
           if (x.a + 2 === c) {
             if (x.kind === Ext.Sc) {
               x.scOk = this.reservation === word;
@@ -230,6 +230,7 @@ export class NarrowAxi {
             bBusy = true;
           } else if (x.pass < 0) bBusy = true;
           break;
+        }
         case Ext.Amo:
           if (x.a + 4 + e === c) {
             x.rdata = this.slaves.amo(x.addr, x.amo, x.data);

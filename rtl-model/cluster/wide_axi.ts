@@ -15,6 +15,8 @@
  * programs measured so far (see `Idma`).
  */
 
+import { RrArbTree } from '../sim/rr_arb_tree.ts';
+
 /** A read burst: `beats` 64-byte beats; `onBeat(k, r)` reports beat k's R at its master in cycle r. */
 export interface WideRead {
   beats: number;
@@ -39,7 +41,8 @@ export class WideAxi {
   /** Per master (0 DMA, 1 I$): the demux AR spill register. */
   private readonly demux: Entry[][] = [[], []];
   private readonly mux: Entry[] = [];
-  private rr = 0;
+  /** The mux's arbiter over the crossbar's slave ports (DMA 0, I$ 2). */
+  private readonly arb = new RrArbTree(3);
   private readonly admitted: Admitted[] = [];
   /** Beats waiting to pass the adapter: the burst and its read cycle, in order. */
   private readonly beats: { a: Admitted; g: number }[] = [];
@@ -96,28 +99,19 @@ export class WideAxi {
     )
       this.admitted.shift();
     // 3. the mux's round robin over the demux spill registers into its own spill register
-    if (this.muxLen0 < 2) {
-      let best = -1;
-      let key = 99;
-      let req = 0;
-      for (let m = 0; m < 2; m++) {
-        const q = this.demux[m]!;
-        if (q.length > 0 && q[0]!.cycle < c) {
-          req |= 1 << MASTERS[m]!;
-          if ((MASTERS[m]! ^ this.rr) < key) {
-            key = MASTERS[m]! ^ this.rr;
-            best = m;
-          }
-        }
-      }
-      if (best >= 0) {
-        const e = this.demux[best]!.shift()!;
-        this.mux.push({ cycle: c, read: e.read });
-        const above = req & ~((2 << this.rr) - 1);
-        const m = above !== 0 ? above : req;
-        this.rr = 31 - Math.clz32(m & -m);
-      }
+    let req = 0;
+    for (let m = 0; m < 2; m++) {
+      const q = this.demux[m]!;
+      if (q.length > 0 && q[0]!.cycle < c) req |= 1 << MASTERS[m]!;
     }
+    const reqD = this.arb.requests(req);
+    const w = this.arb.winner(reqD);
+    const granted = w >= 0 && this.muxLen0 < 2;
+    if (granted) {
+      const e = this.demux[w === 0 ? 0 : 1]!.shift()!;
+      this.mux.push({ cycle: c, read: e.read });
+    }
+    this.arb.commit(reqD, granted);
     this.cycle++;
     this.demuxLen0 = [this.demux[0]!.length, this.demux[1]!.length];
     this.muxLen0 = this.mux.length;

@@ -15,7 +15,7 @@
  * response cut is full locks it) and are routed back by the core index carried in the id: one
  * result per cycle for the whole hive.
  */
-import { RrArbTree } from '../cluster/snitch_icache.ts';
+import { RrArbTree } from '../sim/rr_arb_tree.ts';
 import { Module, type Reg } from '../sim/kernel.ts';
 import type { Snitch } from './core.ts';
 
