@@ -202,7 +202,6 @@ export class Cluster extends Module {
       this.mem,
       this.tcdm,
       this.dmaCore,
-      this.cfg.dramLatency,
       () => this.muldiv.rspCore === n,
       this.wide,
     );

@@ -122,11 +122,10 @@ export class Idma extends Module {
     private readonly mem: ClusterMemory,
     private readonly tcdm: Tcdm,
     private readonly core: Snitch,
-    readonly dramLatency: number,
     /** True when the shared mul/div writes the DMA core's response cut this cycle. */
     private readonly rspTaken: () => boolean,
     /** The wide AXI read path to DRAM (shared with the instruction cache). */
-    private readonly wide: WideAxi | null = null,
+    private readonly wide: WideAxi,
     queueDepth = 8,
   ) {
     super(parent, name);
@@ -148,7 +147,8 @@ export class Idma extends Module {
     this.wrOff = this.reg('backend.wr_off_q', 32);
     this.arrived = this.reg('backend.arrived_q', 40);
     this.cycleQ = this.reg('cycle_q', 52);
-    this.rdPipe = new Float64Array(Math.max(dramLatency, 1) + 8).fill(-1);
+    // arrivals are scheduled at most 8 cycles ahead (R 3 cycles after the adapter, W + 4)
+    this.rdPipe = new Float64Array(16).fill(-1);
     this.nBytes = this.counter('bytes');
     this.nTransfers = this.counter('transfers');
     this.nBusyCycles = this.counter('busy_cycles');
@@ -188,7 +188,7 @@ export class Idma extends Module {
     const arrivedNow = Math.max(this.arrived.cur, this.rdPipe[slot]!);
     const r = this.rdT;
     if (r && !r.readDone && this.cycleQ.cur >= this.rdStart) {
-      if (this.wide && !this.mem.isTcdm(r.src)) {
+      if (!this.mem.isTcdm(r.src)) {
         // the legalizer hands one burst per cycle to the wide port when its spill register has room
         this.emitBurst = this.wide.ready(0);
       } else {
@@ -286,7 +286,7 @@ export class Idma extends Module {
       const q = this.queue.first;
       const idle = this.active.length === 0;
       const dramToTcdm = (x: Transfer): boolean => !this.mem.isTcdm(x.src) && this.mem.isTcdm(x.dst);
-      let ahead = this.wide !== null && this.active.length < 8 && dramToTcdm(q) && q.size > 0 && q.reps > 0;
+      let ahead = this.active.length < 8 && dramToTcdm(q) && q.size > 0 && q.reps > 0;
       for (const x of this.active) if (!x.readDone || !dramToTcdm(x)) ahead = false;
       if (idle || ahead) this.start(cyc);
     }
@@ -321,7 +321,7 @@ export class Idma extends Module {
     const lastOfTransfer = rowBase + off + b >= total(t);
     const pipe = this.rdPipe;
     const dst = t.dstDelay;
-    this.wide!.request(0, {
+    this.wide.request(0, {
       beats,
       onBeat: (k, r) => {
         const e = Math.min(end, start + head + BEAT * k);

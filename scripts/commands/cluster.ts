@@ -11,7 +11,7 @@ import { checkFileOutputs, writeFileAtomic } from '../../golden/atomic.ts';
 import { runItaSystem, type ItaSystemResult } from '../../rtl-model/cluster/ita_system.ts';
 import type { ItaSubsystem } from '../../rtl-model/cluster/ita_subsystem.ts';
 import { loadHwpeFolder } from './hwpe.ts';
-import { Cluster, DEFAULT_CLUSTER } from '../../rtl-model/cluster/cluster.ts';
+import { Cluster, DEFAULT_CLUSTER, HARNESS_DRAM_LATENCY } from '../../rtl-model/cluster/cluster.ts';
 import { checkInt, InputError } from '../../rtl-model/errors.ts';
 import type { Probe } from '../../rtl-model/sim/kernel.ts';
 import { VcdWriter } from '../../rtl-model/sim/vcd.ts';
@@ -400,12 +400,16 @@ export function register(cluster: Command): void {
     .option('--max-cycles <n>', 'stop after this many cycles', '10000000')
     .option('--trace <units>', 'per-cycle trace of units, e.g. core0,core3,dma', '')
     .option('--vcd <file>', 'write a VCD of every register of the cluster')
-    .option('--dram-latency <n>', 'DRAM latency in cycles', String(DEFAULT_CLUSTER.dramLatency))
+    .option(
+      '--dram-latency <n>',
+      'round trip of the memory outside the cluster in cycles (9: the RTL harness; more delays every access)',
+      String(DEFAULT_CLUSTER.dramLatency),
+    )
     .option('--ideal-fetch', 'a perfect instruction memory instead of the instruction cache')
     .option('--json', 'print the report as JSON (cycles, exitCode, per-hart statistics)')
     .action((elf: string, opts: Record<string, string | undefined>) => {
       const maxCycles = checkInt('--max-cycles', Number(opts.maxCycles), 1, 2 ** 40);
-      const dramLatency = checkInt('--dram-latency', Number(opts.dramLatency), 1, 10000);
+      const dramLatency = checkInt('--dram-latency', Number(opts.dramLatency), HARNESS_DRAM_LATENCY, 10000);
       const trace = (opts.trace ?? '').split(',').filter((s) => s.length > 0);
       const rep = runCluster(elf, {
         maxCycles,
