@@ -93,7 +93,6 @@ export class NarrowAxi {
   /** Responses due this cycle, handed to the cluster (at most one per core). */
   readonly done: NarrowAccess[] = [];
   readonly tRsp = { data: 0 };
-  nAccesses = 0;
 
   /**
    * @param extra cycles added on the memory side of the harness (a DRAM latency other than the
@@ -173,7 +172,6 @@ export class NarrowAxi {
       }
     }
     this.inflight.push(x);
-    this.nAccesses++;
   }
 
   /** Next state: memory accesses, the adapter's R/B order, responses due. */

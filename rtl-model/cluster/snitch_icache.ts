@@ -163,11 +163,6 @@ export class SnitchIcacheL0 extends Module {
     this.nPrefetch = this.counter('prefetches');
   }
 
-  /** Register `i` of `L0_REGS`. */
-  reg43(i: number): number {
-    return this.st.cur[i]!;
-  }
-
   private setReg(i: number, v: number): void {
     if (this.st.cur[i] !== v) this.st.set(i, v);
   }

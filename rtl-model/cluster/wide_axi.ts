@@ -64,11 +64,6 @@ export class WideAxi {
     this.demux[m]!.push({ cycle: this.cycle, read });
   }
 
-  /** True while a read of either master is somewhere on the path. */
-  get busy(): boolean {
-    return this.demux[0]!.length + this.demux[1]!.length + this.mux.length + this.beats.length > 0;
-  }
-
   /** The clock edge: admission, the adapter, the crossbar's arbitration. Call once per cycle. */
   step(): void {
     const c = this.cycle;
