@@ -76,7 +76,11 @@ export function riscvTest(name: string): { image: Uint8Array; tohost: number } {
 /** The RTL's issue events of hart `hart` of `program`, or null where no trace is kept. */
 export function rtlIssues(program: string, hart: number): Issue[] | null {
   const f = archive().get(`issue/${program}/hart${hart}.txt`);
-  if (!f) return null;
+  return f ? parseIssues(f) : null;
+}
+
+/** Issue events from the "cycle pc" lines that `issueLines` wrote. */
+export function parseIssues(f: Uint8Array): Issue[] {
   const out: Issue[] = [];
   for (const line of new TextDecoder().decode(f).split('\n')) {
     if (!line) continue;

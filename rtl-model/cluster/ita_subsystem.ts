@@ -11,18 +11,19 @@
  * - Configuration: the HWPE region follows the cluster's zero-memory region,
  *   `HWPE_BASE = TCDM end + 64 KiB peripherals + 64 KiB zero memory = 0x1004_0000`. The paper's
  *   RTL decodes 0x58 bytes (its register file had fewer job registers); this ITA's 17 job
- *   registers end at 0x64, so the model decodes 0x100 bytes.
- *   A core's access leaves on the narrow AXI path (AXI data-width converter, cut, `axi_to_tcdm`)
- *   and is presented to the HWPE's peripheral port, one access per cycle in arrival order; the
- *   port's `id` is the one-hot hart of the requester, so the job's completion event goes to it.
- *   `configLatency` is the modelled latency of that path (a stated simplification: a fixed
- *   in-order pipe, as the cluster models its other external slaves).
+ *   registers end at 0x64, so the model decodes 0x100 bytes (as the system RTL does).
+ *   A core's access takes the cores' narrow path (`NarrowAxi`: `reqrsp_mux`, `reqrsp_to_axi`, the
+ *   narrow crossbar), then the HWPE's own AXI chain: `axi_dw_converter` (64 to 32 bit), `axi_cut`,
+ *   `axi_to_tcdm` (`axi_to_reqrsp` + `reqrsp_to_tcdm`) to the HWPE's peripheral port. An access
+ *   accepted by `reqrsp_to_axi` in cycle A reaches the peripheral port in A+5 (one access per
+ *   cycle, in order; the port always grants); a write is answered at the core in A+9, a read,
+ *   whose data leaves the slave one cycle after the request, in A+10 (the response path is 4
+ *   cycles). `reqrsp_to_tcdm` drives the request's user bits to 0, so the HWPE sees requester id 0
+ *   for every core and offloads every job's completion event to core 0.
  * - Events: `hwpe_evt_o` (2 lines per core) and `hwpe_busy_o` drive the cluster peripheral's
- *   read-only registers HWPE_EVT (0x1a0) and HWPE_BUSY (0x1a8). With `evtToClint` (default on)
- *   an event also sets the core's cluster-local interrupt bit (CL_CLINT), so a core can sleep in
- *   `wfi` until its job completes; software clears the bit through CL_CLINT_CLEAR. (In the RTL the
- *   event reaches software only through HWPE_EVT; the paper's driver polls HWPE_BUSY, which works
- *   here unchanged.)
+ *   read-only registers HWPE_EVT (0x1a0) and HWPE_BUSY (0x1a8); nothing else sees them.
+ *   `evtToClint` (off by default; not in the RTL) also sets the event's core's cluster-local
+ *   interrupt bit (CL_CLINT), so a core can sleep in `wfi` until its job completes.
  */
 import { Module } from '../sim/kernel.ts';
 import { ItaHwpeWrap } from '../hwpe/ita_hwpe_wrap.ts';
@@ -35,13 +36,16 @@ export const HWPE_BASE = TCDM_BASE + TCDM_SIZE + 64 * 1024 + 64 * 1024;
 export const HWPE_SIZE = 0x100;
 
 export interface ItaSubsystemConfig {
-  /** Cycles from a core's access leaving the core to its response (at least 2). */
-  configLatency: number;
-  /** An event also sets the requesting core's CL_CLINT bit. */
+  /** A completion event also sets its core's CL_CLINT bit (a variant; the RTL does not). */
   evtToClint: boolean;
 }
 
-export const DEFAULT_ITA_SUBSYSTEM: ItaSubsystemConfig = { configLatency: 4, evtToClint: true };
+export const DEFAULT_ITA_SUBSYSTEM: ItaSubsystemConfig = { evtToClint: false };
+
+/** Cycles from acceptance at `reqrsp_to_axi` to the HWPE's peripheral port. */
+const REQ_STAGES = 5;
+/** Cycles from the slave's response to the core's response register. */
+const RSP_STAGES = 4;
 
 /** A configuration access waiting for the HWPE's peripheral port. */
 interface CfgAccess {
@@ -50,6 +54,8 @@ interface CfgAccess {
   data: number;
   id: number;
   rsp: { data: number };
+  /** First cycle the access may be presented to the peripheral port. */
+  due: number;
 }
 
 export class ItaSubsystem extends Module implements ExtTarget {
@@ -63,6 +69,8 @@ export class ItaSubsystem extends Module implements ExtTarget {
   private presented: CfgAccess | null = null;
   private pendingRead: CfgAccess | null = null;
   private evtPrev = 0;
+  /** Cycle the latest configuration access is presented to the peripheral port. */
+  private lastPresent = -1;
   // statistics
   readonly nBusy: { value: number };
   readonly nReqCycles: { value: number };
@@ -120,16 +128,19 @@ export class ItaSubsystem extends Module implements ExtTarget {
     hart: number,
     rsp: { data: number },
   ): number {
-    const k = this.cfgQueue.length;
+    // `this.cycle` is already A + 1 here (accesses are accepted at the edge of cycle A)
+    const present = Math.max(this.cycle + REQ_STAGES - 1, this.lastPresent + 1);
+    this.lastPresent = present;
     this.cfgQueue.push({
       write,
       add: addr - HWPE_BASE,
       data: data >>> 0,
-      id: hart < N_CORES ? 1 << hart : 0,
+      id: 0, // `reqrsp_to_tcdm` drives the user bits (the HWPE's `periph.id`) to 0
       rsp,
+      due: present,
     });
-    // presented in the next cycle (after k earlier ones), answered in the one after
-    return Math.max(this.cfg.configLatency, k + 2);
+    // a read's data leaves the slave one cycle after the request, a write is answered at its grant
+    return present + (write ? 0 : 1) + RSP_STAGES - (this.cycle - 1);
   }
 
   // ------------------------------------------------------------ per cycle
@@ -158,7 +169,7 @@ export class ItaSubsystem extends Module implements ExtTarget {
     }
     // peripheral port: one access per cycle, always granted
     const per = w.periph;
-    const a = this.cfgQueue.length > 0 ? this.cfgQueue.shift()! : null;
+    const a = this.cfgQueue.length > 0 && this.cfgQueue[0]!.due === this.cycle ? this.cfgQueue.shift()! : null;
     this.presented = a;
     if (a) {
       per.req = 1;

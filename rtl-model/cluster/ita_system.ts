@@ -26,7 +26,10 @@ export interface ImageResult {
 }
 
 export interface ItaSystemOptions {
-  /** 0: the driver polls HWPE_BUSY; 1: it sleeps in wfi until the completion event. */
+  /**
+   * 0: the driver polls HWPE_BUSY (as on the RTL); 1: it sleeps in wfi until the completion event,
+   * which the model then also routes to CL_CLINT (the RTL does not: a variant).
+   */
   waitMode: 0 | 1;
   /** Stop after this many jobs (0: all). */
   maxJobs: number;
@@ -82,7 +85,8 @@ export function buildItaSystem(
     );
   }
   const cluster = Cluster.fromElf(readFileSync(ITA_ATTENTION_ELF), {}, 'ita_attention.elf');
-  const ita = new ItaSubsystem(cluster, opts.subsystem ?? {});
+  // waking from wfi needs the event on CL_CLINT, a variant of the RTL (where only HWPE_EVT shows it)
+  const ita = new ItaSubsystem(cluster, { evtToClint: opts.waitMode === 1, ...opts.subsystem });
   // arguments (layout of ita_args_t)
   const a: number[] = [st.S, st.E, st.P, st.F, st.H, st.activation];
   const pack = (v: number[], o: number): number =>

@@ -1,0 +1,59 @@
+/**
+ * The system model (Snitch cluster + ITA's HWPE) against the Verilated system RTL
+ * (`golden/data/system-rtl.zip`): on every PyITA folder the RTL ran, the same total cycles and
+ * every ITA job's busy interval [start, end) on the same cycles; on the traced folder every hart
+ * issues every instruction on the RTL's cycle (a failure names the first one that differs).
+ */
+import { describe, expect, it } from 'vitest';
+import { loadGolden } from '../../golden/archive.ts';
+import { firstDifference, type Issue } from '../../golden/snitch_rtl.ts';
+import { systemRtlIssues, systemRtlRows } from '../../golden/system_rtl.ts';
+import { runItaSystem } from '../../rtl-model/cluster/ita_system.ts';
+
+const rows = systemRtlRows();
+
+function run(folder: string): { r: ReturnType<typeof runItaSystem>; issues: Issue[][] } {
+  const issues: Issue[][] = [];
+  const r = runItaSystem(loadGolden(`pyita/${folder}`), folder, {
+    maxCycles: 200_000,
+    waitMode: 0,
+    onBuild: (cluster) => {
+      const sim = cluster.simulator();
+      cluster.cores.forEach((core, h) => {
+        issues[h] = [];
+        core.onRetire = (pc) => issues[h]!.push({ cycle: sim.cycle + 1, pc });
+      });
+    },
+  });
+  return { r, issues };
+}
+
+function describeDifference(rtl: Issue[], model: Issue[]): string {
+  const d = firstDifference(rtl, model);
+  if (!d) return 'equal';
+  const e = (i: Issue | undefined): string => (i ? `pc ${i.pc.toString(16)} cycle ${i.cycle}` : 'none');
+  return `first difference at instruction #${d.index}: RTL ${e(d.rtl)}, model ${e(d.model)}`;
+}
+
+describe('the ITA system against its RTL', () => {
+  it('keeps the 7 folders of the RTL reference', () => {
+    expect(rows.length).toBe(7);
+    for (const row of rows) {
+      expect(row.bitExact).toBe(true);
+      expect(row.busy.length).toBe(row.jobs);
+    }
+  });
+
+  for (const row of rows) {
+    it(`${row.folder}: ${row.cycles} cycles, ${row.jobs} ITA jobs on the RTL's cycles`, () => {
+      const { r, issues } = run(row.folder);
+      expect(r.pass).toBe(true);
+      const traced = [0, 1, 2, 3, 4, 5, 6, 7, 8].map((h) => systemRtlIssues(row.folder, h));
+      traced.forEach((rtl, h) => {
+        if (rtl) expect(`hart ${h}: ${describeDifference(rtl, issues[h]!)}`).toBe(`hart ${h}: equal`);
+      });
+      expect(r.busyIntervals).toEqual(row.busy.map((b) => [b.start, b.end]));
+      expect(r.cycles).toBe(row.cycles);
+    });
+  }
+});
