@@ -200,6 +200,8 @@ export interface AttentionReport {
   /** Cycles from hart 0's start to the first trigger. */
   firstTrigger: number;
   itaBusy: number;
+  /** Per ITA job, `[start, end)`: busy after the rising edges start .. end - 1 (RTL numbering). */
+  itaBusyIntervals: [number, number][];
   itaUtilisation: number;
   itaUtilisationIssue: number;
   itaEvents: number;
@@ -331,6 +333,7 @@ export function runAttentionCommand(o: AttentionOptions, log: (s: string) => voi
     issueCycles: r.programCycles,
     firstTrigger: r.firstTrigger,
     itaBusy: r.itaBusy,
+    itaBusyIntervals: r.busyIntervals,
     itaUtilisation: r.itaBusy / Math.max(1, r.cycles),
     itaUtilisationIssue: r.itaBusy / Math.max(1, r.programCycles),
     itaEvents: r.itaEvents,
