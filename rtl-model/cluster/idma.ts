@@ -51,6 +51,10 @@ class Transfer {
   busyEnd = -1;
   /** Set when every read of the transfer has been issued. */
   readDone = false;
+  /** Cycle its last R beat is at the DMA's port (-1: not known yet). */
+  lastR = -1;
+  /** Busy cannot drop before this cycle: its writes were held back (see `wrHold`). */
+  wrFloor = -1;
   copyFrom(q: Transfer): void {
     this.src = q.src;
     this.dst = q.dst;
@@ -62,6 +66,9 @@ class Transfer {
 }
 
 const BEAT = 64;
+/** Cycles from the last R of a TCDM read to the legalizer taking a DRAM read behind it. */
+const AR_AFTER_R = Number(process.env.ARD ?? 0);
+const WR_AFTER_B = Number(process.env.WRB ?? 0);
 
 export class Idma extends Module {
   // frontend registers
@@ -77,6 +84,8 @@ export class Idma extends Module {
   private readonly rsp: RegFifo<{ rd: number; data: number }>;
   /** First cycle a read of the read side's transfer may issue (AR, plus 2 for a TCDM source). */
   private rdStart = 0;
+  /** No write beat before this cycle (an AW to another slave waits for the earlier writes' B). */
+  private wrHold = 0;
   // backend registers
   private readonly busy: Reg;
   private readonly rdRow: Reg;
@@ -164,10 +173,22 @@ export class Idma extends Module {
     if (this.queue.valid || this.zeroBusy) return true;
     const last = this.active.length > 0 ? this.active[this.active.length - 1]! : null;
     if (!last) return false;
-    return last.busyEnd < 0 || this.cycleQ.cur < last.busyEnd;
+    return last.busyEnd < 0 || this.cycleQ.cur < Math.max(last.busyEnd, last.wrFloor);
   }
   /** A zero-length copy shows busy only in the cycle it leaves the queue. */
   private zeroBusy = false;
+
+  /** Write beats of a transfer (a row's beats never cross a 64-byte boundary of the destination). */
+  private writeBeats(t: Transfer): number {
+    let n = 0;
+    for (let row = 0; row < t.reps; row++) {
+      for (let off = 0; off < t.size; ) {
+        off += Idma.chunk(t.dst + row * t.dstStride + off, t.size - off);
+        n++;
+      }
+    }
+    return n;
+  }
 
   private static chunk(addr: number, left: number): number {
     const toBoundary = BEAT - (addr % BEAT);
@@ -205,7 +226,11 @@ export class Idma extends Module {
       const len = Idma.chunk(a, t.size - this.wrOff.cur);
       const sb = this.superbankOf(a);
       const wrStream = t.base + this.wrRow.cur * t.size + this.wrOff.cur;
-      if (wrStream + len <= arrivedNow && (sb < 0 || ((sbMask >>> sb) & 1) === 0)) {
+      if (
+        wrStream + len <= arrivedNow &&
+        this.cycleQ.cur >= this.wrHold &&
+        (sb < 0 || ((sbMask >>> sb) & 1) === 0)
+      ) {
         this.wrBeat = true;
         this.wrLen = len;
         if (sb >= 0) sbMask |= 1 << sb;
@@ -245,6 +270,7 @@ export class Idma extends Module {
       if (local >= total(r)) {
         r.busyEnd = cyc + lat - r.dstDelay + 1;
         r.readDone = true;
+        r.lastR = cyc + 3;
       }
       const s = (cyc + lat) % this.rdPipe.length;
       this.rdPipe[s] = Math.max(this.rdPipe[s]!, r.base + local);
@@ -273,8 +299,16 @@ export class Idma extends Module {
       }
     }
     if (wrFinished) {
-      // the next transfer (read ahead, if any) becomes the one written
-      this.pool.push(this.active.shift()!);
+      // the next transfer (read ahead, if any) becomes the one written; all writes share one AXI
+      // ID, so if it writes to the other slave its AW passes the crossbar only after the B
+      const done = this.active.shift()!;
+      const next = this.active[0];
+      if (next && this.mem.isTcdm(next.dst) !== this.mem.isTcdm(done.dst)) {
+        this.wrHold = cyc + (this.mem.isTcdm(done.dst) ? 3 : 5) + WR_AFTER_B;
+        // one beat per cycle from the hold on; busy drops the cycle after the last W
+        next.wrFloor = this.wrHold + this.writeBeats(next) - next.dstDelay;
+      }
+      this.pool.push(done);
       this.wrRow.nxt = 0;
       this.wrOff.nxt = 0;
     }
@@ -287,7 +321,13 @@ export class Idma extends Module {
       const idle = this.active.length === 0;
       const dramToTcdm = (x: Transfer): boolean => !this.mem.isTcdm(x.src) && this.mem.isTcdm(x.dst);
       let ahead = this.active.length < 8 && dramToTcdm(q) && q.size > 0 && q.reps > 0;
-      for (const x of this.active) if (!x.readDone || !dramToTcdm(x)) ahead = false;
+      // all reads share one AXI ID: the crossbar lets a read to DRAM pass only once every read
+      // to the TCDM has returned its last beat
+      for (const x of this.active) {
+        if (!x.readDone) ahead = false;
+        else if (!dramToTcdm(x) && (!this.mem.isTcdm(x.src) || x.lastR < 0 || cyc < x.lastR + AR_AFTER_R))
+          ahead = false;
+      }
       if (idle || ahead) this.start(cyc);
     }
     this.busy.nxt = this.active.length > 0 ? 1 : 0;
@@ -327,7 +367,10 @@ export class Idma extends Module {
         const e = Math.min(end, start + head + BEAT * k);
         const s = (r + 1 + dst) % pipe.length;
         pipe[s] = Math.max(pipe[s]!, e);
-        if (lastOfTransfer && k === beats - 1) t.busyEnd = r + 2;
+        if (lastOfTransfer && k === beats - 1) {
+          t.busyEnd = r + 2;
+          t.lastR = r;
+        }
       },
     });
     if (lastOfTransfer) t.readDone = true;
@@ -361,6 +404,8 @@ export class Idma extends Module {
     t.dstDelay = this.mem.isTcdm(t.dst) ? 2 : 4;
     t.busyEnd = -1;
     t.readDone = false;
+    t.lastR = -1;
+    t.wrFloor = -1;
     this.active.push(t);
     this.rdRow.nxt = 0;
     this.rdOff.nxt = 0;
