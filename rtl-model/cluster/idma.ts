@@ -66,9 +66,13 @@ class Transfer {
 }
 
 const BEAT = 64;
-/** Cycles from the last R of a TCDM read to the legalizer taking a DRAM read behind it. */
-const AR_AFTER_R = Number(process.env.ARD ?? 0);
-const WR_AFTER_B = Number(process.env.WRB ?? 0);
+/**
+ * Cycles after the last R of a TCDM read (at the DMA's port) before the legalizer takes a DRAM
+ * read behind it, and after the B of DRAM writes before a TCDM write behind them (the crossbar's
+ * demux holds a transaction to another master port until the ID's outstanding ones are done).
+ */
+const AR_AFTER_R = 0;
+const WR_AFTER_B = 4;
 
 export class Idma extends Module {
   // frontend registers

@@ -6,8 +6,10 @@
  * One instruction is fetched, decoded, executed and (for ALU results) written back in the cycle it
  * issues. It issues when (`valid_instr`):
  *   - the core is neither asleep (`wfi_q`) nor waiting at the hardware barrier (`csr_stall_q`),
- *   - no source and no destination register is marked busy in the scoreboard (`sb_q`), which holds
- *     the destinations of in-flight loads and offloaded instructions,
+ *   - no source register and not the register named by bits 11:7 (the destination field, checked
+ *     for every instruction, stores and branches included: `uses_rd`) is marked busy in the
+ *     scoreboard (`sb_q`), which holds the destinations of in-flight loads and offloaded
+ *     instructions,
  * and it is not held by the unit it goes to (`lsu_stall`, `acc_stall`, a `fence` waiting for the
  * LSU to drain). There is no bypass: a register cleared from the scoreboard at an edge is readable
  * in the following cycle.
@@ -257,13 +259,13 @@ export class Snitch extends Module {
     if (d === undefined || d.word !== word) this.predecoded[slot] = d = this.dec.get(word);
     this.cur = d;
     const op = d.op;
-    // Scoreboard: operands and destination must not await a result.
+    // Scoreboard: operands and destination must not await a result. `snitch.sv` sets `uses_rd`
+    // from the default `write_rd` before decoding, so every instruction (stores and branches
+    // too) waits while the register named by its bits 11:7 is busy.
     const sb = this.sb.cur;
     if (
       sb !== 0 &&
-      ((op.readsRs1 && (sb >>> d.rs1) & 1) ||
-        (op.readsRs2 && (sb >>> d.rs2) & 1) ||
-        (op.writesRd && (sb >>> d.rd) & 1))
+      ((op.readsRs1 && (sb >>> d.rs1) & 1) || (op.readsRs2 && (sb >>> d.rs2) & 1) || (sb >>> d.rd) & 1)
     ) {
       this.stall = Stall.Dependency;
       return;
