@@ -90,6 +90,8 @@ export class Idma extends Module {
   private rdStart = 0;
   /** No write beat before this cycle (an AW to another slave waits for the earlier writes' B). */
   private wrHold = 0;
+  /** The transfer whose writes `wrHold` holds back. */
+  private holdNext: Transfer | null = null;
   // backend registers
   private readonly busy: Reg;
   private readonly rdRow: Reg;
@@ -115,7 +117,8 @@ export class Idma extends Module {
   private readonly rdPipe: Float64Array;
   private readonly cycleQ: Reg;
   /** Pending write acknowledgements: remaining cycles, in order. */
-  private readonly acks: number[] = [];
+  /** Write responses in order: the cycle each is counted in `completed` (Infinity: not yet known). */
+  private readonly acks: { at: number }[] = [];
 
   // wires
   private rdBeat = false;
@@ -181,6 +184,20 @@ export class Idma extends Module {
   }
   /** A zero-length copy shows busy only in the cycle it leaves the queue. */
   private zeroBusy = false;
+
+  /** The register bus took the last DRAM write of a transfer in cycle `g`: its B follows. */
+  private dramWritten(ack: { at: number }, g: number): void {
+    ack.at = g + 5;
+    if (this.wrHold === Infinity) this.holdAfter(g + 5);
+  }
+
+  /** Writes of `holdNext` (to the other slave) start `WR_AFTER_B` after the B counted in `at`. */
+  private holdAfter(at: number): void {
+    const next = this.holdNext!;
+    this.wrHold = at + WR_AFTER_B;
+    // one beat per cycle from the hold on; busy drops the cycle after the last W
+    next.wrFloor = this.wrHold + this.writeBeats(next) - next.dstDelay;
+  }
 
   /** Write beats of a transfer (a row's beats never cross a 64-byte boundary of the destination). */
   private writeBeats(t: Transfer): number {
@@ -258,8 +275,7 @@ export class Idma extends Module {
     this.rdPipe[slot] = -1;
     this.arrived.nxt = arrivedNow;
     // acknowledgements
-    for (let i = 0; i < this.acks.length; i++) this.acks[i]!--;
-    while (this.acks.length > 0 && this.acks[0]! <= 0) {
+    while (this.acks.length > 0 && this.acks[0]!.at <= cyc) {
       this.acks.shift();
       this.completedId.nxt = this.completedId.nxt + 1;
     }
@@ -292,15 +308,17 @@ export class Idma extends Module {
       this.mem.copy(d, s, this.wrLen);
       this.nBytes.value += this.wrLen;
       const last = this.wrRow.cur === t.reps - 1 && off + this.wrLen >= t.size;
+      const toDram = !this.mem.isTcdm(d);
       if (off + this.wrLen >= t.size) {
         this.wrRow.nxt = this.wrRow.cur + 1;
         this.wrOff.nxt = 0;
       } else this.wrOff.nxt = off + this.wrLen;
-      if (last) {
-        // write responses: `completed` counts the transfer W + 6 (TCDM) / W + 10 (DRAM)
-        this.acks.push(this.mem.isTcdm(d) ? 3 : 5);
-        wrFinished = true;
-      }
+      // write responses: `completed` counts the transfer W + 6 (TCDM) / W + 10 (DRAM, from the
+      // cycle the memory's register bus takes the last beat, which reads may delay)
+      const ack = last ? { at: toDram ? Infinity : cyc + 3 } : null;
+      if (ack) this.acks.push(ack);
+      if (toDram) this.wide.write(cyc, ack ? (g: number): void => this.dramWritten(ack, g) : null);
+      if (last) wrFinished = true;
     }
     if (wrFinished) {
       // the next transfer (read ahead, if any) becomes the one written; all writes share one AXI
@@ -308,9 +326,9 @@ export class Idma extends Module {
       const done = this.active.shift()!;
       const next = this.active[0];
       if (next && this.mem.isTcdm(next.dst) !== this.mem.isTcdm(done.dst)) {
-        this.wrHold = cyc + (this.mem.isTcdm(done.dst) ? 3 : 5) + WR_AFTER_B;
-        // one beat per cycle from the hold on; busy drops the cycle after the last W
-        next.wrFloor = this.wrHold + this.writeBeats(next) - next.dstDelay;
+        this.holdNext = next;
+        if (this.mem.isTcdm(done.dst)) this.holdAfter(cyc + 3);
+        else this.wrHold = Infinity; // until the register bus has taken the last DRAM write
       }
       this.pool.push(done);
       this.wrRow.nxt = 0;
@@ -393,7 +411,7 @@ export class Idma extends Module {
     this.nTransfers.value++;
     if (q.reps === 0) {
       // a 2-D copy of no rows: the midend answers at once, and it counts
-      this.acks.push(1);
+      this.acks.push({ at: cyc + 1 });
       return;
     }
     if (q.size === 0) {

@@ -125,7 +125,7 @@ export class ItaSubsystem extends Module implements ExtTarget {
     addr: number,
     _size: number,
     data: number,
-    hart: number,
+    _hart: number,
     rsp: { data: number },
   ): number {
     // `this.cycle` is already A + 1 here (accesses are accepted at the edge of cycle A)

@@ -44,8 +44,17 @@ export class WideAxi {
   /** The mux's arbiter over the crossbar's slave ports (DMA 0, I$ 2). */
   private readonly arb = new RrArbTree(3);
   private readonly admitted: Admitted[] = [];
-  /** Beats waiting to pass the adapter: the burst and its read cycle, in order. */
-  private readonly beats: { a: Admitted; g: number }[] = [];
+  /**
+   * Beats waiting to pass the adapter, in order: the burst, the earliest cycle of its read on the
+   * memory's register bus (`g`) and the cycle it was read there (`r`, -1 until then).
+   */
+  private readonly beats: { a: Admitted; g: number; r: number }[] = [];
+  /** Index in `beats` of the first beat not yet read. */
+  private unread = 0;
+  /** DRAM writes waiting for the register bus: earliest cycle and the callback of their grant. */
+  private readonly writes: { want: number; done: ((c: number) => void) | null }[] = [];
+  /** The register bus's read/write arbiter (`axi_lite_to_reg`: input 0 writes, 1 reads). */
+  private readonly regArb = new RrArbTree(2);
   private gLast = -10;
   /** Lengths of the spill registers at the start of the cycle (their ready is registered). */
   private demuxLen0 = [0, 0];
@@ -64,9 +73,28 @@ export class WideAxi {
     this.demux[m]!.push({ cycle: this.cycle, read });
   }
 
+  /**
+   * A DRAM write (one 512-bit beat of the DMA) that reaches the memory's register bus in cycle
+   * `want` at the earliest; `done(c)` is called with the cycle it is written.
+   */
+  write(want: number, done: ((c: number) => void) | null): void {
+    this.writes.push({ want, done });
+  }
+
   /** The clock edge: admission, the adapter, the crossbar's arbitration. Call once per cycle. */
   step(): void {
     const c = this.cycle;
+    // 0. the memory's register bus: one read or write per cycle, reads and writes alternating
+    //    while both wait (`stream_arbiter`, round robin)
+    const rd = this.unread < this.beats.length && this.beats[this.unread]!.g <= c ? 2 : 0;
+    const wr = this.writes.length > 0 && this.writes[0]!.want <= c ? 1 : 0;
+    if (rd | wr) {
+      const req = this.regArb.requests(rd | wr);
+      const win = this.regArb.winner(req);
+      if (win === 1) this.beats[this.unread++]!.r = c;
+      else if (win === 0) this.writes.shift()!.done?.(c);
+      this.regArb.commit(req, win >= 0);
+    }
     // 1. admission at wide_out: at most 2 read bursts not yet fully past the adapter
     let inFlight = 0;
     for (const a of this.admitted) if (a.passed < a.read.beats || a.lastPass >= c) inFlight++;
@@ -75,14 +103,16 @@ export class WideAxi {
       const e = this.mux.shift()!;
       const a: Admitted = { read: e.read, passed: 0, lastPass: -1 };
       const g = Math.max(c + 2, this.gLast + 1);
-      for (let k = 0; k < e.read.beats; k++) this.beats.push({ a, g: g + k });
+      for (let k = 0; k < e.read.beats; k++) this.beats.push({ a, g: g + k, r: -1 });
       this.gLast = g + e.read.beats - 1;
       this.admitted.push(a);
       admittedNow = true;
     }
     // 2. one beat per cycle passes the adapter, not in an admission cycle
-    if (!admittedNow && this.beats.length > 0 && this.beats[0]!.g + 2 + this.extra <= c) {
+    const head = this.beats[0];
+    if (!admittedNow && head && head.r >= 0 && head.r + 2 + this.extra <= c) {
       const b = this.beats.shift()!;
+      this.unread--;
       b.a.read.onBeat(b.a.passed, c + 3);
       b.a.passed++;
       b.a.lastPass = c;
