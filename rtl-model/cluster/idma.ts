@@ -341,16 +341,16 @@ export class Idma extends Module {
     if (this.queue.valid) {
       const q = this.queue.first;
       const idle = this.active.length === 0;
-      const dramToTcdm = (x: Transfer): boolean => !this.mem.isTcdm(x.src) && this.mem.isTcdm(x.dst);
-      let ahead = this.active.length < 8 && dramToTcdm(q) && q.size > 0 && q.reps > 0;
-      // all reads share one AXI ID: the crossbar lets a read to DRAM pass only once every read
-      // to the TCDM has returned its last beat
+      const srcTcdm = (x: Transfer): boolean => this.mem.isTcdm(x.src);
+      const local = (x: Transfer): boolean => this.mem.isTcdm(x.src) && this.mem.isTcdm(x.dst);
+      let ahead = this.active.length < 8 && q.size > 0 && q.reps > 0 && !local(q);
       for (const x of this.active) {
-        if (!x.readDone) ahead = false;
-        else if (!dramToTcdm(x) && (!this.mem.isTcdm(x.src) || x.lastR < 0 || cyc < x.lastR + AR_AFTER_R))
-          ahead = false;
+        if (!x.readDone || local(x)) ahead = false;
+        // all reads share one AXI ID: the crossbar lets a read to the other slave pass only once
+        // every earlier read has returned its last beat
+        else if (srcTcdm(x) !== srcTcdm(q) && (x.lastR < 0 || cyc < x.lastR + AR_AFTER_R)) ahead = false;
       }
-      if (idle || ahead) this.start(cyc);
+      if (idle || ahead) this.start(cyc, !idle && srcTcdm(q) && srcTcdm(this.active[this.active.length - 1]!));
     }
     this.busy.nxt = this.active.length > 0 ? 1 : 0;
     // the frontend's response register drains into the core's response cut
@@ -404,7 +404,7 @@ export class Idma extends Module {
   }
 
   /** The legalizer takes the queue's head (the ND FIFO pops; `next_id` advances). */
-  private start(cyc: number): void {
+  private start(cyc: number, streaming = false): void {
     const q = this.queue.first;
     this.queue.pop();
     this.nextId.nxt = this.nextId.cur + 1;
@@ -435,8 +435,9 @@ export class Idma extends Module {
       this.wrRow.nxt = 0;
       this.wrOff.nxt = 0;
     }
-    // AR in the next cycle; a TCDM source is read two cycles after its AR
-    this.rdStart = cyc + 1 + (this.mem.isTcdm(t.src) ? 2 : 0);
+    // AR in the next cycle; a TCDM source is read two cycles after its AR, or right after the
+    // reads of a TCDM source ahead of it (its AR went out while those were read)
+    this.rdStart = cyc + 1 + (this.mem.isTcdm(t.src) && !streaming ? 2 : 0);
   }
 
   private frontend(): void {
