@@ -67,12 +67,14 @@ class Transfer {
 
 const BEAT = 64;
 /**
- * Cycles after the last R of a TCDM read (at the DMA's port) before the legalizer takes a DRAM
- * read behind it, and after the B of DRAM writes before a TCDM write behind them (the crossbar's
- * demux holds a transaction to another master port until the ID's outstanding ones are done).
+ * The crossbar's demux holds a transaction to the other master port (TCDM or DRAM) until the ID's
+ * outstanding ones are done (all DMA reads share one AXI ID, all writes another). A read to the
+ * other slave is taken 2 cycles before the last R of the earlier reads is at the DMA's port (its
+ * `r_last` passes the demux then); a write to the other slave starts 2 cycles after the earlier
+ * writes' B is counted. Both measured on the system RTL (every folder of its reference).
  */
-const AR_AFTER_R = 0;
-const WR_AFTER_B = 4;
+const AR_AFTER_R = -2;
+const WR_AFTER_B = 2;
 
 export class Idma extends Module {
   // frontend registers
