@@ -21,11 +21,17 @@
  *     their own side (an unaligned row costs one more beat); the write response reaches the
  *     DMA 6 (TCDM) or 10 (DRAM) cycles after the last W;
  *   - a TCDM beat occupies its superbank (the DMA wins the `mem_wide_narrow_mux`);
- *   - a DRAM -> TCDM copy behind others whose reads are all issued starts at once (up to 8
- *     transfers in the backend, bursts of several in flight); other combinations wait until the
- *     previous data has been written.
+ *   - the crossbar keeps one AXI ID per direction in order: a transfer whose source is the slave
+ *     the reads ahead of it use (DRAM behind DRAM, TCDM behind TCDM) starts as soon as those reads
+ *     are all issued (up to 8 transfers in the backend; a TCDM source streams on without a gap),
+ *     one reading the other slave only once their last R is (nearly) back (`AR_AFTER_R`); a
+ *     transfer writing the other slave than the one before it waits for that one's B
+ *     (`WR_AFTER_B`);
+ *   - DRAM writes share the harness memory's register bus with DRAM reads (`WideAxi.write`): their
+ *     B, and `completed`, follow the cycle the bus takes the last beat.
  * Not modelled yet: the TCDM -> TCDM copies' sharing of one TCDM port between reads and writes
- * (they alternate in the RTL), the memory's register bus shared by DRAM writes and reads.
+ * (they alternate in the RTL; such a copy starts only on an idle backend), the write FIFO's
+ * back-pressure on W when reads hold the register bus for long.
  */
 import { Module, type Reg } from '../sim/kernel.ts';
 import { RegFifo } from '../snitch/fifo.ts';

@@ -10,9 +10,10 @@
  *     the adapter 2 cycles after its read, but never in a cycle in which a burst is admitted (the
  *     adapter's queue gives its input priority), one per cycle; R reaches the master 3 cycles
  *     after the adapter (`axi_cut`, the crossbar's two R spill registers).
- * An isolated read handshaken at a returns its first beat at a+9. Writes (the DMA's) are not
- * routed through here: they use the memory's register bus in cycles the reads leave free in the
- * programs measured so far (see `Idma`).
+ * An isolated read handshaken at a returns its first beat at a+9. The memory's register bus
+ * (`axi_lite_to_reg`) takes one read or one write per cycle; while both wait its round-robin
+ * arbiter alternates them (the DMA's DRAM writes enter through `write`, their W path is not
+ * modelled beyond that).
  */
 
 import { RrArbTree } from '../sim/rr_arb_tree.ts';
