@@ -203,8 +203,23 @@ describe('itasim: outputs that may be written', () => {
   it('SIGTERM during sim --vcd does the same', async () => {
     await interrupt(['sim', '--random', '--tiles', '8,8,8,8', '--vcd', 'w.vcd'], userFolder(), 'SIGTERM');
   }, 60_000);
+  it('SIGINT during hwpe --vcd', async () => {
+    const src = mkdtempSync(join(tmpdir(), 'itasim-src-'));
+    made.push(src);
+    expect(
+      itasim(['golden', '-S', '128', '-E', '128', '-P', '128', '-F', '128', '-H', '2', '--out', 'c'], src)
+        .status,
+    ).toBe(0);
+    await interrupt(['hwpe', '--from', join(src, 'c'), '--vcd', 'w.vcd'], userFolder());
+  }, 60_000);
   it('SIGINT during cluster run --vcd', async () => {
     await interrupt(['cluster', 'run', join(ROOT, 'sw/bin/gemm.elf'), '--vcd', 'w.vcd'], userFolder());
+  }, 60_000);
+  it('SIGINT during cluster attention --vcd', async () => {
+    const src = mkdtempSync(join(tmpdir(), 'itasim-src-'));
+    made.push(src);
+    expect(itasim(['golden', '--out', 'c'], src).status).toBe(0);
+    await interrupt(['cluster', 'attention', '--from', join(src, 'c'), '--vcd', 'w.vcd'], userFolder());
   }, 60_000);
   it('SIGINT during encoder run --vcd', async () => {
     await interrupt(['encoder', 'run', 'mobilebert', '--layers', '1', '--vcd', 'w.vcd'], userFolder());

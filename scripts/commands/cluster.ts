@@ -5,12 +5,13 @@
  * saturated at 255.
  */
 import { readFileSync } from 'node:fs';
-import { basename, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { checkFileOutputs, writeFileAtomic } from '../../golden/atomic.ts';
 import { runItaSystem, type ItaSystemResult } from '../../rtl-model/cluster/ita_system.ts';
 import type { ItaSubsystem } from '../../rtl-model/cluster/ita_subsystem.ts';
 import { loadHwpeFolder } from './hwpe.ts';
+import { folderSizes } from '../folder-name.ts';
 import { Cluster, DEFAULT_CLUSTER, HARNESS_DRAM_LATENCY } from '../../rtl-model/cluster/cluster.ts';
 import { checkInt, InputError } from '../../rtl-model/errors.ts';
 import type { Probe } from '../../rtl-model/sim/kernel.ts';
@@ -280,7 +281,7 @@ export function runAttentionCommand(o: AttentionOptions, log: (s: string) => voi
   checkFileOutputs({ '--vcd': o.vcd, '--svg': o.svg });
   const dir = resolve(o.from);
   const files = loadHwpeFolder(dir);
-  const name = basename(dir);
+  const { name } = folderSizes(o.from);
   const lanes: { name: string; rec: LaneRecorder; on: () => boolean }[] = [];
   let vcd: VcdWriter | null = null;
   let cycle = 0;

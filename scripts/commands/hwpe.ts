@@ -11,7 +11,7 @@
  * mismatch, 2 on bad input.
  */
 import { readFileSync, readdirSync, statSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { checkFileOutputs, writeFileAtomic } from '../../golden/atomic.ts';
@@ -19,6 +19,7 @@ import { loadGolden, text } from '../../golden/archive.ts';
 import type { FolderFiles } from '../../rtl-model/hwpe/tb.ts';
 import { eventsCsv, jobsCsv, runHwpeFolder } from '../../rtl-model/hwpe/run.ts';
 import { InputError } from '../../rtl-model/errors.ts';
+import { folderSizes } from '../folder-name.ts';
 
 export interface HwpeCliOptions {
   from?: string;
@@ -76,7 +77,7 @@ export async function runHwpeCommand(
   checkFileOutputs({ '--vcd': o.vcd, '--jobs-csv': o.jobsCsv, '--events-csv': o.eventsCsv });
   const dir = resolve(o.from);
   const files = loadHwpeFolder(dir);
-  const name = basename(dir);
+  const { name } = folderSizes(o.from);
   const bar =
     process.stderr.isTTY && !o.lineTrace
       ? new cliProgress.SingleBar(

@@ -23,12 +23,12 @@ import { ACTIVATION_NAMES, LAYER_NAMES } from '../../rtl-model/ita/params.ts';
 import { dimsFromName, loadFolderFromDisk } from '../../rtl-model/ita/standalone.ts';
 import type { FolderFiles } from '../../rtl-model/ita/standalone.ts';
 import { loadGolden } from '../../golden/archive.ts';
-import { readInputs } from '../../golden/folder.ts';
+import { folderSizes } from '../folder-name.ts';
 import { NO_STALLS, parseCycleTrace, randomStalls, replayStalls } from '../../rtl-model/ita/stalls.ts';
 import type { StallSource } from '../../rtl-model/ita/stalls.ts';
 import { CycleComparer } from '../../rtl-model/ita/cycle_compare.ts';
 import type { CycleDiff } from '../../rtl-model/ita/cycle_compare.ts';
-import { basename, resolve } from 'node:path';
+import { resolve } from 'node:path';
 
 export interface SimOptions {
   from?: string;
@@ -105,22 +105,13 @@ function toReport(r: RunResult, checked: boolean, head?: number, cmp?: CycleDiff
 export const DEFAULT_FOLDER = 'S64_E64_P64_F64_H1_gelu_seed1';
 
 /**
- * The files of the folder to run and a name that carries its dimensions: the folder's own name
- * when it follows PyITA's naming, otherwise one made from the dimensions read from its data.
- * Without a folder, the built-in default.
+ * The files of the folder to run and a name that carries its sizes, read from its contents (the
+ * folder's name is only a cross-check, see `folder-name.ts`). Without a folder, the built-in default.
  */
 async function folderToRun(from: string | undefined): Promise<{ files: FolderFiles; name: string }> {
   if (from === undefined) return { files: loadGolden(`pyita/${DEFAULT_FOLDER}`), name: DEFAULT_FOLDER };
-  const dir = resolve(from);
-  const files = await loadFolderFromDisk(dir);
-  const name = basename(dir);
-  try {
-    dimsFromName(name);
-    return { files, name };
-  } catch {
-    const p = readInputs(dir).params;
-    return { files, name: `S${p.S}_E${p.E}_P${p.P}_F${p.F}_H${p.H}_${p.activation}` };
-  }
+  const files = await loadFolderFromDisk(resolve(from));
+  return { files, name: folderSizes(from).name };
 }
 
 /**

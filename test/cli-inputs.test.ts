@@ -1,0 +1,79 @@
+/**
+ * The command line's inputs, seen as a user sees them: `node bin/itasim.js` on folders and files
+ * that are named otherwise than PyITA names them, or that hold bad data. A good input runs; a bad
+ * one ends with exit code 2 and one line on stderr, `itasim: ...`, naming the file and what was
+ * expected, never a stack trace.
+ */
+import { spawnSync } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const BIN = join(import.meta.dirname, '..', 'bin', 'itasim.js');
+
+let work: string;
+/** A folder written by `itasim golden` (64^3, H 1, identity, with bias), under the name `case`. */
+let source: string;
+beforeAll(() => {
+  work = mkdtempSync(join(tmpdir(), 'itasim-in-'));
+  source = join(work, 'case');
+  expect(itasim(['golden', '--out', source]).status).toBe(0);
+});
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+function itasim(args: string[], cwd = work): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8', timeout: 120_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** A copy of the source folder at `rel` (below the work folder); returns its path. */
+function copy(rel: string): string {
+  const to = join(work, rel);
+  mkdirSync(join(to, '..'), { recursive: true });
+  cpSync(source, to, { recursive: true });
+  return to;
+}
+
+/** Runs a bad case: exit 2, one line `itasim: ...` matching `why`, no stack trace. */
+function refused(args: string[], why: RegExp): void {
+  const r = itasim(args);
+  expect(r.status, r.stderr).toBe(2);
+  const lines = r.stderr.trimEnd().split('\n');
+  expect(lines, r.stderr).toHaveLength(1);
+  expect(lines[0]).toMatch(/^itasim: /);
+  expect(lines[0]).toMatch(why);
+}
+
+describe("sizes are read from a folder's contents, its name only cross-checked", () => {
+  it('hwpe runs a folder whatever its name', () => {
+    const r = itasim(['hwpe', '--from', source]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^PASS$/m);
+  });
+  it("cluster attention runs PyITA's simvectors/data_S.._E.._B1_Identity naming", () => {
+    const r = itasim([
+      'cluster',
+      'attention',
+      '--from',
+      copy('simvectors/data_S64_E64_P64_F64_H1_B1_Identity'),
+    ]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^PASS$/m);
+  });
+  it('hwpe refuses a folder whose name states another S', () =>
+    refused(
+      ['hwpe', '--from', copy('S128_E64_P64_F64_H1_identity')],
+      /name says S=128, but its files hold S=64$/,
+    ));
+  it('cluster attention refuses a name with another activation', () =>
+    refused(
+      ['cluster', 'attention', '--from', copy('S64_E64_P64_F64_H1_gelu_seed1')],
+      /name says activation=gelu, but its files hold activation=identity$/,
+    ));
+  it('sim refuses a name with another bias flag', () =>
+    refused(
+      ['sim', '--from', copy('data_S64_E64_P64_F64_H1_B0_Identity')],
+      /name says B0, but its files hold B1$/,
+    ));
+});
