@@ -11,6 +11,7 @@ import { existsSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { InputError } from '../rtl-model/errors.ts';
 import { readInputs } from '../golden/folder.ts';
+import type { Activation } from '../golden/types.ts';
 import { dimsFromName } from '../rtl-model/ita/standalone.ts';
 
 /** What a folder holds, as the model's runs name it. */
@@ -21,7 +22,7 @@ export interface FolderSizes {
   F: number;
   H: number;
   bias: boolean;
-  activation: string;
+  activation: Activation;
 }
 
 /** The sizes a folder name states (each only if it does). */
@@ -40,7 +41,7 @@ function sizesInName(name: string): Partial<FolderSizes> {
   const b = /^_B([01])(?=_|$)/i.exec(rest);
   if (b) out.bias = b[1] === '1';
   const act = /_(identity|gelu|relu)(?=_|$)/i.exec(rest);
-  if (act) out.activation = act[1]!.toLowerCase();
+  if (act) out.activation = act[1]!.toLowerCase() as Activation;
   return out;
 }
 

@@ -5,7 +5,7 @@
  * expected, never a stack trace.
  */
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -76,4 +76,50 @@ describe("sizes are read from a folder's contents, its name only cross-checked",
       ['sim', '--from', copy('data_S64_E64_P64_F64_H1_B0_Identity')],
       /name says B0, but its files hold B1$/,
     ));
+});
+
+describe('bad data is refused where it is read, naming the file and the line', () => {
+  /** A copy of the source folder with `edit` applied to its file `rel`. */
+  function damaged(name: string, rel: string, edit: (b: Buffer) => Buffer | string): string {
+    const dir = copy(name);
+    writeFileSync(join(dir, rel), edit(readFileSync(join(dir, rel))));
+    return dir;
+  }
+  const firstLines = (n: number) => (b: Buffer) => b.toString().split('\n').slice(0, n).join('\n') + '\n';
+
+  it('sim: a truncated stream file', () =>
+    refused(
+      ['sim', '--from', damaged('trunc', 'standalone/Q.txt', firstLines(1000))],
+      /trunc\/standalone\/Q\.txt: ends at line 1000 after 1000 values; expected 16384 for S=64 E=64 P=64 F=64 H=1/,
+    ));
+  it('sim: an int8 stream holding 300', () =>
+    refused(
+      ['sim', '--from', damaged('int8', 'standalone/Wq_0.txt', (b) => b.toString().replace(/^.*$/m, '300'))],
+      /int8\/standalone\/Wq_0\.txt: line 1: 300 is outside int8 \(-128 to 127\)$/,
+    ));
+  it('hwpe: a truncated mem.txt', () =>
+    refused(
+      ['hwpe', '--from', damaged('mem', 'hwpe/mem.txt', firstLines(5000))],
+      /mem\/hwpe\/mem\.txt: ends at line 5000; expected 9504 words/,
+    ));
+  it('cluster attention: a truncated mem.txt', () =>
+    refused(['cluster', 'attention', '--from', join(work, 'mem')], /mem\/hwpe\/mem\.txt: ends at line 5000/));
+  it('an npz member whose CRC is wrong', () => {
+    const dir = damaged('crc', 'mha.npz', (b) => {
+      b[b.indexOf('q.npy') + 400] ^= 0x55;
+      return b;
+    });
+    refused(
+      ['sim', '--from', dir],
+      /crc\/mha\.npz: member q\.npy: CRC-32 [0-9a-f]{8} of its data, expected [0-9a-f]{8}/,
+    );
+    refused(['recompute', '--from', dir, '--out', join(work, 'crc-out')], /member q\.npy: CRC-32/);
+  });
+  it('sim: an empty --stall-trace', () => {
+    writeFileSync(join(work, 'empty.csv'), '');
+    refused(
+      ['sim', '--from', source, '--stall-trace', 'empty.csv'],
+      /^itasim: --stall-trace: empty\.csv: empty; expected a header/,
+    );
+  });
 });

@@ -12,6 +12,7 @@ import { runItaSystem, type ItaSystemResult } from '../../rtl-model/cluster/ita_
 import type { ItaSubsystem } from '../../rtl-model/cluster/ita_subsystem.ts';
 import { loadHwpeFolder } from './hwpe.ts';
 import { folderSizes } from '../folder-name.ts';
+import { checkHwpeImages } from '../../golden/validate.ts';
 import { Cluster, DEFAULT_CLUSTER, HARNESS_DRAM_LATENCY } from '../../rtl-model/cluster/cluster.ts';
 import { checkInt, InputError } from '../../rtl-model/errors.ts';
 import type { Probe } from '../../rtl-model/sim/kernel.ts';
@@ -281,7 +282,8 @@ export function runAttentionCommand(o: AttentionOptions, log: (s: string) => voi
   checkFileOutputs({ '--vcd': o.vcd, '--svg': o.svg });
   const dir = resolve(o.from);
   const files = loadHwpeFolder(dir);
-  const { name } = folderSizes(o.from);
+  const { sizes, name } = folderSizes(o.from);
+  checkHwpeImages(files, sizes, o.from);
   const lanes: { name: string; rec: LaneRecorder; on: () => boolean }[] = [];
   let vcd: VcdWriter | null = null;
   let cycle = 0;

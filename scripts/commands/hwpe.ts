@@ -20,6 +20,7 @@ import type { FolderFiles } from '../../rtl-model/hwpe/tb.ts';
 import { eventsCsv, jobsCsv, runHwpeFolder } from '../../rtl-model/hwpe/run.ts';
 import { InputError } from '../../rtl-model/errors.ts';
 import { folderSizes } from '../folder-name.ts';
+import { checkHwpeImages } from '../../golden/validate.ts';
 
 export interface HwpeCliOptions {
   from?: string;
@@ -77,7 +78,8 @@ export async function runHwpeCommand(
   checkFileOutputs({ '--vcd': o.vcd, '--jobs-csv': o.jobsCsv, '--events-csv': o.eventsCsv });
   const dir = resolve(o.from);
   const files = loadHwpeFolder(dir);
-  const { name } = folderSizes(o.from);
+  const { sizes, name } = folderSizes(o.from);
+  checkHwpeImages(files, sizes, o.from);
   const bar =
     process.stderr.isTTY && !o.lineTrace
       ? new cliProgress.SingleBar(

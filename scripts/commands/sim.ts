@@ -24,6 +24,7 @@ import { dimsFromName, loadFolderFromDisk } from '../../rtl-model/ita/standalone
 import type { FolderFiles } from '../../rtl-model/ita/standalone.ts';
 import { loadGolden } from '../../golden/archive.ts';
 import { folderSizes } from '../folder-name.ts';
+import { checkStandaloneStreams } from '../../golden/validate.ts';
 import { NO_STALLS, parseCycleTrace, randomStalls, replayStalls } from '../../rtl-model/ita/stalls.ts';
 import type { StallSource } from '../../rtl-model/ita/stalls.ts';
 import { CycleComparer } from '../../rtl-model/ita/cycle_compare.ts';
@@ -111,7 +112,9 @@ export const DEFAULT_FOLDER = 'S64_E64_P64_F64_H1_gelu_seed1';
 async function folderToRun(from: string | undefined): Promise<{ files: FolderFiles; name: string }> {
   if (from === undefined) return { files: loadGolden(`pyita/${DEFAULT_FOLDER}`), name: DEFAULT_FOLDER };
   const files = await loadFolderFromDisk(resolve(from));
-  return { files, name: folderSizes(from).name };
+  const { sizes, name } = folderSizes(from);
+  checkStandaloneStreams(files, sizes, from);
+  return { files, name };
 }
 
 /**
@@ -141,10 +144,12 @@ export async function simulate(
     } catch {
       throw new InputError(`--stall-trace: cannot read ${o.stallTrace}`);
     }
+    // Checked before the run: an empty or malformed trace is refused, never run as no stalls.
+    parseCycleTrace(traceText, `--stall-trace: ${o.stallTrace}`);
   }
   const stallsFor = (k: number): StallSource =>
-    traceText
-      ? replayStalls(parseCycleTrace(traceText, o.stallTrace))
+    traceText !== undefined
+      ? replayStalls(parseCycleTrace(traceText, `--stall-trace: ${o.stallTrace}`))
       : prob > 0
         ? randomStalls(seed + k, prob)
         : NO_STALLS;
@@ -193,7 +198,7 @@ export async function simulate(
       const flow = layer === 'linear' || layer === 'single-attention' ? 'single' : 'layers';
       for (const h of heads) {
         bar?.start(0, 0);
-        const cmp = traceText && traceText.includes('data_hex') ? new CycleComparer(traceText) : undefined;
+        const cmp = traceText?.includes('data_hex') ? new CycleComparer(traceText) : undefined;
         const extra: Partial<RunOptions> = { stalls: stallsFor(h) };
         if (cmp) {
           extra.observe = cmp.observe;
