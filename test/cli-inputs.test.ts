@@ -123,3 +123,11 @@ describe('bad data is refused where it is read, naming the file and the line', (
     );
   });
 });
+
+describe('fuzz --path', () => {
+  it('a malformed path: one line, no fast-check stack', () =>
+    refused(
+      ['fuzz', '--property', 'requant', '--seed', '1', '--runs', '1', '--path', 'abc'],
+      /^itasim: --path must be the path a failure printed \(numbers separated by colons, e\.g\. 12:0:3\), got 'abc'$/,
+    ));
+});

@@ -37,6 +37,15 @@ function parseIntOption(flag: string, v: string, lo: number, hi: number): number
   return n;
 }
 
+/** A replay path as fast-check prints it (numbers separated by colons), or an InputError. */
+function checkPath(path: string): string {
+  if (!/^\d+(:\d+)*$/.test(path))
+    throw new InputError(
+      `--path must be the path a failure printed (numbers separated by colons, e.g. 12:0:3), got '${path}'`,
+    );
+  return path;
+}
+
 /** The JSON form of a counterexample (typed arrays as plain arrays). */
 function toJson(v: unknown): string {
   return JSON.stringify(v, (_k, x) => (ArrayBuffer.isView(x) ? Array.from(x as Int32Array) : x), 2);
@@ -69,8 +78,18 @@ export function runProperty(
     if (typeof msg === 'string') throw new Error(msg);
   });
   const params: fc.Parameters<[unknown]> = { numRuns: runs, seed };
-  if (path !== undefined) params.path = path;
-  const r = fc.check(prop, params);
+  if (path !== undefined) params.path = checkPath(path);
+  let r;
+  try {
+    r = fc.check(prop, params);
+  } catch (e) {
+    // fast-check's own words for a path that leads nowhere in this property's cases
+    if (path !== undefined && e instanceof Error && /replay/i.test(e.message))
+      throw new InputError(
+        `--path ${path} leads to no case of property ${p.name} with seed ${seed} (use the --seed and --property printed with it)`,
+      );
+    throw e;
+  }
   if (!r.failed) return { property: p.name, runs: count, failed: false, seed };
   const err = r.errorInstance;
   return {
@@ -122,6 +141,7 @@ export function register(cmd: Command): void {
       });
       if (o.path !== undefined && props.length !== 1)
         throw new InputError('--path replays exactly one --property');
+      if (o.path !== undefined) checkPath(o.path);
       console.log(`seed ${seed}, ${runs} runs per property${o.inject ? `, injected fault ${o.inject}` : ''}`);
       const extra = [
         ...(o.inject ? [`--inject ${o.inject}`] : []),
