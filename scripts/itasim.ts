@@ -4,7 +4,10 @@
  * exit code 2. Long simulations run on a worker thread, so that an interrupt is handled at once
  * (see `command-thread.ts`).
  */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
+import { repoUrl } from '../rtl-model/repo.ts';
 import { InputError, OutputError } from '../rtl-model/errors.ts';
 import { outputPolicy, takeDeferredOutputErrors } from '../golden/atomic.ts';
 import { registerCommands } from './commands/index.ts';
@@ -13,6 +16,32 @@ import { commandArgs, runOnThread, runsOnThread, setUpCommandThread } from './co
 const args = commandArgs();
 if (runsOnThread(args)) await runOnThread(import.meta.url, args);
 else await runCommand();
+
+/** Commander's message for a usage error as one line, without its `error: ` prefix. */
+function usageError(text: string): string {
+  return text
+    .replace(/^error: /, '')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l.length > 0)
+    .join(' ')
+    .replace('(Did you mean', '(did you mean')
+    .replace(/^(unknown (?:command|option) '[^']*')$/, '$1 (see --help)');
+}
+
+/** The help of a command run without the sub-command it needs, as one line naming them. */
+function missingCommand(help: string): string {
+  const cmd = /^Usage: (\S+(?: [a-z][\w-]*)*)/.exec(help)?.[1] ?? 'itasim';
+  const list = help.split(/^Commands:$/m)[1] ?? '';
+  const names = [...list.matchAll(/^ {2}([a-z][\w-]*)/gm)].map((m) => m[1]!).filter((n) => n !== 'help');
+  return `${cmd.replace(/^itasim /, '')} needs a command: ${names.join(', ')} (see ${cmd} --help)`;
+}
+
+/** The version of the package (package.json), for `--version`. */
+function packageVersion(): string {
+  return (JSON.parse(readFileSync(fileURLToPath(repoUrl('package.json')), 'utf8')) as { version: string })
+    .version;
+}
 
 async function runCommand(): Promise<void> {
   setUpCommandThread();
@@ -27,8 +56,16 @@ async function runCommand(): Promise<void> {
         'replace existing output files (only those the command writes; other files stay)',
       ),
     )
+    .version(packageVersion(), '-V, --version', 'print the version of itasim')
     .configureHelp({ showGlobalOptions: true })
-    .showHelpAfterError()
+    // A usage error is one line, with the nearest valid name when there is one.
+    .configureOutput({
+      outputError: (text, write) => write(`itasim: ${usageError(text)}\n`),
+      // Only a usage error shows help on stderr: a command that needs a sub-command got none
+      // (`itasim` alone still shows the whole help).
+      writeErr: (text) =>
+        process.stderr.write(/^Usage: itasim [a-z]/.test(text) ? `itasim: ${missingCommand(text)}\n` : text),
+    })
     .exitOverride()
     .hook('preAction', () => {
       outputPolicy.force = program.opts<{ force?: boolean }>().force === true;

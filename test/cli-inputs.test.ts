@@ -131,3 +131,33 @@ describe('fuzz --path', () => {
       /^itasim: --path must be the path a failure printed \(numbers separated by colons, e\.g\. 12:0:3\), got 'abc'$/,
     ));
 });
+
+describe('usage errors: one line, the nearest valid name, exit 2', () => {
+  const one = (args: string[], line: string): void => {
+    const r = itasim(args);
+    expect(r.status, r.stderr).toBe(2);
+    expect(r.stderr).toBe(`itasim: ${line}\n`);
+    expect(r.stdout).toBe('');
+  };
+  it('an unknown command', () => one(['simm'], "unknown command 'simm' (did you mean sim?)"));
+  it('an unknown sub-command', () => one(['cluster', 'rn'], "unknown command 'rn' (did you mean run?)"));
+  it('an unknown flag', () => one(['sim', '--vdc', 'w.vcd'], "unknown option '--vdc' (did you mean --vcd?)"));
+  it('an unknown flag like no other', () =>
+    one(['sim', '--qqqqqq'], "unknown option '--qqqqqq' (see --help)"));
+  it('a missing argument', () => one(['cluster', 'run'], "missing required argument 'elf'"));
+  it("a flag's missing value", () => one(['hwpe', '--from'], "option '--from <folder>' argument missing"));
+  it('a missing sub-command', () =>
+    one(['cluster'], 'cluster needs a command: run, attention (see itasim cluster --help)'));
+  it('a number as typed, never NaN', () => {
+    one(['sim', '--seed', 'abc'], "--seed must be an integer from 0 to 2147483647, got 'abc'");
+    one(
+      ['cluster', 'run', 'x.elf', '--max-cycles', '1e'],
+      "--max-cycles must be an integer from 1 to 1099511627776, got '1e'",
+    );
+  });
+  it('--version', () => {
+    const r = itasim(['--version']);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^\d+\.\d+\.\d+\n$/);
+  });
+});

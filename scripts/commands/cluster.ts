@@ -122,7 +122,7 @@ function traceUnits(c: Cluster, spec: string[]): { name: string; line: () => str
     if (m) {
       const i = Number(m[1]);
       const core = c.cores[i];
-      if (!core) throw new InputError(`--trace: core index must be 0..${c.cores.length - 1}, got ${s}`);
+      if (!core) throw new InputError(`--trace: core index must be 0..${c.cores.length - 1}, got '${s}'`);
       return { name: s, line: () => core.lineTrace() };
     }
     if (s === 'dma') {
@@ -411,8 +411,8 @@ export function register(cluster: Command): void {
     .option('--ideal-fetch', 'a perfect instruction memory instead of the instruction cache')
     .option('--json', 'print the report as JSON (cycles, exitCode, per-hart statistics)')
     .action((elf: string, opts: Record<string, string | undefined>) => {
-      const maxCycles = checkInt('--max-cycles', Number(opts.maxCycles), 1, 2 ** 40);
-      const dramLatency = checkInt('--dram-latency', Number(opts.dramLatency), HARNESS_DRAM_LATENCY, 10000);
+      const maxCycles = checkInt('--max-cycles', opts.maxCycles as string, 1, 2 ** 40);
+      const dramLatency = checkInt('--dram-latency', opts.dramLatency as string, HARNESS_DRAM_LATENCY, 10000);
       const trace = (opts.trace ?? '').split(',').filter((s) => s.length > 0);
       const rep = runCluster(elf, {
         maxCycles,
@@ -440,8 +440,8 @@ export function register(cluster: Command): void {
     .action((opts: Record<string, string | boolean | undefined>) => {
       const wait = opts.wait as string;
       if (wait !== 'poll' && wait !== 'event')
-        throw new InputError(`--wait must be poll or event, got ${wait}`);
-      const maxCycles = checkInt('--max-cycles', Number(opts.maxCycles), 1, 2 ** 40);
+        throw new InputError(`--wait must be poll or event, got '${wait}'`);
+      const maxCycles = checkInt('--max-cycles', opts.maxCycles as string, 1, 2 ** 40);
       process.exitCode = runAttentionCommand({
         from: opts.from as string,
         wait,

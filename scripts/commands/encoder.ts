@@ -31,7 +31,7 @@ export interface EncoderCliOptions {
 
 /** The model named on the command line: a preset name or a path to a .onnx file. */
 export function modelFor(target: string, o: EncoderCliOptions): EncoderModel {
-  const seed = checkInt('--seed', Number(o.seed), 0, 2 ** 32 - 1);
+  const seed = checkInt('--seed', o.seed, 0, 2 ** 32 - 1);
   if ((PRESETS as readonly string[]).includes(target)) {
     if (o.inputs) throw new InputError('--inputs applies to a network.onnx, not to a preset');
     return buildPreset(target, {
@@ -134,26 +134,26 @@ export function encoderRun(
 ): EncoderReport {
   const clock = Number(o.clockMhz);
   if (!Number.isFinite(clock) || clock <= 0 || clock > 10000)
-    throw new InputError(`--clock-mhz must be a number from 0 (excluded) to 10000, got ${o.clockMhz}`);
+    throw new InputError(`--clock-mhz must be a number from 0 (excluded) to 10000, got '${o.clockMhz}'`);
   if (o.clusterOnly && o.speedup)
     throw new InputError(
       '--speedup compares with a cluster-only run; it cannot be combined with --cluster-only',
     );
   if (o.layers !== undefined && !/^\d+$/.test(o.layers))
-    throw new InputError(`--layers must be a positive integer, got ${o.layers}`);
+    throw new InputError(`--layers must be a positive integer, got '${o.layers}'`);
   if (o.seq !== undefined && !/^\d+$/.test(o.seq))
-    throw new InputError(`--seq must be a multiple of 64 from 64 to 960, got ${o.seq}`);
+    throw new InputError(`--seq must be a multiple of 64 from 64 to 960, got '${o.seq}'`);
   // a preset is built with only the layers that run (its first k layers do not depend on the rest)
   const preset = (PRESETS as readonly string[]).includes(target);
   const model = modelFor(target, preset ? o : { ...o, layers: undefined });
   const total = preset ? PRESET_DIMS[target as (typeof PRESETS)[number]].layers : model.layerOutputs.length;
   const built = model.layerOutputs.length;
-  const layers = o.layers === undefined ? built : checkInt('--layers', Number(o.layers), 1, built);
+  const layers = o.layers === undefined ? built : checkInt('--layers', o.layers, 1, built);
   // the cluster-only baseline is ~60x slower to simulate: for a preset (whose layers are alike) it
   // runs one layer unless told otherwise, and the report says the rest is extrapolated
   const speedLayers =
     o.speedupLayers !== undefined
-      ? checkInt('--speedup-layers', Number(o.speedupLayers), 1, layers)
+      ? checkInt('--speedup-layers', o.speedupLayers, 1, layers)
       : preset
         ? 1
         : layers;

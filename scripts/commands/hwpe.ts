@@ -74,7 +74,7 @@ export async function runHwpeCommand(
   if (!o.from) throw new InputError('--from <folder> is required (a PyITA reference folder)');
   const portBits = o.portBits === undefined ? 32 : Number(o.portBits);
   if (portBits !== 32 && portBits !== 64)
-    throw new InputError(`--port-bits must be 32 or 64, got ${o.portBits}`);
+    throw new InputError(`--port-bits must be 32 or 64, got '${o.portBits}'`);
   checkFileOutputs({ '--vcd': o.vcd, '--jobs-csv': o.jobsCsv, '--events-csv': o.eventsCsv });
   const dir = resolve(o.from);
   const files = loadHwpeFolder(dir);

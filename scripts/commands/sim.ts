@@ -66,15 +66,15 @@ export interface SimReport {
 function parseNumber(name: string, v: string | undefined, dflt: number): number {
   if (v === undefined) return dflt;
   const n = Number(v);
-  if (!Number.isFinite(n)) throw new InputError(`${name} must be a number, got ${v}`);
+  if (!Number.isFinite(n)) throw new InputError(`${name} must be a number, got '${v}'`);
   return n;
 }
 
 function parseTiles(v: string | undefined): { s: number; e: number; p: number; f: number } {
   if (!v) throw new InputError('--random needs --tiles ts,te,tp,tf (four tile counts, e.g. 1,1,1,1)');
-  const parts = v.split(',').map((x) => Number(x.trim()));
+  const parts = v.split(',').map((x) => x.trim());
   if (parts.length !== 4)
-    throw new InputError(`--tiles must be four comma-separated tile counts ts,te,tp,tf, got ${v}`);
+    throw new InputError(`--tiles must be four comma-separated tile counts ts,te,tp,tf, got '${v}'`);
   const [s, e, p, f] = parts.map((n, i) => checkInt(`--tiles ${['ts', 'te', 'tp', 'tf'][i]}`, n, 1, 32)) as [
     number,
     number,
@@ -130,10 +130,10 @@ export async function simulate(
   checkFileOutputs({ '--vcd': o.vcd, '--trace-csv': o.traceCsv });
   const layer = o.layer ?? 'attention';
   const layerIdx = (LAYER_NAMES as readonly string[]).indexOf(layer);
-  if (layerIdx < 0) throw new InputError(`--layer must be one of ${LAYER_NAMES.join(', ')}, got ${layer}`);
+  if (layerIdx < 0) throw new InputError(`--layer must be one of ${LAYER_NAMES.join(', ')}, got '${layer}'`);
   const prob = parseNumber('--stall-prob', o.stallProb, 0);
-  if (!(prob >= 0 && prob < 1)) throw new InputError(`--stall-prob must be in [0, 1), got ${o.stallProb}`);
-  const seed = checkInt('--seed', parseNumber('--seed', o.seed, 1), 0, 2 ** 31 - 1);
+  if (!(prob >= 0 && prob < 1)) throw new InputError(`--stall-prob must be in [0, 1), got '${o.stallProb}'`);
+  const seed = checkInt('--seed', o.seed ?? 1, 0, 2 ** 31 - 1);
   if (o.stallTrace && o.stallProb !== undefined)
     throw new InputError('use either --stall-trace or --stall-prob, not both');
   let traceText: string | undefined;
@@ -177,7 +177,7 @@ export async function simulate(
       const act = (ACTIVATION_NAMES as readonly string[]).indexOf(o.activation ?? 'identity');
       if (act < 0)
         throw new InputError(
-          `--activation must be one of ${ACTIVATION_NAMES.join(', ')}, got ${o.activation}`,
+          `--activation must be one of ${ACTIVATION_NAMES.join(', ')}, got '${o.activation}'`,
         );
       bar?.start(0, 0);
       const r = runRandom(
@@ -192,7 +192,7 @@ export async function simulate(
       let heads: number[];
       if (o.head === undefined) heads = [0];
       else if (o.head === 'all') heads = Array.from({ length: dims.H }, (_, h) => h);
-      else heads = [checkInt('--head', Number(o.head), 0, dims.H - 1)];
+      else heads = [checkInt('--head', o.head, 0, dims.H - 1)];
       if (heads.length > 1 && (o.vcd || o.traceCsv || traceText))
         throw new InputError('--vcd, --trace-csv and --stall-trace need a single --head');
       const flow = layer === 'linear' || layer === 'single-attention' ? 'single' : 'layers';
