@@ -161,3 +161,69 @@ describe('usage errors: one line, the nearest valid name, exit 2', () => {
     expect(r.stdout).toMatch(/^\d+\.\d+\.\d+\n$/);
   });
 });
+
+describe('cut-offs and traps are said', () => {
+  /** gemm.elf with its first instruction made illegal (all zeros); no trap handler is set up. */
+  function illegalElf(): string {
+    const b = readFileSync(join(import.meta.dirname, '..', 'sw/bin/gemm.elf'));
+    const entry = b.readUInt32LE(24);
+    const phoff = b.readUInt32LE(28);
+    for (let i = 0; i < b.readUInt16LE(44); i++) {
+      const at = phoff + 32 * i;
+      const [type, off, va, filesz] = [0, 4, 8, 16].map((k) => b.readUInt32LE(at + k)) as [
+        number,
+        number,
+        number,
+        number,
+      ];
+      if (type === 1 && va <= entry && entry < va + filesz) b.writeUInt32LE(0, off + entry - va);
+    }
+    const path = join(work, 'illegal.elf');
+    writeFileSync(path, b);
+    return path;
+  }
+
+  it('cluster run stops at a trap whose handler is itself and reports the first trap', () => {
+    const r = itasim(['cluster', 'run', illegalElf(), '--json']);
+    expect(r.status).toBe(1);
+    const rep = JSON.parse(r.stdout) as {
+      cycles: number;
+      stopped: string;
+      partial: boolean;
+      traps: { count: number; first: { hart: number; cause: number; pc: string } };
+    };
+    expect(rep.stopped).toBe('trapLoop');
+    expect(rep.partial).toBe(true);
+    expect(rep.cycles).toBeLessThan(10_000);
+    expect(rep.traps.count).toBeGreaterThan(0);
+    expect(rep.traps.first).toMatchObject({ hart: 0, cause: 2, pc: '0x80000000' });
+    expect(r.stderr).toMatch(
+      /^itasim: cluster run: stopped at cycle \d+: core \d trapped \(illegal instruction, mcause 2\) at pc 0x00000000, and its handler is that same instruction \(statistics are partial\)\n$/,
+    );
+  });
+  it('cluster run: a --max-cycles cut-off is said and the statistics marked partial', () => {
+    const r = itasim([
+      'cluster',
+      'run',
+      join(import.meta.dirname, '..', 'sw/bin/gemm.elf'),
+      '--max-cycles',
+      '500',
+      '--json',
+    ]);
+    expect(r.status).toBe(1);
+    expect(JSON.parse(r.stdout)).toMatchObject({ cycles: 500, stopped: 'maxCycles', partial: true });
+    expect(r.stderr).toBe(
+      'itasim: cluster run: stopped at --max-cycles 500 before the program wrote tohost (statistics are partial)\n',
+    );
+  });
+  it('cluster attention: a --max-cycles cut-off is said, no percentage of a phase not ended', () => {
+    const r = itasim(['cluster', 'attention', '--from', source, '--max-cycles', '3000']);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toMatch(/^total cycles: 3000 \(stopped at --max-cycles/m);
+    expect(r.stdout).toMatch(/issue phase not ended/);
+    expect(r.stdout).not.toMatch(/\d{4,}\.\d%/);
+    expect(r.stderr).toMatch(/^itasim: cluster attention: stopped at --max-cycles 3000 .*\n$/);
+    const j = itasim(['cluster', 'attention', '--from', source, '--max-cycles', '3000', '--json']);
+    expect(JSON.parse(j.stdout)).toMatchObject({ partial: true, itaUtilisationIssue: null });
+  });
+});

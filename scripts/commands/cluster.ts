@@ -39,6 +39,12 @@ export interface CoreReport {
 export interface ClusterReport {
   cycles: number;
   finished: boolean;
+  /** Why the run ended: the program wrote tohost, --max-cycles, or a trap into itself. */
+  stopped: 'tohost' | 'maxCycles' | 'trapLoop';
+  /** True when the statistics cover a run cut off before its end. */
+  partial: boolean;
+  /** Exceptions taken by any core: how many, and the first. */
+  traps: { count: number; first: TrapReport | null };
   exitCode: number;
   cores: CoreReport[];
   dmaBytes: number;
@@ -64,7 +70,13 @@ const CAUSES: [string, string, (c: Cluster, i: number) => number][] = [
 ];
 
 /** Summary of a finished (or stopped) run. */
-export function report(c: Cluster, cycles: number, finished: boolean, exitCode: number): ClusterReport {
+export function report(
+  c: Cluster,
+  cycles: number,
+  finished: boolean,
+  exitCode: number,
+  traps: TrapWatch = { count: 0, first: null, loop: null },
+): ClusterReport {
   const cores: CoreReport[] = c.cores.map((core, i) => {
     const stalls: Record<string, number> = {};
     for (const [key, , f] of CAUSES) stalls[key] = f(c, i);
@@ -80,6 +92,9 @@ export function report(c: Cluster, cycles: number, finished: boolean, exitCode: 
   return {
     cycles,
     finished,
+    stopped: finished ? 'tohost' : traps.loop ? 'trapLoop' : 'maxCycles',
+    partial: !finished,
+    traps: { count: traps.count, first: traps.first },
     exitCode,
     cores,
     dmaBytes: c.dma.nBytes.value,
@@ -94,7 +109,8 @@ export function report(c: Cluster, cycles: number, finished: boolean, exitCode: 
 
 export function formatReport(r: ClusterReport): string {
   const lines: string[] = [];
-  lines.push(`cycles: ${r.cycles}${r.finished ? '' : ' (stopped: max cycles reached)'}`);
+  const stop = { tohost: '', maxCycles: ' (stopped: max cycles reached)', trapLoop: ' (stopped: trap loop)' };
+  lines.push(`cycles: ${r.cycles}${stop[r.stopped]}`);
   const head = ['core', 'instr', 'IPC', ...CAUSES.map(([, label]) => label)];
   const rows = r.cores.map((c) => [
     c.core,
@@ -111,6 +127,7 @@ export function formatReport(r: ClusterReport): string {
   lines.push(
     `instruction cache: ${r.icache.refills} L1 refills; L0 misses ${r.icache.l0Misses.join(' ')}; prefetches ${r.icache.l0Prefetches.join(' ')}`,
   );
+  if (r.traps.first) lines.push(`traps: ${r.traps.count}; first: ${describeTrap(r.traps.first)}`);
   if (r.finished) lines.push(`exit code: ${r.exitCode}`);
   return lines.join('\n');
 }
@@ -165,15 +182,87 @@ export function runCluster(
         }
       : undefined;
   if (hook) c.simulator().onCycle(hook);
+  const traps = watchTraps(c);
+  let cycles = 0;
   let r;
   try {
-    r = c.run(o.maxCycles);
+    // In short stretches, so that a trap loop ends the run within a few cycles of its start.
+    do {
+      r = c.run(Math.min(TRAP_CHECK_CYCLES, o.maxCycles - cycles));
+      cycles += r.cycles;
+    } while (!r.finished && traps.loop === null && cycles < o.maxCycles);
   } finally {
     vcd?.close();
   }
-  const rep = report(c, r.cycles, r.finished, r.exitCode);
+  const rep = report(c, cycles, r.finished, r.exitCode, traps);
   out(o.json ? `${JSON.stringify(rep, null, 2)}\n` : `${formatReport(rep)}\n`);
+  // A run that did not end by itself is said on stderr, whatever the format of the report.
+  if (rep.stopped === 'trapLoop')
+    process.stderr.write(
+      `itasim: cluster run: stopped at cycle ${cycles}: ${describeTrap(traps.loop!)}, and its handler is that same instruction (statistics are partial)\n`,
+    );
+  else if (rep.stopped === 'maxCycles')
+    process.stderr.write(
+      `itasim: cluster run: stopped at --max-cycles ${o.maxCycles} before the program wrote tohost (statistics are partial)\n`,
+    );
   return rep;
+}
+
+/** Cycles run between two looks at the traps taken. */
+const TRAP_CHECK_CYCLES = 64;
+
+/** Names of the exception causes (mcause). */
+const CAUSE_NAMES: Record<number, string> = {
+  0: 'instruction address misaligned',
+  1: 'instruction access fault',
+  2: 'illegal instruction',
+  3: 'breakpoint',
+  4: 'load address misaligned',
+  5: 'load access fault',
+  6: 'store address misaligned',
+  7: 'store access fault',
+  8: 'environment call from U-mode',
+  9: 'environment call from S-mode',
+  11: 'environment call from M-mode',
+};
+
+/** One trap: the hart, mcause and the pc of the trapping instruction. */
+export interface TrapReport {
+  hart: number;
+  cause: number;
+  causeName: string;
+  pc: string;
+}
+
+function describeTrap(t: TrapReport): string {
+  return `core ${t.hart} trapped (${t.causeName}, mcause ${t.cause}) at pc ${t.pc}`;
+}
+
+/** What the cores' exceptions (not interrupts) were, as the run goes. */
+interface TrapWatch {
+  count: number;
+  first: TrapReport | null;
+  /** The first trap at the address of its own handler (the core would trap there forever). */
+  loop: TrapReport | null;
+}
+
+function watchTraps(c: Cluster): TrapWatch {
+  const w: TrapWatch = { count: 0, first: null, loop: null };
+  c.cores.forEach((core, hart) => {
+    core.onTrap = (pc, cause) => {
+      if (cause >= 0x80000000) return; // an interrupt
+      const t: TrapReport = {
+        hart,
+        cause,
+        causeName: CAUSE_NAMES[cause] ?? `cause ${cause}`,
+        pc: `0x${pc.toString(16).padStart(8, '0')}`,
+      };
+      w.count++;
+      w.first ??= t;
+      if (w.loop === null && (core.mtvec.cur & ~3) >>> 0 === pc) w.loop = t;
+    };
+  });
+  return w;
 }
 
 // ------------------------------------------------------------------ cluster attention
@@ -203,7 +292,8 @@ export interface AttentionReport {
   firstTrigger: number;
   itaBusy: number;
   itaUtilisation: number;
-  itaUtilisationIssue: number;
+  /** Null when the run was cut off before the issue phase ended. */
+  itaUtilisationIssue: number | null;
   itaEvents: number;
   itaStallCycles: number;
   dmaBusy: number;
@@ -213,6 +303,8 @@ export interface AttentionReport {
   bankConflicts: { cores: number; hwpe: number };
   stepCycles: Record<string, number>;
   images: { name: string; words: number; mismatches: number; first: string | null }[];
+  /** True when --max-cycles cut the run off: the figures cover only the cycles run. */
+  partial: boolean;
 }
 
 /** Records run-length intervals of a boolean signal sampled once per cycle. */
@@ -335,7 +427,7 @@ export function runAttentionCommand(o: AttentionOptions, log: (s: string) => voi
     firstTrigger: r.firstTrigger,
     itaBusy: r.itaBusy,
     itaUtilisation: r.itaBusy / Math.max(1, r.cycles),
-    itaUtilisationIssue: r.itaBusy / Math.max(1, r.programCycles),
+    itaUtilisationIssue: r.programCycles > 0 ? r.itaBusy / r.programCycles : null,
     itaEvents: r.itaEvents,
     itaStallCycles: r.itaStallCycles,
     dmaBusy,
@@ -349,9 +441,14 @@ export function runAttentionCommand(o: AttentionOptions, log: (s: string) => voi
     bankConflicts: { cores: coreConf, hwpe: hwpeConf },
     stepCycles: r.stepCycles,
     images: r.images,
+    partial: !r.finished,
   };
   if (o.json) log(JSON.stringify(rep, null, 2));
   else log(formatAttention(rep));
+  if (!r.finished)
+    process.stderr.write(
+      `itasim: cluster attention: stopped at --max-cycles ${o.maxCycles} before the program ended (statistics are partial, outputs not all written)\n`,
+    );
   // Written after the report is printed, so that a failed write does not hide it.
   if (o.svg) {
     const title = `${name}: ${r.cycles} cycles, ${r.jobs} ITA jobs, ITA busy ${(100 * rep.itaUtilisation).toFixed(1)}%`;
@@ -373,8 +470,8 @@ export function formatAttention(r: AttentionReport): string {
   const pct = (v: number): string => `${(100 * v).toFixed(1)}%`;
   const lines = [
     `${r.folder}: ITA attention + feed-forward on the Snitch cluster`,
-    `total cycles: ${r.cycles}; ${r.jobs} ITA jobs; issue phase ${r.issueCycles} cycles; first trigger after ${r.firstTrigger}`,
-    `ITA busy: ${r.itaBusy} cycles (utilisation ${pct(r.itaUtilisation)} of the run, ${pct(r.itaUtilisationIssue)} of the issue phase); ${r.itaEvents} events`,
+    `total cycles: ${r.cycles}${r.partial ? ' (stopped at --max-cycles: every figure covers only these cycles)' : ''}; ${r.jobs} ITA jobs; ${r.itaUtilisationIssue === null ? 'issue phase not ended' : `issue phase ${r.issueCycles} cycles`}; first trigger after ${r.firstTrigger}`,
+    `ITA busy: ${r.itaBusy} cycles (utilisation ${pct(r.itaUtilisation)} of the run${r.itaUtilisationIssue === null ? '' : `, ${pct(r.itaUtilisationIssue)} of the issue phase`}); ${r.itaEvents} events`,
     `ITA memory stalls: ${r.itaStallCycles} cycles with a port not granted`,
     `DMA busy: ${r.dmaBusy} cycles; ${r.dmaBytes} bytes in ${r.dmaTransfers} transfers (L2 <-> L1)`,
     `bank-conflict stalls: cores ${r.bankConflicts.cores}, ITA ports ${r.bankConflicts.hwpe}`,
@@ -390,7 +487,7 @@ export function formatAttention(r: AttentionReport): string {
       (i) =>
         `  ${i.name.padEnd(3)} ${i.mismatches === 0 ? 'bit-exact' : `${i.mismatches} of ${i.words} words differ; first ${i.first}`}`,
     ),
-    r.pass ? 'PASS' : 'FAIL',
+    r.pass ? 'PASS' : r.partial ? 'FAIL (stopped before the end)' : 'FAIL',
   ];
   return lines.join('\n');
 }
