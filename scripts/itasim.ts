@@ -56,6 +56,9 @@ async function runCommand(): Promise<void> {
         'replace existing output files (only those the command writes; other files stay)',
       ),
     )
+    .addOption(
+      new Option('--quiet', 'no progress on stderr (a bar on a terminal, otherwise a line every ~10 s)'),
+    )
     .version(packageVersion(), '-V, --version', 'print the version of itasim')
     .configureHelp({ showGlobalOptions: true })
     // A usage error is one line, with the nearest valid name when there is one.
@@ -67,8 +70,11 @@ async function runCommand(): Promise<void> {
         process.stderr.write(/^Usage: itasim [a-z]/.test(text) ? `itasim: ${missingCommand(text)}\n` : text),
     })
     .exitOverride()
-    .hook('preAction', () => {
-      outputPolicy.force = program.opts<{ force?: boolean }>().force === true;
+    .hook('preAction', async () => {
+      const opts = program.opts<{ force?: boolean; quiet?: boolean }>();
+      outputPolicy.force = opts.force === true;
+      // (progress.ts, and the bar library with it, is loaded only by the commands that show progress)
+      if (opts.quiet) (await import('./progress.ts')).progressPolicy.quiet = true;
     });
 
   await registerCommands(program, args);

@@ -22,8 +22,17 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-function itasim(args: string[], cwd = work): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8', timeout: 120_000 });
+function itasim(
+  args: string[],
+  cwd = work,
+  env: Record<string, string> = {},
+): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [BIN, ...args], {
+    cwd,
+    encoding: 'utf8',
+    timeout: 120_000,
+    env: { ...process.env, ...env },
+  });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -225,5 +234,37 @@ describe('cut-offs and traps are said', () => {
     expect(r.stderr).toMatch(/^itasim: cluster attention: stopped at --max-cycles 3000 .*\n$/);
     const j = itasim(['cluster', 'attention', '--from', source, '--max-cycles', '3000', '--json']);
     expect(JSON.parse(j.stdout)).toMatchObject({ partial: true, itaUtilisationIssue: null });
+  });
+});
+
+describe('progress without a terminal: a line now and then on stderr, none with --quiet', () => {
+  // Lines every 10 ms instead of every 10 s.
+  const FAST = { ITASIM_PROGRESS_INTERVAL: '0.01' };
+  it('sim on a folder: outputs of the total, the cycle, the time left', () => {
+    expect(
+      itasim(['golden', '-S', '128', '-E', '128', '-P', '128', '-F', '128', '--out', 'p128']).status,
+    ).toBe(0);
+    const r = itasim(['sim', '--from', 'p128', '--stall-prob', '0.5'], work, FAST);
+    expect(r.status, r.stderr).toBe(0);
+    const lines = r.stderr.trimEnd().split('\n');
+    expect(lines.length).toBeGreaterThan(0);
+    for (const l of lines)
+      expect(l).toMatch(
+        /^itasim progress: sim: \d+\/\d+ outputs \(\d+%\), cycle \d+, \d+ s elapsed, about \d+ s left$/,
+      );
+  });
+  it('cluster run: cycles', () => {
+    const r = itasim(['cluster', 'run', join(import.meta.dirname, '..', 'sw/bin/gemm.elf')], work, FAST);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/^itasim progress: cluster run: \d+ cycles, \d+ s elapsed$/m);
+  });
+  it('--quiet silences it', () => {
+    const r = itasim(
+      ['--quiet', 'cluster', 'run', join(import.meta.dirname, '..', 'sw/bin/gemm.elf')],
+      work,
+      FAST,
+    );
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toBe('');
   });
 });

@@ -17,6 +17,7 @@ import { Cluster, DEFAULT_CLUSTER, HARNESS_DRAM_LATENCY } from '../../rtl-model/
 import { checkInt, InputError } from '../../rtl-model/errors.ts';
 import type { Probe } from '../../rtl-model/sim/kernel.ts';
 import { VcdWriter } from '../../rtl-model/sim/vcd.ts';
+import { progressBar } from '../progress.ts';
 import { Stall } from '../../rtl-model/snitch/core.ts';
 
 export interface ClusterRunOptions {
@@ -183,6 +184,8 @@ export function runCluster(
       : undefined;
   if (hook) c.simulator().onCycle(hook);
   const traps = watchTraps(c);
+  // Progress in cycles (a program's length is not known); none with a per-cycle trace.
+  const bar = units.length ? null : progressBar('cluster run', 0, ' cycles');
   let cycles = 0;
   let r;
   try {
@@ -190,8 +193,10 @@ export function runCluster(
     do {
       r = c.run(Math.min(TRAP_CHECK_CYCLES, o.maxCycles - cycles));
       cycles += r.cycles;
+      if ((cycles & 4095) === 0) bar?.update(cycles);
     } while (!r.finished && traps.loop === null && cycles < o.maxCycles);
   } finally {
+    bar?.stop();
     vcd?.close();
   }
   const rep = report(c, cycles, r.finished, r.exitCode, traps);
@@ -396,7 +401,9 @@ export function runAttentionCommand(o: AttentionOptions, log: (s: string) => voi
       vcd = new VcdWriter(o.vcd, probes);
     }
   };
+  const bar = progressBar('cluster attention', 0, ' cycles');
   const onCycle = (cyc: number): void => {
+    if ((cyc & 4095) === 0) bar.update(cyc);
     for (const l of lanes) l.rec.sample(cyc, l.on());
     if (lanes[1]!.on()) dmaBusy++;
     vcd?.sample(cyc);
@@ -411,6 +418,7 @@ export function runAttentionCommand(o: AttentionOptions, log: (s: string) => voi
       onCycle,
     });
   } finally {
+    bar.stop();
     (vcd as VcdWriter | null)?.close();
   }
   for (const l of lanes) l.rec.close(cycle);

@@ -13,7 +13,7 @@
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import cliProgress from 'cli-progress';
+import { progressBar } from '../progress.ts';
 import { checkFileOutputs, writeFileAtomic } from '../../golden/atomic.ts';
 import { loadGolden, text } from '../../golden/archive.ts';
 import type { FolderFiles } from '../../rtl-model/hwpe/tb.ts';
@@ -80,14 +80,7 @@ export async function runHwpeCommand(
   const files = loadHwpeFolder(dir);
   const { sizes, name } = folderSizes(o.from);
   checkHwpeImages(files, sizes, o.from);
-  const bar =
-    process.stderr.isTTY && !o.lineTrace
-      ? new cliProgress.SingleBar(
-          { format: 'hwpe [{bar}] {value} cycles', stream: process.stderr },
-          cliProgress.Presets.shades_classic,
-        )
-      : null;
-  bar?.start(0, 0);
+  const bar = o.lineTrace ? null : progressBar('hwpe', 0, ' cycles');
   let r;
   try {
     r = runHwpeFolder(files, name, {

@@ -14,7 +14,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import cliProgress from 'cli-progress';
+import { progressBar, type Progress } from '../progress.ts';
 import { InputError, checkInt } from '../../rtl-model/errors.ts';
 import { checkFileOutputs, writeFileAtomic } from '../../golden/atomic.ts';
 import { runFolder, runRandom, traceCsv } from '../../rtl-model/ita/run.ts';
@@ -154,18 +154,26 @@ export async function simulate(
         ? randomStalls(seed + k, prob)
         : NO_STALLS;
 
-  // progress bar on a terminal only
-  const tty = process.stderr.isTTY && !o.lineTrace;
-  const bar = tty
-    ? new cliProgress.SingleBar(
-        { format: 'sim [{bar}] {value} cycles', stream: process.stderr },
-        cliProgress.Presets.shades_classic,
-      )
-    : null;
+  // Progress (not with a line per cycle): outputs of the total expected and cycles, or only cycles
+  // for a random run, whose length is not known beforehand.
+  let bar: Progress | null = null;
+  let label = 'sim';
+  const progress = (cycle: number, outputs: number, expected: number): void => {
+    if (expected > 0) {
+      bar ??= progressBar(label, expected, ' outputs');
+      bar.update(outputs, `cycle ${cycle}`);
+    } else {
+      bar ??= progressBar(label, 0, ' cycles');
+      bar.update(cycle);
+    }
+  };
+  const endBar = (): void => {
+    bar?.stop();
+    bar = null;
+  };
   const runOpts = (extra: Partial<RunOptions>): RunOptions => ({
     ...(o.vcd ? { vcd: o.vcd } : {}),
-    ...(o.lineTrace ? { lineTrace: log } : {}),
-    ...(bar ? { progress: (c: number) => bar.update(c) } : {}),
+    ...(o.lineTrace ? { lineTrace: log } : { progress }),
     ...extra,
   });
 
@@ -179,7 +187,6 @@ export async function simulate(
         throw new InputError(
           `--activation must be one of ${ACTIVATION_NAMES.join(', ')}, got '${o.activation}'`,
         );
-      bar?.start(0, 0);
       const r = runRandom(
         { layer: layerIdx, tiles, activation: act, seed },
         runOpts({ stalls: stallsFor(0) }),
@@ -197,7 +204,8 @@ export async function simulate(
         throw new InputError('--vcd, --trace-csv and --stall-trace need a single --head');
       const flow = layer === 'linear' || layer === 'single-attention' ? 'single' : 'layers';
       for (const h of heads) {
-        bar?.start(0, 0);
+        label = heads.length > 1 ? `sim head ${h}` : 'sim';
+        endBar();
         const cmp = traceText?.includes('data_hex') ? new CycleComparer(traceText) : undefined;
         const extra: Partial<RunOptions> = { stalls: stallsFor(h) };
         if (cmp) {
@@ -210,7 +218,7 @@ export async function simulate(
       }
     }
   } finally {
-    bar?.stop();
+    endBar();
   }
   // The reports are shown before the trace is written, so that a failed write does not hide them.
   show(reports);
