@@ -10,6 +10,12 @@ export class InputError extends Error {
 }
 
 /**
+ * The largest seed of every command: `--seed` takes 0 to this everywhere (a 32-bit word, the
+ * largest numpy's `seed(int)` takes).
+ */
+export const SEED_MAX = 0xffffffff;
+
+/**
  * Checks that `value` is an integer in [lo, hi] (and a multiple of `step` if given). A string is
  * what the user typed: it is parsed here and quoted as typed in the error.
  */

@@ -268,3 +268,46 @@ describe('progress without a terminal: a line now and then on stderr, none with 
     expect(r.stderr).toBe('');
   });
 });
+
+describe('one vocabulary across commands', () => {
+  it('every --seed takes 0 to 4294967295', () => {
+    expect(itasim(['sim', '--random', '--tiles', '1,1,1,1', '--seed', '4294967295']).status).toBe(0);
+    for (const args of [
+      ['sim', '--random', '--tiles', '1,1,1,1'],
+      ['fuzz', '--property', 'requant', '--runs', '1'],
+      ['encoder', 'run', 'mobilebert'],
+    ])
+      refused(
+        [...args, '--seed', '4294967296'],
+        /--seed must be an integer from 0 to 4294967295, got '4294967296'$/,
+      );
+  });
+  it('JSON: pass for the check, camelCase keys', () => {
+    // (step names such as QK are data, not keys to spell in camelCase)
+    const keys = (text: string): string[] => [...text.matchAll(/"([^"]+)":/g)].map((m) => m[1]!);
+    const runs = [
+      itasim(['sim', '--json']),
+      itasim(['hwpe', '--from', source, '--json']),
+      itasim(['cluster', 'attention', '--from', source, '--json']),
+    ];
+    for (const r of runs) {
+      expect(r.status, r.stderr).toBe(0);
+      expect((JSON.parse(r.stdout) as { pass: unknown }).pass).toBe(true);
+      expect(keys(r.stdout).filter((k) => /[_\s-]/.test(k))).toEqual([]);
+    }
+    const run = itasim([
+      'cluster',
+      'run',
+      join(import.meta.dirname, '..', 'sw/bin/gemm.elf'),
+      '--json',
+      '--max-cycles',
+      '100',
+    ]);
+    expect(keys(run.stdout).filter((k) => /[_\s-]/.test(k))).toEqual([]);
+  });
+  it('sim refuses the flags of the other mode instead of ignoring them', () => {
+    refused(['sim', '--from', source, '--tiles', '1,1,1,1'], /^itasim: --tiles applies to --random only/);
+    refused(['sim', '--activation', 'gelu'], /^itasim: --activation applies to --random only/);
+    refused(['sim', '--random', '--tiles', '1,1,1,1', '--head', '0'], /^itasim: --head applies to a folder/);
+  });
+});

@@ -16,7 +16,7 @@ import {
   type FuzzProperty,
 } from '../../fuzz/properties.ts';
 import { outputError, writeFileAtomic } from '../../golden/atomic.ts';
-import { InputError } from '../../rtl-model/errors.ts';
+import { InputError, SEED_MAX } from '../../rtl-model/errors.ts';
 import { progressBar } from '../progress.ts';
 
 interface FuzzOptions {
@@ -108,7 +108,7 @@ export function runProperty(
 export function register(cmd: Command): void {
   cmd
     .option('--runs <n>', 'runs per property', '1000')
-    .option('--seed <s>', 'seed of the random generator (default: a fresh one, printed)')
+    .option('--seed <s>', `seed of the random generator (0..${SEED_MAX}; default: a fresh one, printed)`)
     .option('--property <name...>', `properties to run (${PROPERTIES.map((p) => p.name).join(', ')})`)
     .option('--out <dir>', 'folder for counterexamples', 'fuzz-failures')
     .option('--path <p>', 'replay one shrunk case (with --seed and --property, as printed on a failure)')
@@ -123,7 +123,7 @@ export function register(cmd: Command): void {
     .action((o: FuzzOptions) => {
       const runs = parseIntOption('--runs', o.runs, 1, 100_000_000);
       const seed =
-        o.seed === undefined ? Date.now() % 2 ** 31 : parseIntOption('--seed', o.seed, 0, 2 ** 31 - 1);
+        o.seed === undefined ? Date.now() % 2 ** 31 : parseIntOption('--seed', o.seed, 0, SEED_MAX);
       if (o.inject !== undefined) injectionByName(o.inject);
       setInjection(o.inject);
       const maxShift =

@@ -32,6 +32,13 @@ export interface HwpeCliOptions {
   portBits?: string;
 }
 
+/** A job-table row with camelCase keys (the RTL trace's columns are snake_case), as every JSON here. */
+function camelKeys(row: object): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(row).map(([k, v]) => [k.replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase()), v]),
+  );
+}
+
 /** Compares a CSV with the checked-in RTL trace of the same name, if there is one. */
 function compareWithRtl(
   name: string,
@@ -101,10 +108,10 @@ export async function runHwpeCommand(
       JSON.stringify(
         {
           folder: name,
-          verdict: r.pass ? 'PASS' : 'FAIL',
+          pass: r.pass,
           cycles: r.cycles,
           images: r.images,
-          jobs: r.jobs,
+          jobs: r.jobs.map(camelKeys),
           rtlJobTable: rtlJobs.rtl ? { equal: rtlJobs.equal, firstDiff: rtlJobs.firstDiff } : null,
           rtlEventLog: rtlEvents.rtl ? { equal: rtlEvents.equal, firstDiff: rtlEvents.firstDiff } : null,
         },
