@@ -11,7 +11,7 @@ import { existsSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import { InputError, SEED_MAX, checkInt } from '../../rtl-model/errors.ts';
 import { PRESETS, PRESET_DIMS, buildPreset, loadOnnxModel, type EncoderModel } from '../../tiler/presets.ts';
-import { buildReport, reportJson, writeHtmlReport, type EncoderReport } from '../../tiler/report.ts';
+import { FIGURES, buildReport, reportJson, writeHtmlReport, type EncoderReport } from '../../tiler/report.ts';
 import { runEncoder, type EncoderRunResult } from '../../tiler/run.ts';
 import { progressBar } from '../progress.ts';
 
@@ -81,21 +81,13 @@ export function formatText(r: EncoderReport): string {
   lines.push(
     `mode ${r.mode === 'ita' ? 'ITA + 8 cores' : 'cluster only (8 cores)'}, ${r.layersRun} of ${r.totalLayers} layers`,
   );
-  const head = ['layer', 'cycles', 'ITA busy', 'cores busy/8', 'DMA busy', 'stalls/8', 'GOp/s', 'exact'];
-  const w = [6, 13, 12, 13, 11, 10, 8, 6];
+  // The busy figures as the HTML report names and computes them (FIGURES).
+  const head = ['layer', 'cycles', ...FIGURES.map((f) => f.label), 'GOp/s', 'exact'];
+  const w = head.map((h, i) => Math.max(h.length + 1, [6, 13][i] ?? 11));
   lines.push(head.map((h, i) => pad(h, w[i]!)).join(' '));
   for (const l of r.layers)
     lines.push(
-      [
-        l.layer,
-        int(l.cycles),
-        int(l.ita),
-        int(l.cores / 8),
-        int(l.dma),
-        int(l.stall / 8),
-        l.gops.toFixed(1),
-        l.pass ? 'yes' : 'NO',
-      ]
+      [l.layer, int(l.cycles), ...FIGURES.map((f) => int(f.of(l))), l.gops.toFixed(1), l.pass ? 'yes' : 'NO']
         .map((c, i) => pad(c, w[i]!))
         .join(' '),
     );

@@ -102,7 +102,9 @@ describe('itasim encoder run', () => {
     const r = itasim(net, '--speedup', '--clock-mhz', '1000');
     expect(r.err).not.toMatch(/itasim:/);
     expect(r.code).toBe(0);
-    expect(r.out).toMatch(/layer +cycles +ITA busy +cores busy\/8 +DMA busy +stalls\/8 +GOp\/s +exact/);
+    expect(r.out).toMatch(
+      /layer +cycles +ITA busy +cores busy \(mean of 8\) +DMA busy +stalls \(mean of 8\) +GOp\/s +exact/,
+    );
     expect(r.out).toMatch(/GOp\/s at 1000 MHz/);
     expect(r.out).toMatch(/ITA utilisation: \d+\.\d %/);
     expect(r.out).toMatch(/speed-up over cluster-only: \d+\.\d\dx/);
@@ -200,7 +202,7 @@ describe('encoder report', () => {
     timeline: [
       { unit: 'ita', start: 0, end: 500, label: 'l0/mhsa' },
       { unit: 'dma', start: 0, end: 250, label: 'l0/load' },
-      { unit: 'cores', start: 500, end: 1000, label: 'l0/ln' },
+      { unit: 'core0', start: 500, end: 1000, label: 'l0/ln' },
     ],
     simSeconds: 1,
     simCyclesPerSecond: 2000,
