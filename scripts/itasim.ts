@@ -91,7 +91,10 @@ async function runCommand(): Promise<void> {
       process.stderr.write(`itasim: ${e.message}\n`);
       process.exitCode = 2;
     } else {
-      throw e;
+      // Anything else is a bug in itasim, and is said to be one (with its stack).
+      const text = e instanceof Error ? (e.stack ?? e.message) : String(e);
+      process.stderr.write(`itasim: internal error (a bug in itasim):\n${text}\n`);
+      process.exitCode = 1;
     }
   }
 }

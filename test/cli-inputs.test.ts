@@ -158,7 +158,7 @@ describe('usage errors: one line, the nearest valid name, exit 2', () => {
   it('a missing sub-command', () =>
     one(['cluster'], 'cluster needs a command: run, attention (see itasim cluster --help)'));
   it('a number as typed, never NaN', () => {
-    one(['sim', '--seed', 'abc'], "--seed must be an integer from 0 to 2147483647, got 'abc'");
+    one(['sim', '--seed', 'abc'], "--seed must be an integer from 0 to 4294967295, got 'abc'");
     one(
       ['cluster', 'run', 'x.elf', '--max-cycles', '1e'],
       "--max-cycles must be an integer from 1 to 1099511627776, got '1e'",
