@@ -41,9 +41,12 @@ function lineProgress(label: string, total: number, unit: string): Progress {
     if (now - last < LINE_INTERVAL_S * 1000) return;
     last = now;
     const elapsed = (now - start) / 1000;
-    const of =
-      total > 0 ? `${value}/${total}${unit} (${((100 * value) / total).toFixed(0)}%)` : `${value}${unit}`;
-    const left = total > 0 && value > 0 ? `, about ${seconds((elapsed * (total - value)) / value)} left` : '';
+    // (a count that passes its total, such as fuzz's runs while it shrinks, shows no share or ETA)
+    const known = total > 0 && value <= total;
+    const of = known
+      ? `${value}/${total}${unit} (${((100 * value) / total).toFixed(0)}%)`
+      : `${value}${unit}`;
+    const left = known && value > 0 ? `, about ${seconds((elapsed * (total - value)) / value)} left` : '';
     process.stderr.write(
       `itasim progress: ${label}: ${of}${detail ? `, ${detail}` : ''}, ${seconds(elapsed)} elapsed${left}\n`,
     );
