@@ -17,14 +17,27 @@ export const outputPolicy = { force: false };
 /** Temporaries (files or folders) this process created and has not yet renamed or removed. */
 const liveTemporaries = new Set<string>();
 
-/** Adds a temporary to the registry; it is removed by `removeTemporaries` if the run is stopped. */
+/** Where the registry's changes are also sent (a worker thread's to the main thread's). */
+let mirror: ((op: 'track' | 'untrack', path: string) => void) | undefined;
+
+/** Sends every later change of the registry to `to` as well. */
+export function mirrorTemporaries(to: (op: 'track' | 'untrack', path: string) => void): void {
+  mirror = to;
+}
+
+/**
+ * Adds a temporary to the registry (before it is created); it is removed by `removeTemporaries`
+ * if the run is stopped.
+ */
 export function trackTemporary(path: string): void {
   liveTemporaries.add(resolve(path));
+  mirror?.('track', resolve(path));
 }
 
 /** Takes a temporary off the registry (it was renamed into place or removed). */
 export function untrackTemporary(path: string): void {
   liveTemporaries.delete(resolve(path));
+  mirror?.('untrack', resolve(path));
 }
 
 /** What stops the writers of temporaries (e.g. worker threads) before they are removed. */
@@ -200,14 +213,15 @@ function beginFolder(out: string, param: string): FolderPlan {
   }
   const parent = dirname(target);
   const tmp = join(parent, `.${basename(target)}.tmp-${process.pid}`);
+  trackTemporary(tmp);
   try {
     mkdirSync(parent, { recursive: true });
     // mkdirSync (not mkdtempSync): the folder gets the umask's mode, as any other the user makes.
     mkdirSync(tmp);
   } catch (e) {
+    untrackTemporary(tmp);
     throw outputError(param, out, e);
   }
-  trackTemporary(tmp);
   return { out, param, target, tmp, merge };
 }
 

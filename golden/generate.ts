@@ -22,7 +22,7 @@
  */
 import type { ItaInputs, ItaOutputs, ItaParams, RequantTable, Tensor, GeluConstants } from './types.ts';
 import { ACTIVATIONS } from './types.ts';
-import { InputError, checkInt } from '../rtl-model/errors.ts';
+import { InputError, SEED_MAX, checkInt } from '../rtl-model/errors.ts';
 import { RandomState, clipTrunc } from './numpy-random.ts';
 
 /** Seed modes: `pyita` reproduces numpy's legacy stream; `native` is this project's own. */
@@ -35,8 +35,8 @@ export const DIM_STEP = 64;
 export const DIM_MAX = 512;
 /** Largest head count accepted here (testGenerator.py sets none; this bounds memory and time). */
 export const HEADS_MAX = 256;
-/** The largest seed numpy's `seed(int)` takes. */
-export const SEED_MAX = 0xffffffff;
+/** The largest seed numpy's `seed(int)` takes (the same for every command). */
+export { SEED_MAX };
 
 /** testGenerator.py's defaults. */
 export const DEFAULT_PARAMS: ItaParams = {

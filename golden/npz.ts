@@ -176,9 +176,47 @@ export function npzMembers(bytes: Uint8Array, file: string): Map<string, Uint8Ar
   } catch (e) {
     throw new InputError(`${file}: not a valid zip archive (${(e as Error).message})`);
   }
+  const crcs = centralCrcs(bytes);
   const out = new Map<string, Uint8Array>();
   for (const [name, data] of Object.entries(entries)) {
+    const want = crcs.get(name);
+    if (want !== undefined && crc32(data) !== want)
+      throw new InputError(
+        `${file}: member ${name}: CRC-32 ${hex32(crc32(data))} of its data, expected ${hex32(want)} (a damaged file?)`,
+      );
     if (name.endsWith('.npy')) out.set(name.slice(0, -4), data);
+  }
+  return out;
+}
+
+function hex32(v: number): string {
+  return (v >>> 0).toString(16).padStart(8, '0');
+}
+
+/**
+ * The CRC-32 of each member as the archive's central directory records it (the unzipping itself
+ * does not check them). Empty when the directory cannot be read this simply (ZIP64).
+ */
+function centralCrcs(bytes: Uint8Array): Map<string, number> {
+  const out = new Map<string, number>();
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let end = -1;
+  for (let i = bytes.length - 22; i >= Math.max(0, bytes.length - 22 - 65535); i--)
+    if (dv.getUint32(i, true) === 0x06054b50) {
+      end = i;
+      break;
+    }
+  if (end < 0) return out;
+  const count = dv.getUint16(end + 10, true);
+  let pos = dv.getUint32(end + 16, true);
+  const names = new TextDecoder();
+  for (let k = 0; k < count; k++) {
+    if (pos + 46 > bytes.length || dv.getUint32(pos, true) !== 0x02014b50) return new Map();
+    const nameLen = dv.getUint16(pos + 28, true);
+    const extraLen = dv.getUint16(pos + 30, true);
+    const commentLen = dv.getUint16(pos + 32, true);
+    out.set(names.decode(bytes.subarray(pos + 46, pos + 46 + nameLen)), dv.getUint32(pos + 16, true));
+    pos += 46 + nameLen + extraLen + commentLen;
   }
   return out;
 }

@@ -9,13 +9,24 @@ export class InputError extends Error {
   }
 }
 
-/** Checks that `value` is an integer in [lo, hi] (and a multiple of `step` if given). */
-export function checkInt(name: string, value: number, lo: number, hi: number, step = 1): number {
-  if (!Number.isInteger(value) || value < lo || value > hi || value % step !== 0) {
+/**
+ * The largest seed of every command: `--seed` takes 0 to this everywhere (a 32-bit word, the
+ * largest numpy's `seed(int)` takes).
+ */
+export const SEED_MAX = 0xffffffff;
+
+/**
+ * Checks that `value` is an integer in [lo, hi] (and a multiple of `step` if given). A string is
+ * what the user typed: it is parsed here and quoted as typed in the error.
+ */
+export function checkInt(name: string, value: number | string, lo: number, hi: number, step = 1): number {
+  const n = typeof value === 'number' ? value : value.trim() === '' ? NaN : Number(value);
+  if (!Number.isInteger(n) || n < lo || n > hi || n % step !== 0) {
     const mult = step !== 1 ? ` and a multiple of ${step}` : '';
-    throw new InputError(`${name} must be an integer from ${lo} to ${hi}${mult}, got ${value}`);
+    const got = typeof value === 'number' ? String(value) : `'${value}'`;
+    throw new InputError(`${name} must be an integer from ${lo} to ${hi}${mult}, got ${got}`);
   }
-  return value;
+  return n;
 }
 
 /**

@@ -1,8 +1,9 @@
 /**
  * Interrupts (SIGINT, SIGTERM) during a run that yields to the event loop: every temporary the
  * process made is removed (see `golden/atomic.ts`), one line goes to stderr and the exit code is
- * 130. Only runs that yield can be interrupted this way; elsewhere the signal keeps its default
- * effect (the process ends at once), so Ctrl-C never waits for a long synchronous run to finish.
+ * 130. Only runs that yield can be interrupted this way (`golden`, `recompute`); the long
+ * synchronous simulations run on a worker thread instead, stopped by the main thread
+ * (`command-thread.ts`), so Ctrl-C never waits for a run to finish.
  */
 import { removeTemporaries } from '../golden/atomic.ts';
 

@@ -165,7 +165,7 @@ describe('itasim: outputs that may be written', () => {
   });
 
   /** Interrupts `args` once its temporary exists; checks exit 130, one line, nothing left. */
-  async function interrupt(args: string[], dir: string): Promise<void> {
+  async function interrupt(args: string[], dir: string, signal: NodeJS.Signals = 'SIGINT'): Promise<void> {
     const before = snapshot(dir);
     const child = spawn(process.execPath, [BIN, ...args], { cwd: dir });
     let stderr = '';
@@ -175,7 +175,7 @@ describe('itasim: outputs that may be written', () => {
     const until = Date.now() + 30_000;
     while (!hasTemporary() && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
     expect(hasTemporary()).toBe(true);
-    child.kill('SIGINT');
+    child.kill(signal);
     expect(await done).toBe(130);
     expect(stderr.trimEnd().split('\n')).toEqual(['itasim: interrupted']);
     expect(snapshot(dir)).toEqual(before);
@@ -193,6 +193,36 @@ describe('itasim: outputs that may be written', () => {
     made.push(src);
     expect(itasim(['golden', ...BIG, '--out', 'big'], src).status).toBe(0);
     await interrupt(['recompute', '--from', join(src, 'big'), '--out', 'again'], dir);
+  }, 60_000);
+
+  // The simulations run synchronously; the signal still ends them at once, their dumps removed.
+  const ROOT = join(import.meta.dirname, '..');
+  it("SIGINT during sim --vcd removes the dump's temporary and exits 130", async () => {
+    await interrupt(['sim', '--random', '--tiles', '8,8,8,8', '--vcd', 'w.vcd'], userFolder());
+  }, 60_000);
+  it('SIGTERM during sim --vcd does the same', async () => {
+    await interrupt(['sim', '--random', '--tiles', '8,8,8,8', '--vcd', 'w.vcd'], userFolder(), 'SIGTERM');
+  }, 60_000);
+  it('SIGINT during hwpe --vcd', async () => {
+    const src = mkdtempSync(join(tmpdir(), 'itasim-src-'));
+    made.push(src);
+    expect(
+      itasim(['golden', '-S', '128', '-E', '128', '-P', '128', '-F', '128', '-H', '2', '--out', 'c'], src)
+        .status,
+    ).toBe(0);
+    await interrupt(['hwpe', '--from', join(src, 'c'), '--vcd', 'w.vcd'], userFolder());
+  }, 60_000);
+  it('SIGINT during cluster run --vcd', async () => {
+    await interrupt(['cluster', 'run', join(ROOT, 'sw/bin/gemm.elf'), '--vcd', 'w.vcd'], userFolder());
+  }, 60_000);
+  it('SIGINT during cluster attention --vcd', async () => {
+    const src = mkdtempSync(join(tmpdir(), 'itasim-src-'));
+    made.push(src);
+    expect(itasim(['golden', '--out', 'c'], src).status).toBe(0);
+    await interrupt(['cluster', 'attention', '--from', join(src, 'c'), '--vcd', 'w.vcd'], userFolder());
+  }, 60_000);
+  it('SIGINT during encoder run --vcd', async () => {
+    await interrupt(['encoder', 'run', 'mobilebert', '--layers', '1', '--vcd', 'w.vcd'], userFolder());
   }, 60_000);
 });
 

@@ -62,6 +62,10 @@ export interface MachineRun {
   steps: StepStats[];
   itaBusy: number;
   dmaBusy: number;
+  /** Cycles `[start, end)` in which the DMA had a transfer in flight. */
+  dmaIntervals: [number, number][];
+  /** Per compute core (harts 0..7), cycles `[start, end)` it was active (outside barriers / waits). */
+  coreIntervals: [number, number][][];
   finished: boolean;
   seconds: number;
 }
@@ -78,6 +82,26 @@ export interface RunOptions {
 const hex = (v: number): string => `0x${(v >>> 0).toString(16)}`;
 
 /** Mutable counters of the step being run (one object, no allocation per cycle). */
+/** Run-length record of a signal sampled once per cycle: the intervals `[start, end)` it was on. */
+class Lane {
+  readonly intervals: [number, number][] = [];
+  private start = -1;
+  sample(cycle: number, on: boolean): void {
+    if (on) {
+      if (this.start < 0) this.start = cycle;
+    } else if (this.start >= 0) {
+      this.intervals.push([this.start, cycle]);
+      this.start = -1;
+    }
+  }
+  /** The intervals, one still open ending at `end`. */
+  close(end: number): [number, number][] {
+    if (this.start >= 0) this.intervals.push([this.start, end]);
+    this.start = -1;
+    return this.intervals;
+  }
+}
+
 class Counters {
   ita = 0;
   dma = 0;
@@ -223,6 +247,8 @@ export class Machine {
     const ct = new Counters();
     let itaBusy = 0;
     let dmaBusy = 0;
+    const dmaLane = new Lane();
+    const coreLanes = Array.from({ length: COMPUTE_HARTS }, () => new Lane());
     const onProgress = opts.onProgress;
     const waitingCore = (c: Snitch): boolean => {
       if (c.stall === Stall.Barrier || c.stall === Stall.Wfi) return true;
@@ -246,15 +272,19 @@ export class Machine {
       const dmaOn = dma.isBusy;
       if (itaOn) ct.ita++;
       if (dmaOn) ct.dma++;
+      dmaLane.sample(cycle, dmaOn);
       ct.conflicts += tcdm.congestedThisCycle;
       let active = 0;
       for (let i = 0; i < COMPUTE_HARTS; i++) {
         const c = cores[i]!;
         const st = c.stall;
-        if (st === Stall.Barrier || st === Stall.Wfi) continue;
         const pc = c.pc.cur;
-        if ((pc >= w0lo && pc < w0hi) || (pc >= w1lo && pc < w1hi) || (pc >= w2lo && pc < w2hi)) continue;
-        active++;
+        const on =
+          st !== Stall.Barrier &&
+          st !== Stall.Wfi &&
+          !((pc >= w0lo && pc < w0hi) || (pc >= w1lo && pc < w1hi) || (pc >= w2lo && pc < w2hi));
+        coreLanes[i]!.sample(cycle, on);
+        if (on) active++;
       }
       ct.cores += active;
       if (active === 0 && !itaOn && !dmaOn && !periph.barrierOut && waitingCore(dmaCore)) ct.stuck++;
@@ -318,6 +348,8 @@ export class Machine {
       steps,
       itaBusy,
       dmaBusy,
+      dmaIntervals: dmaLane.close(sim.cycle),
+      coreIntervals: coreLanes.map((l) => l.close(sim.cycle)),
       finished,
       seconds: (performance.now() - t0) / 1000,
     };

@@ -74,6 +74,9 @@ export interface LayerStats extends BusyStats {
   mismatch: string | null;
 }
 
+/** A lane of the timeline. */
+export type TimelineUnit = 'ita' | 'dma' | `core${number}`;
+
 export interface EncoderRunResult {
   cycles: number;
   ops: number;
@@ -83,7 +86,11 @@ export interface EncoderRunResult {
   dmaBusy: number;
   layers: LayerStats[];
   opStats: OpStats[];
-  timeline: { unit: 'ita' | 'dma' | 'cores'; start: number; end: number; label: string }[];
+  /**
+   * When each unit was busy: ITA (hwpe busy), the DMA (a transfer in flight) and each compute core
+   * (`core0`..`core7`, active outside barriers and waits); each interval labelled by its step.
+   */
+  timeline: { unit: TimelineUnit; start: number; end: number; label: string }[];
   simSeconds: number;
   simCyclesPerSecond: number;
   /** Program steps, ITA jobs and the peak L1 use of the schedule. */
@@ -260,23 +267,23 @@ export function runEncoder(model: EncoderModel, opts: EncoderRunOptions = {}): E
     o.dma += st.dma;
     o.cores += st.cores;
     o.stall += st.conflicts;
-    if (st.ita > 0 && !machine.ita)
-      timeline.push({ unit: 'ita', start: st.start, end: st.end, label: st.label });
-    if (st.dma > 0) timeline.push({ unit: 'dma', start: st.start, end: st.end, label: st.label });
-    if (st.cores > 0) timeline.push({ unit: 'cores', start: st.start, end: st.end, label: st.label });
   });
-  // ITA: its busy intervals, neighbours less than 32 cycles apart within one step merged
-  if (machine.ita) {
+  // Each lane from the activity it names: busy intervals, labelled by the step they start in,
+  // neighbours less than 32 cycles apart within one step merged.
+  const lane = (unit: TimelineUnit, intervals: [number, number][]): void => {
     let si = 0;
-    for (const [a, b] of machine.ita.intervals(run.cycles)) {
+    let last: EncoderRunResult['timeline'][number] | undefined;
+    for (const [a, b] of intervals) {
       while (si + 1 < run.steps.length && run.steps[si]!.end <= a) si++;
       const label = run.steps[si]?.label ?? '';
-      const last = timeline.length > 0 ? timeline[timeline.length - 1]! : undefined;
-      if (last && last.unit === 'ita' && last.label === label && a - last.end < 32) last.end = b;
-      else timeline.push({ unit: 'ita', start: a, end: b, label });
+      if (last && last.label === label && a - last.end < 32) last.end = b;
+      else timeline.push((last = { unit, start: a, end: b, label }));
     }
-    timeline.sort((x, y) => x.start - y.start);
-  }
+  };
+  if (machine.ita) lane('ita', machine.ita.intervals(run.cycles));
+  lane('dma', run.dmaIntervals);
+  run.coreIntervals.forEach((iv, i) => lane(`core${i}`, iv));
+  timeline.sort((x, y) => x.start - y.start);
   for (const o of opStats) addBusy(layers[o.layer]!, o);
   const ops = opStats.reduce((n, o) => n + o.ops, 0);
   let l1Peak = 0;

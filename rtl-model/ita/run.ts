@@ -31,8 +31,11 @@ export interface RunOptions {
   hangCycles?: number;
   /** Keep clocking until at least this many cycles have run (e.g. the length of a trace). */
   minCycles?: number;
-  /** Called every 4096 cycles with the cycle count (progress). */
-  progress?: (cycle: number) => void;
+  /**
+   * Called every 4096 cycles (progress) with the cycle count, the output handshakes so far and how
+   * many the run takes in all (0 when that is not known beforehand).
+   */
+  progress?: (cycle: number, outputs: number, expectedOutputs: number) => void;
 }
 
 /** Stall cycles by cause (cycles of a non-Idle step without a datapath handshake). */
@@ -219,6 +222,7 @@ function clock(
   rec: Recorder,
   before: (cycle: number) => void,
   done: () => boolean,
+  outputs: () => [number, number] = () => [rec.outCycles.length, 0],
 ): void {
   const max = opts.maxCycles ?? 100_000_000;
   const min = opts.minCycles ?? 0;
@@ -233,7 +237,7 @@ function clock(
       }
       before(sim.cycle);
       sim.step();
-      if (opts.progress && (sim.cycle & 4095) === 0) opts.progress(sim.cycle);
+      if (opts.progress && (sim.cycle & 4095) === 0) opts.progress(sim.cycle, ...outputs());
     }
     vcd?.close(sim.cycle);
   } catch (e) {
@@ -263,6 +267,7 @@ export function runFolder(
     tb.sample(c);
   });
   const vcd = attachObservers(sim, dut, opts);
+  const expected = tb.expectedOutputs;
   clock(
     sim,
     vcd,
@@ -270,6 +275,7 @@ export function runFolder(
     rec,
     (c) => tb.drive(c),
     () => tb.done,
+    () => [tb.outputsTaken, expected],
   );
   const r = rec.result(tb.doneCycle);
   r.simCycles = sim.cycle;

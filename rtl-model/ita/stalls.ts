@@ -60,7 +60,11 @@ export interface CycleTrace {
 
 export function parseCycleTrace(text: string, what = 'stall trace'): CycleTrace {
   const lines = text.split('\n').filter((l) => l.length > 0);
-  const head = lines[0]?.split(',') ?? [];
+  if (lines.length < 2)
+    throw new InputError(
+      `${what}: ${lines.length ? 'no line after the header' : 'empty'}; expected a header (cycle,valid_o,ready_i,inp_valid,w_valid) and one line per cycle`,
+    );
+  const head = lines[0]!.split(',');
   const col = (n: string): number => {
     const i = head.indexOf(n);
     if (i < 0)

@@ -545,6 +545,20 @@ export class ItaTb {
     }
   }
 
+  /** Output handshakes the checker takes in all (for progress). */
+  get expectedOutputs(): number {
+    const N = this.dut.oup_o.length;
+    let n = 0;
+    for (const op of this.cOps)
+      if (op.kind === 'phase') n += Math.ceil(this.st.expected[op.phase]!.length / N);
+    return n;
+  }
+
+  /** Output handshakes taken so far. */
+  get outputsTaken(): number {
+    return this.log.outputs.length;
+  }
+
   // ---------------- checker ----------------
   private driveChecker(cycle: number): void {
     this.cOp = null;

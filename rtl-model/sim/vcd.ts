@@ -54,12 +54,13 @@ export class VcdWriter {
   ) {
     checkFileOutput(param, path);
     this.tmp = `${path}.tmp-${process.pid}`;
+    trackTemporary(this.tmp);
     try {
       this.fd = openSync(this.tmp, 'w');
     } catch (e) {
+      untrackTemporary(this.tmp);
       throw outputError(param, path, e);
     }
-    trackTemporary(this.tmp);
     this.vars = probes.map((probe, i) => ({ probe, id: idFor(i), last: '' }));
     this.periodPs = periodPs;
     try {

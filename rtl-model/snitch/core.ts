@@ -175,6 +175,8 @@ export class Snitch extends Module {
   readonly nOffload: { value: number };
   /** Optional per-instruction trace hook (cycle, pc, decoded). */
   onRetire: ((pc: number, d: Decoded) => void) | null = null;
+  /** Optional hook on every trap taken (pc of the trapping instruction, mcause); timing unchanged. */
+  onTrap: ((pc: number, cause: number) => void) | null = null;
 
   constructor(
     parent: Module | null,
@@ -407,6 +409,7 @@ export class Snitch extends Module {
   }
 
   private takeTrap(cause: number): void {
+    if (this.onTrap) this.onTrap(this.pc.cur, cause >>> 0);
     this.mepc.nxt = this.pc.cur;
     this.mcause.nxt = cause >>> 0;
     this.mpp.nxt = this.priv.cur;

@@ -5,16 +5,19 @@
  * saturated at 255.
  */
 import { readFileSync } from 'node:fs';
-import { basename, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { checkFileOutputs, writeFileAtomic } from '../../golden/atomic.ts';
 import { runItaSystem, type ItaSystemResult } from '../../rtl-model/cluster/ita_system.ts';
 import type { ItaSubsystem } from '../../rtl-model/cluster/ita_subsystem.ts';
 import { loadHwpeFolder } from './hwpe.ts';
+import { folderSizes } from '../folder-name.ts';
+import { checkHwpeImages } from '../../golden/validate.ts';
 import { Cluster, DEFAULT_CLUSTER, HARNESS_DRAM_LATENCY } from '../../rtl-model/cluster/cluster.ts';
 import { checkInt, InputError } from '../../rtl-model/errors.ts';
 import type { Probe } from '../../rtl-model/sim/kernel.ts';
 import { VcdWriter } from '../../rtl-model/sim/vcd.ts';
+import { progressBar } from '../progress.ts';
 import { Stall } from '../../rtl-model/snitch/core.ts';
 
 export interface ClusterRunOptions {
@@ -37,6 +40,12 @@ export interface CoreReport {
 export interface ClusterReport {
   cycles: number;
   finished: boolean;
+  /** Why the run ended: the program wrote tohost, --max-cycles, or a trap into itself. */
+  stopped: 'tohost' | 'maxCycles' | 'trapLoop';
+  /** True when the statistics cover a run cut off before its end. */
+  partial: boolean;
+  /** Exceptions taken by any core: how many, and the first. */
+  traps: { count: number; first: TrapReport | null };
   exitCode: number;
   cores: CoreReport[];
   dmaBytes: number;
@@ -62,7 +71,13 @@ const CAUSES: [string, string, (c: Cluster, i: number) => number][] = [
 ];
 
 /** Summary of a finished (or stopped) run. */
-export function report(c: Cluster, cycles: number, finished: boolean, exitCode: number): ClusterReport {
+export function report(
+  c: Cluster,
+  cycles: number,
+  finished: boolean,
+  exitCode: number,
+  traps: TrapWatch = { count: 0, first: null, loop: null },
+): ClusterReport {
   const cores: CoreReport[] = c.cores.map((core, i) => {
     const stalls: Record<string, number> = {};
     for (const [key, , f] of CAUSES) stalls[key] = f(c, i);
@@ -78,6 +93,9 @@ export function report(c: Cluster, cycles: number, finished: boolean, exitCode: 
   return {
     cycles,
     finished,
+    stopped: finished ? 'tohost' : traps.loop ? 'trapLoop' : 'maxCycles',
+    partial: !finished,
+    traps: { count: traps.count, first: traps.first },
     exitCode,
     cores,
     dmaBytes: c.dma.nBytes.value,
@@ -92,7 +110,8 @@ export function report(c: Cluster, cycles: number, finished: boolean, exitCode: 
 
 export function formatReport(r: ClusterReport): string {
   const lines: string[] = [];
-  lines.push(`cycles: ${r.cycles}${r.finished ? '' : ' (stopped: max cycles reached)'}`);
+  const stop = { tohost: '', maxCycles: ' (stopped: max cycles reached)', trapLoop: ' (stopped: trap loop)' };
+  lines.push(`cycles: ${r.cycles}${stop[r.stopped]}`);
   const head = ['core', 'instr', 'IPC', ...CAUSES.map(([, label]) => label)];
   const rows = r.cores.map((c) => [
     c.core,
@@ -109,6 +128,7 @@ export function formatReport(r: ClusterReport): string {
   lines.push(
     `instruction cache: ${r.icache.refills} L1 refills; L0 misses ${r.icache.l0Misses.join(' ')}; prefetches ${r.icache.l0Prefetches.join(' ')}`,
   );
+  if (r.traps.first) lines.push(`traps: ${r.traps.count}; first: ${describeTrap(r.traps.first)}`);
   if (r.finished) lines.push(`exit code: ${r.exitCode}`);
   return lines.join('\n');
 }
@@ -120,7 +140,7 @@ function traceUnits(c: Cluster, spec: string[]): { name: string; line: () => str
     if (m) {
       const i = Number(m[1]);
       const core = c.cores[i];
-      if (!core) throw new InputError(`--trace: core index must be 0..${c.cores.length - 1}, got ${s}`);
+      if (!core) throw new InputError(`--trace: core index must be 0..${c.cores.length - 1}, got '${s}'`);
       return { name: s, line: () => core.lineTrace() };
     }
     if (s === 'dma') {
@@ -163,15 +183,91 @@ export function runCluster(
         }
       : undefined;
   if (hook) c.simulator().onCycle(hook);
+  const traps = watchTraps(c);
+  // Progress in cycles (a program's length is not known); none with a per-cycle trace.
+  const bar = units.length ? null : progressBar('cluster run', 0, ' cycles');
+  let cycles = 0;
   let r;
   try {
-    r = c.run(o.maxCycles);
+    // In short stretches, so that a trap loop ends the run within a few cycles of its start.
+    do {
+      r = c.run(Math.min(TRAP_CHECK_CYCLES, o.maxCycles - cycles));
+      cycles += r.cycles;
+      if ((cycles & 4095) === 0) bar?.update(cycles);
+    } while (!r.finished && traps.loop === null && cycles < o.maxCycles);
   } finally {
+    bar?.stop();
     vcd?.close();
   }
-  const rep = report(c, r.cycles, r.finished, r.exitCode);
+  const rep = report(c, cycles, r.finished, r.exitCode, traps);
   out(o.json ? `${JSON.stringify(rep, null, 2)}\n` : `${formatReport(rep)}\n`);
+  // A run that did not end by itself is said on stderr, whatever the format of the report.
+  if (rep.stopped === 'trapLoop')
+    process.stderr.write(
+      `itasim: cluster run: stopped at cycle ${cycles}: ${describeTrap(traps.loop!)}, and its handler is that same instruction (statistics are partial)\n`,
+    );
+  else if (rep.stopped === 'maxCycles')
+    process.stderr.write(
+      `itasim: cluster run: stopped at --max-cycles ${o.maxCycles} before the program wrote tohost (statistics are partial)\n`,
+    );
   return rep;
+}
+
+/** Cycles run between two looks at the traps taken. */
+const TRAP_CHECK_CYCLES = 64;
+
+/** Names of the exception causes (mcause). */
+const CAUSE_NAMES: Record<number, string> = {
+  0: 'instruction address misaligned',
+  1: 'instruction access fault',
+  2: 'illegal instruction',
+  3: 'breakpoint',
+  4: 'load address misaligned',
+  5: 'load access fault',
+  6: 'store address misaligned',
+  7: 'store access fault',
+  8: 'environment call from U-mode',
+  9: 'environment call from S-mode',
+  11: 'environment call from M-mode',
+};
+
+/** One trap: the hart, mcause and the pc of the trapping instruction. */
+export interface TrapReport {
+  hart: number;
+  cause: number;
+  causeName: string;
+  pc: string;
+}
+
+function describeTrap(t: TrapReport): string {
+  return `core ${t.hart} trapped (${t.causeName}, mcause ${t.cause}) at pc ${t.pc}`;
+}
+
+/** What the cores' exceptions (not interrupts) were, as the run goes. */
+interface TrapWatch {
+  count: number;
+  first: TrapReport | null;
+  /** The first trap at the address of its own handler (the core would trap there forever). */
+  loop: TrapReport | null;
+}
+
+function watchTraps(c: Cluster): TrapWatch {
+  const w: TrapWatch = { count: 0, first: null, loop: null };
+  c.cores.forEach((core, hart) => {
+    core.onTrap = (pc, cause) => {
+      if (cause >= 0x80000000) return; // an interrupt
+      const t: TrapReport = {
+        hart,
+        cause,
+        causeName: CAUSE_NAMES[cause] ?? `cause ${cause}`,
+        pc: `0x${pc.toString(16).padStart(8, '0')}`,
+      };
+      w.count++;
+      w.first ??= t;
+      if (w.loop === null && (core.mtvec.cur & ~3) >>> 0 === pc) w.loop = t;
+    };
+  });
+  return w;
 }
 
 // ------------------------------------------------------------------ cluster attention
@@ -203,7 +299,8 @@ export interface AttentionReport {
   /** Per ITA job, `[start, end)`: busy after the rising edges start .. end - 1 (RTL numbering). */
   itaBusyIntervals: [number, number][];
   itaUtilisation: number;
-  itaUtilisationIssue: number;
+  /** Null when the run was cut off before the issue phase ended. */
+  itaUtilisationIssue: number | null;
   itaEvents: number;
   itaStallCycles: number;
   dmaBusy: number;
@@ -213,6 +310,8 @@ export interface AttentionReport {
   bankConflicts: { cores: number; hwpe: number };
   stepCycles: Record<string, number>;
   images: { name: string; words: number; mismatches: number; first: string | null }[];
+  /** True when --max-cycles cut the run off: the figures cover only the cycles run. */
+  partial: boolean;
 }
 
 /** Records run-length intervals of a boolean signal sampled once per cycle. */
@@ -282,7 +381,8 @@ export function runAttentionCommand(o: AttentionOptions, log: (s: string) => voi
   checkFileOutputs({ '--vcd': o.vcd, '--svg': o.svg });
   const dir = resolve(o.from);
   const files = loadHwpeFolder(dir);
-  const name = basename(dir);
+  const { sizes, name } = folderSizes(o.from);
+  checkHwpeImages(files, sizes, o.from);
   const lanes: { name: string; rec: LaneRecorder; on: () => boolean }[] = [];
   let vcd: VcdWriter | null = null;
   let cycle = 0;
@@ -303,7 +403,9 @@ export function runAttentionCommand(o: AttentionOptions, log: (s: string) => voi
       vcd = new VcdWriter(o.vcd, probes);
     }
   };
+  const bar = progressBar('cluster attention', 0, ' cycles');
   const onCycle = (cyc: number): void => {
+    if ((cyc & 4095) === 0) bar.update(cyc);
     for (const l of lanes) l.rec.sample(cyc, l.on());
     if (lanes[1]!.on()) dmaBusy++;
     vcd?.sample(cyc);
@@ -318,6 +420,7 @@ export function runAttentionCommand(o: AttentionOptions, log: (s: string) => voi
       onCycle,
     });
   } finally {
+    bar.stop();
     (vcd as VcdWriter | null)?.close();
   }
   for (const l of lanes) l.rec.close(cycle);
@@ -335,7 +438,7 @@ export function runAttentionCommand(o: AttentionOptions, log: (s: string) => voi
     itaBusy: r.itaBusy,
     itaBusyIntervals: r.busyIntervals,
     itaUtilisation: r.itaBusy / Math.max(1, r.cycles),
-    itaUtilisationIssue: r.itaBusy / Math.max(1, r.programCycles),
+    itaUtilisationIssue: r.programCycles > 0 ? r.itaBusy / r.programCycles : null,
     itaEvents: r.itaEvents,
     itaStallCycles: r.itaStallCycles,
     dmaBusy,
@@ -349,9 +452,14 @@ export function runAttentionCommand(o: AttentionOptions, log: (s: string) => voi
     bankConflicts: { cores: coreConf, hwpe: hwpeConf },
     stepCycles: r.stepCycles,
     images: r.images,
+    partial: !r.finished,
   };
   if (o.json) log(JSON.stringify(rep, null, 2));
   else log(formatAttention(rep));
+  if (!r.finished)
+    process.stderr.write(
+      `itasim: cluster attention: stopped at --max-cycles ${o.maxCycles} before the program ended (statistics are partial, outputs not all written)\n`,
+    );
   // Written after the report is printed, so that a failed write does not hide it.
   if (o.svg) {
     const title = `${name}: ${r.cycles} cycles, ${r.jobs} ITA jobs, ITA busy ${(100 * rep.itaUtilisation).toFixed(1)}%`;
@@ -373,8 +481,8 @@ export function formatAttention(r: AttentionReport): string {
   const pct = (v: number): string => `${(100 * v).toFixed(1)}%`;
   const lines = [
     `${r.folder}: ITA attention + feed-forward on the Snitch cluster`,
-    `total cycles: ${r.cycles}; ${r.jobs} ITA jobs; issue phase ${r.issueCycles} cycles; first trigger after ${r.firstTrigger}`,
-    `ITA busy: ${r.itaBusy} cycles (utilisation ${pct(r.itaUtilisation)} of the run, ${pct(r.itaUtilisationIssue)} of the issue phase); ${r.itaEvents} events`,
+    `total cycles: ${r.cycles}${r.partial ? ' (stopped at --max-cycles: every figure covers only these cycles)' : ''}; ${r.jobs} ITA jobs; ${r.itaUtilisationIssue === null ? 'issue phase not ended' : `issue phase ${r.issueCycles} cycles`}; first trigger after ${r.firstTrigger}`,
+    `ITA busy: ${r.itaBusy} cycles (utilisation ${pct(r.itaUtilisation)} of the run${r.itaUtilisationIssue === null ? '' : `, ${pct(r.itaUtilisationIssue)} of the issue phase`}); ${r.itaEvents} events`,
     `ITA memory stalls: ${r.itaStallCycles} cycles with a port not granted`,
     `DMA busy: ${r.dmaBusy} cycles; ${r.dmaBytes} bytes in ${r.dmaTransfers} transfers (L2 <-> L1)`,
     `bank-conflict stalls: cores ${r.bankConflicts.cores}, ITA ports ${r.bankConflicts.hwpe}`,
@@ -390,7 +498,7 @@ export function formatAttention(r: AttentionReport): string {
       (i) =>
         `  ${i.name.padEnd(3)} ${i.mismatches === 0 ? 'bit-exact' : `${i.mismatches} of ${i.words} words differ; first ${i.first}`}`,
     ),
-    r.pass ? 'PASS' : 'FAIL',
+    r.pass ? 'PASS' : r.partial ? 'FAIL (stopped before the end)' : 'FAIL',
   ];
   return lines.join('\n');
 }
@@ -411,8 +519,8 @@ export function register(cluster: Command): void {
     .option('--ideal-fetch', 'a perfect instruction memory instead of the instruction cache')
     .option('--json', 'print the report as JSON (cycles, exitCode, per-hart statistics)')
     .action((elf: string, opts: Record<string, string | undefined>) => {
-      const maxCycles = checkInt('--max-cycles', Number(opts.maxCycles), 1, 2 ** 40);
-      const dramLatency = checkInt('--dram-latency', Number(opts.dramLatency), HARNESS_DRAM_LATENCY, 10000);
+      const maxCycles = checkInt('--max-cycles', opts.maxCycles as string, 1, 2 ** 40);
+      const dramLatency = checkInt('--dram-latency', opts.dramLatency as string, HARNESS_DRAM_LATENCY, 10000);
       const trace = (opts.trace ?? '').split(',').filter((s) => s.length > 0);
       const rep = runCluster(elf, {
         maxCycles,
@@ -440,8 +548,8 @@ export function register(cluster: Command): void {
     .action((opts: Record<string, string | boolean | undefined>) => {
       const wait = opts.wait as string;
       if (wait !== 'poll' && wait !== 'event')
-        throw new InputError(`--wait must be poll or event, got ${wait}`);
-      const maxCycles = checkInt('--max-cycles', Number(opts.maxCycles), 1, 2 ** 40);
+        throw new InputError(`--wait must be poll or event, got '${wait}'`);
+      const maxCycles = checkInt('--max-cycles', opts.maxCycles as string, 1, 2 ** 40);
       process.exitCode = runAttentionCommand({
         from: opts.from as string,
         wait,

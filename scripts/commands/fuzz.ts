@@ -16,7 +16,7 @@ import {
   type FuzzProperty,
 } from '../../fuzz/properties.ts';
 import { outputError, writeFileAtomic } from '../../golden/atomic.ts';
-import { InputError } from '../../rtl-model/errors.ts';
+import { InputError, SEED_MAX } from '../../rtl-model/errors.ts';
 import { progressBar } from '../progress.ts';
 
 interface FuzzOptions {
@@ -35,6 +35,15 @@ function parseIntOption(flag: string, v: string, lo: number, hi: number): number
     throw new InputError(`${flag} must be an integer from ${lo} to ${hi}, got '${v}'`);
   }
   return n;
+}
+
+/** A replay path as fast-check prints it (numbers separated by colons), or an InputError. */
+function checkPath(path: string): string {
+  if (!/^\d+(:\d+)*$/.test(path))
+    throw new InputError(
+      `--path must be the path a failure printed (numbers separated by colons, e.g. 12:0:3), got '${path}'`,
+    );
+  return path;
 }
 
 /** The JSON form of a counterexample (typed arrays as plain arrays). */
@@ -69,8 +78,18 @@ export function runProperty(
     if (typeof msg === 'string') throw new Error(msg);
   });
   const params: fc.Parameters<[unknown]> = { numRuns: runs, seed };
-  if (path !== undefined) params.path = path;
-  const r = fc.check(prop, params);
+  if (path !== undefined) params.path = checkPath(path);
+  let r;
+  try {
+    r = fc.check(prop, params);
+  } catch (e) {
+    // fast-check's own words for a path that leads nowhere in this property's cases
+    if (path !== undefined && e instanceof Error && /replay/i.test(e.message))
+      throw new InputError(
+        `--path ${path} leads to no case of property ${p.name} with seed ${seed} (use the --seed and --property printed with it)`,
+      );
+    throw e;
+  }
   if (!r.failed) return { property: p.name, runs: count, failed: false, seed };
   const err = r.errorInstance;
   return {
@@ -89,7 +108,7 @@ export function runProperty(
 export function register(cmd: Command): void {
   cmd
     .option('--runs <n>', 'runs per property', '1000')
-    .option('--seed <s>', 'seed of the random generator (default: a fresh one, printed)')
+    .option('--seed <s>', `seed of the random generator (0..${SEED_MAX}; default: a fresh one, printed)`)
     .option('--property <name...>', `properties to run (${PROPERTIES.map((p) => p.name).join(', ')})`)
     .option('--out <dir>', 'folder for counterexamples', 'fuzz-failures')
     .option('--path <p>', 'replay one shrunk case (with --seed and --property, as printed on a failure)')
@@ -104,7 +123,7 @@ export function register(cmd: Command): void {
     .action((o: FuzzOptions) => {
       const runs = parseIntOption('--runs', o.runs, 1, 100_000_000);
       const seed =
-        o.seed === undefined ? Date.now() % 2 ** 31 : parseIntOption('--seed', o.seed, 0, 2 ** 31 - 1);
+        o.seed === undefined ? Date.now() % 2 ** 31 : parseIntOption('--seed', o.seed, 0, SEED_MAX);
       if (o.inject !== undefined) injectionByName(o.inject);
       setInjection(o.inject);
       const maxShift =
@@ -122,6 +141,7 @@ export function register(cmd: Command): void {
       });
       if (o.path !== undefined && props.length !== 1)
         throw new InputError('--path replays exactly one --property');
+      if (o.path !== undefined) checkPath(o.path);
       console.log(`seed ${seed}, ${runs} runs per property${o.inject ? `, injected fault ${o.inject}` : ''}`);
       const extra = [
         ...(o.inject ? [`--inject ${o.inject}`] : []),

@@ -11,14 +11,16 @@
  * mismatch, 2 on bad input.
  */
 import { readFileSync, readdirSync, statSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import cliProgress from 'cli-progress';
+import { progressBar } from '../progress.ts';
 import { checkFileOutputs, writeFileAtomic } from '../../golden/atomic.ts';
 import { loadGolden, text } from '../../golden/archive.ts';
 import type { FolderFiles } from '../../rtl-model/hwpe/tb.ts';
 import { eventsCsv, jobsCsv, runHwpeFolder } from '../../rtl-model/hwpe/run.ts';
 import { InputError } from '../../rtl-model/errors.ts';
+import { folderSizes } from '../folder-name.ts';
+import { checkHwpeImages } from '../../golden/validate.ts';
 
 export interface HwpeCliOptions {
   from?: string;
@@ -28,6 +30,13 @@ export interface HwpeCliOptions {
   eventsCsv?: string;
   lineTrace?: boolean;
   portBits?: string;
+}
+
+/** A job-table row with camelCase keys (the RTL trace's columns are snake_case), as every JSON here. */
+function camelKeys(row: object): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(row).map(([k, v]) => [k.replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase()), v]),
+  );
 }
 
 /** Compares a CSV with the checked-in RTL trace of the same name, if there is one. */
@@ -72,19 +81,13 @@ export async function runHwpeCommand(
   if (!o.from) throw new InputError('--from <folder> is required (a PyITA reference folder)');
   const portBits = o.portBits === undefined ? 32 : Number(o.portBits);
   if (portBits !== 32 && portBits !== 64)
-    throw new InputError(`--port-bits must be 32 or 64, got ${o.portBits}`);
+    throw new InputError(`--port-bits must be 32 or 64, got '${o.portBits}'`);
   checkFileOutputs({ '--vcd': o.vcd, '--jobs-csv': o.jobsCsv, '--events-csv': o.eventsCsv });
   const dir = resolve(o.from);
   const files = loadHwpeFolder(dir);
-  const name = basename(dir);
-  const bar =
-    process.stderr.isTTY && !o.lineTrace
-      ? new cliProgress.SingleBar(
-          { format: 'hwpe [{bar}] {value} cycles', stream: process.stderr },
-          cliProgress.Presets.shades_classic,
-        )
-      : null;
-  bar?.start(0, 0);
+  const { sizes, name } = folderSizes(o.from);
+  checkHwpeImages(files, sizes, o.from);
+  const bar = o.lineTrace ? null : progressBar('hwpe', 0, ' cycles');
   let r;
   try {
     r = runHwpeFolder(files, name, {
@@ -105,10 +108,10 @@ export async function runHwpeCommand(
       JSON.stringify(
         {
           folder: name,
-          verdict: r.pass ? 'PASS' : 'FAIL',
+          pass: r.pass,
           cycles: r.cycles,
           images: r.images,
-          jobs: r.jobs,
+          jobs: r.jobs.map(camelKeys),
           rtlJobTable: rtlJobs.rtl ? { equal: rtlJobs.equal, firstDiff: rtlJobs.firstDiff } : null,
           rtlEventLog: rtlEvents.rtl ? { equal: rtlEvents.equal, firstDiff: rtlEvents.firstDiff } : null,
         },

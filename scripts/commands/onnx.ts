@@ -31,6 +31,7 @@ interface RunOpts {
   activations?: string;
   compare?: string;
   compareActivations?: string;
+  json?: boolean;
 }
 
 function execute(graph: Graph, inputsPath: string, softmax: SoftmaxVariant): RunResult {
@@ -53,18 +54,34 @@ function runCommand(model: string, opts: RunOpts): void {
   const graph = loadModel(model);
   const result = execute(graph, opts.inputs, opts.softmax);
   let failed = false;
-  const report = (title: string, rows: TensorMatch[]): void => {
-    process.stdout.write(`${title}\n${formatMatches(rows)}\n`);
+  const json: Record<string, unknown> = { model, softmax: opts.softmax };
+  const report = (key: string, title: string, rows: TensorMatch[]): void => {
+    if (opts.json) json[key] = rows;
+    else process.stdout.write(`${title}\n${formatMatches(rows)}\n`);
     if (rows.some((r) => r.mismatches > 0)) failed = true;
   };
   if (opts.compare)
-    report(`outputs vs ${opts.compare} (softmax ${opts.softmax})`, compareOutputs(result, opts.compare));
+    report(
+      'compare',
+      `outputs vs ${opts.compare} (softmax ${opts.softmax})`,
+      compareOutputs(result, opts.compare),
+    );
   if (opts.compareActivations)
     report(
+      'compareActivations',
       `activations vs ${opts.compareActivations} (softmax ${opts.softmax})`,
       compareActivations(result, opts.compareActivations),
     );
-  if (!opts.compare && !opts.compareActivations) {
+  if (opts.json) {
+    json.outputs = [...result.outputs].map(([name, t]) => ({
+      name,
+      shape: t.shape,
+      data: Array.from(t.data),
+    }));
+    // pass: every comparison asked for matched (null when none was asked for)
+    json.pass = opts.compare || opts.compareActivations ? !failed : null;
+    process.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
+  } else if (!opts.compare && !opts.compareActivations) {
     for (const [name, t] of result.outputs) {
       const head = Array.from(t.data.subarray(0, 16)).join(' ');
       process.stdout.write(`${name} [${t.shape.join('x')}]: ${head}${t.data.length > 16 ? ' ...' : ''}\n`);
@@ -148,6 +165,7 @@ export function register(onnx: Command): void {
       '--compare-activations <activations.npz>',
       'compare intermediates with a reference keyed by tensor or module name',
     )
+    .option('--json', 'print the outputs (every value) and the comparisons as JSON')
     .action((model: string, opts: RunOpts) => runCommand(model, opts));
   onnx
     .command('attention')

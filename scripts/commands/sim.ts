@@ -14,8 +14,8 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import cliProgress from 'cli-progress';
-import { InputError, checkInt } from '../../rtl-model/errors.ts';
+import { progressBar, type Progress } from '../progress.ts';
+import { InputError, SEED_MAX, checkInt } from '../../rtl-model/errors.ts';
 import { checkFileOutputs, writeFileAtomic } from '../../golden/atomic.ts';
 import { runFolder, runRandom, traceCsv } from '../../rtl-model/ita/run.ts';
 import type { RunOptions, RunResult } from '../../rtl-model/ita/run.ts';
@@ -23,12 +23,13 @@ import { ACTIVATION_NAMES, LAYER_NAMES } from '../../rtl-model/ita/params.ts';
 import { dimsFromName, loadFolderFromDisk } from '../../rtl-model/ita/standalone.ts';
 import type { FolderFiles } from '../../rtl-model/ita/standalone.ts';
 import { loadGolden } from '../../golden/archive.ts';
-import { readInputs } from '../../golden/folder.ts';
+import { folderSizes } from '../folder-name.ts';
+import { checkStandaloneStreams } from '../../golden/validate.ts';
 import { NO_STALLS, parseCycleTrace, randomStalls, replayStalls } from '../../rtl-model/ita/stalls.ts';
 import type { StallSource } from '../../rtl-model/ita/stalls.ts';
 import { CycleComparer } from '../../rtl-model/ita/cycle_compare.ts';
 import type { CycleDiff } from '../../rtl-model/ita/cycle_compare.ts';
-import { basename, resolve } from 'node:path';
+import { resolve } from 'node:path';
 
 export interface SimOptions {
   from?: string;
@@ -49,7 +50,8 @@ export interface SimOptions {
 /** One simulated run (a head of a folder, or a random layer) as reported. */
 export interface SimReport {
   head?: number;
-  verdict: 'PASS' | 'FAIL' | 'NO CHECK';
+  /** Every output word as expected (and every cycle, with a per-cycle trace); null: nothing checked. */
+  pass: boolean | null;
   cycles: number;
   computeCycles: number;
   outputHandshakes: number;
@@ -65,15 +67,15 @@ export interface SimReport {
 function parseNumber(name: string, v: string | undefined, dflt: number): number {
   if (v === undefined) return dflt;
   const n = Number(v);
-  if (!Number.isFinite(n)) throw new InputError(`${name} must be a number, got ${v}`);
+  if (!Number.isFinite(n)) throw new InputError(`${name} must be a number, got '${v}'`);
   return n;
 }
 
 function parseTiles(v: string | undefined): { s: number; e: number; p: number; f: number } {
   if (!v) throw new InputError('--random needs --tiles ts,te,tp,tf (four tile counts, e.g. 1,1,1,1)');
-  const parts = v.split(',').map((x) => Number(x.trim()));
+  const parts = v.split(',').map((x) => x.trim());
   if (parts.length !== 4)
-    throw new InputError(`--tiles must be four comma-separated tile counts ts,te,tp,tf, got ${v}`);
+    throw new InputError(`--tiles must be four comma-separated tile counts ts,te,tp,tf, got '${v}'`);
   const [s, e, p, f] = parts.map((n, i) => checkInt(`--tiles ${['ts', 'te', 'tp', 'tf'][i]}`, n, 1, 32)) as [
     number,
     number,
@@ -87,7 +89,7 @@ function toReport(r: RunResult, checked: boolean, head?: number, cmp?: CycleDiff
   const bad = r.mismatches > 0 || (cmp !== undefined && cmp.mismatchedRows > 0);
   return {
     ...(head !== undefined ? { head } : {}),
-    verdict: !checked && !cmp ? 'NO CHECK' : bad ? 'FAIL' : 'PASS',
+    pass: !checked && !cmp ? null : !bad,
     cycles: r.cycles,
     computeCycles: r.computeCycles,
     outputHandshakes: r.outputHandshakes,
@@ -105,22 +107,15 @@ function toReport(r: RunResult, checked: boolean, head?: number, cmp?: CycleDiff
 export const DEFAULT_FOLDER = 'S64_E64_P64_F64_H1_gelu_seed1';
 
 /**
- * The files of the folder to run and a name that carries its dimensions: the folder's own name
- * when it follows PyITA's naming, otherwise one made from the dimensions read from its data.
- * Without a folder, the built-in default.
+ * The files of the folder to run and a name that carries its sizes, read from its contents (the
+ * folder's name is only a cross-check, see `folder-name.ts`). Without a folder, the built-in default.
  */
 async function folderToRun(from: string | undefined): Promise<{ files: FolderFiles; name: string }> {
   if (from === undefined) return { files: loadGolden(`pyita/${DEFAULT_FOLDER}`), name: DEFAULT_FOLDER };
-  const dir = resolve(from);
-  const files = await loadFolderFromDisk(dir);
-  const name = basename(dir);
-  try {
-    dimsFromName(name);
-    return { files, name };
-  } catch {
-    const p = readInputs(dir).params;
-    return { files, name: `S${p.S}_E${p.E}_P${p.P}_F${p.F}_H${p.H}_${p.activation}` };
-  }
+  const files = await loadFolderFromDisk(resolve(from));
+  const { sizes, name } = folderSizes(from);
+  checkStandaloneStreams(files, sizes, from);
+  return { files, name };
 }
 
 /**
@@ -133,13 +128,25 @@ export async function simulate(
   show: (reports: SimReport[]) => void = () => {},
 ): Promise<{ reports: SimReport[]; results: RunResult[] }> {
   if (o.random && o.from) throw new InputError('use either --from <folder> or --random, not both');
+  // Flags of the other mode are refused, not ignored.
+  if (!o.random)
+    for (const [flag, v] of [
+      ['--tiles', o.tiles],
+      ['--activation', o.activation],
+    ] as const)
+      if (v !== undefined)
+        throw new InputError(
+          `${flag} applies to --random only (a folder's files fix its sizes and activation)`,
+        );
+  if (o.random && o.head !== undefined)
+    throw new InputError('--head applies to a folder (--from), not to --random');
   checkFileOutputs({ '--vcd': o.vcd, '--trace-csv': o.traceCsv });
   const layer = o.layer ?? 'attention';
   const layerIdx = (LAYER_NAMES as readonly string[]).indexOf(layer);
-  if (layerIdx < 0) throw new InputError(`--layer must be one of ${LAYER_NAMES.join(', ')}, got ${layer}`);
+  if (layerIdx < 0) throw new InputError(`--layer must be one of ${LAYER_NAMES.join(', ')}, got '${layer}'`);
   const prob = parseNumber('--stall-prob', o.stallProb, 0);
-  if (!(prob >= 0 && prob < 1)) throw new InputError(`--stall-prob must be in [0, 1), got ${o.stallProb}`);
-  const seed = checkInt('--seed', parseNumber('--seed', o.seed, 1), 0, 2 ** 31 - 1);
+  if (!(prob >= 0 && prob < 1)) throw new InputError(`--stall-prob must be in [0, 1), got '${o.stallProb}'`);
+  const seed = checkInt('--seed', o.seed ?? 1, 0, SEED_MAX);
   if (o.stallTrace && o.stallProb !== undefined)
     throw new InputError('use either --stall-trace or --stall-prob, not both');
   let traceText: string | undefined;
@@ -150,26 +157,36 @@ export async function simulate(
     } catch {
       throw new InputError(`--stall-trace: cannot read ${o.stallTrace}`);
     }
+    // Checked before the run: an empty or malformed trace is refused, never run as no stalls.
+    parseCycleTrace(traceText, `--stall-trace: ${o.stallTrace}`);
   }
   const stallsFor = (k: number): StallSource =>
-    traceText
-      ? replayStalls(parseCycleTrace(traceText, o.stallTrace))
+    traceText !== undefined
+      ? replayStalls(parseCycleTrace(traceText, `--stall-trace: ${o.stallTrace}`))
       : prob > 0
         ? randomStalls(seed + k, prob)
         : NO_STALLS;
 
-  // progress bar on a terminal only
-  const tty = process.stderr.isTTY && !o.lineTrace;
-  const bar = tty
-    ? new cliProgress.SingleBar(
-        { format: 'sim [{bar}] {value} cycles', stream: process.stderr },
-        cliProgress.Presets.shades_classic,
-      )
-    : null;
+  // Progress (not with a line per cycle): outputs of the total expected and cycles, or only cycles
+  // for a random run, whose length is not known beforehand.
+  let bar: Progress | null = null;
+  let label = 'sim';
+  const progress = (cycle: number, outputs: number, expected: number): void => {
+    if (expected > 0) {
+      bar ??= progressBar(label, expected, ' outputs');
+      bar.update(outputs, `cycle ${cycle}`);
+    } else {
+      bar ??= progressBar(label, 0, ' cycles');
+      bar.update(cycle);
+    }
+  };
+  const endBar = (): void => {
+    bar?.stop();
+    bar = null;
+  };
   const runOpts = (extra: Partial<RunOptions>): RunOptions => ({
     ...(o.vcd ? { vcd: o.vcd } : {}),
-    ...(o.lineTrace ? { lineTrace: log } : {}),
-    ...(bar ? { progress: (c: number) => bar.update(c) } : {}),
+    ...(o.lineTrace ? { lineTrace: log } : { progress }),
     ...extra,
   });
 
@@ -181,9 +198,8 @@ export async function simulate(
       const act = (ACTIVATION_NAMES as readonly string[]).indexOf(o.activation ?? 'identity');
       if (act < 0)
         throw new InputError(
-          `--activation must be one of ${ACTIVATION_NAMES.join(', ')}, got ${o.activation}`,
+          `--activation must be one of ${ACTIVATION_NAMES.join(', ')}, got '${o.activation}'`,
         );
-      bar?.start(0, 0);
       const r = runRandom(
         { layer: layerIdx, tiles, activation: act, seed },
         runOpts({ stalls: stallsFor(0) }),
@@ -196,13 +212,14 @@ export async function simulate(
       let heads: number[];
       if (o.head === undefined) heads = [0];
       else if (o.head === 'all') heads = Array.from({ length: dims.H }, (_, h) => h);
-      else heads = [checkInt('--head', Number(o.head), 0, dims.H - 1)];
+      else heads = [checkInt('--head', o.head, 0, dims.H - 1)];
       if (heads.length > 1 && (o.vcd || o.traceCsv || traceText))
         throw new InputError('--vcd, --trace-csv and --stall-trace need a single --head');
       const flow = layer === 'linear' || layer === 'single-attention' ? 'single' : 'layers';
       for (const h of heads) {
-        bar?.start(0, 0);
-        const cmp = traceText && traceText.includes('data_hex') ? new CycleComparer(traceText) : undefined;
+        label = heads.length > 1 ? `sim head ${h}` : 'sim';
+        endBar();
+        const cmp = traceText?.includes('data_hex') ? new CycleComparer(traceText) : undefined;
         const extra: Partial<RunOptions> = { stalls: stallsFor(h) };
         if (cmp) {
           extra.observe = cmp.observe;
@@ -214,7 +231,7 @@ export async function simulate(
       }
     }
   } finally {
-    bar?.stop();
+    endBar();
   }
   // The reports are shown before the trace is written, so that a failed write does not hide them.
   show(reports);
@@ -225,7 +242,7 @@ export async function simulate(
 function printReport(rep: SimReport, log: (s: string) => void): void {
   const head = rep.head !== undefined ? ` (head ${rep.head})` : '';
   log(
-    `verdict${head}: ${rep.verdict}${rep.mismatches ? ` (${rep.mismatches} wrong words; first: ${rep.firstMismatch})` : ''}`,
+    `verdict${head}: ${rep.pass === null ? 'NO CHECK' : rep.pass ? 'PASS' : 'FAIL'}${rep.mismatches ? ` (${rep.mismatches} wrong words; first: ${rep.firstMismatch})` : ''}`,
   );
   log(`  total cycles        ${rep.cycles}`);
   log(`  compute cycles      ${rep.computeCycles}`);
@@ -266,7 +283,7 @@ export function register(cmd: Command): void {
     .option('--tiles <ts,te,tp,tf>', 'tile counts S/64, E/64, P/64, F/64 for --random')
     .option('--activation <act>', `activation for --random: ${ACTIVATION_NAMES.join(', ')}`)
     .option('--stall-prob <p>', 'probability that each valid/ready coin says stall, in [0, 1)')
-    .option('--seed <n>', 'seed of the stall coins and random data (default 1)')
+    .option('--seed <n>', `seed of the stall coins and random data (0..${SEED_MAX}, default 1)`)
     .option(
       '--stall-trace <file>',
       'replay the valid/ready coins of an RTL per-cycle trace (rtl-traces/per-cycle format)',
@@ -288,6 +305,6 @@ export function register(cmd: Command): void {
         if (opts.json) out(JSON.stringify(reps.length === 1 ? reps[0] : reps, null, 2));
         else for (const r of reps) printReport(r, out);
       });
-      if (reports.some((r) => r.verdict === 'FAIL')) process.exitCode = 1;
+      if (reports.some((r) => r.pass === false)) process.exitCode = 1;
     });
 }

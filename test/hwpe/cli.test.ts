@@ -32,14 +32,14 @@ describe('itasim hwpe', () => {
     expect(text.trimEnd().endsWith('PASS')).toBe(true);
     expect(readFileSync(jobs, 'utf8').split('\n')[1]).toBe('0,Q,53,56,369,370,370,313,317,170,128,5440,4096');
   });
-  it('--json reports the verdict and every image', async () => {
+  it('--json reports pass and every image', async () => {
     const out: string[] = [];
     await runHwpeCommand({ from: dir, json: true }, (s) => out.push(s));
     const r = JSON.parse(out.join('\n')) as {
-      verdict: string;
+      pass: boolean;
       images: { name: string; mismatches: number }[];
     };
-    expect(r.verdict).toBe('PASS');
+    expect(r.pass).toBe(true);
     expect(r.images.map((i) => i.name)).toEqual(['Q', 'K', 'V', 'QK', 'AV', 'OW', 'F1', 'F2', 'A']);
   });
   it('exits 1 when an image differs', async () => {

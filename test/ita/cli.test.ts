@@ -33,7 +33,7 @@ describe('itasim sim --from --trace-csv reproduces the RTL handshake traces', ()
     it(name, async () => {
       const out = join(tmp, `${name}.csv`);
       const { reports } = await simulate({ from: folderOnDisk(name), head: '0', traceCsv: out });
-      expect(reports[0]!.verdict).toBe('PASS');
+      expect(reports[0]!.pass).toBe(true);
       expect(readFileSync(out, 'utf8')).toBe(text(traces, `${name}.csv`));
     });
   }
@@ -103,7 +103,7 @@ describe('itasim sim options', () => {
       stallTrace: trace,
     });
     const r = reports[0]!;
-    expect(r.verdict).toBe('PASS');
+    expect(r.pass).toBe(true);
     expect(r.cycleCompare?.rows).toBe(4693);
     expect(r.cycleCompare?.mismatchedRows).toBe(0);
     expect(r.stalls.outputNotReady).toBeGreaterThan(0);
@@ -145,9 +145,9 @@ describe('itasim sim options', () => {
       stallProb: '0.3',
       seed: '9',
     });
-    expect(reports.map((r) => [r.head, r.verdict])).toEqual([
-      [0, 'PASS'],
-      [1, 'PASS'],
+    expect(reports.map((r) => [r.head, r.pass])).toEqual([
+      [0, true],
+      [1, true],
     ]);
   });
   it.each([
@@ -174,7 +174,7 @@ describe('itasim sim without a folder', () => {
     expect(r.status).toBe(0);
     const rep = JSON.parse(r.stdout);
     const runs = Array.isArray(rep) ? rep : (rep.runs ?? [rep]);
-    expect(runs[0].verdict).toBe('PASS');
+    expect(runs[0].pass).toBe(true);
   });
 });
 
@@ -188,7 +188,7 @@ describe('itasim sim on a folder whose name does not carry its dimensions', () =
       expect(spawnSync('node', [bin, ...g, '--seed', '3', '--out', out]).status).toBe(0);
       const r = spawnSync('node', [bin, 'sim', '--from', out, '--json'], { encoding: 'utf8' });
       expect(r.status).toBe(0);
-      expect(JSON.parse(r.stdout).verdict).toBe('PASS');
+      expect(JSON.parse(r.stdout).pass).toBe(true);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

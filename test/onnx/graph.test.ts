@@ -526,6 +526,17 @@ describe('itasim onnx (command line)', () => {
     expect(bad.status).toBe(1);
     expect(bad.stdout).toContain('first at flat index 1: -7 vs reference -8');
   });
+  it('--json: the outputs, the comparison and pass', () => {
+    const args = [cli, 'onnx', 'run', join(dir, 'net.onnx'), '--inputs', join(dir, 'in.npz'), '--json'];
+    const plain = JSON.parse(execFileSync('node', args, { encoding: 'utf8' })) as Record<string, unknown>;
+    expect(plain.outputs).toEqual([{ name: 'y', shape: [2], data: [8, -7] }]);
+    expect(plain.pass).toBe(null);
+    const bad = spawnSync('node', [...args, '--compare', join(dir, 'bad.npz')], { encoding: 'utf8' });
+    expect(bad.status).toBe(1);
+    const rep = JSON.parse(bad.stdout) as { pass: boolean; compare: { mismatches: number }[] };
+    expect(rep.pass).toBe(false);
+    expect(rep.compare[0]!.mismatches).toBe(1);
+  });
   it('refuses an unsupported op with one line and exit code 2', () => {
     writeFileSync(
       join(dir, 'lstm.onnx'),
