@@ -16,18 +16,26 @@
  *   - a DRAM source is read through `WideAxi` (shared with the instruction cache) in bursts of at
  *     most 4096 bytes, one burst handed over per cycle; a TCDM source is read one 64-byte beat per
  *     cycle from two cycles after the AR and is at the DMA's port 3 cycles after the read;
- *   - a write beat (W) leaves the DMA's port the cycle after its data arrived and writes the
- *     destination 2 (TCDM) or 4 (DRAM) cycles later; beats never cross a 64-byte boundary of
- *     their own side (an unaligned row costs one more beat); the write response reaches the
- *     DMA 6 (TCDM) or 10 (DRAM) cycles after the last W;
+ *   - a write beat (W) leaves the DMA's port the cycle after its data arrived (a TCDM
+ *     destination: when the crossbar's W spill register has room) and writes a DRAM destination
+ *     4 cycles later; beats never cross a 64-byte boundary of their own side (an unaligned row
+ *     costs one more beat); the write response reaches the DMA 10 cycles after the last W to
+ *     DRAM, 3 cycles after the last TCDM write;
+ *   - the TCDM side is `axi_to_mem_interleaved`: reads and writes share one 512-bit port through
+ *     a 2-input round robin, so a TCDM -> TCDM copy alternates them once both have a beat. A W
+ *     goes through the crossbar's demux and mux spill registers (2 entries each) into the write
+ *     side's one-entry fall-through request FIFO: with nothing in the way it writes the TCDM 2
+ *     cycles after it left the DMA, and a full path holds the next W at the DMA;
  *   - a TCDM beat occupies its superbank (the DMA wins the `mem_wide_narrow_mux`);
  *   - a DRAM -> TCDM copy behind others whose reads are all issued starts at once (up to 8
  *     transfers in the backend, bursts of several in flight); other combinations wait until the
  *     previous data has been written.
- * Not modelled yet: the TCDM -> TCDM copies' sharing of one TCDM port between reads and writes
- * (they alternate in the RTL), the memory's register bus shared by DRAM writes and reads.
+ * Not modelled yet: the memory's register bus shared by DRAM writes and reads, and the DRAM write
+ * path's back-pressure (at most 2 write bursts in the harness's atomics adapter), which slows
+ * TCDM -> DRAM copies of short rows.
  */
 import { Module, type Reg } from '../sim/kernel.ts';
+import { RrArbTree } from '../sim/rr_arb_tree.ts';
 import { RegFifo } from '../snitch/fifo.ts';
 import type { Snitch } from '../snitch/core.ts';
 import type { ClusterMemory } from './memory.ts';
@@ -45,12 +53,14 @@ class Transfer {
   reps = 1;
   /** Offset of this transfer's first byte in the backend's stream of all transfers. */
   base = 0;
-  /** W at the DMA port to the destination's write: TCDM 2, DRAM 4. */
+  /** W ready at the DMA port to the DRAM write (4); 0 for a TCDM destination, whose W path is modelled. */
   dstDelay = 2;
   /** Cycle from which `busy` reads 0 if this is the last transfer (-1: not known yet). */
   busyEnd = -1;
   /** Set when every read of the transfer has been issued. */
   readDone = false;
+  /** Set when every write beat of the transfer has left the DMA's port. */
+  wDone = false;
   copyFrom(q: Transfer): void {
     this.src = q.src;
     this.dst = q.dst;
@@ -62,6 +72,20 @@ class Transfer {
 }
 
 const BEAT = 64;
+
+/** A write beat on its way from the DMA's W port to the TCDM. */
+class WBeat {
+  dst = 0;
+  src = 0;
+  len = 0;
+  last = false;
+  copyFrom(b: WBeat): void {
+    this.dst = b.dst;
+    this.src = b.src;
+    this.len = b.len;
+    this.last = b.last;
+  }
+}
 
 export class Idma extends Module {
   // frontend registers
@@ -94,21 +118,39 @@ export class Idma extends Module {
     const t = this.active.length > 0 ? this.active[this.active.length - 1]! : null;
     return t && !t.readDone ? t : null;
   }
-  /** The transfer being written (the oldest one), if any. */
+  /** The transfer whose write beats leave the DMA (the oldest one not yet through), if any. */
   private get wrT(): Transfer | null {
-    return this.active.length > 0 ? this.active[0]! : null;
+    for (const t of this.active) if (!t.wDone) return t;
+    return null;
   }
   /** Read pipeline: arrival slot per future cycle holding the stream end offset (-1 = none). */
   private readonly rdPipe: Float64Array;
   private readonly cycleQ: Reg;
   /** Pending write acknowledgements: remaining cycles, in order. */
   private readonly acks: number[] = [];
+  /**
+   * The W path into the TCDM: the wide crossbar's demux and mux spill registers, then the write
+   * `axi_to_mem`'s one-entry fall-through request FIFO in front of the TCDM port.
+   */
+  private readonly wDemux: RegFifo<WBeat>;
+  private readonly wMux: RegFifo<WBeat>;
+  private readonly wReq: RegFifo<WBeat>;
+  /**
+   * `axi_to_mem_interleaved`: the read and the write `axi_to_mem` share the one 512-bit TCDM port
+   * through a 2-input `rr_arb_tree` (input 0 the writes, 1 the reads).
+   */
+  private readonly portArb = new RrArbTree(2);
+  private portReq = 0;
 
   // wires
   private rdBeat = false;
   private rdLen = 0;
   private wrBeat = false;
   private wrLen = 0;
+  /** A write beat leaves the DMA's W port into the wide crossbar (TCDM destination). */
+  private wPush = false;
+  /** The TCDM port writes this cycle (the head of the W path wins the port). */
+  private tcdmWr = false;
   private accept = false;
   private emitBurst = false;
 
@@ -140,6 +182,10 @@ export class Idma extends Module {
     this.queue = new RegFifo(`${this.path}.req_fifo`, queueDepth, () => new Transfer());
     this.rsp = new RegFifo(`${this.path}.i_spill_register_rsp`, 2, () => ({ rd: 0, data: 0 }));
     this.state.push(this.queue, this.rsp);
+    this.wDemux = new RegFifo(`${this.path}.i_axi_xbar.w_spill_demux`, 2, () => new WBeat());
+    this.wMux = new RegFifo(`${this.path}.i_axi_xbar.w_spill_mux`, 2, () => new WBeat());
+    this.wReq = new RegFifo(`${this.path}.i_axi_to_mem_write.i_ft_reg`, 1, () => new WBeat());
+    this.state.push(this.wDemux, this.wMux, this.wReq);
     this.busy = this.reg('backend.busy_q', 1);
     this.rdRow = this.reg('backend.rd_row_q', 32);
     this.rdOff = this.reg('backend.rd_off_q', 32);
@@ -182,34 +228,49 @@ export class Idma extends Module {
   protected override comb(): void {
     this.rdBeat = false;
     this.wrBeat = false;
+    this.wPush = false;
+    this.tcdmWr = false;
     this.emitBurst = false;
-    let sbMask = 0;
     const slot = this.cycleQ.cur % this.rdPipe.length;
     const arrivedNow = Math.max(this.arrived.cur, this.rdPipe[slot]!);
+    let rdReq = false;
+    let rdAddr = 0;
     const r = this.rdT;
     if (r && !r.readDone && this.cycleQ.cur >= this.rdStart) {
       if (!this.mem.isTcdm(r.src)) {
         // the legalizer hands one burst per cycle to the wide port when its spill register has room
         this.emitBurst = this.wide.ready(0);
       } else {
-        const a = r.src + this.rdRow.cur * r.srcStride + this.rdOff.cur;
-        this.rdLen = Idma.chunk(a, r.size - this.rdOff.cur);
-        this.rdBeat = true;
-        const sb = this.superbankOf(a);
-        if (sb >= 0) sbMask |= 1 << sb;
+        rdAddr = r.src + this.rdRow.cur * r.srcStride + this.rdOff.cur;
+        this.rdLen = Idma.chunk(rdAddr, r.size - this.rdOff.cur);
+        rdReq = true;
       }
     }
     const t = this.wrT;
     if (t) {
       const a = t.dst + this.wrRow.cur * t.dstStride + this.wrOff.cur;
       const len = Idma.chunk(a, t.size - this.wrOff.cur);
-      const sb = this.superbankOf(a);
       const wrStream = t.base + this.wrRow.cur * t.size + this.wrOff.cur;
-      if (wrStream + len <= arrivedNow && (sb < 0 || ((sbMask >>> sb) & 1) === 0)) {
-        this.wrBeat = true;
+      if (wrStream + len <= arrivedNow) {
         this.wrLen = len;
-        if (sb >= 0) sbMask |= 1 << sb;
+        // a TCDM destination: the beat enters the crossbar's W spill register when it has room;
+        // DRAM: the write happens now (the arrival already counts the DRAM side's stages)
+        if (this.mem.isTcdm(t.dst)) this.wPush = this.wDemux.canPush;
+        else this.wrBeat = true;
       }
+    }
+    // the TCDM port: the head of the W path (the write FIFO, or the mux spill register's head
+    // falling through it) against the read side's next beat
+    const w = this.wReq.valid ? this.wReq.first : this.wMux.valid ? this.wMux.first : null;
+    this.portReq = (w ? 1 : 0) | (rdReq ? 2 : 0);
+    const win = this.portArb.winner(this.portReq);
+    let sbMask = 0;
+    if (win === 0) {
+      this.tcdmWr = true;
+      sbMask = 1 << this.superbankOf(w!.dst);
+    } else if (win === 1) {
+      this.rdBeat = true;
+      sbMask = 1 << this.superbankOf(rdAddr);
     }
     this.tcdm.dmaSuperbanks = sbMask;
     // Frontend: accept one Xdma instruction per cycle when its response slot is free.
@@ -237,13 +298,14 @@ export class Idma extends Module {
     if (this.active.length > 0) this.nBusyCycles.value++;
     const r = this.rdT;
     if (r && this.emitBurst) this.burst(cyc);
+    this.portArb.commit(this.portReq, this.portReq !== 0);
     if (r && this.rdBeat) {
-      // R at the DMA's port (TCDM source: read + 3), W one cycle later, then the destination's
-      // own stages
+      // R at the DMA's port (TCDM source: read + 3), the W may leave one cycle later; a DRAM
+      // destination's own stages follow at once
       const lat = 3 + 1 + r.dstDelay;
       const local = this.rdRow.cur * r.size + this.rdOff.cur + this.rdLen;
       if (local >= total(r)) {
-        r.busyEnd = cyc + lat - r.dstDelay + 1;
+        if (!this.mem.isTcdm(r.dst)) r.busyEnd = cyc + lat - r.dstDelay + 1;
         r.readDone = true;
       }
       const s = (cyc + lat) % this.rdPipe.length;
@@ -253,30 +315,37 @@ export class Idma extends Module {
         this.rdOff.nxt = 0;
       } else this.rdOff.nxt = this.rdOff.cur + this.rdLen;
     }
-    let wrFinished = false;
+    this.tcdmWritePath();
     const t = this.wrT;
-    if (t && this.wrBeat) {
+    if (t && (this.wrBeat || this.wPush)) {
       const off = this.wrOff.cur;
       const d = t.dst + this.wrRow.cur * t.dstStride + off;
       const s = t.src + this.wrRow.cur * t.srcStride + off;
-      this.mem.copy(d, s, this.wrLen);
-      this.nBytes.value += this.wrLen;
       const last = this.wrRow.cur === t.reps - 1 && off + this.wrLen >= t.size;
       if (off + this.wrLen >= t.size) {
         this.wrRow.nxt = this.wrRow.cur + 1;
         this.wrOff.nxt = 0;
       } else this.wrOff.nxt = off + this.wrLen;
-      if (last) {
-        // write responses: `completed` counts the transfer W + 6 (TCDM) / W + 10 (DRAM)
-        this.acks.push(this.mem.isTcdm(d) ? 3 : 5);
-        wrFinished = true;
+      if (this.wPush) {
+        const b = this.wDemux.push();
+        b.dst = d;
+        b.src = s;
+        b.len = this.wrLen;
+        b.last = last;
+        if (last) t.busyEnd = cyc + 1;
+      } else {
+        this.mem.copy(d, s, this.wrLen);
+        this.nBytes.value += this.wrLen;
+        // write responses: `completed` counts the transfer W + 10
+        if (last) this.acks.push(5);
       }
-    }
-    if (wrFinished) {
-      // the next transfer (read ahead, if any) becomes the one written
-      this.pool.push(this.active.shift()!);
-      this.wrRow.nxt = 0;
-      this.wrOff.nxt = 0;
+      if (last) {
+        t.wDone = true;
+        this.wrRow.nxt = 0;
+        this.wrOff.nxt = 0;
+        // a DRAM destination is written now: the next transfer (read ahead, if any) follows
+        if (this.wrBeat) this.pool.push(this.active.shift()!);
+      }
     }
     this.zeroBusy = false;
     // The legalizer takes the next transfer: when nothing moves (or the last write goes out this
@@ -303,6 +372,35 @@ export class Idma extends Module {
   }
 
   /**
+   * The W path into the TCDM, one step: the port writes the head beat if it won (B back at the
+   * DMA 3 cycles later), the mux spill register's head falls through the empty request FIFO (and
+   * stays there if it lost the port), the demux spill register passes on to the mux one.
+   */
+  private tcdmWritePath(): void {
+    const fromFifo = this.wReq.valid;
+    if (this.tcdmWr) {
+      const b = fromFifo ? this.wReq.first : this.wMux.first;
+      this.mem.copy(b.dst, b.src, b.len);
+      this.nBytes.value += b.len;
+      if (b.last) {
+        this.acks.push(3);
+        // the transfer is written: the next one (read ahead, if any) becomes the oldest
+        this.pool.push(this.active.shift()!);
+      }
+    }
+    if (fromFifo) {
+      if (this.tcdmWr) this.wReq.pop();
+    } else if (this.wMux.valid) {
+      if (!this.tcdmWr) this.wReq.push().copyFrom(this.wMux.first);
+      this.wMux.pop();
+    }
+    if (this.wDemux.valid && this.wMux.canPush) {
+      this.wMux.push().copyFrom(this.wDemux.first);
+      this.wDemux.pop();
+    }
+  }
+
+  /**
    * One read burst of a DRAM source to the wide port: at most 4096 bytes of the current row,
    * counted from where the row's reads stand (the RTL build splits every 4096 bytes from the
    * start, not at 4 KiB address boundaries). Each beat's data reaches the destination's write
@@ -321,13 +419,14 @@ export class Idma extends Module {
     const lastOfTransfer = rowBase + off + b >= total(t);
     const pipe = this.rdPipe;
     const dst = t.dstDelay;
+    const dstTcdm = this.mem.isTcdm(t.dst);
     this.wide.request(0, {
       beats,
       onBeat: (k, r) => {
         const e = Math.min(end, start + head + BEAT * k);
         const s = (r + 1 + dst) % pipe.length;
         pipe[s] = Math.max(pipe[s]!, e);
-        if (lastOfTransfer && k === beats - 1) t.busyEnd = r + 2;
+        if (lastOfTransfer && k === beats - 1 && !dstTcdm) t.busyEnd = r + 2;
       },
     });
     if (lastOfTransfer) t.readDone = true;
@@ -358,7 +457,8 @@ export class Idma extends Module {
     t.copyFrom(q);
     t.base = this.streamEnd;
     this.streamEnd += total(t);
-    t.dstDelay = this.mem.isTcdm(t.dst) ? 2 : 4;
+    t.dstDelay = this.mem.isTcdm(t.dst) ? 0 : 4;
+    t.wDone = false;
     t.busyEnd = -1;
     t.readDone = false;
     this.active.push(t);
