@@ -27,12 +27,15 @@
  *     side's one-entry fall-through request FIFO: with nothing in the way it writes the TCDM 2
  *     cycles after it left the DMA, and a full path holds the next W at the DMA;
  *   - a TCDM beat occupies its superbank (the DMA wins the `mem_wide_narrow_mux`);
- *   - a DRAM -> TCDM copy behind others whose reads are all issued starts at once (up to 8
- *     transfers in the backend, bursts of several in flight); other combinations wait until the
- *     previous data has been written.
- * Not modelled yet: the memory's register bus shared by DRAM writes and reads, and the DRAM write
+ *   - the legalizer takes the next transfer as soon as it has handed over every burst of the
+ *     previous ones (up to 8 transfers in the backend), whatever their directions; all use AXI
+ *     ID 0, so the crossbar holds an AR to one slave (TCDM or DRAM) until the R of every earlier
+ *     burst to the other is back at the DMA, and an AW to the other slave than the previous
+ *     transfer's until that transfer's last B is back.
+ * Not modelled yet: the memory's register bus shared by DRAM writes and reads; the DRAM write
  * path's back-pressure (at most 2 write bursts in the harness's atomics adapter), which slows
- * TCDM -> DRAM copies of short rows.
+ * TCDM -> DRAM copies of short rows; the R path's back-pressure when a held AW stops the W beats
+ * (a TCDM -> TCDM copy queued behind a TCDM -> DRAM one stops reading after 11 beats).
  */
 import { Module, type Reg } from '../sim/kernel.ts';
 import { RrArbTree } from '../sim/rr_arb_tree.ts';
@@ -57,8 +60,8 @@ class Transfer {
   dstDelay = 2;
   /** Cycle from which `busy` reads 0 if this is the last transfer (-1: not known yet). */
   busyEnd = -1;
-  /** Set when every read of the transfer has been issued. */
-  readDone = false;
+  /** Set when the legalizer has handed over every read burst (AR) of the transfer. */
+  arDone = false;
   /** Set when every write beat of the transfer has left the DMA's port. */
   wDone = false;
   copyFrom(q: Transfer): void {
@@ -72,6 +75,22 @@ class Transfer {
 }
 
 const BEAT = 64;
+
+/**
+ * A read burst of a TCDM source at the read `axi_to_mem`: bytes [off, end) of row `row` of `t`,
+ * read one beat per cycle from `start` (its AR's arrival) on.
+ */
+class TcdmBurst {
+  t: Transfer | null = null;
+  row = 0;
+  off = 0;
+  end = 0;
+  start = 0;
+  /** DRAM bursts handed over before it: their R must all be back first (same AXI ID). */
+  dramBefore = 0;
+  /** The transfer's last burst. */
+  last = false;
+}
 
 /** A write beat on its way from the DMA's W port to the TCDM. */
 class WBeat {
@@ -99,12 +118,13 @@ export class Idma extends Module {
   private readonly queue: RegFifo<Transfer>;
   /** The frontend's response `spill_register` (2 entries) before the core's response cut. */
   private readonly rsp: RegFifo<{ rd: number; data: number }>;
-  /** First cycle a read of the read side's transfer may issue (AR, plus 2 for a TCDM source). */
-  private rdStart = 0;
+  /** First cycle the legalizer may hand over the next burst. */
+  private arStart = 0;
   // backend registers
   private readonly busy: Reg;
-  private readonly rdRow: Reg;
-  private readonly rdOff: Reg;
+  /** The legalizer's position: row and byte offset of the next burst. */
+  private readonly arRow: Reg;
+  private readonly arOff: Reg;
   private readonly wrRow: Reg;
   private readonly wrOff: Reg;
   /** Stream offset (see `Transfer.base`) up to which read data has reached the write stage. */
@@ -113,11 +133,31 @@ export class Idma extends Module {
   private readonly active: Transfer[] = [];
   private readonly pool: Transfer[] = [];
   private streamEnd = 0;
-  /** The transfer whose reads are being issued (the last one taken), if any. */
-  private get rdT(): Transfer | null {
+  /** The transfer whose bursts the legalizer hands over (the last one taken), if any. */
+  private get arT(): Transfer | null {
     const t = this.active.length > 0 ? this.active[this.active.length - 1]! : null;
-    return t && !t.readDone ? t : null;
+    return t && !t.arDone ? t : null;
   }
+  /** TCDM read bursts in order; the head is being read, from byte `tqOff` of its row. */
+  private readonly tq: TcdmBurst[] = [];
+  private readonly tqPool: TcdmBurst[] = [];
+  private tqOff = 0;
+  /**
+   * Bursts handed over to each slave and finished (their last R at the DMA), and the cycle of the
+   * last such R: an AR to one slave waits in the crossbar until the other's R are all back.
+   */
+  private tcdmEmitted = 0;
+  private tcdmDone = 0;
+  private tcdmLastR = -1;
+  private dramEmitted = 0;
+  private dramDone = 0;
+  private dramLastR = -1;
+  /**
+   * The destination of the transfer written before the one in the W stage (-1 none, 0 DRAM, 1
+   * TCDM) and the cycle its last B reached the DMA: an AW to the other slave waits for that B.
+   */
+  private prevDst = -1;
+  private prevB = 0;
   /** The transfer whose write beats leave the DMA (the oldest one not yet through), if any. */
   private get wrT(): Transfer | null {
     for (const t of this.active) if (!t.wDone) return t;
@@ -152,7 +192,8 @@ export class Idma extends Module {
   /** The TCDM port writes this cycle (the head of the W path wins the port). */
   private tcdmWr = false;
   private accept = false;
-  private emitBurst = false;
+  /** The legalizer hands over a burst (its AR) this cycle. */
+  private emitAr = false;
 
   readonly nBytes: { value: number };
   readonly nTransfers: { value: number };
@@ -187,8 +228,8 @@ export class Idma extends Module {
     this.wReq = new RegFifo(`${this.path}.i_axi_to_mem_write.i_ft_reg`, 1, () => new WBeat());
     this.state.push(this.wDemux, this.wMux, this.wReq);
     this.busy = this.reg('backend.busy_q', 1);
-    this.rdRow = this.reg('backend.rd_row_q', 32);
-    this.rdOff = this.reg('backend.rd_off_q', 32);
+    this.arRow = this.reg('backend.ar_row_q', 32);
+    this.arOff = this.reg('backend.ar_off_q', 32);
     this.wrRow = this.reg('backend.wr_row_q', 32);
     this.wrOff = this.reg('backend.wr_off_q', 32);
     this.arrived = this.reg('backend.arrived_q', 40);
@@ -230,28 +271,30 @@ export class Idma extends Module {
     this.wrBeat = false;
     this.wPush = false;
     this.tcdmWr = false;
-    this.emitBurst = false;
-    const slot = this.cycleQ.cur % this.rdPipe.length;
+    this.emitAr = false;
+    const cyc = this.cycleQ.cur;
+    const slot = cyc % this.rdPipe.length;
     const arrivedNow = Math.max(this.arrived.cur, this.rdPipe[slot]!);
+    // the legalizer hands one burst per cycle to the DMA's AR port (the crossbar's 2-entry demux
+    // spill register, where ARs held for the same-ID rule wait)
+    let heldTcdm = 0;
+    for (const x of this.tq) if (this.dramDone < x.dramBefore) heldTcdm++;
+    if (this.arT && cyc >= this.arStart) this.emitAr = this.wide.held(0) + heldTcdm < 2;
+    // the TCDM read side: the head burst's next beat
     let rdReq = false;
     let rdAddr = 0;
-    const r = this.rdT;
-    if (r && !r.readDone && this.cycleQ.cur >= this.rdStart) {
-      if (!this.mem.isTcdm(r.src)) {
-        // the legalizer hands one burst per cycle to the wide port when its spill register has room
-        this.emitBurst = this.wide.ready(0);
-      } else {
-        rdAddr = r.src + this.rdRow.cur * r.srcStride + this.rdOff.cur;
-        this.rdLen = Idma.chunk(rdAddr, r.size - this.rdOff.cur);
-        rdReq = true;
-      }
+    const h = this.tq.length > 0 ? this.tq[0]! : null;
+    if (h && cyc >= h.start && this.dramDone >= h.dramBefore && cyc > this.dramLastR) {
+      rdAddr = h.t!.src + h.row * h.t!.srcStride + this.tqOff;
+      this.rdLen = Idma.chunk(rdAddr, h.end - this.tqOff);
+      rdReq = true;
     }
     const t = this.wrT;
     if (t) {
       const a = t.dst + this.wrRow.cur * t.dstStride + this.wrOff.cur;
       const len = Idma.chunk(a, t.size - this.wrOff.cur);
       const wrStream = t.base + this.wrRow.cur * t.size + this.wrOff.cur;
-      if (wrStream + len <= arrivedNow) {
+      if (wrStream + len <= arrivedNow && this.awPasses(t)) {
         this.wrLen = len;
         // a TCDM destination: the beat enters the crossbar's W spill register when it has room;
         // DRAM: the write happens now (the arrival already counts the DRAM side's stages)
@@ -296,25 +339,9 @@ export class Idma extends Module {
       this.completedId.nxt = this.completedId.nxt + 1;
     }
     if (this.active.length > 0) this.nBusyCycles.value++;
-    const r = this.rdT;
-    if (r && this.emitBurst) this.burst(cyc);
     this.portArb.commit(this.portReq, this.portReq !== 0);
-    if (r && this.rdBeat) {
-      // R at the DMA's port (TCDM source: read + 3), the W may leave one cycle later; a DRAM
-      // destination's own stages follow at once
-      const lat = 3 + 1 + r.dstDelay;
-      const local = this.rdRow.cur * r.size + this.rdOff.cur + this.rdLen;
-      if (local >= total(r)) {
-        if (!this.mem.isTcdm(r.dst)) r.busyEnd = cyc + lat - r.dstDelay + 1;
-        r.readDone = true;
-      }
-      const s = (cyc + lat) % this.rdPipe.length;
-      this.rdPipe[s] = Math.max(this.rdPipe[s]!, r.base + local);
-      if (this.rdOff.cur + this.rdLen >= r.size) {
-        this.rdRow.nxt = this.rdRow.cur + 1;
-        this.rdOff.nxt = 0;
-      } else this.rdOff.nxt = this.rdOff.cur + this.rdLen;
-    }
+    if (this.emitAr) this.emit(cyc);
+    if (this.rdBeat) this.tcdmRead(cyc);
     this.tcdmWritePath();
     const t = this.wrT;
     if (t && (this.wrBeat || this.wPush)) {
@@ -337,10 +364,14 @@ export class Idma extends Module {
         this.mem.copy(d, s, this.wrLen);
         this.nBytes.value += this.wrLen;
         // write responses: `completed` counts the transfer W + 10
-        if (last) this.acks.push(5);
+        if (last) {
+          this.acks.push(5);
+          this.prevB = cyc + 5;
+        }
       }
       if (last) {
         t.wDone = true;
+        this.prevDst = this.wPush ? 1 : 0;
         this.wrRow.nxt = 0;
         this.wrOff.nxt = 0;
         // a DRAM destination is written now: the next transfer (read ahead, if any) follows
@@ -348,16 +379,12 @@ export class Idma extends Module {
       }
     }
     this.zeroBusy = false;
-    // The legalizer takes the next transfer: when nothing moves (or the last write goes out this
-    // cycle), or, for a DRAM -> TCDM copy behind another whose reads are all issued, at once (the
-    // RTL's backend keeps several bursts in flight); other directions wait for the previous data.
-    if (this.queue.valid) {
-      const q = this.queue.first;
-      const idle = this.active.length === 0;
-      const dramToTcdm = (x: Transfer): boolean => !this.mem.isTcdm(x.src) && this.mem.isTcdm(x.dst);
-      let ahead = this.active.length < 8 && dramToTcdm(q) && q.size > 0 && q.reps > 0;
-      for (const x of this.active) if (!x.readDone || !dramToTcdm(x)) ahead = false;
-      if (idle || ahead) this.start(cyc);
+    // The legalizer takes the next transfer once it has handed over every burst of the ones
+    // before it (the backend keeps up to 8 transfers in flight).
+    if (this.queue.valid && this.active.length < 8) {
+      let free = true;
+      for (const x of this.active) if (!x.arDone) free = false;
+      if (free) this.start(cyc);
     }
     this.busy.nxt = this.active.length > 0 ? 1 : 0;
     // the frontend's response register drains into the core's response cut
@@ -384,6 +411,7 @@ export class Idma extends Module {
       this.nBytes.value += b.len;
       if (b.last) {
         this.acks.push(3);
+        this.prevB = this.cycleQ.cur + 3;
         // the transfer is written: the next one (read ahead, if any) becomes the oldest
         this.pool.push(this.active.shift()!);
       }
@@ -401,40 +429,99 @@ export class Idma extends Module {
   }
 
   /**
-   * One read burst of a DRAM source to the wide port: at most 4096 bytes of the current row,
-   * counted from where the row's reads stand (the RTL build splits every 4096 bytes from the
-   * start, not at 4 KiB address boundaries). Each beat's data reaches the destination's write
-   * stage R + 1 + the destination's delay after it is at the DMA's port.
+   * The legalizer hands over one burst: at most 4096 bytes of the current row, counted from where
+   * the row stands (the RTL build splits every 4096 bytes from the start, not at 4 KiB address
+   * boundaries). A TCDM source's burst is read from 2 cycles after its AR; a DRAM source's goes to
+   * the wide port.
    */
-  private burst(cyc: number): void {
-    const t = this.rdT!;
-    const rowBase = this.rdRow.cur * t.size;
-    const off = this.rdOff.cur;
+  private emit(cyc: number): void {
+    const t = this.arT!;
+    const row = this.arRow.cur;
+    const off = this.arOff.cur;
     const b = Math.min(4096, t.size - off);
-    const a = t.src + this.rdRow.cur * t.srcStride + off;
+    const last = row === t.reps - 1 && off + b >= t.size;
+    if (this.mem.isTcdm(t.src)) {
+      const x = this.tqPool.pop() ?? new TcdmBurst();
+      x.t = t;
+      x.row = row;
+      x.off = off;
+      x.end = off + b;
+      x.start = cyc + 2;
+      x.dramBefore = this.dramEmitted;
+      x.last = last;
+      if (this.tq.length === 0) this.tqOff = off;
+      this.tq.push(x);
+      this.tcdmEmitted++;
+    } else this.dramBurst(t, row, off, b, last);
+    if (last) t.arDone = true;
+    if (off + b >= t.size) {
+      this.arRow.nxt = row + 1;
+      this.arOff.nxt = 0;
+    } else this.arOff.nxt = off + b;
+    this.arStart = cyc + 1;
+  }
+
+  /**
+   * A DRAM read burst to the wide port. Its AR leaves the crossbar's demux only once the R of
+   * every TCDM burst before it is back at the DMA. Each beat's data reaches the destination's
+   * write stage R + 1 + the destination's delay after it is at the DMA's port.
+   */
+  private dramBurst(t: Transfer, row: number, off: number, b: number, last: boolean): void {
+    const a = t.src + row * t.srcStride + off;
     const head = BEAT - (a % BEAT);
     const beats = Math.floor(((a % BEAT) + b - 1) / BEAT) + 1;
-    const start = t.base + rowBase + off;
+    const start = t.base + row * t.size + off;
     const end = start + b;
-    const lastOfTransfer = rowBase + off + b >= total(t);
     const pipe = this.rdPipe;
     const dst = t.dstDelay;
     const dstTcdm = this.mem.isTcdm(t.dst);
+    const tcdmBefore = this.tcdmEmitted;
+    this.dramEmitted++;
     this.wide.request(0, {
       beats,
       onBeat: (k, r) => {
         const e = Math.min(end, start + head + BEAT * k);
         const s = (r + 1 + dst) % pipe.length;
         pipe[s] = Math.max(pipe[s]!, e);
-        if (lastOfTransfer && k === beats - 1 && !dstTcdm) t.busyEnd = r + 2;
+        if (k === beats - 1) {
+          this.dramDone++;
+          this.dramLastR = r;
+          if (last && !dstTcdm) t.busyEnd = r + 2;
+        }
       },
+      release: (c) => this.tcdmDone >= tcdmBefore && c >= this.tcdmLastR,
     });
-    if (lastOfTransfer) t.readDone = true;
-    if (off + b >= t.size) {
-      this.rdRow.nxt = this.rdRow.cur + 1;
-      this.rdOff.nxt = 0;
-    } else this.rdOff.nxt = off + b;
-    this.rdStart = cyc + 1;
+  }
+
+  /**
+   * One beat of the head TCDM burst is read: R at the DMA's port 3 cycles later, the W one cycle
+   * after that (a DRAM destination's own stages follow at once).
+   */
+  private tcdmRead(cyc: number): void {
+    const h = this.tq[0]!;
+    const t = h.t!;
+    const lat = 3 + 1 + t.dstDelay;
+    const s = (cyc + lat) % this.rdPipe.length;
+    this.rdPipe[s] = Math.max(this.rdPipe[s]!, t.base + h.row * t.size + this.tqOff + this.rdLen);
+    this.tqOff += this.rdLen;
+    if (this.tqOff < h.end) return;
+    this.tcdmDone++;
+    this.tcdmLastR = cyc + 3;
+    if (h.last && !this.mem.isTcdm(t.dst)) t.busyEnd = cyc + lat - t.dstDelay + 1;
+    this.tq.shift();
+    h.t = null;
+    this.tqPool.push(h);
+    if (this.tq.length > 0) this.tqOff = this.tq[0]!.off;
+  }
+
+  /**
+   * Whether the W stage's transfer may send: an AW to the other slave than the previous
+   * transfer's waits in the crossbar until that transfer's last B is back (its W beats behind it).
+   */
+  private awPasses(t: Transfer): boolean {
+    const dst = this.mem.isTcdm(t.dst) ? 1 : 0;
+    if (this.prevDst < 0 || this.prevDst === dst) return true;
+    return this.active[0] === t && this.cycleQ.cur >= this.prevB - 1;
   }
 
   /** The legalizer takes the queue's head (the ND FIFO pops; `next_id` advances). */
@@ -460,16 +547,12 @@ export class Idma extends Module {
     t.dstDelay = this.mem.isTcdm(t.dst) ? 0 : 4;
     t.wDone = false;
     t.busyEnd = -1;
-    t.readDone = false;
+    t.arDone = false;
     this.active.push(t);
-    this.rdRow.nxt = 0;
-    this.rdOff.nxt = 0;
-    if (this.active.length === 1) {
-      this.wrRow.nxt = 0;
-      this.wrOff.nxt = 0;
-    }
-    // AR in the next cycle; a TCDM source is read two cycles after its AR
-    this.rdStart = cyc + 1 + (this.mem.isTcdm(t.src) ? 2 : 0);
+    this.arRow.nxt = 0;
+    this.arOff.nxt = 0;
+    // the first AR in the next cycle
+    this.arStart = cyc + 1;
   }
 
   private frontend(): void {

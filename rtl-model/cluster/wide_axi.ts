@@ -21,6 +21,11 @@ import { RrArbTree } from '../sim/rr_arb_tree.ts';
 export interface WideRead {
   beats: number;
   onBeat(k: number, rCycle: number): void;
+  /**
+   * Whether the AR may leave its demux spill register in cycle c (default: always). The DMA holds
+   * an AR there while R beats of the same AXI ID are still due from another slave (`axi_demux`).
+   */
+  release?(c: number): boolean;
 }
 
 interface Entry {
@@ -57,6 +62,11 @@ export class WideAxi {
   /** Whether master `m` (0 DMA, 1 I$) can hand over an AR this cycle. */
   ready(m: number): boolean {
     return this.demuxLen0[m]! < 2;
+  }
+
+  /** ARs of master `m` in its demux spill register (registered). */
+  held(m: number): number {
+    return this.demuxLen0[m]!;
   }
 
   /** AR handshake of master `m` in this cycle (call only when `ready(m)`). */
@@ -97,7 +107,8 @@ export class WideAxi {
     let req = 0;
     for (let m = 0; m < 2; m++) {
       const q = this.demux[m]!;
-      if (q.length > 0 && q[0]!.cycle < c) req |= 1 << MASTERS[m]!;
+      const e = q[0];
+      if (e && e.cycle < c && (!e.read.release || e.read.release(c))) req |= 1 << MASTERS[m]!;
     }
     const reqD = this.arb.requests(req);
     const w = this.arb.winner(reqD);
