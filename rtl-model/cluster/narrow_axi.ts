@@ -262,7 +262,12 @@ export class NarrowAxi {
       if (x.aw < 0 && !blocked && c >= x.a + 2) {
         for (const y of this.inflight) {
           if (y === x) break;
-          if (y.kind === Ext.Sc && y.scOk && ((y.addr & ~3) | 0) === word && (y.wifqPop < 0 || y.wifqPop >= c))
+          if (
+            y.kind === Ext.Sc &&
+            y.scOk &&
+            ((y.addr & ~3) | 0) === word &&
+            (y.wifqPop < 0 || y.wifqPop >= c)
+          )
             blocked = true;
         }
         if (!blocked) {
