@@ -31,11 +31,13 @@
  *     previous ones (up to 8 transfers in the backend), whatever their directions; all use AXI
  *     ID 0, so the crossbar holds an AR to one slave (TCDM or DRAM) until the R of every earlier
  *     burst to the other is back at the DMA, and an AW to the other slave than the previous
- *     transfer's until that transfer's last B is back.
+ *     transfer's until that transfer's last B is back. A held W backs up the TCDM reads: the
+ *     DMA's 3-beat data buffer, the crossbar's R spill registers and the read side's 2-entry
+ *     response buffer fill, and the reads stop (after 11 beats behind a TCDM -> DRAM copy).
  * Not modelled yet: the memory's register bus shared by DRAM writes and reads; the DRAM write
  * path's back-pressure (at most 2 write bursts in the harness's atomics adapter), which slows
- * TCDM -> DRAM copies of short rows; the R path's back-pressure when a held AW stops the W beats
- * (a TCDM -> TCDM copy queued behind a TCDM -> DRAM one stops reading after 11 beats).
+ * TCDM -> DRAM copies of short rows; back-pressure on DRAM reads (a DRAM -> TCDM copy whose AW
+ * is held behind a TCDM -> DRAM one).
  */
 import { Module, type Reg } from '../sim/kernel.ts';
 import { RrArbTree } from '../sim/rr_arb_tree.ts';
@@ -64,6 +66,8 @@ class Transfer {
   arDone = false;
   /** Set when every write beat of the transfer has left the DMA's port. */
   wDone = false;
+  /** Its AW goes to the other slave than the previous transfer's: it waits for that one's B. */
+  awWait = false;
   copyFrom(q: Transfer): void {
     this.src = q.src;
     this.dst = q.dst;
@@ -94,14 +98,29 @@ class TcdmBurst {
 
 /** A write beat on its way from the DMA's W port to the TCDM. */
 class WBeat {
+  t: Transfer | null = null;
   dst = 0;
   src = 0;
   len = 0;
   last = false;
   copyFrom(b: WBeat): void {
+    this.t = b.t;
     this.dst = b.dst;
     this.src = b.src;
     this.len = b.len;
+    this.last = b.last;
+  }
+}
+
+/** An R beat of a TCDM read on its way to the DMA: end of its data in the stream of transfers. */
+class RBeat {
+  t: Transfer | null = null;
+  end = 0;
+  /** The last beat of its burst. */
+  last = false;
+  copyFrom(b: RBeat): void {
+    this.t = b.t;
+    this.end = b.end;
     this.last = b.last;
   }
 }
@@ -176,6 +195,16 @@ export class Idma extends Module {
   private readonly wMux: RegFifo<WBeat>;
   private readonly wReq: RegFifo<WBeat>;
   /**
+   * The R path from the TCDM: the read `axi_to_mem`'s response buffer (it reads only while fewer
+   * than 2 responses wait there), the crossbar's mux and demux R spill registers; then the DMA's
+   * 3-beat data buffer, which takes an R only while it has room (a W leaving frees it at once).
+   * Only beats for a TCDM destination stay in the buffer until their W; a held W backs the path up.
+   */
+  private readonly rBuf: RegFifo<RBeat>;
+  private readonly rMux: RegFifo<RBeat>;
+  private readonly rDemux: RegFifo<RBeat>;
+  private readonly dbuf: number[] = [];
+  /**
    * `axi_to_mem_interleaved`: the read and the write `axi_to_mem` share the one 512-bit TCDM port
    * through a 2-input `rr_arb_tree` (input 0 the writes, 1 the reads).
    */
@@ -227,6 +256,10 @@ export class Idma extends Module {
     this.wMux = new RegFifo(`${this.path}.i_axi_xbar.w_spill_mux`, 2, () => new WBeat());
     this.wReq = new RegFifo(`${this.path}.i_axi_to_mem_write.i_ft_reg`, 1, () => new WBeat());
     this.state.push(this.wDemux, this.wMux, this.wReq);
+    this.rBuf = new RegFifo(`${this.path}.i_axi_to_mem_read.i_stream_to_mem`, 2, () => new RBeat());
+    this.rMux = new RegFifo(`${this.path}.i_axi_xbar.r_spill_mux`, 2, () => new RBeat());
+    this.rDemux = new RegFifo(`${this.path}.i_axi_xbar.r_spill_demux`, 2, () => new RBeat());
+    this.state.push(this.rBuf, this.rMux, this.rDemux);
     this.busy = this.reg('backend.busy_q', 1);
     this.arRow = this.reg('backend.ar_row_q', 32);
     this.arOff = this.reg('backend.ar_off_q', 32);
@@ -284,7 +317,7 @@ export class Idma extends Module {
     let rdReq = false;
     let rdAddr = 0;
     const h = this.tq.length > 0 ? this.tq[0]! : null;
-    if (h && cyc >= h.start && this.dramDone >= h.dramBefore && cyc > this.dramLastR) {
+    if (h && cyc >= h.start && this.dramDone >= h.dramBefore && cyc > this.dramLastR && this.rBuf.canPush) {
       rdAddr = h.t!.src + h.row * h.t!.srcStride + this.tqOff;
       this.rdLen = Idma.chunk(rdAddr, h.end - this.tqOff);
       rdReq = true;
@@ -294,7 +327,7 @@ export class Idma extends Module {
       const a = t.dst + this.wrRow.cur * t.dstStride + this.wrOff.cur;
       const len = Idma.chunk(a, t.size - this.wrOff.cur);
       const wrStream = t.base + this.wrRow.cur * t.size + this.wrOff.cur;
-      if (wrStream + len <= arrivedNow && this.awPasses(t)) {
+      if (wrStream + len <= arrivedNow && (this.mem.isTcdm(t.dst) || this.dramAwPasses(t))) {
         this.wrLen = len;
         // a TCDM destination: the beat enters the crossbar's W spill register when it has room;
         // DRAM: the write happens now (the arrival already counts the DRAM side's stages)
@@ -341,11 +374,15 @@ export class Idma extends Module {
     if (this.active.length > 0) this.nBusyCycles.value++;
     this.portArb.commit(this.portReq, this.portReq !== 0);
     if (this.emitAr) this.emit(cyc);
-    if (this.rdBeat) this.tcdmRead(cyc);
+    if (this.rdBeat) this.tcdmRead();
     this.tcdmWritePath();
     const t = this.wrT;
     if (t && (this.wrBeat || this.wPush)) {
       const off = this.wrOff.cur;
+      if (this.wrRow.cur === 0 && off === 0) {
+        const dst = this.wPush ? 1 : 0;
+        t.awWait = this.prevDst >= 0 && this.prevDst !== dst;
+      }
       const d = t.dst + this.wrRow.cur * t.dstStride + off;
       const s = t.src + this.wrRow.cur * t.srcStride + off;
       const last = this.wrRow.cur === t.reps - 1 && off + this.wrLen >= t.size;
@@ -355,6 +392,7 @@ export class Idma extends Module {
       } else this.wrOff.nxt = off + this.wrLen;
       if (this.wPush) {
         const b = this.wDemux.push();
+        b.t = t;
         b.dst = d;
         b.src = s;
         b.len = this.wrLen;
@@ -378,6 +416,12 @@ export class Idma extends Module {
         if (this.wrBeat) this.pool.push(this.active.shift()!);
       }
     }
+    if (this.wPush) {
+      // the R beats this W has used up leave the DMA's data buffer
+      const e = t!.base + this.wrRow.cur * t!.size + this.wrOff.cur + this.wrLen;
+      while (this.dbuf.length > 0 && this.dbuf[0]! <= e) this.dbuf.shift();
+    }
+    this.rPath(cyc);
     this.zeroBusy = false;
     // The legalizer takes the next transfer once it has handed over every burst of the ones
     // before it (the backend keeps up to 8 transfers in flight).
@@ -422,7 +466,7 @@ export class Idma extends Module {
       if (!this.tcdmWr) this.wReq.push().copyFrom(this.wMux.first);
       this.wMux.pop();
     }
-    if (this.wDemux.valid && this.wMux.canPush) {
+    if (this.wDemux.valid && this.wMux.canPush && this.awPassed(this.wDemux.first.t!)) {
       this.wMux.push().copyFrom(this.wDemux.first);
       this.wDemux.pop();
     }
@@ -497,17 +541,15 @@ export class Idma extends Module {
    * One beat of the head TCDM burst is read: R at the DMA's port 3 cycles later, the W one cycle
    * after that (a DRAM destination's own stages follow at once).
    */
-  private tcdmRead(cyc: number): void {
+  private tcdmRead(): void {
     const h = this.tq[0]!;
     const t = h.t!;
-    const lat = 3 + 1 + t.dstDelay;
-    const s = (cyc + lat) % this.rdPipe.length;
-    this.rdPipe[s] = Math.max(this.rdPipe[s]!, t.base + h.row * t.size + this.tqOff + this.rdLen);
+    const b = this.rBuf.push();
+    b.t = t;
+    b.end = t.base + h.row * t.size + this.tqOff + this.rdLen;
     this.tqOff += this.rdLen;
-    if (this.tqOff < h.end) return;
-    this.tcdmDone++;
-    this.tcdmLastR = cyc + 3;
-    if (h.last && !this.mem.isTcdm(t.dst)) t.busyEnd = cyc + lat - t.dstDelay + 1;
+    b.last = this.tqOff >= h.end;
+    if (!b.last) return;
     this.tq.shift();
     h.t = null;
     this.tqPool.push(h);
@@ -515,12 +557,48 @@ export class Idma extends Module {
   }
 
   /**
-   * Whether the W stage's transfer may send: an AW to the other slave than the previous
-   * transfer's waits in the crossbar until that transfer's last B is back (its W beats behind it).
+   * The R path of TCDM reads, one step (every hand-over sees the registered fill of the next
+   * stage): the DMA takes the demux spill register's head when its buffer has room; its data can
+   * leave as a W in the next cycle (a DRAM destination's own stages follow at once).
    */
-  private awPasses(t: Transfer): boolean {
-    const dst = this.mem.isTcdm(t.dst) ? 1 : 0;
-    if (this.prevDst < 0 || this.prevDst === dst) return true;
+  private rPath(cyc: number): void {
+    if (this.rDemux.valid && this.dbuf.length < 3) {
+      const b = this.rDemux.first;
+      const t = b.t!;
+      const dstTcdm = this.mem.isTcdm(t.dst);
+      if (dstTcdm) this.dbuf.push(b.end);
+      const s = (cyc + 1 + t.dstDelay) % this.rdPipe.length;
+      this.rdPipe[s] = Math.max(this.rdPipe[s]!, b.end);
+      if (b.last) {
+        this.tcdmDone++;
+        this.tcdmLastR = cyc;
+        if (b.end >= t.base + total(t) && !dstTcdm) t.busyEnd = cyc + 2;
+      }
+      this.rDemux.pop();
+    }
+    if (this.rMux.valid && this.rDemux.canPush) {
+      this.rDemux.push().copyFrom(this.rMux.first);
+      this.rMux.pop();
+    }
+    if (this.rBuf.valid && this.rMux.canPush) {
+      this.rMux.push().copyFrom(this.rBuf.first);
+      this.rBuf.pop();
+    }
+  }
+
+  /**
+   * An AW to the other slave than the previous transfer's waits in the crossbar until that
+   * transfer's last B is back at the DMA, and its W beats behind it: to the TCDM they leave the
+   * demux's W spill register from the cycle after the B; to DRAM the W stage waits so that the
+   * first write comes 2 cycles after the AW reaches the memory.
+   */
+  private awPassed(t: Transfer): boolean {
+    return !t.awWait || (this.active[0] === t && this.cycleQ.cur > this.prevB);
+  }
+
+  private dramAwPasses(t: Transfer): boolean {
+    const first = this.wrRow.cur === 0 && this.wrOff.cur === 0;
+    if (!(first ? this.prevDst === 1 : t.awWait)) return true;
     return this.active[0] === t && this.cycleQ.cur >= this.prevB - 1;
   }
 
