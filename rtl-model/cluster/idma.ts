@@ -16,11 +16,16 @@
  *   - a DRAM source is read through `WideAxi` (shared with the instruction cache) in bursts of at
  *     most 4096 bytes, one burst handed over per cycle; a TCDM source is read one 64-byte beat per
  *     cycle from two cycles after the AR and is at the DMA's port 3 cycles after the read;
- *   - a write beat (W) leaves the DMA's port the cycle after its data arrived (a TCDM
- *     destination: when the crossbar's W spill register has room) and writes a DRAM destination
- *     4 cycles later; beats never cross a 64-byte boundary of their own side (an unaligned row
- *     costs one more beat); the write response reaches the DMA 10 cycles after the last W to
- *     DRAM, 3 cycles after the last TCDM write;
+ *   - a write beat (W) leaves the DMA's port the cycle after its data arrived, when the
+ *     crossbar's W spill register has room; beats never cross a 64-byte boundary of their own
+ *     side (an unaligned row costs one more beat); the write response reaches the DMA 3 cycles
+ *     after the last TCDM write, 5 cycles after the last DRAM write;
+ *   - to DRAM, a W goes through the crossbar's demux and mux W spill registers to the memory's
+ *     port, which takes it once its burst's AW is in the harness's atomics adapter (at most 2
+ *     write bursts at a time: the next AW enters the cycle after the oldest one's B); the
+ *     register bus writes it 2 cycles later, and the burst's B is at the port 3 cycles after its
+ *     last write. Unhindered, a W writes DRAM 4 cycles after it left the DMA; rows of a few
+ *     beats (2-D copies to DRAM) back up into the DMA;
  *   - the TCDM side is `axi_to_mem_interleaved`: reads and writes share one 512-bit port through
  *     a 2-input round robin, so a TCDM -> TCDM copy alternates them once both have a beat. A W
  *     goes through the crossbar's demux and mux spill registers (2 entries each) into the write
@@ -34,10 +39,9 @@
  *     transfer's until that transfer's last B is back. A held W backs up the TCDM reads: the
  *     DMA's 3-beat data buffer, the crossbar's R spill registers and the read side's 2-entry
  *     response buffer fill, and the reads stop (after 11 beats behind a TCDM -> DRAM copy).
- * Not modelled yet: the memory's register bus shared by DRAM writes and reads; the DRAM write
- * path's back-pressure (at most 2 write bursts in the harness's atomics adapter), which slows
- * TCDM -> DRAM copies of short rows; back-pressure on DRAM reads (a DRAM -> TCDM copy whose AW
- * is held behind a TCDM -> DRAM one).
+ * Not modelled yet: the memory's register bus shared by DRAM writes and reads (a DRAM -> DRAM
+ * copy, or instruction-cache refills during a copy to DRAM); back-pressure on DRAM reads (a
+ * DRAM -> TCDM copy whose AW is held behind a TCDM -> DRAM one, or DRAM -> DRAM rows).
  */
 import { Module, type Reg } from '../sim/kernel.ts';
 import { RrArbTree } from '../sim/rr_arb_tree.ts';
@@ -58,8 +62,6 @@ class Transfer {
   reps = 1;
   /** Offset of this transfer's first byte in the backend's stream of all transfers. */
   base = 0;
-  /** W ready at the DMA port to the DRAM write (4); 0 for a TCDM destination, whose W path is modelled. */
-  dstDelay = 2;
   /** Cycle from which `busy` reads 0 if this is the last transfer (-1: not known yet). */
   busyEnd = -1;
   /** Set when the legalizer has handed over every read burst (AR) of the transfer. */
@@ -99,17 +101,34 @@ class TcdmBurst {
 /** A write beat on its way from the DMA's W port to the TCDM. */
 class WBeat {
   t: Transfer | null = null;
+  /** Its write burst (DRAM destination). */
+  burst: DramWBurst | null = null;
   dst = 0;
   src = 0;
   len = 0;
   last = false;
+  /** The last beat of its write burst. */
+  burstLast = false;
   copyFrom(b: WBeat): void {
     this.t = b.t;
+    this.burst = b.burst;
     this.dst = b.dst;
     this.src = b.src;
     this.len = b.len;
     this.last = b.last;
+    this.burstLast = b.burstLast;
   }
+}
+
+/**
+ * A write burst to DRAM at the harness memory: its AW at the DMA's port, when the atomics adapter
+ * took it (at most 2 write bursts in it at a time), and its B at the memory's port.
+ */
+class DramWBurst {
+  t: Transfer | null = null;
+  aw = 0;
+  admitted = -1;
+  ob = -1;
 }
 
 /** An R beat of a TCDM read on its way to the DMA: end of its data in the stream of transfers. */
@@ -196,7 +215,7 @@ export class Idma extends Module {
   private readonly wReq: RegFifo<WBeat>;
   /**
    * The R path from the TCDM: the read `axi_to_mem`'s response buffer (it reads only while fewer
-   * than 2 responses wait there), the crossbar's mux and demux R spill registers; then the DMA's
+   * than 2 responses wait there or one moves on), the crossbar's mux and demux R spill registers; then the DMA's
    * 3-beat data buffer, which takes an R only while it has room (a W leaving frees it at once).
    * Only beats for a TCDM destination stay in the buffer until their W; a held W backs the path up.
    */
@@ -204,6 +223,22 @@ export class Idma extends Module {
   private readonly rMux: RegFifo<RBeat>;
   private readonly rDemux: RegFifo<RBeat>;
   private readonly dbuf: number[] = [];
+  /**
+   * The W path to DRAM: the crossbar's demux and mux W spill registers, then the memory's port,
+   * which takes a W once its burst's AW is in the atomics adapter; the register bus writes it 2
+   * cycles later, and the burst's B is at the port 3 cycles after its last write (at the DMA 2
+   * more).
+   */
+  private readonly wdDemux: RegFifo<WBeat>;
+  private readonly wdMux: RegFifo<WBeat>;
+  private readonly wBursts: DramWBurst[] = [];
+  /** Beats taken by the memory's port, written by its register bus in cycle `dwG` (in order). */
+  private readonly dWrites: WBeat[] = Array.from({ length: 4 }, () => new WBeat());
+  private readonly dwG = [0, 0, 0, 0];
+  private dwHead = 0;
+  private dwN = 0;
+  /** The write burst the W stage is filling (DRAM destination). */
+  private wBurst: DramWBurst | null = null;
   /**
    * `axi_to_mem_interleaved`: the read and the write `axi_to_mem` share the one 512-bit TCDM port
    * through a 2-input `rr_arb_tree` (input 0 the writes, 1 the reads).
@@ -256,10 +291,14 @@ export class Idma extends Module {
     this.wMux = new RegFifo(`${this.path}.i_axi_xbar.w_spill_mux`, 2, () => new WBeat());
     this.wReq = new RegFifo(`${this.path}.i_axi_to_mem_write.i_ft_reg`, 1, () => new WBeat());
     this.state.push(this.wDemux, this.wMux, this.wReq);
-    this.rBuf = new RegFifo(`${this.path}.i_axi_to_mem_read.i_stream_to_mem`, 2, () => new RBeat());
+    // 2 responses, plus the slot of one that arrives while another moves on
+    this.rBuf = new RegFifo(`${this.path}.i_axi_to_mem_read.i_stream_to_mem`, 3, () => new RBeat());
     this.rMux = new RegFifo(`${this.path}.i_axi_xbar.r_spill_mux`, 2, () => new RBeat());
     this.rDemux = new RegFifo(`${this.path}.i_axi_xbar.r_spill_demux`, 2, () => new RBeat());
     this.state.push(this.rBuf, this.rMux, this.rDemux);
+    this.wdDemux = new RegFifo(`${this.path}.i_axi_xbar.w_spill_demux_wide`, 2, () => new WBeat());
+    this.wdMux = new RegFifo(`${this.path}.i_axi_xbar.w_spill_mux_wide`, 2, () => new WBeat());
+    this.state.push(this.wdDemux, this.wdMux);
     this.busy = this.reg('backend.busy_q', 1);
     this.arRow = this.reg('backend.ar_row_q', 32);
     this.arOff = this.reg('backend.ar_off_q', 32);
@@ -317,7 +356,14 @@ export class Idma extends Module {
     let rdReq = false;
     let rdAddr = 0;
     const h = this.tq.length > 0 ? this.tq[0]! : null;
-    if (h && cyc >= h.start && this.dramDone >= h.dramBefore && cyc > this.dramLastR && this.rBuf.canPush) {
+    // (the read side's response buffer takes a read while it holds fewer than 2 or hands one on)
+    if (
+      h &&
+      cyc >= h.start &&
+      this.dramDone >= h.dramBefore &&
+      cyc > this.dramLastR &&
+      (this.rBuf.count < 2 || this.rMux.canPush)
+    ) {
       rdAddr = h.t!.src + h.row * h.t!.srcStride + this.tqOff;
       this.rdLen = Idma.chunk(rdAddr, h.end - this.tqOff);
       rdReq = true;
@@ -327,12 +373,12 @@ export class Idma extends Module {
       const a = t.dst + this.wrRow.cur * t.dstStride + this.wrOff.cur;
       const len = Idma.chunk(a, t.size - this.wrOff.cur);
       const wrStream = t.base + this.wrRow.cur * t.size + this.wrOff.cur;
-      if (wrStream + len <= arrivedNow && (this.mem.isTcdm(t.dst) || this.dramAwPasses(t))) {
+      if (wrStream + len <= arrivedNow) {
         this.wrLen = len;
         // a TCDM destination: the beat enters the crossbar's W spill register when it has room;
         // DRAM: the write happens now (the arrival already counts the DRAM side's stages)
         if (this.mem.isTcdm(t.dst)) this.wPush = this.wDemux.canPush;
-        else this.wrBeat = true;
+        else this.wrBeat = this.wdDemux.canPush;
       }
     }
     // the TCDM port: the head of the W path (the write FIFO, or the mux spill register's head
@@ -393,34 +439,43 @@ export class Idma extends Module {
       if (this.wPush) {
         const b = this.wDemux.push();
         b.t = t;
+        b.burst = null;
         b.dst = d;
         b.src = s;
         b.len = this.wrLen;
         b.last = last;
-        if (last) t.busyEnd = cyc + 1;
       } else {
-        this.mem.copy(d, s, this.wrLen);
-        this.nBytes.value += this.wrLen;
-        // write responses: `completed` counts the transfer W + 10
-        if (last) {
-          this.acks.push(5);
-          this.prevB = cyc + 5;
+        // a write burst starts every 4096 bytes of a row; its AW left with its first R
+        if (off % 4096 === 0) {
+          const x = new DramWBurst();
+          x.t = t;
+          x.aw = cyc - 1;
+          this.wBursts.push(x);
+          this.wBurst = x;
         }
+        const b = this.wdDemux.push();
+        b.t = t;
+        b.burst = this.wBurst;
+        b.dst = d;
+        b.src = s;
+        b.len = this.wrLen;
+        b.last = last;
+        b.burstLast = off + this.wrLen >= t.size || (off + this.wrLen) % 4096 === 0;
       }
       if (last) {
+        t.busyEnd = cyc + 1;
         t.wDone = true;
         this.prevDst = this.wPush ? 1 : 0;
         this.wrRow.nxt = 0;
         this.wrOff.nxt = 0;
-        // a DRAM destination is written now: the next transfer (read ahead, if any) follows
-        if (this.wrBeat) this.pool.push(this.active.shift()!);
       }
     }
-    if (this.wPush) {
+    if (this.wPush || this.wrBeat) {
       // the R beats this W has used up leave the DMA's data buffer
       const e = t!.base + this.wrRow.cur * t!.size + this.wrOff.cur + this.wrLen;
       while (this.dbuf.length > 0 && this.dbuf[0]! <= e) this.dbuf.shift();
     }
+    this.dramWritePath(cyc);
     this.rPath(cyc);
     this.zeroBusy = false;
     // The legalizer takes the next transfer once it has handed over every burst of the ones
@@ -496,7 +551,7 @@ export class Idma extends Module {
       if (this.tq.length === 0) this.tqOff = off;
       this.tq.push(x);
       this.tcdmEmitted++;
-    } else this.dramBurst(t, row, off, b, last);
+    } else this.dramBurst(t, row, off, b);
     if (last) t.arDone = true;
     if (off + b >= t.size) {
       this.arRow.nxt = row + 1;
@@ -507,30 +562,27 @@ export class Idma extends Module {
 
   /**
    * A DRAM read burst to the wide port. Its AR leaves the crossbar's demux only once the R of
-   * every TCDM burst before it is back at the DMA. Each beat's data reaches the destination's
-   * write stage R + 1 + the destination's delay after it is at the DMA's port.
+   * every TCDM burst before it is back at the DMA. Each beat's data can leave as a W in the cycle
+   * after its R is at the DMA's port.
    */
-  private dramBurst(t: Transfer, row: number, off: number, b: number, last: boolean): void {
+  private dramBurst(t: Transfer, row: number, off: number, b: number): void {
     const a = t.src + row * t.srcStride + off;
     const head = BEAT - (a % BEAT);
     const beats = Math.floor(((a % BEAT) + b - 1) / BEAT) + 1;
     const start = t.base + row * t.size + off;
     const end = start + b;
     const pipe = this.rdPipe;
-    const dst = t.dstDelay;
-    const dstTcdm = this.mem.isTcdm(t.dst);
     const tcdmBefore = this.tcdmEmitted;
     this.dramEmitted++;
     this.wide.request(0, {
       beats,
       onBeat: (k, r) => {
         const e = Math.min(end, start + head + BEAT * k);
-        const s = (r + 1 + dst) % pipe.length;
+        const s = (r + 1) % pipe.length;
         pipe[s] = Math.max(pipe[s]!, e);
         if (k === beats - 1) {
           this.dramDone++;
           this.dramLastR = r;
-          if (last && !dstTcdm) t.busyEnd = r + 2;
         }
       },
       release: (c) => this.tcdmDone >= tcdmBefore && c >= this.tcdmLastR,
@@ -559,20 +611,17 @@ export class Idma extends Module {
   /**
    * The R path of TCDM reads, one step (every hand-over sees the registered fill of the next
    * stage): the DMA takes the demux spill register's head when its buffer has room; its data can
-   * leave as a W in the next cycle (a DRAM destination's own stages follow at once).
+   * leave as a W in the next cycle.
    */
   private rPath(cyc: number): void {
     if (this.rDemux.valid && this.dbuf.length < 3) {
       const b = this.rDemux.first;
-      const t = b.t!;
-      const dstTcdm = this.mem.isTcdm(t.dst);
-      if (dstTcdm) this.dbuf.push(b.end);
-      const s = (cyc + 1 + t.dstDelay) % this.rdPipe.length;
+      this.dbuf.push(b.end);
+      const s = (cyc + 1) % this.rdPipe.length;
       this.rdPipe[s] = Math.max(this.rdPipe[s]!, b.end);
       if (b.last) {
         this.tcdmDone++;
         this.tcdmLastR = cyc;
-        if (b.end >= t.base + total(t) && !dstTcdm) t.busyEnd = cyc + 2;
       }
       this.rDemux.pop();
     }
@@ -596,10 +645,57 @@ export class Idma extends Module {
     return !t.awWait || (this.active[0] === t && this.cycleQ.cur > this.prevB);
   }
 
-  private dramAwPasses(t: Transfer): boolean {
-    const first = this.wrRow.cur === 0 && this.wrOff.cur === 0;
-    if (!(first ? this.prevDst === 1 : t.awWait)) return true;
-    return this.active[0] === t && this.cycleQ.cur >= this.prevB - 1;
+  /**
+   * The W path to DRAM, one step: the atomics adapter takes the oldest waiting AW 2 cycles after
+   * the DMA sent it, once fewer than 2 write bursts are in it (a burst leaves with its B; an AW
+   * to DRAM after a transfer to the TCDM also waits for that one's B); the memory's port takes
+   * the head W from the cycle after its burst's AW; the register bus writes it 2 cycles later.
+   */
+  private dramWritePath(cyc: number): void {
+    let inside = 0;
+    for (const x of this.wBursts) {
+      if (x.admitted >= 0) {
+        if (x.ob < 0 || x.ob >= cyc) inside++;
+        continue;
+      }
+      const t = x.t!;
+      if (cyc >= x.aw + 2 && inside < 2 && (!t.awWait || (this.active[0] === t && cyc > this.prevB)))
+        x.admitted = cyc;
+      break;
+    }
+    while (this.wBursts.length > 0 && this.wBursts[0]!.ob >= 0 && this.wBursts[0]!.ob < cyc)
+      this.wBursts.shift();
+    // the register-bus writes due now
+    while (this.dwN > 0 && this.dwG[this.dwHead]! <= cyc) {
+      const w = this.dWrites[this.dwHead]!;
+      this.dwHead = (this.dwHead + 1) % this.dWrites.length;
+      this.dwN--;
+      this.mem.copy(w.dst, w.src, w.len);
+      this.nBytes.value += w.len;
+      if (w.last) {
+        // B at the memory's port 3 cycles later, at the DMA 2 more: `completed` counts it then
+        this.acks.push(5);
+        this.prevB = cyc + 5;
+        this.pool.push(this.active.shift()!);
+      }
+    }
+    if (this.wdMux.valid) {
+      const b = this.wdMux.first;
+      const x = b.burst!;
+      if (x.admitted >= 0 && cyc > x.admitted) {
+        const k = (this.dwHead + this.dwN) % this.dWrites.length;
+        this.dWrites[k]!.copyFrom(b);
+        this.dwG[k] = cyc + 2;
+        this.dwN++;
+        // the burst's last beat: its B is at the memory's port 3 cycles after the write
+        if (b.burstLast) x.ob = cyc + 5;
+        this.wdMux.pop();
+      }
+    }
+    if (this.wdDemux.valid && this.wdMux.canPush) {
+      this.wdMux.push().copyFrom(this.wdDemux.first);
+      this.wdDemux.pop();
+    }
   }
 
   /** The legalizer takes the queue's head (the ND FIFO pops; `next_id` advances). */
@@ -622,7 +718,6 @@ export class Idma extends Module {
     t.copyFrom(q);
     t.base = this.streamEnd;
     this.streamEnd += total(t);
-    t.dstDelay = this.mem.isTcdm(t.dst) ? 0 : 4;
     t.wDone = false;
     t.busyEnd = -1;
     t.arDone = false;
