@@ -371,7 +371,9 @@ export class Idma extends Module {
     const t = this.wrT;
     if (t) {
       const a = t.dst + this.wrRow.cur * t.dstStride + this.wrOff.cur;
-      const len = Idma.chunk(a, t.size - this.wrOff.cur);
+      // a beat ends at a 64-byte boundary and at the end of a burst (every 4096 bytes of the row)
+      const off = this.wrOff.cur;
+      const len = Idma.chunk(a, Math.min(t.size - off, 4096 - (off % 4096)));
       const wrStream = t.base + this.wrRow.cur * t.size + this.wrOff.cur;
       if (wrStream + len <= arrivedNow) {
         this.wrLen = len;
