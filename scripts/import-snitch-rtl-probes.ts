@@ -6,16 +6,19 @@
  *   probes.csv                 program, the RTL's cycle count and exit code
  *   elf/<name>.elf             the ELF the RTL ran
  *   issue/<name>/hart<h>.txt   every instruction hart h issued, delta-coded (see `golden/snitch_rtl.ts`)
- * Run: `npx tsx scripts/import-snitch-rtl-probes.ts <folder> <name>...`.
+ * Run: `npx tsx scripts/import-snitch-rtl-probes.ts [--force] <folder> <name>...` (`--force`
+ * replaces an existing archive).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { zipSync, type Zippable } from 'fflate';
 import { GOLDEN_DATA_DIR } from '../golden/archive.ts';
-import { writeFileAtomic } from '../golden/atomic.ts';
+import { outputPolicy, writeFileAtomic } from '../golden/atomic.ts';
 import { encodeIssues, issueLines } from '../golden/snitch_rtl.ts';
 
-const [dir, ...names] = process.argv.slice(2);
+const args = process.argv.slice(2).filter((a) => a !== '--force');
+outputPolicy.force = args.length < process.argv.length - 2;
+const [dir, ...names] = args;
 if (!dir || names.length === 0) {
   console.error('usage: import-snitch-rtl-probes.ts <folder> <name>...');
   process.exit(2);

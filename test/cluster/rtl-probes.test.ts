@@ -13,7 +13,8 @@ const probes = snitchRtlProbes();
 describe('Snitch cluster against its RTL: timing probes', () => {
   it('keeps the LR/SC and the DMA probes', () => {
     const names = probes.map((p) => p.program);
-    for (const n of ['lrsc_dram2', 'lrsc_dram8', 'atomics', 'dmaone1', 'dmatt3']) expect(names).toContain(n);
+    for (const n of ['lrsc_dram2', 'lrsc_dram8', 'atomics', 'dma', 'dmaone1', 'dmatt3', 'dmamix7'])
+      expect(names).toContain(n);
   });
   for (const row of probes) {
     it(`${row.program}: ${row.cycles} cycles, every hart's instructions on the RTL's cycles`, () => {
