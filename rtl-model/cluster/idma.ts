@@ -23,9 +23,11 @@
  *   - to DRAM, a W goes through the crossbar's demux and mux W spill registers to the memory's
  *     port, which takes it once its burst's AW is in the harness's atomics adapter (at most 2
  *     write bursts at a time: the next AW enters the cycle after the oldest one's B); the
- *     register bus writes it 2 cycles later, and the burst's B is at the port 3 cycles after its
- *     last write. Unhindered, a W writes DRAM 4 cycles after it left the DMA; rows of a few
- *     beats (2-D copies to DRAM) back up into the DMA;
+ *     register bus writes it from 2 cycles later, taking turns with the reads of the DMA and the
+ *     instruction cache (`WideAxi`), and the burst's B is at the port 3 cycles after its last
+ *     write. Unhindered, a W writes DRAM 4 cycles after it left the DMA; rows of a few beats
+ *     (2-D copies to DRAM) back up into the DMA, and a DRAM -> DRAM copy alternates its reads
+ *     and writes;
  *   - the TCDM side is `axi_to_mem_interleaved`: reads and writes share one 512-bit port through
  *     a 2-input round robin, so a TCDM -> TCDM copy alternates them once both have a beat. A W
  *     goes through the crossbar's demux and mux spill registers (2 entries each) into the write
@@ -39,9 +41,8 @@
  *     transfer's until that transfer's last B is back. A held W backs up the TCDM reads: the
  *     DMA's 3-beat data buffer, the crossbar's R spill registers and the read side's 2-entry
  *     response buffer fill, and the reads stop (after 11 beats behind a TCDM -> DRAM copy).
- * Not modelled yet: the memory's register bus shared by DRAM writes and reads (a DRAM -> DRAM
- * copy, or instruction-cache refills during a copy to DRAM); back-pressure on DRAM reads (a
- * DRAM -> TCDM copy whose AW is held behind a TCDM -> DRAM one, or DRAM -> DRAM rows).
+ * Not modelled: back-pressure on DRAM reads (the wide R path never waits for the DMA's buffer),
+ * which no program run on the RTL so far has shown.
  */
 import { Module, type Reg } from '../sim/kernel.ts';
 import { RrArbTree } from '../sim/rr_arb_tree.ts';
@@ -49,7 +50,7 @@ import { RegFifo } from '../snitch/fifo.ts';
 import type { Snitch } from '../snitch/core.ts';
 import type { ClusterMemory } from './memory.ts';
 import type { Tcdm } from './tcdm.ts';
-import type { WideAxi } from './wide_axi.ts';
+import type { WideAxi, WideWriter } from './wide_axi.ts';
 
 const total = (t: Transfer): number => t.size * t.reps;
 
@@ -296,6 +297,8 @@ export class Idma extends Module {
     this.rMux = new RegFifo(`${this.path}.i_axi_xbar.r_spill_mux`, 2, () => new RBeat());
     this.rDemux = new RegFifo(`${this.path}.i_axi_xbar.r_spill_demux`, 2, () => new RBeat());
     this.state.push(this.rBuf, this.rMux, this.rDemux);
+    // the DMA's DRAM writes take turns with the reads on the memory's register bus
+    this.wide.writer = this.writer;
     this.wdDemux = new RegFifo(`${this.path}.i_axi_xbar.w_spill_demux_wide`, 2, () => new WBeat());
     this.wdMux = new RegFifo(`${this.path}.i_axi_xbar.w_spill_mux_wide`, 2, () => new WBeat());
     this.state.push(this.wdDemux, this.wdMux);
@@ -667,21 +670,8 @@ export class Idma extends Module {
     }
     while (this.wBursts.length > 0 && this.wBursts[0]!.ob >= 0 && this.wBursts[0]!.ob < cyc)
       this.wBursts.shift();
-    // the register-bus writes due now
-    while (this.dwN > 0 && this.dwG[this.dwHead]! <= cyc) {
-      const w = this.dWrites[this.dwHead]!;
-      this.dwHead = (this.dwHead + 1) % this.dWrites.length;
-      this.dwN--;
-      this.mem.copy(w.dst, w.src, w.len);
-      this.nBytes.value += w.len;
-      if (w.last) {
-        // B at the memory's port 3 cycles later, at the DMA 2 more: `completed` counts it then
-        this.acks.push(5);
-        this.prevB = cyc + 5;
-        this.pool.push(this.active.shift()!);
-      }
-    }
-    if (this.wdMux.valid) {
+    // the memory's port takes a W while its cut and write FIFO have room (4 beats)
+    if (this.wdMux.valid && this.dwN < this.dWrites.length) {
       const b = this.wdMux.first;
       const x = b.burst!;
       if (x.admitted >= 0 && cyc > x.admitted) {
@@ -689,8 +679,6 @@ export class Idma extends Module {
         this.dWrites[k]!.copyFrom(b);
         this.dwG[k] = cyc + 2;
         this.dwN++;
-        // the burst's last beat: its B is at the memory's port 3 cycles after the write
-        if (b.burstLast) x.ob = cyc + 5;
         this.wdMux.pop();
       }
     }
@@ -699,6 +687,25 @@ export class Idma extends Module {
       this.wdDemux.pop();
     }
   }
+
+  /** The memory's write FIFO head, offered to the register bus (`WideAxi`). */
+  readonly writer: WideWriter = {
+    ready: (c) => this.dwN > 0 && this.dwG[this.dwHead]! <= c,
+    grant: (c) => {
+      const w = this.dWrites[this.dwHead]!;
+      this.dwHead = (this.dwHead + 1) % this.dWrites.length;
+      this.dwN--;
+      this.mem.copy(w.dst, w.src, w.len);
+      this.nBytes.value += w.len;
+      // the burst's B is at the memory's port 3 cycles after its last write, at the DMA 2 more
+      if (w.burstLast) w.burst!.ob = c + 3;
+      if (w.last) {
+        this.acks.push(5);
+        this.prevB = c + 5;
+        this.pool.push(this.active.shift()!);
+      }
+    },
+  };
 
   /** The legalizer takes the queue's head (the ND FIFO pops; `next_id` advances). */
   private start(cyc: number): void {

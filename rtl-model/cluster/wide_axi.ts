@@ -10,9 +10,10 @@
  *     the adapter 2 cycles after its read, but never in a cycle in which a burst is admitted (the
  *     adapter's queue gives its input priority), one per cycle; R reaches the master 3 cycles
  *     after the adapter (`axi_cut`, the crossbar's two R spill registers).
- * An isolated read handshaken at a returns its first beat at a+9. Writes (the DMA's) are not
- * routed through here: they use the memory's register bus in cycles the reads leave free in the
- * programs measured so far (see `Idma`).
+ * An isolated read handshaken at a returns its first beat at a+9. The memory's register bus does
+ * one access per cycle, reads and writes taking turns (`axi_lite_to_reg`'s round robin, input 0
+ * the writes): an admitted beat is read in the first cycle from its turn on in which it wins the
+ * bus, one per cycle in order. The writes are the DMA's (see `Idma`), offered through `writer`.
  */
 
 import { RrArbTree } from '../sim/rr_arb_tree.ts';
@@ -26,6 +27,14 @@ export interface WideRead {
    * an AR there while R beats of the same AXI ID are still due from another slave (`axi_demux`).
    */
   release?(c: number): boolean;
+}
+
+/** The DRAM writes waiting at the memory's register bus (the DMA's W path). */
+export interface WideWriter {
+  /** A write is at the head of the memory's write FIFO in cycle c. */
+  ready(c: number): boolean;
+  /** The register bus does that write in cycle c. */
+  grant(c: number): void;
 }
 
 interface Entry {
@@ -49,8 +58,14 @@ export class WideAxi {
   /** The mux's arbiter over the crossbar's slave ports (DMA 0, I$ 2). */
   private readonly arb = new RrArbTree(3);
   private readonly admitted: Admitted[] = [];
-  /** Beats waiting to pass the adapter: the burst and its read cycle, in order. */
-  private readonly beats: { a: Admitted; g: number }[] = [];
+  /**
+   * Beats waiting to pass the adapter, in order: the burst, the first cycle it may be read and the
+   * cycle it was read (-1: not yet).
+   */
+  private readonly beats: { a: Admitted; g: number; rd: number }[] = [];
+  /** The register bus's round robin (0 writes, 1 reads). */
+  private readonly busArb = new RrArbTree(2);
+  writer: WideWriter | null = null;
   private gLast = -10;
   /** Lengths of the spill registers at the start of the cycle (their ready is registered). */
   private demuxLen0 = [0, 0];
@@ -85,13 +100,31 @@ export class WideAxi {
       const e = this.mux.shift()!;
       const a: Admitted = { read: e.read, passed: 0, lastPass: -1 };
       const g = Math.max(c + 2, this.gLast + 1);
-      for (let k = 0; k < e.read.beats; k++) this.beats.push({ a, g: g + k });
+      for (let k = 0; k < e.read.beats; k++) this.beats.push({ a, g: g + k, rd: -1 });
       this.gLast = g + e.read.beats - 1;
       this.admitted.push(a);
       admittedNow = true;
     }
+    // the register bus: the next unread beat against the writes
+    let next: { a: Admitted; g: number; rd: number } | null = null;
+    for (const b of this.beats)
+      if (b.rd < 0) {
+        next = b;
+        break;
+      }
+    const w = this.writer;
+    const busReq = (w && w.ready(c) ? 1 : 0) | (next && next.g <= c ? 2 : 0);
+    const busWin = this.busArb.winner(busReq);
+    this.busArb.commit(busReq, busReq !== 0);
+    if (busWin === 0) w!.grant(c);
+    else if (busWin === 1) next!.rd = c;
     // 2. one beat per cycle passes the adapter, not in an admission cycle
-    if (!admittedNow && this.beats.length > 0 && this.beats[0]!.g + 2 + this.extra <= c) {
+    if (
+      !admittedNow &&
+      this.beats.length > 0 &&
+      this.beats[0]!.rd >= 0 &&
+      this.beats[0]!.rd + 2 + this.extra <= c
+    ) {
       const b = this.beats.shift()!;
       b.a.read.onBeat(b.a.passed, c + 3);
       b.a.passed++;
@@ -111,10 +144,10 @@ export class WideAxi {
       if (e && e.cycle < c && (!e.read.release || e.read.release(c))) req |= 1 << MASTERS[m]!;
     }
     const reqD = this.arb.requests(req);
-    const w = this.arb.winner(reqD);
-    const granted = w >= 0 && this.muxLen0 < 2;
+    const win = this.arb.winner(reqD);
+    const granted = win >= 0 && this.muxLen0 < 2;
     if (granted) {
-      const e = this.demux[w === 0 ? 0 : 1]!.shift()!;
+      const e = this.demux[win === 0 ? 0 : 1]!.shift()!;
       this.mux.push({ cycle: c, read: e.read });
     }
     this.arb.commit(reqD, granted);
