@@ -216,14 +216,17 @@ export class Idma extends Module {
   private readonly wReq: RegFifo<WBeat>;
   /**
    * The R path from the TCDM: the read `axi_to_mem`'s response buffer (it reads only while fewer
-   * than 2 responses wait there or one moves on), the crossbar's mux and demux R spill registers; then the DMA's
-   * 3-beat data buffer, which takes an R only while it has room (a W leaving frees it at once).
-   * Only beats for a TCDM destination stay in the buffer until their W; a held W backs the path up.
+   * than 2 responses wait there or one moves on), the crossbar's mux and demux R spill registers;
+   * then the DMA's data buffer, a FIFO of 3 bytes per byte lane (bytes sit in the lane of their
+   * destination address): an R is taken only if each lane it fills has room, i.e. if its data
+   * ends at most 192 bytes after the last W sent (a W leaving frees its lanes at once). A held W
+   * backs the path up.
    */
   private readonly rBuf: RegFifo<RBeat>;
   private readonly rMux: RegFifo<RBeat>;
   private readonly rDemux: RegFifo<RBeat>;
-  private readonly dbuf: number[] = [];
+  /** Stream offset up to which W beats have left the DMA. */
+  private wSent = 0;
   /**
    * The W path to DRAM: the crossbar's demux and mux W spill registers, then the memory's port,
    * which takes a W once its burst's AW is in the atomics adapter; the register bus writes it 2
@@ -475,11 +478,8 @@ export class Idma extends Module {
         this.wrOff.nxt = 0;
       }
     }
-    if (this.wPush || this.wrBeat) {
-      // the R beats this W has used up leave the DMA's data buffer
-      const e = t!.base + this.wrRow.cur * t!.size + this.wrOff.cur + this.wrLen;
-      while (this.dbuf.length > 0 && this.dbuf[0]! <= e) this.dbuf.shift();
-    }
+    if (this.wPush || this.wrBeat)
+      this.wSent = t!.base + this.wrRow.cur * t!.size + this.wrOff.cur + this.wrLen;
     this.dramWritePath(cyc);
     this.rPath(cyc);
     this.zeroBusy = false;
@@ -619,9 +619,8 @@ export class Idma extends Module {
    * leave as a W in the next cycle.
    */
   private rPath(cyc: number): void {
-    if (this.rDemux.valid && this.dbuf.length < 3) {
+    if (this.rDemux.valid && this.rDemux.first.end <= this.wSent + 3 * BEAT) {
       const b = this.rDemux.first;
-      this.dbuf.push(b.end);
       const s = (cyc + 1) % this.rdPipe.length;
       this.rdPipe[s] = Math.max(this.rdPipe[s]!, b.end);
       if (b.last) {
