@@ -105,7 +105,8 @@ class WBeat {
   /** Its write burst (DRAM destination). */
   burst: DramWBurst | null = null;
   dst = 0;
-  src = 0;
+  /** Offset of its first byte in the stream of transfers (where its data waits, see `Idma.data`). */
+  so = 0;
   len = 0;
   last = false;
   /** The last beat of its write burst. */
@@ -114,7 +115,7 @@ class WBeat {
     this.t = b.t;
     this.burst = b.burst;
     this.dst = b.dst;
-    this.src = b.src;
+    this.so = b.so;
     this.len = b.len;
     this.last = b.last;
     this.burstLast = b.burstLast;
@@ -227,6 +228,11 @@ export class Idma extends Module {
   private readonly rDemux: RegFifo<RBeat>;
   /** Stream offset up to which W beats have left the DMA. */
   private wSent = 0;
+  /**
+   * The data read and not yet written, by stream offset (modulo its size): a W writes what its
+   * reads returned, even where the source has changed since (overlapping copies).
+   */
+  private readonly data = new Uint8Array(1 << 17);
   /**
    * The W path to DRAM: the crossbar's demux and mux W spill registers, then the memory's port,
    * which takes a W once its burst's AW is in the atomics adapter; the register bus writes it 2
@@ -438,7 +444,7 @@ export class Idma extends Module {
         t.awWait = this.prevDst >= 0 && this.prevDst !== dst;
       }
       const d = t.dst + this.wrRow.cur * t.dstStride + off;
-      const s = t.src + this.wrRow.cur * t.srcStride + off;
+      const so = t.base + this.wrRow.cur * t.size + off;
       const last = this.wrRow.cur === t.reps - 1 && off + this.wrLen >= t.size;
       if (off + this.wrLen >= t.size) {
         this.wrRow.nxt = this.wrRow.cur + 1;
@@ -449,7 +455,7 @@ export class Idma extends Module {
         b.t = t;
         b.burst = null;
         b.dst = d;
-        b.src = s;
+        b.so = so;
         b.len = this.wrLen;
         b.last = last;
       } else {
@@ -465,7 +471,7 @@ export class Idma extends Module {
         b.t = t;
         b.burst = this.wBurst;
         b.dst = d;
-        b.src = s;
+        b.so = so;
         b.len = this.wrLen;
         b.last = last;
         b.burstLast = off + this.wrLen >= t.size || (off + this.wrLen) % 4096 === 0;
@@ -511,7 +517,7 @@ export class Idma extends Module {
     const fromFifo = this.wReq.valid;
     if (this.tcdmWr) {
       const b = fromFifo ? this.wReq.first : this.wMux.first;
-      this.mem.copy(b.dst, b.src, b.len);
+      this.mem.writeRing(b.dst, this.data, b.so, b.len);
       this.nBytes.value += b.len;
       if (b.last) {
         this.acks.push(3);
@@ -583,6 +589,8 @@ export class Idma extends Module {
       beats,
       onBeat: (k, r) => {
         const e = Math.min(end, start + head + BEAT * k);
+        const s0 = k === 0 ? start : start + head + BEAT * (k - 1);
+        this.mem.readRing(a + (s0 - start), this.data, s0, e - s0);
         const s = (r + 1) % pipe.length;
         pipe[s] = Math.max(pipe[s]!, e);
         if (k === beats - 1) {
@@ -601,9 +609,11 @@ export class Idma extends Module {
   private tcdmRead(): void {
     const h = this.tq[0]!;
     const t = h.t!;
+    const so = t.base + h.row * t.size + this.tqOff;
+    this.mem.readRing(t.src + h.row * t.srcStride + this.tqOff, this.data, so, this.rdLen);
     const b = this.rBuf.push();
     b.t = t;
-    b.end = t.base + h.row * t.size + this.tqOff + this.rdLen;
+    b.end = so + this.rdLen;
     this.tqOff += this.rdLen;
     b.last = this.tqOff >= h.end;
     if (!b.last) return;
@@ -694,7 +704,7 @@ export class Idma extends Module {
       const w = this.dWrites[this.dwHead]!;
       this.dwHead = (this.dwHead + 1) % this.dWrites.length;
       this.dwN--;
-      this.mem.copy(w.dst, w.src, w.len);
+      this.mem.writeRing(w.dst, this.data, w.so, w.len);
       this.nBytes.value += w.len;
       // the burst's B is at the memory's port 3 cycles after its last write, at the DMA 2 more
       if (w.burstLast) w.burst!.ob = c + 3;
