@@ -128,3 +128,73 @@ export function referenceRun(program: string): { cluster: Cluster; issues: Issue
   c.cores.forEach((core, h) => (core.onRetire = (pc) => issues[h]!.push({ cycle: sim.cycle + 1, pc })));
   return { cluster: c, issues };
 }
+
+/**
+ * Delta-codes "cycle pc" lines (as `issueLines` writes them): per issue one line, the cycle
+ * difference to the previous issue, followed by the pc difference when it is not +4 (both in
+ * decimal; the first issue counts from cycle 0, pc 0). The programs of `sw/probes` keep every
+ * hart's issues this way in about 2 KB each.
+ */
+export function encodeIssues(lines: string): string {
+  const out: string[] = [];
+  let c0 = 0;
+  let pc0 = 0;
+  for (const line of lines.split('\n')) {
+    if (!line) continue;
+    const [c, pc] = line.split(' ');
+    const cycle = Number(c);
+    const p = parseInt(pc!, 16);
+    out.push(p - pc0 === 4 ? `${cycle - c0}` : `${cycle - c0} ${p - pc0}`);
+    c0 = cycle;
+    pc0 = p;
+  }
+  return out.join('\n') + '\n';
+}
+
+/** The issue events of `encodeIssues` text. */
+export function decodeIssues(text: string): Issue[] {
+  const out: Issue[] = [];
+  let cycle = 0;
+  let pc = 0;
+  for (const line of text.split('\n')) {
+    if (!line) continue;
+    const [dc, dpc] = line.split(' ');
+    cycle += Number(dc);
+    pc += dpc === undefined ? 4 : Number(dpc);
+    out.push({ cycle, pc });
+  }
+  return out;
+}
+
+let probeCache: FileMap | null = null;
+function probeArchive(): FileMap {
+  return (probeCache ??= loadGolden('snitch-rtl-probes'));
+}
+
+/** The programs of `sw/probes` run on the RTL: name, cycle count, exit code. */
+export function snitchRtlProbes(): { program: string; cycles: number; exitCode: number }[] {
+  return text(probeArchive(), 'probes.csv')
+    .trim()
+    .split('\n')
+    .slice(1)
+    .map((l) => {
+      const [program, cycles, exitCode] = l.split(',');
+      return { program: program!, cycles: Number(cycles), exitCode: Number(exitCode) };
+    });
+}
+
+/** The RTL's issue events of hart `hart` of probe `program`. */
+export function probeIssues(program: string, hart: number): Issue[] {
+  return decodeIssues(text(probeArchive(), `issue/${program}/hart${hart}.txt`));
+}
+
+/** A probe's ELF loaded into a fresh cluster, every hart's issues recorded as in `referenceRun`. */
+export function probeRun(program: string): { cluster: Cluster; issues: Issue[][] } {
+  const elf = probeArchive().get(`elf/${program}.elf`);
+  if (!elf) throw new Error(`no probe ${program} in snitch-rtl-probes.zip`);
+  const c = Cluster.fromElf(elf, {}, `${program}.elf`);
+  const sim = c.simulator();
+  const issues: Issue[][] = c.cores.map(() => []);
+  c.cores.forEach((core, h) => (core.onRetire = (pc) => issues[h]!.push({ cycle: sim.cycle + 1, pc })));
+  return { cluster: c, issues };
+}

@@ -147,6 +147,16 @@ export class ClusterMemory {
   copy(dst: number, src: number, len: number): void {
     for (let i = 0; i < len; i++) this.write8(dst + i, this.read(src + i, 1));
   }
+  /** Reads `len` bytes from `src` into `ring` from index `at` on (wrapping; a DMA read beat). */
+  readRing(src: number, ring: Uint8Array, at: number, len: number): void {
+    const m = ring.length - 1;
+    for (let i = 0; i < len; i++) ring[(at + i) & m] = this.read(src + i, 1);
+  }
+  /** Writes `len` bytes of `ring` from index `at` on (wrapping) to `dst` (a DMA write beat). */
+  writeRing(dst: number, ring: Uint8Array, at: number, len: number): void {
+    const m = ring.length - 1;
+    for (let i = 0; i < len; i++) this.write8(dst + i, ring[(at + i) & m]!);
+  }
   private write8(addr: number, v: number): void {
     const l = this.locate(addr, 1);
     if (l) l[0].setUint8(l[1], v);

@@ -14,11 +14,15 @@
  *                    which no read request enters the adapter (its queues give an input priority
  *                    over an output), one R per cycle in order; response at the core's response
  *                    register 3 cycles later (P), `retire_load` in P+1.
- *   write / SC ok    AW checks the reservation in A+2; memory written at the edge of A+5; B
- *                    through the adapter in the first cycle >= A+7 with no write entering it; P 3
- *                    cycles later.
- *   SC failed        no write; its B is injected by the adapter from A+4 (after the B of any
- *                    earlier write), P 3 cycles later (A+7 when nothing is in the way).
+ *   write / SC ok    AW enters the LR/SC adapter in W = A+2 and checks the reservation there,
+ *                    unless an exclusive write (a successful SC) to the same word is still in
+ *                    flight below it: then W is the cycle after that write's B came back.
+ *                    Memory written at the edge of W+3; B back at the adapter in W+5 and through
+ *                    it in the first such cycle with no AW entering; P 3 cycles later.
+ *   SC failed        no write; its W is dropped in W+1, and from W+2 the adapter injects its B
+ *                    in order behind the B of earlier writes (a look-up that finds another B
+ *                    first costs a cycle in the adapter's forward state); P 3 cycles later
+ *                    (A+7 when nothing is in the way).
  *   AMO              read A+4, write A+11 (an exclusive read and write by `axi_riscv_amos`);
  *                    P = A+16; nothing accepted before P+2.
  *   peripherals      register read or write in A+3; P = A+6.
@@ -54,6 +58,10 @@ export class NarrowAccess {
   write = false;
   /** Acceptance cycle at `reqrsp_to_axi`. */
   a = 0;
+  /** Cycle the AW enters the LR/SC adapter (-1: not yet; A+2 unless held there). */
+  aw = -1;
+  /** Cycle its B leaves the in-flight write queue of the adapter (-1: not yet). */
+  wifqPop = -1;
   /** Cycle the R/B passes the LR/SC adapter (-1: not yet). */
   pass = -1;
   /** Cycle the response reaches the core's response register (-1: not yet known). */
@@ -84,6 +92,8 @@ export class NarrowAxi {
   readonly arb: RrArbTree;
   /** Nothing is accepted before this cycle (`atomic_in_flight_q` of an AMO). */
   private amoBlock = 0;
+  /** The LR/SC adapter's B channel is in its forward state (after a look-up found no injection). */
+  private bForward = false;
   /** The LR/SC adapter's reservation (word address, -1 none): one for all cores (AXI ID 0). */
   reservation = -1;
   private cycle = 0;
@@ -155,6 +165,8 @@ export class NarrowAxi {
     x.amo = r.amo;
     x.write = r.write;
     x.a = this.cycle;
+    x.aw = -1;
+    x.wifqPop = -1;
     x.pass = -1;
     x.p = -1;
     x.rdata = 0;
@@ -180,22 +192,18 @@ export class NarrowAxi {
     const e = this.extra;
     this.arb.commit(this.reqD, this.accepted);
     this.done.length = 0;
-    // requests entering the LR/SC adapter this cycle (accepted 2 cycles ago)
+    const awIn = this.awStage(c);
+    // an AR entering the LR/SC adapter this cycle (accepted 2 cycles ago)
     let arIn = false;
-    let awIn = false;
-    for (const x of this.inflight) {
-      if (x.a + 2 !== c) continue;
-      if (x.kind === Ext.Read || x.kind === Ext.Lr || x.kind === Ext.Amo) arIn = true;
-      if (x.kind === Ext.Write || x.kind === Ext.Sc) awIn = true;
-    }
+    for (const x of this.inflight)
+      if (x.a + 2 === c && (x.kind === Ext.Read || x.kind === Ext.Lr || x.kind === Ext.Amo)) arIn = true;
+    this.bChannel(c, awIn);
     let rBusy = false;
-    let bBusy = false;
     for (const x of this.inflight) {
-      const word = (x.addr & ~3) | 0;
       switch (x.kind) {
         case Ext.Read:
         case Ext.Lr:
-          if (x.a + 2 === c && x.kind === Ext.Lr) this.reservation = word;
+          if (x.a + 2 === c && x.kind === Ext.Lr) this.reservation = (x.addr & ~3) | 0;
           if (x.a + 4 + e === c) x.rdata = this.slaves.read(x.addr, x.size);
           if (x.pass < 0 && !rBusy && c >= x.a + 6 + e) {
             if (!arIn) {
@@ -206,29 +214,10 @@ export class NarrowAxi {
           } else if (x.pass < 0) rBusy = true;
           break;
         case Ext.Write:
-        case Ext.Sc: {
-          if (x.a + 2 === c) {
-            if (x.kind === Ext.Sc) {
-              x.scOk = this.reservation === word;
-              x.rdata = x.scOk ? 0 : 1;
-            }
-            // an AW that writes clears every reservation of its word
-            if ((x.kind === Ext.Write || x.scOk) && this.reservation === word) this.reservation = -1;
-          }
-          if (x.a + 5 + e === c && (x.kind === Ext.Write || x.scOk))
+        case Ext.Sc:
+          if (x.aw >= 0 && x.aw + 3 + e === c && (x.kind === Ext.Write || x.scOk))
             this.slaves.write(x.addr, x.size, x.data);
-          // a failed SC never reaches the memory: the adapter injects its B from A+4, behind the
-          // B of any earlier write on the same in-order B path
-          const failed = x.kind === Ext.Sc && x.a + 2 < c && !x.scOk;
-          if (x.pass < 0 && !bBusy && c >= (failed ? x.a + 4 : x.a + 7 + e)) {
-            if (!awIn) {
-              x.pass = c;
-              x.p = c + 3;
-            }
-            bBusy = true;
-          } else if (x.pass < 0) bBusy = true;
           break;
-        }
         case Ext.Amo:
           if (x.a + 4 + e === c) {
             x.rdata = this.slaves.amo(x.addr, x.amo, x.data);
@@ -253,6 +242,94 @@ export class NarrowAxi {
       this.done.push(x);
     }
     this.cycle++;
+  }
+
+  /**
+   * The AW side of the LR/SC adapter: writes and SCs enter it in order, from A+2, but not while
+   * an exclusive write to the same word is still in its in-flight write queue (until that
+   * write's B has come back to it). Entering checks (SC) and clears the reservation; a forwarded
+   * AW writes the memory 3 cycles later and its B is back at the adapter 5 cycles later.
+   * Returns whether an AW entered (it takes the B-status queue's only port this cycle).
+   */
+  private awStage(c: number): boolean {
+    const e = this.extra;
+    let entered = false;
+    let forwarded = false;
+    let blocked = false;
+    for (const x of this.inflight) {
+      if (x.kind !== Ext.Write && x.kind !== Ext.Sc) continue;
+      const word = (x.addr & ~3) | 0;
+      if (x.aw < 0 && !blocked && c >= x.a + 2) {
+        for (const y of this.inflight) {
+          if (y === x) break;
+          if (
+            y.kind === Ext.Sc &&
+            y.scOk &&
+            ((y.addr & ~3) | 0) === word &&
+            (y.wifqPop < 0 || y.wifqPop >= c)
+          )
+            blocked = true;
+        }
+        if (!blocked) {
+          x.aw = c;
+          entered = true;
+          if (x.kind === Ext.Sc) {
+            x.scOk = this.reservation === word;
+            x.rdata = x.scOk ? 0 : 1;
+          }
+          // an AW that writes clears every reservation of its word
+          if ((x.kind === Ext.Write || x.scOk) && this.reservation === word) this.reservation = -1;
+          forwarded = x.kind === Ext.Write || x.scOk;
+        }
+      }
+      if (x.aw < 0) blocked = true; // in order
+    }
+    // the B of a forwarded write leaves the in-flight write queue when it is back at the adapter,
+    // unless an AW is pushed into that queue in the same cycle
+    for (const x of this.inflight) {
+      if ((x.kind !== Ext.Write && !(x.kind === Ext.Sc && x.scOk)) || x.aw < 0 || x.wifqPop >= 0) continue;
+      if (c >= x.aw + 5 + e && !forwarded) x.wifqPop = c;
+      break;
+    }
+    return entered;
+  }
+  /**
+   * The B side of the LR/SC adapter, one B per cycle in AW order. In its normal state a pending
+   * injection (a failed SC whose W was dropped) looks up the oldest B status: an injection goes
+   * out at once, anything else switches to the forward state, which passes the next B from the
+   * memory and returns. Without a pending injection a B from the memory passes directly. Every
+   * look-up loses against an AW entering the status queue in the same cycle.
+   */
+  private bChannel(c: number, awIn: boolean): void {
+    const e = this.extra;
+    let head: NarrowAccess | null = null;
+    let inject: NarrowAccess | null = null;
+    for (const x of this.inflight) {
+      if ((x.kind !== Ext.Write && x.kind !== Ext.Sc) || x.pass >= 0) continue;
+      if (head === null) head = x;
+      if (x.kind === Ext.Sc && x.aw >= 0 && !x.scOk) {
+        inject = x;
+        break;
+      }
+    }
+    if (head === null) return;
+    const headFailed = head.kind === Ext.Sc && !head.scOk;
+    const arrived = head.aw >= 0 && !headFailed && c >= head.aw + 5 + e;
+    if (!this.bForward) {
+      if (inject !== null && c >= inject.aw + 2) {
+        if (awIn) return;
+        if (inject === head) this.passB(head, c);
+        else this.bForward = true;
+      } else if (arrived && !awIn) this.passB(head, c);
+    } else if (arrived && !awIn) {
+      this.passB(head, c);
+      this.bForward = false;
+    }
+  }
+
+  private passB(x: NarrowAccess, c: number): void {
+    x.pass = c;
+    x.p = c + 3;
   }
 
   /** Returns a finished access's record to the pool. */

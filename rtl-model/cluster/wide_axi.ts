@@ -10,10 +10,10 @@
  *     the adapter 2 cycles after its read, but never in a cycle in which a burst is admitted (the
  *     adapter's queue gives its input priority), one per cycle; R reaches the master 3 cycles
  *     after the adapter (`axi_cut`, the crossbar's two R spill registers).
- * An isolated read handshaken at a returns its first beat at a+9. The memory's register bus
- * (`axi_lite_to_reg`) takes one read or one write per cycle; while both wait its round-robin
- * arbiter alternates them (the DMA's DRAM writes enter through `write`, their W path is not
- * modelled beyond that).
+ * An isolated read handshaken at a returns its first beat at a+9. The memory's register bus does
+ * one access per cycle, reads and writes taking turns (`axi_lite_to_reg`'s round robin, input 0
+ * the writes): an admitted beat is read in the first cycle from its turn on in which it wins the
+ * bus, one per cycle in order. The writes are the DMA's (see `Idma`), offered through `writer`.
  */
 
 import { RrArbTree } from '../sim/rr_arb_tree.ts';
@@ -22,6 +22,19 @@ import { RrArbTree } from '../sim/rr_arb_tree.ts';
 export interface WideRead {
   beats: number;
   onBeat(k: number, rCycle: number): void;
+  /**
+   * Whether the AR may leave its demux spill register in cycle c (default: always). The DMA holds
+   * an AR there while R beats of the same AXI ID are still due from another slave (`axi_demux`).
+   */
+  release?(c: number): boolean;
+}
+
+/** The DRAM writes waiting at the memory's register bus (the DMA's W path). */
+export interface WideWriter {
+  /** A write is at the head of the memory's write FIFO in cycle c. */
+  ready(c: number): boolean;
+  /** The register bus does that write in cycle c. */
+  grant(c: number): void;
 }
 
 interface Entry {
@@ -46,16 +59,13 @@ export class WideAxi {
   private readonly arb = new RrArbTree(3);
   private readonly admitted: Admitted[] = [];
   /**
-   * Beats waiting to pass the adapter, in order: the burst, the earliest cycle of its read on the
-   * memory's register bus (`g`) and the cycle it was read there (`r`, -1 until then).
+   * Beats waiting to pass the adapter, in order: the burst, the first cycle it may be read and the
+   * cycle it was read (-1: not yet).
    */
-  private readonly beats: { a: Admitted; g: number; r: number }[] = [];
-  /** Index in `beats` of the first beat not yet read. */
-  private unread = 0;
-  /** DRAM writes waiting for the register bus: earliest cycle and the callback of their grant. */
-  private readonly writes: { want: number; done: ((c: number) => void) | null }[] = [];
-  /** The register bus's read/write arbiter (`axi_lite_to_reg`: input 0 writes, 1 reads). */
-  private readonly regArb = new RrArbTree(2);
+  private readonly beats: { a: Admitted; g: number; rd: number }[] = [];
+  /** The register bus's round robin (0 writes, 1 reads). */
+  private readonly busArb = new RrArbTree(2);
+  writer: WideWriter | null = null;
   private gLast = -10;
   /** Lengths of the spill registers at the start of the cycle (their ready is registered). */
   private demuxLen0 = [0, 0];
@@ -69,33 +79,19 @@ export class WideAxi {
     return this.demuxLen0[m]! < 2;
   }
 
+  /** ARs of master `m` in its demux spill register (registered). */
+  held(m: number): number {
+    return this.demuxLen0[m]!;
+  }
+
   /** AR handshake of master `m` in this cycle (call only when `ready(m)`). */
   request(m: number, read: WideRead): void {
     this.demux[m]!.push({ cycle: this.cycle, read });
   }
 
-  /**
-   * A DRAM write (one 512-bit beat of the DMA) that reaches the memory's register bus in cycle
-   * `want` at the earliest; `done(c)` is called with the cycle it is written.
-   */
-  write(want: number, done: ((c: number) => void) | null): void {
-    this.writes.push({ want, done });
-  }
-
   /** The clock edge: admission, the adapter, the crossbar's arbitration. Call once per cycle. */
   step(): void {
     const c = this.cycle;
-    // 0. the memory's register bus: one read or write per cycle, reads and writes alternating
-    //    while both wait (`stream_arbiter`, round robin)
-    const rd = this.unread < this.beats.length && this.beats[this.unread]!.g <= c ? 2 : 0;
-    const wr = this.writes.length > 0 && this.writes[0]!.want <= c ? 1 : 0;
-    if (rd | wr) {
-      const req = this.regArb.requests(rd | wr);
-      const win = this.regArb.winner(req);
-      if (win === 1) this.beats[this.unread++]!.r = c;
-      else if (win === 0) this.writes.shift()!.done?.(c);
-      this.regArb.commit(req, win >= 0);
-    }
     // 1. admission at wide_out: at most 2 read bursts not yet fully past the adapter
     let inFlight = 0;
     for (const a of this.admitted) if (a.passed < a.read.beats || a.lastPass >= c) inFlight++;
@@ -104,16 +100,32 @@ export class WideAxi {
       const e = this.mux.shift()!;
       const a: Admitted = { read: e.read, passed: 0, lastPass: -1 };
       const g = Math.max(c + 2, this.gLast + 1);
-      for (let k = 0; k < e.read.beats; k++) this.beats.push({ a, g: g + k, r: -1 });
+      for (let k = 0; k < e.read.beats; k++) this.beats.push({ a, g: g + k, rd: -1 });
       this.gLast = g + e.read.beats - 1;
       this.admitted.push(a);
       admittedNow = true;
     }
+    // the register bus: the next unread beat against the writes
+    let next: { a: Admitted; g: number; rd: number } | null = null;
+    for (const b of this.beats)
+      if (b.rd < 0) {
+        next = b;
+        break;
+      }
+    const w = this.writer;
+    const busReq = (w && w.ready(c) ? 1 : 0) | (next && next.g <= c ? 2 : 0);
+    const busWin = this.busArb.winner(busReq);
+    this.busArb.commit(busReq, busReq !== 0);
+    if (busWin === 0) w!.grant(c);
+    else if (busWin === 1) next!.rd = c;
     // 2. one beat per cycle passes the adapter, not in an admission cycle
-    const head = this.beats[0];
-    if (!admittedNow && head && head.r >= 0 && head.r + 2 + this.extra <= c) {
+    if (
+      !admittedNow &&
+      this.beats.length > 0 &&
+      this.beats[0]!.rd >= 0 &&
+      this.beats[0]!.rd + 2 + this.extra <= c
+    ) {
       const b = this.beats.shift()!;
-      this.unread--;
       b.a.read.onBeat(b.a.passed, c + 3);
       b.a.passed++;
       b.a.lastPass = c;
@@ -128,13 +140,14 @@ export class WideAxi {
     let req = 0;
     for (let m = 0; m < 2; m++) {
       const q = this.demux[m]!;
-      if (q.length > 0 && q[0]!.cycle < c) req |= 1 << MASTERS[m]!;
+      const e = q[0];
+      if (e && e.cycle < c && (!e.read.release || e.read.release(c))) req |= 1 << MASTERS[m]!;
     }
     const reqD = this.arb.requests(req);
-    const w = this.arb.winner(reqD);
-    const granted = w >= 0 && this.muxLen0 < 2;
+    const win = this.arb.winner(reqD);
+    const granted = win >= 0 && this.muxLen0 < 2;
     if (granted) {
-      const e = this.demux[w === 0 ? 0 : 1]!.shift()!;
+      const e = this.demux[win === 0 ? 0 : 1]!.shift()!;
       this.mux.push({ cycle: c, read: e.read });
     }
     this.arb.commit(reqD, granted);
