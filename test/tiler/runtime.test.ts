@@ -255,7 +255,7 @@ describe('tiler runtime kernels', () => {
     // the reference's output is not trivially constant
     const first = kernelRows(ref, kernels[0]!);
     expect(new Set(first).size).toBeGreaterThan(20);
-  }, 60_000);
+  }, 180_000);
 
   type Maker = {
     mat: (rows: number, cols: number, lo?: number, hi?: number) => number;
@@ -406,7 +406,7 @@ describe('tiler runtime kernels', () => {
         log2d: 31,
       },
     ]);
-  }, 60_000);
+  }, 180_000);
 
   it('sum, layernorm and nonorm are bit-exact, rows split across harts', () => {
     kernelGroup(12, ({ mat, vec, out }) => [
@@ -462,7 +462,7 @@ describe('tiler runtime kernels', () => {
         log2d: 7,
       },
     ]);
-  }, 60_000);
+  }, 180_000);
 
   it('add through its requantisation table and premultiplied nonorm are bit-exact', () => {
     kernelGroup(13, ({ mat, out, bytes, ints }) => {
@@ -511,7 +511,7 @@ describe('tiler runtime kernels', () => {
         }),
       ];
     });
-  }, 60_000);
+  }, 180_000);
 
   it('layernorm summing x^2 from its table of squares is bit-exact', () => {
     kernelGroup(15, ({ mat, out, bytes, spread, vec }) => [
@@ -543,7 +543,7 @@ describe('tiler runtime kernels', () => {
         squares: bytes(squareTable()),
       },
     ]);
-  }, 60_000);
+  }, 180_000);
 
   it('head sums through their requantisation table, and layernorm over rows of every spread, are bit-exact', () => {
     kernelGroup(14, ({ mat, out, bytes, spread, vec }) => [
@@ -575,7 +575,7 @@ describe('tiler runtime kernels', () => {
         lut: bytes(sumTable(n, -9, 300, 4)),
       })),
     ]);
-  }, 60_000);
+  }, 180_000);
 });
 
 describe('tiler runtime programs', () => {
@@ -663,7 +663,7 @@ describe('tiler runtime programs', () => {
     });
     const got = fromT64(m.read(dY, rows * cols), rows, cols);
     expect(Array.from(got)).toEqual(Array.from(exp));
-  }, 60_000);
+  }, 180_000);
 
   it('ITA linear jobs issued by the interpreter equal the ITA reference and the gemm kernel', () => {
     const rnd = rng(5);
@@ -772,7 +772,7 @@ describe('tiler runtime programs', () => {
     expect(run.steps[0]!.ita).toBeGreaterThan(jobs * 250);
     const busy = m.ita!.intervals(run.cycles);
     expect(busy.length).toBe(jobs);
-  }, 60_000);
+  }, 180_000);
 
   it('writes a VCD of ITA busy, DMA busy, the cores and the step', () => {
     const m = new Machine({ ita: false });
