@@ -51,3 +51,16 @@ export function systemRtlIssues(folder: string, hart: number): Issue[] | null {
   const f = archive().get(`issue/${folder}/hart${hart}.txt`);
   return f ? parseIssues(f) : null;
 }
+
+/** An RTL run of a folder written by `itasim golden` (its name gives sizes, activation, seed). */
+export interface GeneratedRtlRun {
+  folder: string;
+  cycles: number;
+  busy: [number, number][];
+}
+
+/** The RTL runs of generated folders (`generated.json`), empty when none are kept. */
+export function systemRtlGenerated(): GeneratedRtlRun[] {
+  const f = archive().get('generated.json');
+  return f ? (JSON.parse(new TextDecoder().decode(f)) as GeneratedRtlRun[]) : [];
+}

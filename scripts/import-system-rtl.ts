@@ -4,17 +4,27 @@
  *   cycles.csv                 per PyITA folder: the RTL's cycles, bit-exact result, ITA jobs
  *   busy.csv                   per folder and job: step and ITA busy interval [start, end)
  *   issue/<folder>/hart<h>.txt per issued instruction of hart h in the RTL's traces: "cycle pc"
- * Run: `npx tsx scripts/import-system-rtl.ts [shared-dir]`.
+ *   generated.json             RTL runs of folders written by `itasim golden` (sizes, activation and
+ *                              seed in the folder's name; no bias when it ends in `_nobias`): cycles
+ *                              and busy intervals, from the `rtl.json` of each run of the system
+ *                              harness (`run_attention.sh`), given as `--generated <run-dir>...`
+ * Run: `npx tsx scripts/import-system-rtl.ts [--force] [shared-dir] [--generated <run-dir>...]`
+ * (`--force` replaces an existing archive).
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { zipSync, type Zippable } from 'fflate';
 import { GOLDEN_DATA_DIR } from '../golden/archive.ts';
-import { writeFileAtomic } from '../golden/atomic.ts';
+import { outputPolicy, writeFileAtomic } from '../golden/atomic.ts';
 import { issueLines } from '../golden/snitch_rtl.ts';
 
-const shared = resolve(process.argv[2] ?? join(GOLDEN_DATA_DIR, '..', '..', '..', 'shared'));
+const args = process.argv.slice(2).filter((a) => a !== '--force');
+outputPolicy.force = args.length < process.argv.length - 2;
+const g = args.indexOf('--generated');
+const runs = g >= 0 ? args.slice(g + 1) : [];
+const positional = g >= 0 ? args.slice(0, g) : args;
+const shared = resolve(positional[0] ?? join(GOLDEN_DATA_DIR, '..', '..', '..', 'shared'));
 const rtl = join(shared, 'system-rtl');
 const opts = { level: 9 as const, mtime: new Date('2024-01-01T00:00:00Z') };
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
@@ -32,5 +42,16 @@ for (const folder of readdirSync(join(rtl, 'traces'))) {
     traced++;
   }
 }
+const generated = runs.map((dir) => {
+  const r = JSON.parse(readFileSync(join(dir, 'rtl.json'), 'utf8').trim().split('\n').pop()!) as {
+    cycles: number;
+    exitCode: number;
+    busyIntervals: [number, number][];
+  };
+  const c = JSON.parse(readFileSync(join(dir, 'compare.json'), 'utf8')) as { folder: string; pass: boolean };
+  if (r.exitCode !== 0 || !c.pass) throw new Error(`${dir}: the RTL run did not pass`);
+  return { folder: c.folder, cycles: r.cycles, busy: r.busyIntervals };
+});
+if (generated.length) files['generated.json'] = [enc(JSON.stringify(generated)), opts];
 writeFileAtomic(join(GOLDEN_DATA_DIR, 'system-rtl.zip'), zipSync(files));
 console.log(`${join(GOLDEN_DATA_DIR, 'system-rtl.zip')}: ${traced} hart traces`);

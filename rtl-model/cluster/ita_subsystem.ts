@@ -169,7 +169,8 @@ export class ItaSubsystem extends Module implements ExtTarget {
     }
     // peripheral port: one access per cycle, always granted
     const per = w.periph;
-    const a = this.cfgQueue.length > 0 && this.cfgQueue[0]!.due === this.cycle ? this.cfgQueue.shift()! : null;
+    const a =
+      this.cfgQueue.length > 0 && this.cfgQueue[0]!.due === this.cycle ? this.cfgQueue.shift()! : null;
     this.presented = a;
     if (a) {
       per.req = 1;

@@ -41,7 +41,8 @@ describe('itasim cluster attention', () => {
     // one [start, end) pair per job, in order, summing to the busy cycles
     expect(rep.itaBusyIntervals.length).toBe(8);
     expect(rep.itaBusyIntervals.reduce((s, [a, b]) => s + b - a, 0)).toBe(rep.itaBusy);
-    for (let j = 1; j < 8; j++) expect(rep.itaBusyIntervals[j]![0]).toBeGreaterThan(rep.itaBusyIntervals[j - 1]![1]);
+    for (let j = 1; j < 8; j++)
+      expect(rep.itaBusyIntervals[j]![0]).toBeGreaterThan(rep.itaBusyIntervals[j - 1]![1]);
     expect(rep.itaUtilisationIssue).toBeGreaterThan(0.4);
     expect(rep.dmaBusy).toBeGreaterThan(1000);
     expect(rep.dmaTransfers).toBeGreaterThan(8);

@@ -7,14 +7,21 @@
 import { describe, expect, it } from 'vitest';
 import { loadGolden } from '../../golden/archive.ts';
 import { firstDifference, type Issue } from '../../golden/snitch_rtl.ts';
-import { systemRtlIssues, systemRtlRows } from '../../golden/system_rtl.ts';
+import { systemRtlGenerated, systemRtlIssues, systemRtlRows } from '../../golden/system_rtl.ts';
+import { buildFolder } from '../../golden/folder.ts';
+import { generateInputs } from '../../golden/generate.ts';
+import type { Activation } from '../../golden/types.ts';
+import { computeOutputs } from '../../rtl-model/ref/ita.ts';
 import { runItaSystem } from '../../rtl-model/cluster/ita_system.ts';
 
 const rows = systemRtlRows();
 
-function run(folder: string): { r: ReturnType<typeof runItaSystem>; issues: Issue[][] } {
+function run(
+  folder: string,
+  files = loadGolden(`pyita/${folder}`),
+): { r: ReturnType<typeof runItaSystem>; issues: Issue[][] } {
   const issues: Issue[][] = [];
-  const r = runItaSystem(loadGolden(`pyita/${folder}`), folder, {
+  const r = runItaSystem(files, folder, {
     maxCycles: 200_000,
     waitMode: 0,
     onBuild: (cluster) => {
@@ -54,6 +61,25 @@ describe('the ITA system against its RTL', () => {
       });
       expect(r.busyIntervals).toEqual(row.busy.map((b) => [b.start, b.end]));
       expect(r.cycles).toBe(row.cycles);
+    });
+  }
+
+  // folders no reference shipped: written by `itasim golden` with the sizes, activation and seed of
+  // their names, then run on the system RTL (its harness, outside the repository)
+  for (const g of systemRtlGenerated()) {
+    it(`${g.folder} (generated): ${g.cycles} cycles, ${g.busy.length} ITA jobs on the RTL's cycles`, () => {
+      const m = /^S(\d+)_E(\d+)_P(\d+)_F(\d+)_H(\d+)_(\w+?)_seed(\d+)(_nobias)?$/.exec(g.folder)!;
+      const [S, E, P, F, H] = m.slice(1, 6).map(Number) as [number, number, number, number, number];
+      const params = { S, E, P, F, H, activation: m[6] as Activation, bias: !m[8] };
+      const inputs = generateInputs(params, Number(m[7]));
+      const files = buildFolder(
+        { inputs, outputs: computeOutputs(inputs) },
+        { commandLine: 'itasim golden', exportSnitchCluster: false },
+      );
+      const { r } = run(g.folder, files);
+      expect(r.pass).toBe(true);
+      expect(r.busyIntervals).toEqual(g.busy);
+      expect(r.cycles).toBe(g.cycles);
     });
   }
 });
