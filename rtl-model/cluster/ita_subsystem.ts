@@ -15,8 +15,10 @@
  *   A core's access takes the cores' narrow path (`NarrowAxi`: `reqrsp_mux`, `reqrsp_to_axi`, the
  *   narrow crossbar), then the HWPE's own AXI chain: `axi_dw_converter` (64 to 32 bit), `axi_cut`,
  *   `axi_to_tcdm` (`axi_to_reqrsp` + `reqrsp_to_tcdm`) to the HWPE's peripheral port. An access
- *   accepted by `reqrsp_to_axi` in cycle A reaches the peripheral port in A+5 (one access per
- *   cycle, in order; the port always grants); a write is answered at the core in A+9, a read,
+ *   accepted by `reqrsp_to_axi` in cycle A reaches the peripheral port in A+5 (in order, the port
+ *   always grants; accesses closer than a cycle apart are assumed to follow one per cycle, which
+ *   the RTL runs have not exercised: the driver's accesses are several cycles apart); a write is
+ *   answered at the core in A+9, a read,
  *   whose data leaves the slave one cycle after the request, in A+10 (the response path is 4
  *   cycles). `reqrsp_to_tcdm` drives the request's user bits to 0, so the HWPE sees requester id 0
  *   for every core and offloads every job's completion event to core 0.

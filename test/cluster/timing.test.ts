@@ -57,6 +57,18 @@ describe('core pipeline', () => {
     expect(n).toBe(6);
   });
 
+  it('a store whose bits 11:7 name a register awaiting a load waits for it (uses_rd)', () => {
+    // `snitch.sv` assigns `uses_rd = write_rd` while `write_rd` still holds its default 1, before
+    // the decode `case` clears `write_rd` for stores and branches: every instruction checks
+    // `sb_q[inst[11:7]]`. `sw x15, 12(x10)` has imm[4:0] = 12 in bits 11:7, so it waits for the
+    // load of x12 to retire (c3) and issues in c4 like a dependent instruction: 6 as above. With an
+    // offset of 4 instead (bits 11:7 = x4, not busy) it issues right after the load: 3.
+    const named = measure((p) => p.emit(enc.lw(12, 10, 0), enc.sw(15, 10, 12)));
+    const free = measure((p) => p.emit(enc.lw(12, 10, 0), enc.sw(15, 10, 4)));
+    expect(named).toBe(6);
+    expect(free).toBe(3);
+  });
+
   it('an independent instruction after a load does not stall; a second load waits for the LAQ', () => {
     // independent addi issues in c1 (only sb_q[rd] of the load is set): csrr, lw, addi, csrr = 3
     expect(measure((p) => p.emit(enc.lw(14, 10, 0), enc.addi(15, 15, 1)))).toBe(3);
