@@ -21,6 +21,7 @@ import { toT64 } from './kernels.ts';
 import { Machine, TILER_L1_BYTES, type StepStats } from './machine.ts';
 import { DRAM_BASE, L1_BASE } from './program.ts';
 import { mapGraph, type EncoderModel, type Mat, type MappedGraph } from './map.ts';
+import { place, type Placed } from './place.ts';
 import { schedule, type Schedule } from './schedule.ts';
 
 export type { EncoderModel } from './map.ts';
@@ -65,7 +66,9 @@ export interface OpStats extends BusyStats {
   layer: number;
   name: string;
   kind: string;
-  unit: 'ita' | 'cores';
+  unit: Placed['where'];
+  /** Why the op runs on that unit (place.ts). */
+  reason: string;
 }
 
 export interface LayerStats extends BusyStats {
@@ -164,10 +167,11 @@ export function runEncoder(model: EncoderModel, opts: EncoderRunOptions = {}): E
     next = op.layer;
   }
 
+  const placed = place(mapped.ops, { clusterOnly: opts.clusterOnly ?? false });
   // a first schedule sizes the DRAM (every op output stays there) and the program area
   let need = 0;
   const dry = schedule(mapped, {
-    clusterOnly: opts.clusterOnly ?? false,
+    placed,
     l1Base: L1_BASE,
     l1Size: TILER_L1_BYTES,
     dramAlloc: (b) => {
@@ -186,7 +190,7 @@ export function runEncoder(model: EncoderModel, opts: EncoderRunOptions = {}): E
     programBytes: Math.max(programBytes, MiB),
   });
   const sch = schedule(mapped, {
-    clusterOnly: opts.clusterOnly ?? false,
+    placed,
     l1Base: machine.l1Base,
     l1Size: machine.l1Size,
     dramAlloc: (b) => machine.dramAlloc(b),
@@ -239,17 +243,15 @@ export function runEncoder(model: EncoderModel, opts: EncoderRunOptions = {}): E
   });
 
   // statistics
-  const opStats: OpStats[] = mapped.ops.map((op) => ({
+  const opStats: OpStats[] = mapped.ops.map((op, i) => ({
     layer: op.layer,
     name: op.nodes[0]!,
     kind: op.kind,
-    unit: (op.kind === 'attention' || op.kind === 'linear') && !opts.clusterOnly ? 'ita' : 'cores',
+    unit: placed[i]!.where,
+    reason: placed[i]!.reason,
     ...noBusy(),
     ops: 2 * op.macs,
   }));
-  sch.units.forEach((u) => {
-    if (u.unit === 'cores' && opStats[u.op]!.kind === 'linear') opStats[u.op]!.unit = 'cores';
-  });
   // the runtime's start (before the first barrier) and end count to the first op
   opStats[0]!.cycles += run.cycles - run.steps.reduce((n, st) => n + st.end - st.start, 0);
   const timeline: EncoderRunResult['timeline'] = [];

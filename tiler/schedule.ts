@@ -64,6 +64,7 @@
 import { InputError } from '../rtl-model/errors.ts';
 import { DramPlan, allocate, type Lifetime, type Placement } from './alloc.ts';
 import type { MappedGraph, Mat, TilerOp } from './map.ts';
+import type { Placed } from './place.ts';
 import { int32Bytes, premultiplyNoNorm, squareTable, sumTable, toT64 } from './kernels.ts';
 import {
   COMPUTE_HARTS,
@@ -83,7 +84,8 @@ export const GAP = 2;
 export const ITA_HART = DMA_HART;
 
 export interface ScheduleOptions {
-  clusterOnly: boolean;
+  /** Where each op runs (place.ts), in op order. */
+  placed: readonly Placed[];
   l1Base: number;
   l1Size: number;
   /** Reserves DRAM (Machine.dramAlloc). */
@@ -175,7 +177,8 @@ export function schedule(g: MappedGraph, opts: ScheduleOptions): Schedule {
   const bufs = new Map<string, BufInfo>();
   const units: Unit[] = [];
   const matAddr = new Map<string, number>();
-  const ita = !opts.clusterOnly;
+  if (opts.placed.length !== g.ops.length)
+    throw new Error(`schedule: ${opts.placed.length} placements for ${g.ops.length} ops`);
   const budget = Math.floor(opts.l1Size / 4);
 
   const home = (m: Mat): number => {
@@ -251,7 +254,7 @@ export function schedule(g: MappedGraph, opts: ScheduleOptions): Schedule {
         const K = op.x.cols;
         const N = op.y.cols;
         const te = K / 64;
-        const onIta = ita && te <= 15;
+        const onIta = opts.placed[oi]!.where === 'ita';
         if (!onIta && 2 * 64 * K + TILE > opts.l1Size)
           throw new InputError(
             `node ${name}: a linear layer with K = ${K} fits neither ITA (at most 15 inner tiles, K <= 960) nor the cores (one 64-row block of A and 64 weight columns, ${2 * 64 * K} bytes, exceed the ${opts.l1Size} bytes of L1; this needs a gemm kernel with int32 partial sums over K chunks)`,
@@ -413,6 +416,7 @@ export function schedule(g: MappedGraph, opts: ScheduleOptions): Schedule {
   }
 
   function attentionUnits(op: Extract<TilerOp, { kind: 'attention' }>, oi: number, name: string): void {
+    const ita = opts.placed[oi]!.where === 'ita';
     const { S, E, P: Pd } = op;
     const ts = S / 64;
     const te = E / 64;
