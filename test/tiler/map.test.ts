@@ -1,0 +1,113 @@
+/**
+ * The recognise pass on its own (no cycle-level run): small graphs written with onnx/writer.ts,
+ * run by the executor for their shapes, then mapped. Each pattern's recogniser takes the nodes it
+ * covers; layout nodes become aliases of their input's matrix; a node no recogniser takes is
+ * refused by name.
+ */
+import { describe, expect, it } from 'vitest';
+import { bindInputs, runGraph } from '../../onnx/executor.ts';
+import { parseModel } from '../../onnx/model.ts';
+import { attr, buildModel, type ConstSpec, type NodeSpec } from '../../onnx/writer.ts';
+import { RECOGNISERS, mapGraph, type MappedGraph } from '../../tiler/map.ts';
+
+const rq = (x: string, y: string, add = 0): NodeSpec => ({
+  op: 'RequantShift',
+  name: `rq_${y}`,
+  inputs: [x, 'mul', add === 0 ? 'add0' : 'addk'],
+  outputs: [y],
+  attrs: { div: attr.int(2 ** 12), n_levels: attr.int(256), signed: attr.int(1) },
+});
+
+const CONSTS: Record<string, ConstSpec> = {
+  W: {
+    shape: [64, 64],
+    values: Array.from({ length: 4096 }, (_, i) => ((i * 31) % 255) - 127),
+    type: 'int8',
+  },
+  B: { shape: [64], values: Array.from({ length: 64 }, (_, i) => i - 32), type: 'int32' },
+  mul: { shape: [1], values: [50], type: 'int32' },
+  add0: { shape: [1], values: [0], type: 'int32' },
+  addk: { shape: [1], values: [5], type: 'int32' },
+  lw: { shape: [64], values: Array.from({ length: 64 }, (_, i) => 20 + i), type: 'int32' },
+  lb: { shape: [64], values: Array.from({ length: 64 }, (_, i) => 3 * i), type: 'int32' },
+  shape: { shape: [2], values: [64, 64], type: 'int64' },
+};
+
+/** Builds, runs and maps a graph on x [1, 64, 64]. */
+function mapped(nodes: NodeSpec[], out: string): MappedGraph {
+  const bytes = buildModel({
+    inputs: [{ name: 'x', shape: [1, 64, 64], type: 'int8' }],
+    outputs: [{ name: out, type: 'int8' }],
+    nodes,
+    initializers: CONSTS,
+  });
+  const g = parseModel(bytes, 'test.onnx');
+  const x = {
+    dtype: '<i1',
+    shape: [1, 64, 64],
+    data: Float64Array.from({ length: 4096 }, (_, i) => ((i * 13) % 200) - 100),
+  };
+  const ref = runGraph(g, bindInputs(g, new Map([['x', x]])));
+  return mapGraph(g, ref.tensors, { layerOf: new Map() });
+}
+
+const linear: NodeSpec[] = [
+  { op: 'MatMul', name: 'mm', inputs: ['x', 'W'], outputs: ['acc'] },
+  { op: 'Add', name: 'bias', inputs: ['acc', 'B'], outputs: ['accb'] },
+  rq('accb', 'h'),
+];
+
+describe('recognise (mapGraph)', () => {
+  it('has one recogniser per pattern-starting op', () => {
+    expect(Object.keys(RECOGNISERS)).toEqual(
+      expect.arrayContaining(['MHSA', 'MatMul', 'Add', 'iLayerNorm', 'iNoNorm', 'Reshape', 'Transpose']),
+    );
+  });
+
+  it('takes MatMul + bias Add + RequantShift as one linear, then a residual Add and a LayerNorm', () => {
+    const m = mapped(
+      [
+        ...linear,
+        { op: 'Add', name: 'res', inputs: ['x', 'h'], outputs: ['s'] },
+        rq('s', 'r'),
+        {
+          op: 'iLayerNorm',
+          name: 'ln',
+          inputs: ['r', 'lw', 'lb'],
+          outputs: ['y'],
+          attrs: { D: attr.int(256), n_levels: attr.int(256) },
+        },
+      ],
+      'y',
+    );
+    expect(m.ops.map((o) => [o.kind, o.nodes])).toEqual([
+      ['linear', ['mm', 'bias', 'rq_h']],
+      ['add', ['res', 'rq_r']],
+      ['layernorm', ['ln']],
+    ]);
+    const lin = m.ops[0]!;
+    if (lin.kind !== 'linear') throw new Error('not a linear');
+    expect(Array.from(lin.bias.slice(0, 3))).toEqual([-32, -31, -30]);
+    // the weights transposed: row j of wT is column j of W
+    expect(lin.wT[1]).toBe(CONSTS.W!.values[64] as number);
+  });
+
+  it('resolves a Reshape as an alias of its input matrix', () => {
+    const m = mapped(
+      [
+        { op: 'Reshape', name: 'rs', inputs: ['x', 'shape'], outputs: ['xr'] },
+        { op: 'MatMul', name: 'mm', inputs: ['xr', 'W'], outputs: ['acc'] },
+        rq('acc', 'y'),
+      ],
+      'y',
+    );
+    expect(m.mats.get('xr')).toBe(m.mats.get('x'));
+    expect(m.ops.map((o) => o.kind)).toEqual(['linear']);
+  });
+
+  it('refuses a requantiser add that ITA would apply after the shift', () => {
+    expect(() =>
+      mapped([{ op: 'MatMul', name: 'mm', inputs: ['x', 'W'], outputs: ['acc'] }, rq('acc', 'y', 5)], 'y'),
+    ).toThrow(/^node rq_y \(RequantShift\): add 5 is not a multiple of div 4096/);
+  });
+});
