@@ -8,9 +8,10 @@
  *              output one S x E matrix per head
  *   sum        the head sum: `ReduceSum` over the head axis of an MHSA output + `RequantShift`
  *   linear     `MatMul` with constant weights [+ `Add` of a constant bias] + `RequantShift`
- *              [+ `Relu` | `ITAGELU`]: ITA's linear (Linear layer, one job per 64 x 64 x 64 tile)
+ *              [+ `Relu` | `ITAGELU`], or `Gemm` (alpha 1, a bias per column) in place of
+ *              MatMul + Add: ITA's linear (Linear layer, one job per 64 x 64 x 64 tile)
  *   add        residual `Add` of two int8 matrices + `RequantShift`
- *   layernorm  `iLayerNorm`;  nonorm  `iNoNorm`
+ *   layernorm  `iLayerNorm`;  nonorm  `iNoNorm` (weights per column or per element)
  *
  * Each pattern has one recogniser, looked up by the op of the node that starts it (`RECOGNISERS`);
  * nodes are visited in topological order and a node already covered by a pattern is skipped.
@@ -528,6 +529,38 @@ function matmulLinear(n: GraphNode, s: MapState): Recognised {
   return linearTail(n, s, x, transposed(wt.data, K, N), K, N, undefined);
 }
 
+/**
+ * `Gemm` (alpha = 1, transA = 0, B constant, C absent or one constant per output column scaled by
+ * an integer beta), then the linear's tail.
+ */
+function gemmLinear(n: GraphNode, s: MapState): Recognised {
+  const alpha = intAttr(n, 'alpha', 1);
+  if (alpha !== 1) refuse(n, `alpha = ${alpha}: ITA and the gemm kernel compute A x B unscaled`);
+  if (intAttr(n, 'transA', 0) !== 0) refuse(n, 'transA = 1: A must be the activation as it is');
+  const transB = intAttr(n, 'transB', 0) !== 0;
+  const wt = s.constOf(n, n.inputs[1]!, 'B (the weights)');
+  if (wt.shape.length !== 2) refuse(n, `weights must be 2-D, got [${wt.shape.join('x')}]`);
+  const [K, N] = (transB ? [wt.shape[1], wt.shape[0]] : wt.shape) as [number, number];
+  let bias: Int32Array | undefined;
+  const cName = n.inputs[2] ?? '';
+  if (cName !== '') {
+    const c = s.constOf(n, cName, 'C (the bias)');
+    if (c.data.length !== N)
+      refuse(
+        n,
+        `C [${c.shape.join('x')}] holds ${c.data.length} values; ITA and the gemm kernel add one bias per output column (${N})`,
+      );
+    const beta = intAttr(n, 'beta', 1);
+    bias = Int32Array.from(c.data, (v) => v * beta);
+    for (const v of bias)
+      if (v < -(2 ** 23) || v >= 2 ** 23) refuse(n, `bias value ${v} exceeds ITA's 24 bits`);
+  }
+  const x = s.matOf(n, n.inputs[0]!, 'A');
+  if (K !== x.cols) refuse(n, `weights [${K}x${N}] do not fit the input's ${x.cols} columns`);
+  if (N % 64 !== 0) refuse(n, `${N} output columns are not a multiple of 64`);
+  return linearTail(n, s, x, transB ? Int32Array.from(wt.data) : transposed(wt.data, K, N), K, N, bias);
+}
+
 /** A residual `Add` of two int8 matrices + `RequantShift`. */
 function residualAdd(n: GraphNode, s: MapState): Recognised {
   const a = s.matOf(n, n.inputs[0]!, 'A');
@@ -552,14 +585,22 @@ function residualAdd(n: GraphNode, s: MapState): Recognised {
   };
 }
 
-/** `iLayerNorm` and `iNoNorm`: weights and bias one per column (or one value). */
+/**
+ * `iLayerNorm` and `iNoNorm`: weights and bias one per column (or one value); iNoNorm's weights may
+ * also hold one value per element (rows x cols).
+ */
 function norm(n: GraphNode, s: MapState): Recognised {
   const x = s.matOf(n, n.inputs[0]!, 'data');
-  const vec = (i: number, role: string): Int32Array => {
+  const vec = (i: number, role: string, perElement = false): Int32Array => {
     const t = s.constOf(n, n.inputs[i] ?? '', role);
     if (t.data.length === x.cols) return Int32Array.from(t.data);
     if (t.data.length === 1) return new Int32Array(x.cols).fill(t.data[0]!);
-    refuse(n, `${role} must hold 1 or ${x.cols} values (one per column), got ${t.data.length}`);
+    if (perElement && t.data.length === x.rows * x.cols && t.shape[t.shape.length - 1] === x.cols)
+      return Int32Array.from(t.data);
+    refuse(
+      n,
+      `${role} must hold 1 or ${x.cols} values (one per column)${perElement ? ` or ${x.rows * x.cols} (one per element)` : ''}, got ${t.data.length}`,
+    );
   };
   if (intAttr(n, 'n_levels', 256) !== 256) refuse(n, 'n_levels must be 256');
   const base = { nodes: [n.name], layer: s.layerOf([n]), macs: 0, x, y: s.newMat(n, n.outputs[0]!) };
@@ -569,7 +610,7 @@ function norm(n: GraphNode, s: MapState): Recognised {
       : {
           ...base,
           kind: 'nonorm',
-          w: vec(1, 'weights'),
+          w: vec(1, 'weights', true),
           b: vec(2, 'bias'),
           mul: intAttr(n, 'mul'),
           log2d: log2Attr(n, 'D'),
@@ -582,6 +623,7 @@ export const RECOGNISERS: Readonly<Record<string, Recogniser>> = {
   ...Object.fromEntries([...LAYOUT_OPS].map((op) => [op, layoutAlias])),
   MHSA: attention,
   MatMul: matmulLinear,
+  Gemm: gemmLinear,
   Add: residualAdd,
   iLayerNorm: norm,
   iNoNorm: norm,

@@ -384,23 +384,46 @@ export function schedule(g: MappedGraph, opts: ScheduleOptions): Schedule {
         // iNoNorm with w * mul and b * mul precomputed when that is exact: one multiply per element;
         // LayerNorm sums x^2 from a table of squares instead of a second pass of multiplies
         const pre = op.kind === 'nonorm' ? premultiplyNoNorm(op.w, op.b, op.mul) : undefined;
-        const wKey = blob(`${name}/w`, int32Bytes(pre?.w ?? op.w));
+        const cols = op.y.cols;
+        // iNoNorm weights per element: a block of 64 weight rows per unit, one kernel per row
+        const perElement = op.w.length !== cols;
+        const wAll = int32Bytes(pre?.w ?? op.w);
+        const wKeyOf = (i: number): string =>
+          perElement
+            ? blob(`${name}/w${i}`, wAll.subarray(i * 64 * cols * 4, (i + 1) * 64 * cols * 4))
+            : blob(`${name}/w`, wAll);
         const bKey = blob(`${name}/b`, int32Bytes(pre?.b ?? op.b));
         const sqKey = op.kind === 'layernorm' ? blob(`${name}/sq`, squareTable()) : undefined;
         for (let i = 0; i < op.y.rows / 64; i++) {
           const u = newUnit(`${name}/r${i}`, oi, 'cores');
           const xk = block(op.x, i);
           const yk = block(op.y, i);
+          const wKey = wKeyOf(i);
           u.uses.push(xk, yk, wKey, bKey, ...(sqKey ? [sqKey] : []));
           u.produces.push(yk);
           u.stores.push(storeOf(yk));
-          const cols = op.y.cols;
-          rowsSplit(u, (at, r0, r1) => {
-            const k = { x: at(P(xk)), y: at(P(yk)), w: at(P(wKey)), b: at(P(bKey)), rows: 64, cols, r0, r1 };
+          const kernel = (at: (p: Ptr) => number, r0: number, r1: number, wOff: number): Kernel => {
+            const k = {
+              x: at(P(xk)),
+              y: at(P(yk)),
+              w: at(P(wKey, wOff)),
+              b: at(P(bKey)),
+              rows: 64,
+              cols,
+              r0,
+              r1,
+            };
             return op.kind === 'layernorm'
               ? { op: 'layernorm', ...k, log2d: op.log2d, squares: at(P(sqKey!)) }
               : { op: 'nonorm', ...k, mul: op.mul, log2d: op.log2d, premultiplied: pre !== undefined };
-          });
+          };
+          if (!perElement) rowsSplit(u, (at, r0, r1) => kernel(at, r0, r1, 0));
+          else
+            for (let h = 0; h < COMPUTE_HARTS; h++)
+              for (let r = (h * 64) / COMPUTE_HARTS; r < ((h + 1) * 64) / COMPUTE_HARTS; r++)
+                u.kernels.push(
+                  (at) => ({ ...kernel(at, r, r + 1, r * cols * 4), hart: h }) as unknown as Kernel,
+                );
         }
         break;
       }

@@ -31,12 +31,19 @@ const CONSTS: Record<string, ConstSpec> = {
   lw: { shape: [64], values: Array.from({ length: 64 }, (_, i) => 20 + i), type: 'int32' },
   lb: { shape: [64], values: Array.from({ length: 64 }, (_, i) => 3 * i), type: 'int32' },
   shape: { shape: [2], values: [64, 64], type: 'int64' },
+  C2: { shape: [64, 64], values: Array.from({ length: 4096 }, (_, i) => i % 7), type: 'int32' },
+  nw: { shape: [64, 64], values: Array.from({ length: 4096 }, (_, i) => (i % 9) - 4), type: 'int32' },
 };
 
-/** Builds, runs and maps a graph on x [1, 64, 64]. */
-function mapped(nodes: NodeSpec[], out: string): MappedGraph {
+const gemm = (attrs: NodeSpec['attrs'], c = 'B'): NodeSpec[] => [
+  { op: 'Gemm', name: 'gemm', inputs: ['x', 'W', c], outputs: ['acc'], attrs },
+  rq('acc', 'y'),
+];
+
+/** Builds, runs and maps a graph on x [1, 64, 64] (or `xShape`, 4096 values). */
+function mapped(nodes: NodeSpec[], out: string, xShape = [1, 64, 64]): MappedGraph {
   const bytes = buildModel({
-    inputs: [{ name: 'x', shape: [1, 64, 64], type: 'int8' }],
+    inputs: [{ name: 'x', shape: xShape, type: 'int8' }],
     outputs: [{ name: out, type: 'int8' }],
     nodes,
     initializers: CONSTS,
@@ -44,7 +51,7 @@ function mapped(nodes: NodeSpec[], out: string): MappedGraph {
   const g = parseModel(bytes, 'test.onnx');
   const x = {
     dtype: '<i1',
-    shape: [1, 64, 64],
+    shape: xShape,
     data: Float64Array.from({ length: 4096 }, (_, i) => ((i * 13) % 200) - 100),
   };
   const ref = runGraph(g, bindInputs(g, new Map([['x', x]])));
@@ -109,5 +116,38 @@ describe('recognise (mapGraph)', () => {
     expect(() =>
       mapped([{ op: 'MatMul', name: 'mm', inputs: ['x', 'W'], outputs: ['acc'] }, rq('acc', 'y', 5)], 'y'),
     ).toThrow(/^node rq_y \(RequantShift\): add 5 is not a multiple of div 4096/);
+  });
+
+  it('takes Gemm (transB, beta times a bias per column) + RequantShift as one linear', () => {
+    const m = mapped(gemm({ transB: attr.int(1), beta: attr.int(3) }), 'y', [64, 64]);
+    const lin = m.ops[0]!;
+    if (lin.kind !== 'linear') throw new Error('not a linear');
+    expect(lin.nodes).toEqual(['gemm', 'rq_y']);
+    // transB: B is already N x K, the layout of wT
+    expect(Array.from(lin.wT.slice(0, 64))).toEqual(Array.from(CONSTS.W!.values).slice(0, 64));
+    expect(Array.from(lin.bias.slice(0, 2))).toEqual([-96, -93]);
+  });
+
+  it('refuses a Gemm with alpha != 1 or a bias per element, naming the node', () => {
+    expect(() => mapped(gemm({ alpha: attr.int(2) }), 'y', [64, 64])).toThrow(
+      /^node gemm \(Gemm\): alpha = 2/,
+    );
+    expect(() => mapped(gemm({}, 'C2'), 'y', [64, 64])).toThrow(
+      /^node gemm \(Gemm\): C \[64x64\] holds 4096 values; ITA and the gemm kernel add one bias per output column/,
+    );
+  });
+
+  it('keeps iNoNorm weights per element (rows x cols)', () => {
+    const nonorm = (w: string): NodeSpec => ({
+      op: 'iNoNorm',
+      name: 'nn',
+      inputs: ['x', w, 'lb'],
+      outputs: ['y'],
+      attrs: { D: attr.int(16), mul: attr.int(3), n_levels: attr.int(256) },
+    });
+    const op = mapped([nonorm('nw')], 'y').ops[0]!;
+    if (op.kind !== 'nonorm') throw new Error('not a nonorm');
+    expect(op.w.length).toBe(4096);
+    expect(op.w[65]).toBe(CONSTS.nw!.values[65]);
   });
 });
