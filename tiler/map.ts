@@ -117,6 +117,8 @@ export interface MappedGraph {
   mats: Map<string, Mat>;
   /** Graph inputs (matrices the host places in DRAM). */
   inputs: Mat[];
+  /** Layout nodes resolved as aliases (their output names their input's matrix). */
+  aliases: string[];
 }
 
 const LAYOUT_OPS = new Set(['Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Identity', 'Transpose']);
@@ -638,6 +640,7 @@ export function mapGraph(graph: Graph, tensors: Map<string, Tensor>, opts: MapOp
   const inputs: Mat[] = [];
   const ops: TilerOp[] = [];
   const done = new Set<GraphNode>();
+  const aliases: string[] = [];
 
   for (const vi of graph.inputs) {
     const t = tensors.get(vi.name);
@@ -669,6 +672,7 @@ export function mapGraph(graph: Graph, tensors: Map<string, Tensor>, opts: MapOp
     const r = recognise(n, s);
     r.covers.forEach((x) => done.add(x));
     ops.push(...r.ops);
+    if (recognise === layoutAlias) aliases.push(n.name);
   }
-  return { ops, mats: s.mats, inputs };
+  return { ops, mats: s.mats, inputs, aliases };
 }

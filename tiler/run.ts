@@ -17,7 +17,7 @@ import type { Graph, GraphNode } from '../onnx/model.ts';
 import { runGraph } from '../onnx/executor.ts';
 import { lowerGraph } from '../onnx/lower.ts';
 import type { Tensor } from '../onnx/tensor.ts';
-import { toT64 } from './kernels.ts';
+import { fromT64, toT64 } from './kernels.ts';
 import { Machine, TILER_L1_BYTES, type StepStats } from './machine.ts';
 import { DRAM_BASE, L1_BASE } from './program.ts';
 import { mapGraph, type EncoderModel, type Mat, type MappedGraph } from './map.ts';
@@ -69,6 +69,9 @@ export interface OpStats extends BusyStats {
   unit: Placed['where'];
   /** Why the op runs on that unit (place.ts). */
   reason: string;
+  /** Every output of the op equals the executor's in every byte; else the first difference. */
+  bitExact: boolean;
+  mismatch: string | null;
 }
 
 export interface LayerStats extends BusyStats {
@@ -95,6 +98,10 @@ export interface EncoderRunResult {
   stepStats: StepStats[];
   itaJobs: number;
   l1Peak: number;
+  /** The graph outputs the run computed, read back from DRAM (logical int8 values, row-major). */
+  outputs: Map<string, Tensor>;
+  /** Layout nodes resolved at map time (no data moves, no cycles). */
+  aliases: string[];
 }
 
 /** The part of the graph that computes the first `k` layer outputs. */
@@ -216,17 +223,21 @@ export function runEncoder(model: EncoderModel, opts: EncoderRunOptions = {}): E
     mismatch: null,
   }));
   const outsOf = (op: MappedGraph['ops'][number]): Mat[] => (op.kind === 'attention' ? op.outs : [op.y]);
-  for (const op of mapped.ops) {
-    const L = layers[op.layer]!;
+  const opMismatch = mapped.ops.map((op) => {
     for (const m of outsOf(op)) {
       const got = machine.read(sch.matAddr.get(m.name)!, m.rows * m.cols);
       const bad = firstMismatch(m, got, expectedBytes(m, ref.tensors));
-      if (bad && L.bitExact) {
-        L.bitExact = false;
-        L.mismatch = bad;
-      }
+      if (bad) return bad;
     }
-  }
+    return null;
+  });
+  mapped.ops.forEach((op, i) => {
+    const L = layers[op.layer]!;
+    if (opMismatch[i] && L.bitExact) {
+      L.bitExact = false;
+      L.mismatch = opMismatch[i]!;
+    }
+  });
   // the layer outputs themselves (aliases resolved)
   model.layerOutputs.slice(0, k).forEach((name, l) => {
     const m = mapped.mats.get(name);
@@ -249,6 +260,8 @@ export function runEncoder(model: EncoderModel, opts: EncoderRunOptions = {}): E
     kind: op.kind,
     unit: placed[i]!.where,
     reason: placed[i]!.reason,
+    bitExact: opMismatch[i] === null,
+    mismatch: opMismatch[i]!,
     ...noBusy(),
     ops: 2 * op.macs,
   }));
@@ -281,6 +294,15 @@ export function runEncoder(model: EncoderModel, opts: EncoderRunOptions = {}): E
   }
   for (const o of opStats) addBusy(layers[o.layer]!, o);
   const ops = opStats.reduce((n, o) => n + o.ops, 0);
+  // the graph outputs as the machine holds them
+  const outputs = new Map<string, Tensor>();
+  for (const o of graph.outputs) {
+    const m = mapped.mats.get(o.name);
+    const want = ref.tensors.get(o.name);
+    if (!m || !want) continue;
+    const v = fromT64(machine.read(sch.matAddr.get(m.name)!, m.rows * m.cols), m.rows, m.cols);
+    outputs.set(o.name, { shape: want.shape, data: Float64Array.from(v), signed: true });
+  }
   let l1Peak = 0;
   for (const p of sch.placements) l1Peak = Math.max(l1Peak, p.offset + p.bytes);
   return {
@@ -299,5 +321,7 @@ export function runEncoder(model: EncoderModel, opts: EncoderRunOptions = {}): E
     stepStats: run.steps,
     itaJobs: sch.itaJobs,
     l1Peak,
+    outputs,
+    aliases: mapped.aliases,
   };
 }

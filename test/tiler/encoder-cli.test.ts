@@ -178,6 +178,8 @@ describe('encoder report', () => {
         kind: 'attention',
         unit: clusterOnly ? 'cores' : 'ita',
         reason: 'test',
+        bitExact: true,
+        mismatch: null,
         cycles: c - 100,
         ita: 500,
         dma: 200,
@@ -191,6 +193,8 @@ describe('encoder report', () => {
         kind: 'layernorm',
         unit: 'cores',
         reason: 'test',
+        bitExact: true,
+        mismatch: null,
         cycles: 100,
         ita: 0,
         dma: 50,
@@ -210,6 +214,8 @@ describe('encoder report', () => {
     itaJobs: 2,
     l1Peak: 1000,
     stepStats: [],
+    outputs: new Map(),
+    aliases: [],
   });
 
   it('computes GOp/s, inferences/s and the speed-up, extrapolating a shorter baseline', () => {

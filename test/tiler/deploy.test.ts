@@ -1,0 +1,165 @@
+/**
+ * `itasim deploy` on small synthetic ONNX graphs written with onnx/writer.ts: a Gemm (transB, a
+ * bias per column) + RequantShift on ITA followed by an iNoNorm with one weight per element on the
+ * cores, in ITA mode and cluster-only, bit-exact against the executor and against an outputs.npz;
+ * a wrong reference is caught; nodes without a mapping are refused with one line and exit code 2.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bindInputs, runGraph } from '../../onnx/executor.ts';
+import { loadModel } from '../../onnx/model.ts';
+import { readNpz, writeNpz } from '../../onnx/npz.ts';
+import type { Tensor } from '../../onnx/tensor.ts';
+import { attr, buildModel, type NodeSpec } from '../../onnx/writer.ts';
+import { deploy } from '../../tiler/deploy.ts';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const itasim = (...args: string[]): { code: number | null; out: string; err: string } => {
+  const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'itasim.js'), 'deploy', ...args], {
+    encoding: 'utf8',
+  });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+};
+
+/** Deterministic values in lo..hi. */
+const vals = (n: number, lo: number, hi: number, seed: number): number[] =>
+  Array.from({ length: n }, (_, i) => lo + ((i * 7919 + seed * 104729 + ((i * i) % 613)) % (hi - lo + 1)));
+
+const S = 64;
+const K = 128;
+const N = 64;
+
+/**
+ * x[S, K] -> Gemm(transB, W[N, K], C[N]) -> RequantShift -> iNoNorm(w[S, N], b[N]) -> y, written
+ * with its inputs.npz and (from the executor) outputs.npz. `extra` replaces the iNoNorm.
+ */
+function writeNetwork(dir: string, extra?: NodeSpec): { onnx: string; inputs: string; outputs: string } {
+  const nodes: NodeSpec[] = [
+    {
+      op: 'Gemm',
+      name: 'gemm',
+      inputs: ['x', 'W', 'C'],
+      outputs: ['acc'],
+      attrs: { alpha: attr.int(1), beta: attr.int(1), transB: attr.int(1) },
+    },
+    {
+      op: 'RequantShift',
+      name: 'rq',
+      inputs: ['acc', 'mul', 'add'],
+      outputs: ['h'],
+      attrs: { div: attr.int(2 ** 14), n_levels: attr.int(256), signed: attr.int(1) },
+    },
+    extra ?? {
+      op: 'iNoNorm',
+      name: 'nonorm',
+      inputs: ['h', 'nw', 'nb'],
+      outputs: ['y'],
+      attrs: { D: attr.int(2 ** 10), mul: attr.int(37), n_levels: attr.int(256) },
+    },
+  ];
+  const onnx = join(dir, 'network.onnx');
+  writeFileSync(
+    onnx,
+    buildModel({
+      inputs: [{ name: 'x', shape: [S, K], type: 'int8' }],
+      outputs: [{ name: 'y', type: 'int8' }],
+      nodes,
+      initializers: {
+        W: { shape: [N, K], values: vals(N * K, -128, 127, 1), type: 'int8' },
+        C: { shape: [N], values: vals(N, -3000, 3000, 2), type: 'int32' },
+        mul: { shape: [1], values: [90], type: 'int32' },
+        add: { shape: [1], values: [3 * 2 ** 14], type: 'int32' },
+        nw: { shape: [S, N], values: vals(S * N, -100, 100, 3), type: 'int32' },
+        nb: { shape: [N], values: vals(N, -400, 400, 4), type: 'int32' },
+      },
+    }),
+  );
+  const x: Tensor = { shape: [S, K], data: Float64Array.from(vals(S * K, -128, 127, 5)), signed: true };
+  const inputs = join(dir, 'inputs.npz');
+  writeNpz(inputs, new Map([['x', x]]));
+  const g = loadModel(onnx);
+  const ref = runGraph(g, bindInputs(g, readNpz(inputs)));
+  const outputs = join(dir, 'outputs.npz');
+  writeNpz(outputs, ref.outputs);
+  return { onnx, inputs, outputs };
+}
+
+describe('itasim deploy', () => {
+  let dir: string;
+  let net: ReturnType<typeof writeNetwork>;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'itasim-deploy-'));
+    net = writeNetwork(dir);
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('runs Gemm + RequantShift on ITA and a per-element iNoNorm on the cores, bit-exact', () => {
+    const r = deploy(net.onnx, net.inputs, { compare: net.outputs });
+    expect(r.perOp.map((o) => [o.op, o.where, o.bitExact])).toEqual([
+      ['Gemm', 'ita', true],
+      ['iNoNorm', 'cores', true],
+    ]);
+    expect(r.compare).toEqual([{ name: 'y', bitExact: true, detail: '' }]);
+    expect(r.bitExact).toBe(true);
+    expect(r.perOp[0]!.itaBusy).toBeGreaterThan(0);
+    expect(r.perOp.reduce((n, o) => n + o.cycles, 0)).toBe(r.cycles);
+    expect(r.itaOpShare).toBeGreaterThan(0);
+  });
+
+  it('runs everything on the cores with cluster-only, same outputs, more cycles', () => {
+    const ita = deploy(net.onnx, net.inputs, { compare: net.outputs });
+    const co = deploy(net.onnx, net.inputs, { compare: net.outputs, clusterOnly: true });
+    expect(co.bitExact).toBe(true);
+    expect(co.perOp.map((o) => o.where)).toEqual(['cores', 'cores']);
+    expect(co.perOp[0]!.reason).toMatch(/cluster-only/);
+    expect(co.itaBusy).toBe(0);
+    expect(co.cycles).toBeGreaterThan(ita.cycles);
+  });
+
+  it('catches a reference output that differs in one element', () => {
+    const y = readNpz(net.outputs).get('y')!;
+    y.data[100] = y.data[100] === 5 ? 6 : 5;
+    const bad = join(dir, 'bad.npz');
+    writeNpz(bad, new Map([['y', { shape: y.shape, data: y.data, signed: true }]]));
+    const r = deploy(net.onnx, net.inputs, { compare: bad });
+    expect(r.compare![0]!.bitExact).toBe(false);
+    expect(r.bitExact).toBe(false);
+  });
+
+  it('prints JSON with bitExact, cycles and per-op rows (exit 0)', () => {
+    const r = itasim(net.onnx, '--inputs', net.inputs, '--compare', net.outputs, '--json');
+    expect(r.code, r.err).toBe(0);
+    const j = JSON.parse(r.out);
+    expect(j.bitExact).toBe(true);
+    expect(j.cycles).toBeGreaterThan(0);
+    expect(j.perOp[1]).toMatchObject({ op: 'iNoNorm', name: 'nonorm', where: 'cores' });
+    for (const row of j.perOp) expect(Object.keys(row)).toEqual(expect.arrayContaining(['cycles', 'reason']));
+  });
+
+  it('refuses an op without a mapping: one line naming the node and why, exit 2', () => {
+    const d = mkdtempSync(join(dir, 'softmax-'));
+    const n = writeNetwork(d, {
+      op: 'iSoftmax',
+      name: 'sm',
+      inputs: ['h'],
+      outputs: ['y'],
+      attrs: {
+        coeffA: attr.int(1),
+        coeffB: attr.int(345),
+        coeffC: attr.int(62395),
+        log2: attr.int(255),
+        n_levels: attr.int(256),
+      },
+    });
+    const r = itasim(n.onnx, '--inputs', n.inputs);
+    expect(r.code).toBe(2);
+    expect(r.out).toBe('');
+    expect(r.err.trim().split('\n')).toEqual([
+      expect.stringMatching(/^itasim: node sm \(iSoftmax\): op iSoftmax has no tiler mapping/),
+    ]);
+  });
+});
