@@ -213,6 +213,8 @@ class MapState {
   readonly graphOutputs: Set<string>;
   readonly constNames = new Set<string>();
   readonly mats = new Map<string, Mat>();
+  /** Graph inputs the tiler cannot hold, with the reason (refused when a node reads one). */
+  readonly unusable = new Map<string, string>();
 
   constructor(
     readonly graph: Graph,
@@ -232,6 +234,8 @@ class MapState {
   matOf(n: GraphNode, name: string, role: string): Mat {
     const m = this.mats.get(name);
     if (m) return m;
+    const why = this.unusable.get(name);
+    if (why !== undefined) refuse(n, `input ${role}: ${why}`);
     refuse(
       n,
       `input ${role} (${name}) is not an activation the tiler holds (a constant or an unmapped tensor)`,
@@ -647,12 +651,20 @@ export function mapGraph(graph: Graph, tensors: Map<string, Tensor>, opts: MapOp
     if (!t) throw new InputError(`graph input ${vi.name} has no value`);
     const cols = t.shape[t.shape.length - 1] ?? 0;
     const rows = t.data.length / (cols || 1);
+    // a graph input the tiler cannot hold is refused by the first node that reads it
+    let bad: string | undefined;
     if (cols % 64 !== 0 || rows % 64 !== 0 || cols === 0)
-      throw new InputError(
-        `graph input ${vi.name} [${t.shape.join('x')}] is not a matrix of multiples of 64`,
-      );
-    for (const v of t.data)
-      if (v < -128 || v > 127) throw new InputError(`graph input ${vi.name} holds ${v}, outside int8`);
+      bad = `graph input ${vi.name} [${t.shape.join('x')}] is not a matrix of multiples of 64 (padding is not implemented)`;
+    else
+      for (const v of t.data)
+        if (v < -128 || v > 127) {
+          bad = `graph input ${vi.name} holds ${v}, outside int8`;
+          break;
+        }
+    if (bad !== undefined) {
+      s.unusable.set(vi.name, bad);
+      continue;
+    }
     const m = { name: vi.name, rows, cols };
     s.mats.set(vi.name, m);
     inputs.push(m);

@@ -32,6 +32,7 @@ const CONSTS: Record<string, ConstSpec> = {
   lb: { shape: [64], values: Array.from({ length: 64 }, (_, i) => 3 * i), type: 'int32' },
   shape: { shape: [2], values: [64, 64], type: 'int64' },
   C2: { shape: [64, 64], values: Array.from({ length: 4096 }, (_, i) => i % 7), type: 'int32' },
+  one: { shape: [1], values: [1], type: 'int32' },
   nw: { shape: [64, 64], values: Array.from({ length: 4096 }, (_, i) => (i % 9) - 4), type: 'int32' },
 };
 
@@ -40,7 +41,7 @@ const gemm = (attrs: NodeSpec['attrs'], c = 'B'): NodeSpec[] => [
   rq('acc', 'y'),
 ];
 
-/** Builds, runs and maps a graph on x [1, 64, 64] (or `xShape`, 4096 values). */
+/** Builds, runs and maps a graph on x [1, 64, 64] (or `xShape`). */
 function mapped(nodes: NodeSpec[], out: string, xShape = [1, 64, 64]): MappedGraph {
   const bytes = buildModel({
     inputs: [{ name: 'x', shape: xShape, type: 'int8' }],
@@ -52,7 +53,7 @@ function mapped(nodes: NodeSpec[], out: string, xShape = [1, 64, 64]): MappedGra
   const x = {
     dtype: '<i1',
     shape: xShape,
-    data: Float64Array.from({ length: 4096 }, (_, i) => ((i * 13) % 200) - 100),
+    data: Float64Array.from({ length: xShape.reduce((a, b) => a * b, 1) }, (_, i) => ((i * 13) % 200) - 100),
   };
   const ref = runGraph(g, bindInputs(g, new Map([['x', x]])));
   return mapGraph(g, ref.tensors, { layerOf: new Map() });
@@ -149,5 +150,18 @@ describe('recognise (mapGraph)', () => {
     if (op.kind !== 'nonorm') throw new Error('not a nonorm');
     expect(op.w.length).toBe(4096);
     expect(op.w[65]).toBe(CONSTS.nw!.values[65]);
+  });
+
+  it('refuses a graph input that is not a matrix of multiples of 64 at the node that reads it', () => {
+    const nonorm: NodeSpec = {
+      op: 'iNoNorm',
+      name: 'nn',
+      inputs: ['x', 'one', 'one'],
+      outputs: ['y'],
+      attrs: { D: attr.int(16), mul: attr.int(3), n_levels: attr.int(256) },
+    };
+    expect(() => mapped([nonorm], 'y', [64, 48])).toThrow(
+      /^node nn \(iNoNorm\): input data: graph input x \[64x48\] is not a matrix of multiples of 64/,
+    );
   });
 });
