@@ -15,6 +15,7 @@ import type { Tensor } from '../onnx/tensor.ts';
 import { activate, matmulAccT, transpose } from '../rtl-model/ref/ita.ts';
 import { requantizeArray } from '../rtl-model/ref/requant.ts';
 import { itaMax } from '../rtl-model/ref/softmax.ts';
+import { iSoftmaxExp, type ISoftmaxCoeffs } from '../onnx/softmax.ts';
 import type { Kernel } from './program.ts';
 
 export interface KernelMemory {
@@ -136,6 +137,17 @@ export function premultiplyNoNorm(
   };
 }
 
+/**
+ * The isoftmax kernel's table: entry d (uint32, little-endian) is iSoftmax's exponent of x - max =
+ * -d, for d = 0..255 (every difference of two int8 values).
+ */
+export function iSoftmaxTable(c: Omit<ISoftmaxCoeffs, 'nLevels'>): Uint8Array {
+  const t = new Uint8Array(4 * 256);
+  const dv = new DataView(t.buffer);
+  for (let d = 0; d < 256; d++) dv.setUint32(4 * d, iSoftmaxExp(-d, { ...c, nLevels: 256 }), true);
+  return t;
+}
+
 /** The layernorm kernel's table of squares: uint16 entry u (little-endian) is int8(u)^2. */
 export function squareTable(): Uint8Array {
   const t = new Uint8Array(512);
@@ -217,6 +229,11 @@ export function kernelRows(mem: KernelMemory, k: Kernel): Int32Array {
     }
     case 'copy':
       return readRows(mem, k.x, k.rows, k.cols, k.r0, k.r1);
+    case 'isoftmax': {
+      const x = tensor([k.r1 - k.r0, k.cols], readRows(mem, k.x, k.rows, k.cols, k.r0, k.r1));
+      const { coeffA, coeffB, coeffC, log2 } = k;
+      return Int32Array.from(runOp('iSoftmax', [x], { coeffA, coeffB, coeffC, log2, n_levels: 256 }).data);
+    }
   }
 }
 

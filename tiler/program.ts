@@ -26,6 +26,7 @@
  *   11  LAYERNORM  -                                 x, y, w, b, cols, r0 | r1 << 16, log2d, sq
  *   12  NONORM     [0] premultiplied                 x, y, w, b, cols, r0 | r1 << 16, mul, log2d
  *   13  COPY       -                                 x, y, cols, r0 | r1 << 16
+ *   14  ISOFTMAX   -                                 x, y, cols, r0 | r1 << 16, lut, scale
  *
  * Rows count in the T64 layout (see the tiler contract): a matrix of R x C int8 values is stored as
  * 64 x 64 tiles, tile (i, j) at byte `(i * C/64 + j) * 4096`, element (r, c) at
@@ -100,6 +101,7 @@ export const OP = {
   LAYERNORM: 11,
   NONORM: 12,
   COPY: 13,
+  ISOFTMAX: 14,
 } as const;
 
 export type Activation = 'identity' | 'relu' | 'gelu';
@@ -188,7 +190,23 @@ export type Kernel =
       /** w and b hold `premultiplyNoNorm(w, b, mul)`: the runtime then ignores mul. */
       premultiplied?: boolean;
     }
-  | { op: 'copy'; x: number; y: number; rows: number; cols: number; r0: number; r1: number };
+  | { op: 'copy'; x: number; y: number; rows: number; cols: number; r0: number; r1: number }
+  | {
+      /** Deeploy's iSoftmax (int8 rows -> uint8 rows); the meaning is that of the coefficients. */
+      op: 'isoftmax';
+      x: number;
+      y: number;
+      rows: number;
+      cols: number;
+      r0: number;
+      r1: number;
+      coeffA: number;
+      coeffB: number;
+      coeffC: number;
+      log2: number;
+      /** Address of `iSoftmaxTable(coefficients)` in L1 (256 uint32: the exponent of max - x). */
+      lut: number;
+    };
 
 export interface BuiltProgram {
   streams: Uint32Array[];
@@ -404,9 +422,15 @@ export function encodeKernel(k: Kernel): number[] {
       checkRegion(`${what}: x`, k.x, k.rows * k.cols, 4);
       checkRegion(`${what}: y`, k.y, k.rows * k.cols, 4);
       return [OP.COPY, k.x, k.y, k.cols, rows16(k.r0, k.r1)];
+    case 'isoftmax':
+      checkDims(what, k.rows, k.cols, k.r0, k.r1);
+      checkRegion(`${what}: x`, k.x, k.rows * k.cols, 4);
+      checkRegion(`${what}: y`, k.y, k.rows * k.cols, 4);
+      checkRegion(`${what}: lut`, k.lut, 4 * 256, 4);
+      return [OP.ISOFTMAX, k.x, k.y, k.cols, rows16(k.r0, k.r1), k.lut, 255];
     default:
       throw new InputError(
-        `kernel op must be one of gemm, itamax, add, sum, layernorm, nonorm, copy, got ${String((k as { op: unknown }).op)}`,
+        `kernel op must be one of gemm, itamax, add, sum, layernorm, nonorm, copy, isoftmax, got ${String((k as { op: unknown }).op)}`,
       );
   }
 }

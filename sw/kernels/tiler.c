@@ -10,6 +10,7 @@
      layernorm  Deeploy's integer LayerNorm (truncating divisions, floor square root)
      nonorm     iNoNorm with per-column weight and bias (or both premultiplied by mul)
      copy       rows of a matrix
+     isoftmax   Deeploy's iSoftmax, int8 rows -> uint8 rows, the exponent from a table
    Streams live in DRAM (one outstanding load per core, about 20 cycles each), so commands are short
    and an ITA job is programmed while the previous one runs. The host reads no results: the model
    observes barriers, busy lines and stalls itself. `tiler_l1` is the L1 the tiler allocates from;
@@ -35,6 +36,7 @@ enum {
   OP_LAYERNORM,
   OP_NONORM,
   OP_COPY,
+  OP_ISOFTMAX,
 };
 
 typedef struct {
@@ -489,6 +491,11 @@ static inline void ita_idle(void) {
   X(ITA_REG_BIAS_PTR)                                                                                   \
   X(ITA_REG_OUTPUT_PTR)
 
+/* Defined after main: kernels added there leave the code the other commands run where it was. */
+__attribute__((noinline)) static void k_isoftmax(uint32_t x, uint32_t y, uint32_t cols, uint32_t r0, uint32_t r1,
+                                                const uint32_t *lut,
+                       uint32_t scale);
+
 int main(uint32_t hart) {
   const uint32_t *p = (const uint32_t *)tiler_args.stream[hart];
   uint32_t used_ita = 0;
@@ -596,6 +603,10 @@ int main(uint32_t hart) {
       k_copy(p[1], p[2], p[3], p[4] & 0xffffu, p[4] >> 16);
       p += 5;
       break;
+    case OP_ISOFTMAX:
+      k_isoftmax(p[1], p[2], p[3], p[4] & 0xffffu, p[4] >> 16, (const uint32_t *)p[5], p[6]);
+      p += 7;
+      break;
     default: /* OP_END */
       if (hart == SNRT_DMA_CORE) tiler_wait_dma();
       if (used_ita) ita_idle();
@@ -603,6 +614,47 @@ int main(uint32_t hart) {
       __atomic_fetch_add(&tiler_args.done, 1u, __ATOMIC_RELAXED);
       if (hart == 0) tiler_wait_done();
       return 0;
+    }
+  }
+}
+
+/* ------------------------------------------------------------------ isoftmax */
+
+/* Unsigned a / d for the divisor `u` describes (udiv_magic(d), d >= 2). */
+static inline uint32_t udiv_apply(uint32_t a, udiv_t u) {
+  const uint32_t t = (uint32_t)(((uint64_t)a * u.m) >> 32);
+  return (t + ((a - t) >> 1)) >> u.sh;
+}
+
+/* Deeploy's iSoftmax over each row: max, e = lut[max - x] (I-BERT's polynomial exponent of every
+   difference 0..255, which the tiler computes from the op's coefficients: the 8 cores share one
+   multiplier and the polynomial takes two multiplies and a division per element), sum of e
+   (wrapping 32 bits), y = (uint32)(e * scale) / sum, stored as its low byte. The division by the
+   row's sum is a multiply by its reciprocal (exact for sums below 2^31, which the tiler checks). */
+__attribute__((noinline)) static void k_isoftmax(uint32_t x, uint32_t y, uint32_t cols, uint32_t r0, uint32_t r1,
+                                                const uint32_t *lut,
+                       uint32_t scale) {
+  const uint32_t ct = cols >> 6;
+  for (uint32_t r = r0; r < r1; r++) {
+    int32_t max = -128;
+    for (uint32_t j = 0; j < ct; j++) {
+      const int8_t *in = (const int8_t *)seg(x, r, j, ct);
+      for (uint32_t i = 0; i < 64; i++)
+        if (in[i] > max) max = in[i];
+    }
+    uint32_t sum = 0;
+    for (uint32_t j = 0; j < ct; j++) {
+      const int8_t *in = (const int8_t *)seg(x, r, j, ct);
+      for (uint32_t i = 0; i < 64; i++) sum += lut[max - in[i]];
+    }
+    const udiv_t u = udiv_magic(sum < 2 ? 2 : sum);
+    for (uint32_t j = 0; j < ct; j++) {
+      const int8_t *in = (const int8_t *)seg(x, r, j, ct);
+      uint8_t *out = seg(y, r, j, ct);
+      for (uint32_t i = 0; i < 64; i++) {
+        const uint32_t a = lut[max - in[i]] * scale;
+        out[i] = (uint8_t)(sum < 2 ? a : udiv_apply(a, u));
+      }
     }
   }
 }

@@ -12,6 +12,7 @@ import { InputError } from '../../rtl-model/errors.ts';
 import { linear } from '../../rtl-model/ref/ita.ts';
 import {
   fromT64,
+  iSoftmaxTable,
   int32Bytes,
   kernelRows,
   premultiplyNoNorm,
@@ -76,7 +77,8 @@ const int8s = (n: number, rnd: (lo: number, hi: number) => number): number[] =>
 function expectRows(m: Machine, ref: KernelMemory, k: Kernel, what: string): void {
   const exp = kernelRows(ref, k);
   const [addr, rows, cols] = k.op === 'gemm' ? [k.c, k.m, k.n] : [k.y, k.rows, k.cols];
-  const got = fromT64(m.read(addr, rows * cols), rows, cols, k.op === 'itamax', k.r0, k.r1);
+  const unsigned = k.op === 'itamax' || k.op === 'isoftmax';
+  const got = fromT64(m.read(addr, rows * cols), rows, cols, unsigned, k.r0, k.r1);
   let bad = 0;
   let first = '';
   for (let i = 0; i < exp.length; i++) {
@@ -543,6 +545,32 @@ describe('tiler runtime kernels', () => {
         squares: bytes(squareTable()),
       },
     ]);
+  }, 60_000);
+
+  it("isoftmax (Deeploy's iSoftmax through its exponent table) is bit-exact, rows split across harts", () => {
+    // Deeploy's coefficients (as its Softmax tests have them), and a steeper exponent (log2 = 40,
+    // so z reaches its clamp of 31 within a row)
+    const deeploy = { coeffA: 1, coeffB: 345, coeffC: 62395, log2: 255 };
+    const steep = { coeffA: 3, coeffB: 60, coeffC: 9000, log2: 40 };
+    kernelGroup(16, ({ mat, out, bytes }) =>
+      (
+        [
+          [deeploy, 64, 128, -128, 127],
+          [deeploy, 64, 64, -3, 2],
+          [steep, 64, 256, -128, 127],
+        ] as const
+      ).map(([c, rows, cols, lo, hi]) => ({
+        op: 'isoftmax' as const,
+        x: mat(rows, cols, lo, hi),
+        y: out(rows, cols),
+        rows,
+        cols,
+        r0: 0,
+        r1: rows,
+        ...c,
+        lut: bytes(iSoftmaxTable(c)),
+      })),
+    );
   }, 60_000);
 
   it('head sums through their requantisation table, and layernorm over rows of every spread, are bit-exact', () => {
