@@ -12,6 +12,7 @@
  *              MatMul + Add: ITA's linear (Linear layer, one job per 64 x 64 x 64 tile)
  *   add        residual `Add` of two int8 matrices + `RequantShift`
  *   layernorm  `iLayerNorm`;  nonorm  `iNoNorm` (weights per column or per element)
+ *   isoftmax   `iSoftmax` over the rows of a signed int8 matrix (Deeploy's I-BERT softmax)
  *
  * Each pattern has one recogniser, looked up by the op of the node that starts it (`RECOGNISERS`);
  * nodes are visited in topological order and a node already covered by a pattern is skipped.
@@ -31,6 +32,7 @@ import { InputError } from '../rtl-model/errors.ts';
 import type { Requant } from '../rtl-model/ref/requant.ts';
 import { topoSort } from '../onnx/executor.ts';
 import { mhsaParams } from '../onnx/ops/mhsa.ts';
+import { iSoftmaxExp } from '../onnx/softmax.ts';
 import type { Graph, GraphNode } from '../onnx/model.ts';
 import type { Tensor } from '../onnx/tensor.ts';
 import type { EncoderModel } from './presets.ts';
@@ -109,6 +111,15 @@ export type TilerOp =
       b: Int32Array;
       mul: number;
       log2d: number;
+    })
+  | (OpBase & {
+      kind: 'isoftmax';
+      x: Mat;
+      y: Mat;
+      coeffA: number;
+      coeffB: number;
+      coeffC: number;
+      log2: number;
     });
 
 export interface MappedGraph {
@@ -624,6 +635,45 @@ function norm(n: GraphNode, s: MapState): Recognised {
   return { ops: [op], covers: [n] };
 }
 
+/**
+ * `iSoftmax` over the last axis of a signed int8 matrix. The kernel reads every exponent from a
+ * table and divides by the row's sum through its reciprocal: exact while no row's sum can reach
+ * 2^31.
+ */
+function isoftmax(n: GraphNode, s: MapState): Recognised {
+  const x = s.matOf(n, n.inputs[0]!, 'data');
+  if (!(s.T.get(n.inputs[0]!)?.signed ?? false))
+    refuse(n, 'the input must be signed int8 (the tiler keeps no -128 offset for an unsigned one)');
+  if (intAttr(n, 'n_levels', 256) !== 256) refuse(n, 'n_levels must be 256');
+  const c = {
+    coeffA: intAttr(n, 'coeffA'),
+    coeffB: intAttr(n, 'coeffB'),
+    coeffC: intAttr(n, 'coeffC'),
+    log2: intAttr(n, 'log2'),
+  };
+  let top = 0;
+  for (let d = 0; d < 256; d++) top = Math.max(top, iSoftmaxExp(-d, { ...c, nLevels: 256 }));
+  if (x.cols * top >= 2 ** 31)
+    refuse(
+      n,
+      `a row of ${x.cols} exponents up to ${top} can reach 2^31 (the kernel's exact division stops there)`,
+    );
+  return {
+    ops: [
+      {
+        kind: 'isoftmax',
+        nodes: [n.name],
+        layer: s.layerOf([n]),
+        macs: 0,
+        x,
+        y: s.newMat(n, n.outputs[0]!),
+        ...c,
+      },
+    ],
+    covers: [n],
+  };
+}
+
 /** The recogniser of each op that can start a pattern. */
 export const RECOGNISERS: Readonly<Record<string, Recogniser>> = {
   ...Object.fromEntries([...LAYOUT_OPS].map((op) => [op, layoutAlias])),
@@ -633,6 +683,7 @@ export const RECOGNISERS: Readonly<Record<string, Recogniser>> = {
   Add: residualAdd,
   iLayerNorm: norm,
   iNoNorm: norm,
+  iSoftmax: isoftmax,
 };
 
 /**
@@ -679,7 +730,7 @@ export function mapGraph(graph: Graph, tensors: Map<string, Tensor>, opts: MapOp
     if (!recognise)
       refuse(
         n,
-        `op ${n.opType} has no tiler mapping (MHSA + head sum, linear, residual add, iLayerNorm, iNoNorm and layout ops are mapped)`,
+        `op ${n.opType} has no tiler mapping (MHSA + head sum, linear, residual add, iLayerNorm, iNoNorm, iSoftmax and layout ops are mapped)`,
       );
     const r = recognise(n, s);
     r.covers.forEach((x) => done.add(x));

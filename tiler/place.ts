@@ -44,6 +44,8 @@ export function placeOp(op: TilerOp, clusterOnly: boolean): Placed {
       return { where: 'cores', reason: 'iLayerNorm: ITA has no step for it' };
     case 'nonorm':
       return { where: 'cores', reason: 'iNoNorm: ITA has no step for it' };
+    case 'isoftmax':
+      return { where: 'cores', reason: "iSoftmax: ITA's softmax is ITAMax, not I-BERT's polynomial" };
   }
 }
 

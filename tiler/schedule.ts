@@ -65,7 +65,7 @@ import { InputError } from '../rtl-model/errors.ts';
 import { DramPlan, allocate, type Lifetime, type Placement } from './alloc.ts';
 import type { MappedGraph, Mat, TilerOp } from './map.ts';
 import type { Placed } from './place.ts';
-import { int32Bytes, premultiplyNoNorm, squareTable, sumTable, toT64 } from './kernels.ts';
+import { iSoftmaxTable, int32Bytes, premultiplyNoNorm, squareTable, sumTable, toT64 } from './kernels.ts';
 import {
   COMPUTE_HARTS,
   DMA_HART,
@@ -377,6 +377,33 @@ export function schedule(g: MappedGraph, opts: ScheduleOptions): Schedule {
                 : { op: 'sum', xs: xk.map((x) => at(P(x))), ...k };
             });
           }
+        break;
+      }
+      case 'isoftmax': {
+        const lutKey = blob(`${name}/exp`, iSoftmaxTable(op));
+        for (let i = 0; i < op.y.rows / 64; i++) {
+          const u = newUnit(`${name}/r${i}`, oi, 'cores');
+          const xk = block(op.x, i);
+          const yk = block(op.y, i);
+          u.uses.push(xk, yk, lutKey);
+          u.produces.push(yk);
+          u.stores.push(storeOf(yk));
+          const { coeffA, coeffB, coeffC, log2 } = op;
+          rowsSplit(u, (at, r0, r1) => ({
+            op: 'isoftmax',
+            x: at(P(xk)),
+            y: at(P(yk)),
+            rows: 64,
+            cols: op.y.cols,
+            r0,
+            r1,
+            coeffA,
+            coeffB,
+            coeffC,
+            log2,
+            lut: at(P(lutKey)),
+          }));
+        }
         break;
       }
       case 'layernorm':

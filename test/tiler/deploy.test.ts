@@ -2,7 +2,8 @@
  * `itasim deploy` on small synthetic ONNX graphs written with onnx/writer.ts: a Gemm (transB, a
  * bias per column) + RequantShift on ITA followed by an iNoNorm with one weight per element on the
  * cores, in ITA mode and cluster-only, bit-exact against the executor and against an outputs.npz;
- * a wrong reference is caught; nodes without a mapping are refused with one line and exit code 2.
+ * the same linear feeding an iSoftmax; a wrong reference is caught; nodes without a mapping are
+ * refused with one line and exit code 2.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -140,9 +141,8 @@ describe('itasim deploy', () => {
     for (const row of j.perOp) expect(Object.keys(row)).toEqual(expect.arrayContaining(['cycles', 'reason']));
   });
 
-  it('refuses an op without a mapping: one line naming the node and why, exit 2', () => {
-    const d = mkdtempSync(join(dir, 'softmax-'));
-    const n = writeNetwork(d, {
+  it('runs an iSoftmax after the linear on the cores, bit-exact against the executor and outputs.npz', () => {
+    const n = writeNetwork(mkdtempSync(join(dir, 'softmax-')), {
       op: 'iSoftmax',
       name: 'sm',
       inputs: ['h'],
@@ -155,11 +155,27 @@ describe('itasim deploy', () => {
         n_levels: attr.int(256),
       },
     });
+    const r = deploy(n.onnx, n.inputs, { compare: n.outputs });
+    expect(r.perOp.map((o) => [o.op, o.where, o.bitExact])).toEqual([
+      ['Gemm', 'ita', true],
+      ['iSoftmax', 'cores', true],
+    ]);
+    expect(r.bitExact).toBe(true);
+  });
+
+  it('refuses an op without a mapping: one line naming the node and why, exit 2', () => {
+    const n = writeNetwork(mkdtempSync(join(dir, 'gelu-')), {
+      op: 'iGELU',
+      name: 'gelu',
+      inputs: ['h'],
+      outputs: ['y'],
+      attrs: { b: attr.int(-80), one: attr.int(64) },
+    });
     const r = itasim(n.onnx, '--inputs', n.inputs);
     expect(r.code).toBe(2);
     expect(r.out).toBe('');
     expect(r.err.trim().split('\n')).toEqual([
-      expect.stringMatching(/^itasim: node sm \(iSoftmax\): op iSoftmax has no tiler mapping/),
+      expect.stringMatching(/^itasim: node gelu \(iGELU\): op iGELU has no tiler mapping/),
     ]);
   });
 });

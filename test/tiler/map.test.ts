@@ -164,4 +164,24 @@ describe('recognise (mapGraph)', () => {
       /^node nn \(iNoNorm\): input data: graph input x \[64x48\] is not a matrix of multiples of 64/,
     );
   });
+
+  it('takes iSoftmax over a signed matrix; refuses one over an unsigned matrix (a softmax output)', () => {
+    const sm = (x: string, y: string): NodeSpec => ({
+      op: 'iSoftmax',
+      name: `sm_${y}`,
+      inputs: [x],
+      outputs: [y],
+      attrs: {
+        coeffA: attr.int(1),
+        coeffB: attr.int(345),
+        coeffC: attr.int(62395),
+        log2: attr.int(255),
+        n_levels: attr.int(256),
+      },
+    });
+    expect(mapped([sm('x', 'y')], 'y').ops.map((o) => o.kind)).toEqual(['isoftmax']);
+    expect(() => mapped([sm('x', 'p'), sm('p', 'y')], 'y')).toThrow(
+      /^node sm_y \(iSoftmax\): the input must be signed int8/,
+    );
+  });
 });
