@@ -229,6 +229,26 @@ export function kernelRows(mem: KernelMemory, k: Kernel): Int32Array {
     }
     case 'copy':
       return readRows(mem, k.x, k.rows, k.cols, k.r0, k.r1);
+    case 'dgemm': {
+      const rows = k.r1 - k.r0;
+      const a = readRows(mem, k.a, k.rows, k.k, k.r0, k.r1);
+      const bt = readRows(mem, k.bt, k.cols, k.k, 0, k.cols);
+      const bias = k.bias !== 0 ? bytesInt32(mem.read(k.bias, 4 * k.rows * k.cols)) : undefined;
+      const q = k.perRow ? k.rows : k.cols;
+      const mul = bytesInt32(mem.read(k.mul, 4 * q));
+      const add = bytesInt32(mem.read(k.add, 4 * q));
+      // columns from validCols on keep what the output holds
+      const out = readRows(mem, k.y, k.rows, k.cols, k.r0, k.r1);
+      for (let r = 0; r < rows; r++)
+        for (let c = 0; c < k.validCols; c++) {
+          let dot = 0;
+          for (let i = 0; i < k.k; i++) dot += a[r * k.k + i]! * bt[c * k.k + i]!;
+          const acc = (Math.imul(k.alpha, dot) + (bias ? bias[(k.r0 + r) * k.cols + c]! : 0)) | 0;
+          const j = k.perRow ? k.r0 + r : c;
+          out[r * k.cols + c] = requantShift(acc, mul[j]!, add[j]!, k.shift, 256, !k.unsigned);
+        }
+      return out;
+    }
     case 'isoftmax': {
       const x = tensor([k.r1 - k.r0, k.cols], readRows(mem, k.x, k.rows, k.cols, k.r0, k.r1));
       const { coeffA, coeffB, coeffC, log2 } = k;

@@ -11,6 +11,7 @@
      nonorm     iNoNorm with per-column weight and bias (or both premultiplied by mul)
      copy       rows of a matrix
      isoftmax   Deeploy's iSoftmax, int8 rows -> uint8 rows, the exponent from a table
+     dgemm      Deeploy's Gemm / MatMul + RequantShift in int32 (what ITA's linear cannot do)
    Streams live in DRAM (one outstanding load per core, about 20 cycles each), so commands are short
    and an ITA job is programmed while the previous one runs. The host reads no results: the model
    observes barriers, busy lines and stalls itself. `tiler_l1` is the L1 the tiler allocates from;
@@ -37,6 +38,7 @@ enum {
   OP_NONORM,
   OP_COPY,
   OP_ISOFTMAX,
+  OP_DGEMM,
 };
 
 typedef struct {
@@ -491,10 +493,11 @@ static inline void ita_idle(void) {
   X(ITA_REG_BIAS_PTR)                                                                                   \
   X(ITA_REG_OUTPUT_PTR)
 
-/* Defined after main: kernels added there leave the code the other commands run where it was. */
-__attribute__((noinline)) static void k_isoftmax(uint32_t x, uint32_t y, uint32_t cols, uint32_t r0, uint32_t r1,
-                                                const uint32_t *lut,
-                       uint32_t scale);
+/* Defined after main and kept out of line: the kernels above keep their addresses (main itself
+   changes with each new command). */
+__attribute__((noinline)) static void k_isoftmax(uint32_t x, uint32_t y, uint32_t cols, uint32_t r0,
+                                                uint32_t r1, const uint32_t *lut, uint32_t scale);
+__attribute__((noinline)) static void k_dgemm(const uint32_t *p);
 
 int main(uint32_t hart) {
   const uint32_t *p = (const uint32_t *)tiler_args.stream[hart];
@@ -607,6 +610,10 @@ int main(uint32_t hart) {
       k_isoftmax(p[1], p[2], p[3], p[4] & 0xffffu, p[4] >> 16, (const uint32_t *)p[5], p[6]);
       p += 7;
       break;
+    case OP_DGEMM:
+      k_dgemm(p);
+      p += 12;
+      break;
     default: /* OP_END */
       if (hart == SNRT_DMA_CORE) tiler_wait_dma();
       if (used_ita) ita_idle();
@@ -631,9 +638,8 @@ static inline uint32_t udiv_apply(uint32_t a, udiv_t u) {
    multiplier and the polynomial takes two multiplies and a division per element), sum of e
    (wrapping 32 bits), y = (uint32)(e * scale) / sum, stored as its low byte. The division by the
    row's sum is a multiply by its reciprocal (exact for sums below 2^31, which the tiler checks). */
-__attribute__((noinline)) static void k_isoftmax(uint32_t x, uint32_t y, uint32_t cols, uint32_t r0, uint32_t r1,
-                                                const uint32_t *lut,
-                       uint32_t scale) {
+__attribute__((noinline)) static void k_isoftmax(uint32_t x, uint32_t y, uint32_t cols, uint32_t r0,
+                                                uint32_t r1, const uint32_t *lut, uint32_t scale) {
   const uint32_t ct = cols >> 6;
   for (uint32_t r = r0; r < r1; r++) {
     int32_t max = -128;
@@ -655,6 +661,43 @@ __attribute__((noinline)) static void k_isoftmax(uint32_t x, uint32_t y, uint32_
         const uint32_t a = lut[max - in[i]] * scale;
         out[i] = (uint8_t)(sum < 2 ? a : udiv_apply(a, u));
       }
+    }
+  }
+}
+
+/* ------------------------------------------------------------------ dgemm */
+
+/* Deeploy's Gemm / MatMul (+ bias) + RequantShift as its C kernels compute it, for the linears
+   ITA's 26-bit accumulator and 8-bit requantiser cannot reproduce: acc = alpha * (a . bt_c) + bias
+   (int32, wrapping), y = clip((acc * mul + add + 2^(shift-1)) >> shift) to int8, or to 0..255
+   stored as its byte (flags bit 0). The bias is one int32 per element of the 64-row block (bias
+   row-major, n per row) or none (0); mul and add are int32 vectors, one value per row of the
+   block (flags bit 1) or per column. Only the first nv of the n columns are computed (the others
+   are padding nobody reads). One multiply per multiply-accumulate: exact, not fast.
+   Words: header (flags in x), a, bt, y, bias, mul, add, n | nv << 16, k, r0 | r1 << 16, alpha,
+   shift. */
+__attribute__((noinline)) static void k_dgemm(const uint32_t *p) {
+  const uint32_t flags = p[0] >> 8, a = p[1], bt = p[2], y = p[3];
+  const int32_t *bias = (const int32_t *)p[4], *mul = (const int32_t *)p[5], *add = (const int32_t *)p[6];
+  const uint32_t n = p[7] & 0xffffu, nv = p[7] >> 16, kt = p[8] >> 6, r0 = p[9] & 0xffffu, r1 = p[9] >> 16;
+  const uint32_t shift = p[11];
+  const int32_t alpha = (int32_t)p[10];
+  const uint32_t nt = n >> 6, per_row = (flags >> 1) & 1u;
+  const int32_t lo = flags & 1u ? 0 : -128, hi = flags & 1u ? 255 : 127;
+  for (uint32_t r = r0; r < r1; r++) {
+    for (uint32_t c = 0; c < nv; c++) {
+      int32_t dot = 0;
+      for (uint32_t j = 0; j < kt; j++) {
+        const int8_t *ar = (const int8_t *)seg(a, r, j, kt), *br = (const int8_t *)seg(bt, c, j, kt);
+        for (uint32_t i = 0; i < 64; i++) dot += ar[i] * br[i];
+      }
+      uint32_t acc = (uint32_t)alpha * (uint32_t)dot + (bias ? (uint32_t)bias[r * n + c] : 0u);
+      const uint32_t q = per_row ? r : c;
+      int32_t v = (int32_t)(acc * (uint32_t)mul[q] + (uint32_t)add[q]);
+      if (shift > 0) v = (int32_t)((uint32_t)v + (1u << (shift - 1)));
+      v >>= shift;
+      v = v < lo ? lo : v > hi ? hi : v;
+      ((uint8_t *)seg(y, r, c >> 6, nt))[c & 63u] = (uint8_t)v;
     }
   }
 }

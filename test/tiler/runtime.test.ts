@@ -77,7 +77,7 @@ const int8s = (n: number, rnd: (lo: number, hi: number) => number): number[] =>
 function expectRows(m: Machine, ref: KernelMemory, k: Kernel, what: string): void {
   const exp = kernelRows(ref, k);
   const [addr, rows, cols] = k.op === 'gemm' ? [k.c, k.m, k.n] : [k.y, k.rows, k.cols];
-  const unsigned = k.op === 'itamax' || k.op === 'isoftmax';
+  const unsigned = k.op === 'itamax' || k.op === 'isoftmax' || (k.op === 'dgemm' && k.unsigned);
   const got = fromT64(m.read(addr, rows * cols), rows, cols, unsigned, k.r0, k.r1);
   let bad = 0;
   let first = '';
@@ -572,6 +572,74 @@ describe('tiler runtime kernels', () => {
       })),
     );
   }, 60_000);
+
+  it("dgemm (Deeploy's Gemm + RequantShift in int32) is bit-exact, rows split across harts", () => {
+    const rnd = rng(17);
+    const vals = (n: number, lo: number, hi: number): number[] =>
+      Array.from({ length: n }, () => rnd(lo, hi));
+    kernelGroup(17, ({ mat, out, ints }) => [
+      // a bias per element, alpha 2, requantisation per column, signed
+      {
+        op: 'dgemm',
+        a: mat(64, 128),
+        bt: mat(128, 128),
+        y: out(64, 128),
+        bias: ints(vals(64 * 128, -50000, 50000)),
+        mul: ints(vals(128, 1, 120)),
+        add: ints(vals(128, -(2 ** 20), 2 ** 20)),
+        rows: 64,
+        cols: 128,
+        validCols: 128,
+        k: 128,
+        r0: 0,
+        r1: 64,
+        alpha: 2,
+        shift: 16,
+        perRow: false,
+        unsigned: false,
+      },
+      // no bias, requantisation per row, unsigned output, only the first 10 columns computed
+      {
+        op: 'dgemm',
+        a: mat(64, 64),
+        bt: mat(64, 64),
+        y: out(64, 64),
+        bias: 0,
+        mul: ints(vals(64, 1, 60)),
+        add: ints(vals(64, -5000, 90000)),
+        rows: 64,
+        cols: 64,
+        validCols: 10,
+        k: 64,
+        r0: 0,
+        r1: 64,
+        alpha: 1,
+        shift: 12,
+        perRow: true,
+        unsigned: true,
+      },
+      // alpha large enough that alpha * dot wraps in int32, shift 0
+      {
+        op: 'dgemm',
+        a: mat(64, 64),
+        bt: mat(64, 64),
+        y: out(64, 64),
+        bias: 0,
+        mul: ints(vals(64, -3, 3)),
+        add: ints(vals(64, -100, 100)),
+        rows: 64,
+        cols: 64,
+        validCols: 64,
+        k: 64,
+        r0: 0,
+        r1: 64,
+        alpha: 70001,
+        shift: 0,
+        perRow: false,
+        unsigned: false,
+      },
+    ]);
+  }, 120_000);
 
   it('head sums through their requantisation table, and layernorm over rows of every spread, are bit-exact', () => {
     kernelGroup(14, ({ mat, out, bytes, spread, vec }) => [
