@@ -13,6 +13,7 @@
  *   add        residual `Add` of two int8 matrices + `RequantShift`
  *   layernorm  `iLayerNorm`;  nonorm  `iNoNorm` (weights per column or per element)
  *   isoftmax   `iSoftmax` over the rows of a signed int8 matrix (Deeploy's I-BERT softmax)
+ *   dgemm      a linear ITA cannot compute exactly, in Deeploy's int32 arithmetic on the cores
  *
  * Each pattern has one recogniser, looked up by the op of the node that starts it (`RECOGNISERS`);
  * nodes are visited in topological order and a node already covered by a pattern is skipped.
@@ -20,13 +21,16 @@
  * Layout nodes that keep the bytes of the row-major matrix (Reshape, Flatten, Squeeze, Unsqueeze,
  * Identity, and a Transpose that only moves axes of size 1) are resolved here: their output names
  * the same matrix as their input. Every activation is a matrix of rows x cols (cols = the last
- * axis, rows = the product of the others), both multiples of 64, held in the T64 layout.
+ * axis, rows = the product of the others) held in the T64 layout, padded to multiples of 64 where
+ * it is not one (`Mat.valid`): padded rows are read by every op but attention, padded columns only
+ * by linears (as their inner dimension, against zero weights).
  *
- * What cannot be mapped exactly is refused with an InputError naming the node and the reason:
- * requantisation constants not in ITA's form (mul 0..255, add a multiple of 2^shift with add /
- * 2^shift in -128..127, scalar constants, signed 8-bit output), biases beyond ITA's 24 bits,
- * accumulators that could leave ITA's 26 bits, v different from k, more than 8 heads, dims not
- * multiples of 64.
+ * A linear goes to ITA's form when ITA computes it exactly (requantiser mul 0..255, add a multiple
+ * of 2^shift with add / 2^shift in -128..127, scalar constants, signed 8-bit output, biases within
+ * 24 bits, no sum beyond ITA's 26-bit accumulator), otherwise to `dgemm` with the reason. What
+ * cannot be mapped exactly is refused with an InputError naming the node and the reason: v
+ * different from k, more than 8 heads, attention dims not multiples of 64, padded columns into an
+ * op other than a linear, an op without a recogniser.
  */
 import { InputError } from '../rtl-model/errors.ts';
 import type { Requant } from '../rtl-model/ref/requant.ts';
@@ -42,8 +46,41 @@ export type { EncoderModel };
 /** An int8 activation matrix (T64 in L1 and DRAM), named after its graph tensor. */
 export interface Mat {
   name: string;
+  /** Rows and columns as stored: multiples of 64. */
   rows: number;
   cols: number;
+  /**
+   * The tensor's own rows and columns when they are not multiples of 64 (the rest is padding: zero
+   * in a graph input, anything in an op output; only ops exact on any padding read it).
+   */
+  valid?: { rows: number; cols: number };
+}
+
+/** The tensor's own rows and columns of a matrix (without padding). */
+export function validOf(m: Mat): { rows: number; cols: number } {
+  return m.valid ?? { rows: m.rows, cols: m.cols };
+}
+
+const up64 = (v: number): number => Math.ceil(v / 64) * 64;
+
+/** A matrix of the given rows and columns, padded to multiples of 64. */
+function paddedMat(name: string, rows: number, cols: number): Mat {
+  const m: Mat = { name, rows: up64(rows), cols: up64(cols) };
+  if (m.rows !== rows || m.cols !== cols) m.valid = { rows, cols };
+  return m;
+}
+
+/** A row-major rows x cols matrix padded with zeros to prows x pcols. */
+export function padMatrix(
+  v: ArrayLike<number>,
+  rows: number,
+  cols: number,
+  prows: number,
+  pcols: number,
+): Int32Array {
+  const out = new Int32Array(prows * pcols);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[r * pcols + c] = v[r * cols + c]!;
+  return out;
 }
 
 export type Act = 'identity' | 'relu' | 'gelu';
@@ -111,6 +148,25 @@ export type TilerOp =
       b: Int32Array;
       mul: number;
       log2d: number;
+    })
+  | (OpBase & {
+      /** Deeploy's linear in int32 on the cores (what ITA's linear cannot compute exactly). */
+      kind: 'dgemm';
+      x: Mat;
+      y: Mat;
+      /** y.cols x x.cols, row-major (the weights transposed, zero in the padding). */
+      wT: Int32Array;
+      alpha: number;
+      /** One int32 per element of y (y.rows x y.cols, row-major), or null. */
+      bias: Int32Array | null;
+      /** RequantShift mul and add, one per row of y (perRow) or per column, zero in the padding. */
+      mul: Int32Array;
+      add: Int32Array;
+      perRow: boolean;
+      shift: number;
+      unsigned: boolean;
+      /** Why ITA's linear cannot compute it. */
+      notIta: string;
     })
   | (OpBase & {
       kind: 'isoftmax';
@@ -242,8 +298,14 @@ class MapState {
   isConst(name: string): boolean {
     return this.graph.initializers.has(name) || this.constNames.has(name);
   }
-  matOf(n: GraphNode, name: string, role: string): Mat {
+  /** The matrix an input names; padded columns only where the op is exact on any padding. */
+  matOf(n: GraphNode, name: string, role: string, paddedColsOk = false): Mat {
     const m = this.mats.get(name);
+    if (m && m.valid && m.valid.cols !== m.cols && !paddedColsOk)
+      refuse(
+        n,
+        `input ${role} (${name}) has ${m.valid.cols} columns, padded to ${m.cols}: only linear layers read padded columns (their padded weights are zero)`,
+      );
     if (m) return m;
     const why = this.unusable.get(name);
     if (why !== undefined) refuse(n, `input ${role}: ${why}`);
@@ -261,12 +323,8 @@ class MapState {
     if (shape.length < 1) refuse(n, `tensor ${name} is a scalar`);
     const cols = shape[shape.length - 1]!;
     const rows = shape.slice(0, -1).reduce((a, b) => a * b, 1);
-    if (cols % 64 !== 0 || rows % 64 !== 0 || cols === 0 || rows === 0)
-      refuse(
-        n,
-        `tensor ${name} [${shape.join('x')}] is not a matrix of multiples of 64 (rows ${rows}, cols ${cols})`,
-      );
-    const m = { name, rows, cols };
+    if (cols === 0 || rows === 0) refuse(n, `tensor ${name} [${shape.join('x')}] is empty`);
+    const m = paddedMat(name, rows, cols);
     this.mats.set(name, m);
     return m;
   }
@@ -313,8 +371,8 @@ function layoutAlias(n: GraphNode, s: MapState): Recognised {
       );
   }
   const cols = outShape[outShape.length - 1]!;
-  if (cols !== x.cols)
-    refuse(n, `changes the last axis from ${x.cols} to ${cols} (the T64 layout would change)`);
+  const xc = validOf(x).cols;
+  if (cols !== xc) refuse(n, `changes the last axis from ${xc} to ${cols} (the T64 layout would change)`);
   s.mats.set(n.outputs[0]!, x);
   return { ops: [], covers: [n] };
 }
@@ -326,6 +384,7 @@ function attention(n: GraphNode, s: MapState): Recognised {
   const k = s.matOf(n, n.inputs[1]!, 'k');
   const v = s.matOf(n, n.inputs[2]!, 'v');
   if (v !== k) refuse(n, 'v must be the same tensor as k (ITA computes V from the k input)');
+  if (q.valid || k.valid) refuse(n, 'S and E must be multiples of 64 (ITA reads every row and column)');
   const H = intAttr(n, 'heads');
   const P = intAttr(n, 'dim_head');
   const qShape = s.shapeOf(n, n.inputs[0]!);
@@ -453,49 +512,55 @@ function transposed(m: ArrayLike<number>, rows: number, cols: number): Int32Arra
   return o;
 }
 
+/** A linear product found by `matmulLinear` or `gemmLinear`, before its bias and requantiser. */
+interface Product {
+  /** The node computing A x B (MatMul or Gemm). */
+  n: GraphNode;
+  x: Mat;
+  K: number;
+  N: number;
+  /** N x K, row-major (the weights transposed). */
+  wT: Int32Array;
+  alpha: number;
+  /** One bias per output column, or per element (rows x N of the tensor), or none. */
+  bias?: Int32Array;
+  biasPerElement?: boolean;
+}
+
 /**
- * The rest of a linear layer after its product node `n` (output `cur`): [+ `Add` of a constant
- * bias when the product has none] + `RequantShift` [+ `Relu` | `ITAGELU`].
+ * The rest of a linear layer after its product: [+ `Add` of a constant bias per column when the
+ * product has none] + `RequantShift` [+ `Relu` | `ITAGELU`]. ITA's linear (`linear`) when ITA
+ * computes it exactly; otherwise Deeploy's arithmetic on the cores (`dgemm`), with the reason.
  */
-function linearTail(
-  n: GraphNode,
-  s: MapState,
-  x: Mat,
-  wT: Int32Array,
-  K: number,
-  N: number,
-  bias: Int32Array | undefined,
-): Recognised {
-  const T = s.T;
-  for (const v of wT) if (v < -128 || v > 127) refuse(n, `weight value ${v} is not int8`);
+function linearTail(s: MapState, p: Product): Recognised {
+  const { n, x, K, N } = p;
+  for (const v of p.wT) if (v < -128 || v > 127) refuse(n, `weight value ${v} is not int8`);
   const nodes = [n];
   let cur = n.outputs[0]!;
   let next = s.only(cur);
+  let bias = p.bias;
   if (!bias && next && next.opType === 'Add') {
     const other = next.inputs[0] === cur ? next.inputs[1]! : next.inputs[0]!;
     if (s.isConst(other)) {
       const b = s.constOf(next, other, 'bias');
       if (b.data.length !== N) refuse(next, `bias holds ${b.data.length} values, expected ${N}`);
       bias = Int32Array.from(b.data);
-      for (const v of bias)
-        if (v < -(2 ** 23) || v >= 2 ** 23) refuse(next, `bias value ${v} exceeds ITA's 24 bits`);
       nodes.push(next);
       cur = next.outputs[0]!;
       next = s.only(cur);
     }
   }
-  bias ??= new Int32Array(N);
   if (!next || next.opType !== 'RequantShift')
-    refuse(n, 'a linear layer must end in one RequantShift (MatMul [+ Add bias] + RequantShift)');
+    refuse(
+      n,
+      'a linear layer must end in one RequantShift (MatMul [+ Add bias] + RequantShift): the tiler holds int8 activations, not the int32 product',
+    );
   const rqNode = next;
-  const rq = itaRequant(rqNode, T);
   nodes.push(rqNode);
   cur = rqNode.outputs[0]!;
-  // ITA accumulates in 26 bits (wrapping), the graph in 32: exact when no sum can leave 26 bits
-  let bmax = 0;
-  for (const v of bias) bmax = Math.max(bmax, Math.abs(v));
-  if (K * 128 * 128 + bmax >= 2 ** 25)
-    refuse(n, `K = ${K} with bias up to ${bmax} can overflow ITA's 26-bit accumulator`);
+  const notIta = whyNotItaLinear(s, p, bias, rqNode);
+  if (notIta !== null) return dgemm(s, p, bias, rqNode, nodes, notIta);
+  const rq = itaRequant(rqNode, s.T);
   let act: Act = 'identity';
   let actConsts: ActConsts = { b: 0, c: 0, mult: 1, shift: 0, add: 0 };
   next = s.only(cur);
@@ -515,6 +580,8 @@ function linearTail(
     nodes.push(next);
     cur = next.outputs[0]!;
   }
+  const y = s.newMat(n, cur);
+  const padded = y.cols !== N || x.cols !== K;
   return {
     covers: nodes,
     ops: [
@@ -522,11 +589,11 @@ function linearTail(
         kind: 'linear',
         nodes: nodes.map((x2) => x2.name),
         layer: s.layerOf(nodes),
-        macs: x.rows * K * N,
+        macs: validOf(x).rows * K * N,
         x,
-        y: s.newMat(n, cur),
-        wT,
-        bias,
+        y,
+        wT: padded ? padMatrix(p.wT, N, K, y.cols, x.cols) : p.wT,
+        bias: padded ? padMatrix(bias ?? [], bias ? 1 : 0, N, 1, y.cols) : (bias ?? new Int32Array(N)),
         rq,
         act,
         actConsts,
@@ -535,47 +602,146 @@ function linearTail(
   };
 }
 
+/** Why ITA's linear cannot compute this product + bias + requantiser exactly, or null. */
+function whyNotItaLinear(
+  s: MapState,
+  p: Product,
+  bias: Int32Array | undefined,
+  rqNode: GraphNode,
+): string | null {
+  if (p.alpha !== 1) return `alpha = ${p.alpha}: ITA computes A x B unscaled`;
+  if (p.biasPerElement) return 'a bias per element: ITA adds one per output column';
+  try {
+    itaRequant(rqNode, s.T);
+  } catch (e) {
+    if (e instanceof InputError) return e.message.replace(/^node [^:]*: /, `${rqNode.opType}: `);
+    throw e;
+  }
+  let bmax = 0;
+  for (const v of bias ?? []) bmax = Math.max(bmax, Math.abs(v));
+  if (bmax >= 2 ** 23) return `bias up to ${bmax} exceeds ITA's 24 bits`;
+  // ITA accumulates in 26 bits (wrapping), the graph in 32: exact when no sum can leave 26 bits
+  if (p.K * 128 * 128 + bmax >= 2 ** 25)
+    return `K = ${p.K} with bias up to ${bmax} can overflow ITA's 26-bit accumulator`;
+  return null;
+}
+
+/** RequantShift constants per row or per column of a rows x N output (Deeploy's broadcasting). */
+function rqVectors(
+  s: MapState,
+  rqNode: GraphNode,
+  rows: number,
+  N: number,
+): { mul: Int32Array; add: Int32Array; perRow: boolean } {
+  const mulT = s.constOf(rqNode, rqNode.inputs[1] ?? '', 'mul');
+  const addT = s.constOf(rqNode, rqNode.inputs[2] ?? '', 'add');
+  const kindOf = (t: Tensor): 'one' | 'col' | 'row' => {
+    if (t.data.length === 1) return 'one';
+    if (t.data.length === N && t.shape[t.shape.length - 1] === N) return 'col';
+    if (t.data.length === rows && t.shape[t.shape.length - 1] === 1) return 'row';
+    refuse(
+      rqNode,
+      `mul and add must hold one value, one per row or one per column, got [${t.shape.join('x')}]`,
+    );
+  };
+  const km = kindOf(mulT);
+  const ka = kindOf(addT);
+  if (km !== 'one' && ka !== 'one' && km !== ka)
+    refuse(rqNode, 'mul and add must both be per row or both per column');
+  const perRow = km === 'row' || ka === 'row';
+  const len = perRow ? rows : N;
+  const vec = (t: Tensor): Int32Array =>
+    t.data.length === 1 ? new Int32Array(len).fill(t.data[0]!) : Int32Array.from(t.data);
+  return { mul: vec(mulT), add: vec(addT), perRow };
+}
+
+/** The linear in Deeploy's own int32 arithmetic, on the cores. */
+function dgemm(
+  s: MapState,
+  p: Product,
+  bias: Int32Array | undefined,
+  rqNode: GraphNode,
+  nodes: GraphNode[],
+  notIta: string,
+): Recognised {
+  const { x, K, N } = p;
+  const levels = intAttr(rqNode, 'n_levels', 0) || intAttr(rqNode, 'n_levels_out', 256);
+  if (levels !== 256) refuse(rqNode, `n_levels must be 256 (8-bit output), got ${levels}`);
+  const shift = log2Attr(rqNode, 'div');
+  const y = s.newMat(rqNode, rqNode.outputs[0]!);
+  const rows = validOf(y).rows;
+  const v = rqVectors(s, rqNode, rows, N);
+  const len = v.perRow ? y.rows : y.cols;
+  let biasEl: Int32Array | null = null;
+  if (bias) {
+    const full = p.biasPerElement ? bias : Int32Array.from({ length: rows * N }, (_, i) => bias[i % N]!);
+    biasEl = padMatrix(full, rows, N, y.rows, y.cols);
+  }
+  return {
+    covers: nodes,
+    ops: [
+      {
+        kind: 'dgemm',
+        nodes: nodes.map((x2) => x2.name),
+        layer: s.layerOf(nodes),
+        macs: rows * K * N,
+        x,
+        y,
+        wT: padMatrix(p.wT, N, K, y.cols, x.cols),
+        alpha: p.alpha,
+        bias: biasEl,
+        mul: padMatrix(v.mul, 1, v.mul.length, 1, len),
+        add: padMatrix(v.add, 1, v.add.length, 1, len),
+        perRow: v.perRow,
+        shift,
+        unsigned: intAttr(rqNode, 'signed', 1) === 0,
+        notIta,
+      },
+    ],
+  };
+}
+
 /** `MatMul` with constant K x N weights, then the linear's tail. */
 function matmulLinear(n: GraphNode, s: MapState): Recognised {
-  const x = s.matOf(n, n.inputs[0]!, 'A');
+  const x = s.matOf(n, n.inputs[0]!, 'A', true);
   const wt = s.constOf(n, n.inputs[1]!, 'B (the weights)');
   if (wt.shape.length !== 2) refuse(n, `weights must be 2-D, got [${wt.shape.join('x')}]`);
   const [K, N] = wt.shape as [number, number];
-  if (K !== x.cols) refuse(n, `weights [${K}x${N}] do not fit the input's ${x.cols} columns`);
-  if (N % 64 !== 0) refuse(n, `${N} output columns are not a multiple of 64`);
-  return linearTail(n, s, x, transposed(wt.data, K, N), K, N, undefined);
+  const xc = validOf(x).cols;
+  if (K !== xc) refuse(n, `weights [${K}x${N}] do not fit the input's ${xc} columns`);
+  return linearTail(s, { n, x, K, N, wT: transposed(wt.data, K, N), alpha: 1 });
 }
 
 /**
- * `Gemm` (alpha = 1, transA = 0, B constant, C absent or one constant per output column scaled by
- * an integer beta), then the linear's tail.
+ * `Gemm` (transA = 0, B constant, C absent or constant: one value per output column or per
+ * element, scaled by an integer beta), then the linear's tail.
  */
 function gemmLinear(n: GraphNode, s: MapState): Recognised {
   const alpha = intAttr(n, 'alpha', 1);
-  if (alpha !== 1) refuse(n, `alpha = ${alpha}: ITA and the gemm kernel compute A x B unscaled`);
   if (intAttr(n, 'transA', 0) !== 0) refuse(n, 'transA = 1: A must be the activation as it is');
   const transB = intAttr(n, 'transB', 0) !== 0;
   const wt = s.constOf(n, n.inputs[1]!, 'B (the weights)');
   if (wt.shape.length !== 2) refuse(n, `weights must be 2-D, got [${wt.shape.join('x')}]`);
   const [K, N] = (transB ? [wt.shape[1], wt.shape[0]] : wt.shape) as [number, number];
+  const x = s.matOf(n, n.inputs[0]!, 'A', true);
+  const { rows, cols: xc } = validOf(x);
+  if (K !== xc) refuse(n, `weights [${K}x${N}] do not fit the input's ${xc} columns`);
   let bias: Int32Array | undefined;
+  let biasPerElement = false;
   const cName = n.inputs[2] ?? '';
   if (cName !== '') {
     const c = s.constOf(n, cName, 'C (the bias)');
-    if (c.data.length !== N)
+    const beta = intAttr(n, 'beta', 1);
+    biasPerElement = c.data.length === rows * N && rows > 1 && c.shape[c.shape.length - 1] === N;
+    if (c.data.length !== N && !biasPerElement)
       refuse(
         n,
-        `C [${c.shape.join('x')}] holds ${c.data.length} values; ITA and the gemm kernel add one bias per output column (${N})`,
+        `C [${c.shape.join('x')}] must hold one value per output column (${N}) or per element (${rows} x ${N})`,
       );
-    const beta = intAttr(n, 'beta', 1);
-    bias = Int32Array.from(c.data, (v) => v * beta);
-    for (const v of bias)
-      if (v < -(2 ** 23) || v >= 2 ** 23) refuse(n, `bias value ${v} exceeds ITA's 24 bits`);
+    bias = Int32Array.from(c.data, (v) => Math.imul(v, beta));
   }
-  const x = s.matOf(n, n.inputs[0]!, 'A');
-  if (K !== x.cols) refuse(n, `weights [${K}x${N}] do not fit the input's ${x.cols} columns`);
-  if (N % 64 !== 0) refuse(n, `${N} output columns are not a multiple of 64`);
-  return linearTail(n, s, x, transB ? Int32Array.from(wt.data) : transposed(wt.data, K, N), K, N, bias);
+  const wT = transB ? Int32Array.from(wt.data) : transposed(wt.data, K, N);
+  return linearTail(s, { n, x, K, N, wT, alpha, bias, biasPerElement });
 }
 
 /** A residual `Add` of two int8 matrices + `RequantShift`. */
@@ -703,20 +869,16 @@ export function mapGraph(graph: Graph, tensors: Map<string, Tensor>, opts: MapOp
     const cols = t.shape[t.shape.length - 1] ?? 0;
     const rows = t.data.length / (cols || 1);
     // a graph input the tiler cannot hold is refused by the first node that reads it
-    let bad: string | undefined;
-    if (cols % 64 !== 0 || rows % 64 !== 0 || cols === 0)
-      bad = `graph input ${vi.name} [${t.shape.join('x')}] is not a matrix of multiples of 64 (padding is not implemented)`;
-    else
-      for (const v of t.data)
-        if (v < -128 || v > 127) {
-          bad = `graph input ${vi.name} holds ${v}, outside int8`;
-          break;
-        }
-    if (bad !== undefined) {
-      s.unusable.set(vi.name, bad);
+    if (cols === 0 || rows === 0) {
+      s.unusable.set(vi.name, `graph input ${vi.name} [${t.shape.join('x')}] is empty`);
       continue;
     }
-    const m = { name: vi.name, rows, cols };
+    const bad = t.data.find((v) => v < -128 || v > 127);
+    if (bad !== undefined) {
+      s.unusable.set(vi.name, `graph input ${vi.name} holds ${bad}, outside int8`);
+      continue;
+    }
+    const m = paddedMat(vi.name, rows, cols);
     s.mats.set(vi.name, m);
     inputs.push(m);
   }

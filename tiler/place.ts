@@ -36,6 +36,8 @@ export function placeOp(op: TilerOp, clusterOnly: boolean): Placed {
         };
       return { where: 'ita', reason: "linear in ITA's requantiser form" };
     }
+    case 'dgemm':
+      return { where: 'cores', reason: `not ITA's linear (${op.notIta}): Deeploy's int32 gemm on the cores` };
     case 'sum':
       return { where: 'cores', reason: 'head sum: ITA has no step for it' };
     case 'add':

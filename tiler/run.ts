@@ -17,10 +17,10 @@ import type { Graph, GraphNode } from '../onnx/model.ts';
 import { runGraph } from '../onnx/executor.ts';
 import { lowerGraph } from '../onnx/lower.ts';
 import type { Tensor } from '../onnx/tensor.ts';
-import { fromT64, toT64 } from './kernels.ts';
+import { fromT64, t64Offset, toT64 } from './kernels.ts';
 import { Machine, TILER_L1_BYTES, type StepStats } from './machine.ts';
 import { DRAM_BASE, L1_BASE } from './program.ts';
-import { mapGraph, type EncoderModel, type Mat, type MappedGraph } from './map.ts';
+import { mapGraph, padMatrix, validOf, type EncoderModel, type Mat, type MappedGraph } from './map.ts';
 import { place, type Placed } from './place.ts';
 import { schedule, type Schedule } from './schedule.ts';
 
@@ -128,31 +128,30 @@ export function firstLayers(model: EncoderModel, k: number): Graph {
   };
 }
 
-/** Expected bytes of a matrix (T64) from the executor's tensors; per-head MHSA outputs sliced. */
-function expectedBytes(m: Mat, tensors: Map<string, Tensor>): Uint8Array {
+/** Expected values of a matrix (row-major, its own rows and columns); per-head MHSA outputs sliced. */
+function expectedValues(m: Mat, tensors: Map<string, Tensor>): ArrayLike<number> {
   const hm = /^(.*)#h(\d+)$/.exec(m.name);
   const t = tensors.get(hm ? hm[1]! : m.name);
   if (!t) throw new Error(`no executor value for ${m.name}`);
-  const n = m.rows * m.cols;
-  const off = hm ? Number(hm[2]) * n : 0;
-  return toT64(t.data.subarray(off, off + n), m.rows, m.cols);
+  const { rows, cols } = validOf(m);
+  const off = hm ? Number(hm[2]) * rows * cols : 0;
+  return t.data.subarray(off, off + rows * cols);
 }
 
-function firstMismatch(m: Mat, got: Uint8Array, exp: Uint8Array): string | null {
-  for (let i = 0; i < exp.length; i++) {
-    if (got[i] !== exp[i]) {
-      const tile = Math.floor(i / 4096);
-      const tr = Math.floor(tile / (m.cols / 64));
-      const tc = tile % (m.cols / 64);
-      const r = tr * 64 + Math.floor((i % 4096) / 64);
-      const c = tc * 64 + (i % 64);
-      const s = (v: number): number => (v << 24) >> 24;
-      let count = 0;
-      for (let j = i; j < exp.length; j++) if (got[j] !== exp[j]) count++;
-      return `${m.name}[${r}, ${c}] = ${s(got[i]!)}, expected ${s(exp[i]!)} (${count} bytes differ)`;
+/** The first element of a T64 matrix (padding ignored) that differs from `exp` (row-major). */
+function firstMismatch(m: Mat, got: Uint8Array, exp: ArrayLike<number>): string | null {
+  const { rows, cols } = validOf(m);
+  const s = (v: number): number => (v << 24) >> 24;
+  let first = '';
+  let count = 0;
+  for (let r = 0; r < rows; r++)
+    for (let c = 0; c < cols; c++) {
+      const g = got[t64Offset(r, c, m.cols)]!;
+      const e = exp[r * cols + c]! & 0xff;
+      if (g === e) continue;
+      if (count++ === 0) first = `${m.name}[${r}, ${c}] = ${s(g)}, expected ${s(e)}`;
     }
-  }
-  return null;
+  return count === 0 ? null : `${first} (${count} bytes differ)`;
 }
 
 export function runEncoder(model: EncoderModel, opts: EncoderRunOptions = {}): EncoderRunResult {
@@ -204,7 +203,11 @@ export function runEncoder(model: EncoderModel, opts: EncoderRunOptions = {}): E
   });
   for (const m of mapped.inputs) {
     const t = model.inputs.get(m.name)!;
-    machine.write(sch.matAddr.get(m.name)!, toT64(t.data, m.rows, m.cols));
+    const { rows, cols } = validOf(m);
+    machine.write(
+      sch.matAddr.get(m.name)!,
+      toT64(padMatrix(t.data, rows, cols, m.rows, m.cols), m.rows, m.cols),
+    );
   }
   for (const [key, data] of sch.dram.data) machine.write(sch.dram.get(key), data);
   opts.beforeRun?.(machine, sch);
@@ -226,7 +229,7 @@ export function runEncoder(model: EncoderModel, opts: EncoderRunOptions = {}): E
   const opMismatch = mapped.ops.map((op) => {
     for (const m of outsOf(op)) {
       const got = machine.read(sch.matAddr.get(m.name)!, m.rows * m.cols);
-      const bad = firstMismatch(m, got, expectedBytes(m, ref.tensors));
+      const bad = firstMismatch(m, got, expectedValues(m, ref.tensors));
       if (bad) return bad;
     }
     return null;
@@ -245,7 +248,7 @@ export function runEncoder(model: EncoderModel, opts: EncoderRunOptions = {}): E
     const bad = firstMismatch(
       { ...m, name },
       machine.read(sch.matAddr.get(m.name)!, m.rows * m.cols),
-      toT64(ref.tensors.get(name)!.data, m.rows, m.cols),
+      ref.tensors.get(name)!.data,
     );
     if (bad && layers[l]!.bitExact) {
       layers[l]!.bitExact = false;
@@ -300,8 +303,11 @@ export function runEncoder(model: EncoderModel, opts: EncoderRunOptions = {}): E
     const m = mapped.mats.get(o.name);
     const want = ref.tensors.get(o.name);
     if (!m || !want) continue;
-    const v = fromT64(machine.read(sch.matAddr.get(m.name)!, m.rows * m.cols), m.rows, m.cols);
-    outputs.set(o.name, { shape: want.shape, data: Float64Array.from(v), signed: true });
+    const { rows, cols } = validOf(m);
+    const v = fromT64(machine.read(sch.matAddr.get(m.name)!, m.rows * m.cols), m.rows, m.cols, !want.signed);
+    const data = new Float64Array(rows * cols);
+    for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) data[r * cols + c] = v[r * m.cols + c]!;
+    outputs.set(o.name, { shape: want.shape, data, signed: want.signed });
   }
   let l1Peak = 0;
   for (const p of sch.placements) l1Peak = Math.max(l1Peak, p.offset + p.bytes);

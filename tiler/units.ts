@@ -17,7 +17,7 @@
 import { InputError } from '../rtl-model/errors.ts';
 import { DramPlan } from './alloc.ts';
 import { iSoftmaxTable, int32Bytes, premultiplyNoNorm, squareTable, sumTable, toT64 } from './kernels.ts';
-import type { MappedGraph, Mat, TilerOp } from './map.ts';
+import { validOf, type MappedGraph, type Mat, type TilerOp } from './map.ts';
 import type { Placed } from './place.ts';
 import { COMPUTE_HARTS, ITA_REG, ITA_STREAM, type Kernel } from './program.ts';
 
@@ -654,6 +654,61 @@ function attentionUnits(
   }
 }
 
+/** Deeploy's int32 linear on the cores: one unit per 64-row block with every output column. */
+function dgemmUnits(b: Split, op: Extract<TilerOp, { kind: 'dgemm' }>, oi: number, name: string): void {
+  const K = op.x.cols;
+  const N = op.y.cols;
+  const wKey = b.blob(`${name}/w`, toT64(op.wT, N, K));
+  const mul = int32Bytes(op.mul);
+  const add = int32Bytes(op.add);
+  // per column: one vector for every block; per row: 64 values per block
+  const perCol = op.perRow ? null : [b.blob(`${name}/mul`, mul), b.blob(`${name}/add`, add)];
+  for (let i = 0; i < op.y.rows / 64; i++) {
+    const u = b.newUnit(`${name}/r${i}`, oi, 'cores');
+    const xk = b.block(op.x, i);
+    const yk = b.block(op.y, i);
+    const [mk, ak] = perCol ?? [
+      b.blob(`${name}/mul${i}`, mul.subarray(256 * i, 256 * (i + 1))),
+      b.blob(`${name}/add${i}`, add.subarray(256 * i, 256 * (i + 1))),
+    ];
+    const bk = op.bias
+      ? b.blob(`${name}/bias${i}`, int32Bytes(op.bias.subarray(64 * N * i, 64 * N * (i + 1))))
+      : null;
+    u.uses.push(xk, wKey, mk!, ak!, ...(bk ? [bk] : []), yk);
+    u.produces.push(yk);
+    u.stores.push(b.storeOf(yk));
+    // only the rows and columns of the tensor itself: the padding is never read
+    const rows = Math.min(64, validOf(op.y).rows - 64 * i);
+    for (let h = 0; h < COMPUTE_HARTS; h++) {
+      const r0 = Math.floor((h * rows) / COMPUTE_HARTS);
+      const r1 = Math.floor(((h + 1) * rows) / COMPUTE_HARTS);
+      u.kernels.push(
+        (at) =>
+          ({
+            op: 'dgemm',
+            a: at(P(xk)),
+            bt: at(P(wKey)),
+            y: at(P(yk)),
+            bias: bk ? at(P(bk)) : 0,
+            mul: at(P(mk!)),
+            add: at(P(ak!)),
+            rows: 64,
+            cols: N,
+            validCols: validOf(op.y).cols,
+            k: K,
+            r0,
+            r1,
+            alpha: op.alpha,
+            shift: op.shift,
+            perRow: op.perRow,
+            unsigned: op.unsigned,
+            hart: h,
+          }) as unknown as Kernel,
+      );
+    }
+  }
+}
+
 /** The units of every op, in op order (graph inputs get their DRAM homes first). */
 export function splitUnits(g: MappedGraph, opts: SplitOptions): Split {
   if (opts.placed.length !== g.ops.length)
@@ -665,6 +720,8 @@ export function splitUnits(g: MappedGraph, opts: SplitOptions): Split {
     switch (op.kind) {
       case 'linear':
         return linearUnits(b, op, oi, name);
+      case 'dgemm':
+        return dgemmUnits(b, op, oi, name);
       case 'attention':
         return attentionUnits(b, op, oi, name);
       case 'sum':

@@ -163,6 +163,55 @@ describe('itasim deploy', () => {
     expect(r.bitExact).toBe(true);
   });
 
+  it("runs a padded Gemm (bias per element, requantiser per row) as Deeploy's int32 gemm, bit-exact", () => {
+    // the shape of Deeploy's GEMM/TransB_RQ kernel test: 20 x 100 times 100 x 10, nothing a multiple of 64
+    const d = mkdtempSync(join(dir, 'dgemm-'));
+    const onnx = join(d, 'network.onnx');
+    writeFileSync(
+      onnx,
+      buildModel({
+        inputs: [{ name: 'x', shape: [20, 100], type: 'int8' }],
+        outputs: [{ name: 'y', type: 'int8' }],
+        nodes: [
+          {
+            op: 'Gemm',
+            name: 'gemm',
+            inputs: ['x', 'W', 'C'],
+            outputs: ['acc'],
+            attrs: { transB: attr.int(1) },
+          },
+          {
+            op: 'RequantShift',
+            name: 'rq',
+            inputs: ['acc', 'mul', 'add'],
+            outputs: ['y'],
+            attrs: { div: attr.int(2 ** 16), n_levels: attr.int(256), signed: attr.int(1) },
+          },
+        ],
+        initializers: {
+          W: { shape: [10, 100], values: vals(1000, -128, 127, 6), type: 'int8' },
+          C: { shape: [20, 10], values: vals(200, -128, 127, 7), type: 'int32' },
+          mul: { shape: [20, 1], values: vals(20, 10, 99, 8), type: 'int32' },
+          add: { shape: [20, 1], values: vals(20, -1200000, 1200000, 9), type: 'int32' },
+        },
+      }),
+    );
+    const inputs = join(d, 'inputs.npz');
+    writeNpz(
+      inputs,
+      new Map([
+        ['x', { shape: [20, 100], data: Float64Array.from(vals(2000, -128, 127, 10)), signed: true }],
+      ]),
+    );
+    const g = loadModel(onnx);
+    const outputs = join(d, 'outputs.npz');
+    writeNpz(outputs, runGraph(g, bindInputs(g, readNpz(inputs))).outputs);
+    const r = deploy(onnx, inputs, { compare: outputs });
+    expect(r.perOp.map((o) => [o.kind, o.where, o.bitExact])).toEqual([['dgemm', 'cores', true]]);
+    expect(r.perOp[0]!.reason).toMatch(/a bias per element/);
+    expect(r.compare).toEqual([{ name: 'y', bitExact: true, detail: '' }]);
+  });
+
   it('refuses an op without a mapping: one line naming the node and why, exit 2', () => {
     const n = writeNetwork(mkdtempSync(join(dir, 'gelu-')), {
       op: 'iGELU',

@@ -33,6 +33,11 @@ const CONSTS: Record<string, ConstSpec> = {
   shape: { shape: [2], values: [64, 64], type: 'int64' },
   C2: { shape: [64, 64], values: Array.from({ length: 4096 }, (_, i) => i % 7), type: 'int32' },
   one: { shape: [1], values: [1], type: 'int32' },
+  W96: {
+    shape: [100, 96],
+    values: Array.from({ length: 9600 }, (_, i) => ((i * 29) % 251) - 125),
+    type: 'int8',
+  },
   nw: { shape: [64, 64], values: Array.from({ length: 4096 }, (_, i) => (i % 9) - 4), type: 'int32' },
 };
 
@@ -113,10 +118,14 @@ describe('recognise (mapGraph)', () => {
     expect(m.ops.map((o) => o.kind)).toEqual(['linear']);
   });
 
-  it('refuses a requantiser add that ITA would apply after the shift', () => {
-    expect(() =>
-      mapped([{ op: 'MatMul', name: 'mm', inputs: ['x', 'W'], outputs: ['acc'] }, rq('acc', 'y', 5)], 'y'),
-    ).toThrow(/^node rq_y \(RequantShift\): add 5 is not a multiple of div 4096/);
+  it("maps a requantiser add that ITA would apply after the shift to Deeploy's int32 gemm", () => {
+    const op = mapped(
+      [{ op: 'MatMul', name: 'mm', inputs: ['x', 'W'], outputs: ['acc'] }, rq('acc', 'y', 5)],
+      'y',
+    ).ops[0]!;
+    if (op.kind !== 'dgemm') throw new Error(`not a dgemm: ${op.kind}`);
+    expect(op.notIta).toMatch(/^RequantShift: add 5 is not a multiple of div 4096/);
+    expect([op.perRow, op.mul[0], op.add[63], op.shift, op.unsigned]).toEqual([false, 50, 5, 12, false]);
   });
 
   it('takes Gemm (transB, beta times a bias per column) + RequantShift as one linear', () => {
@@ -129,13 +138,28 @@ describe('recognise (mapGraph)', () => {
     expect(Array.from(lin.bias.slice(0, 2))).toEqual([-96, -93]);
   });
 
-  it('refuses a Gemm with alpha != 1 or a bias per element, naming the node', () => {
-    expect(() => mapped(gemm({ alpha: attr.int(2) }), 'y', [64, 64])).toThrow(
-      /^node gemm \(Gemm\): alpha = 2/,
-    );
-    expect(() => mapped(gemm({}, 'C2'), 'y', [64, 64])).toThrow(
-      /^node gemm \(Gemm\): C \[64x64\] holds 4096 values; ITA and the gemm kernel add one bias per output column/,
-    );
+  it('maps a Gemm with alpha != 1 or a bias per element to the int32 gemm, saying why', () => {
+    const a = mapped(gemm({ alpha: attr.int(2) }), 'y', [64, 64]).ops[0]!;
+    if (a.kind !== 'dgemm') throw new Error('not a dgemm');
+    expect([a.alpha, a.notIta]).toEqual([2, 'alpha = 2: ITA computes A x B unscaled']);
+    const c = mapped(gemm({ beta: attr.int(2) }, 'C2'), 'y', [64, 64]).ops[0]!;
+    if (c.kind !== 'dgemm') throw new Error('not a dgemm');
+    expect(c.notIta).toMatch(/a bias per element/);
+    expect(Array.from(c.bias!.slice(0, 8))).toEqual([0, 2, 4, 6, 8, 10, 12, 0]);
+  });
+
+  it('pads a 96-column output to 128 (zero weights beyond) and an odd-sized input, K included', () => {
+    const W96: NodeSpec = { op: 'MatMul', name: 'mm', inputs: ['x', 'W96'], outputs: ['acc'] };
+    const m = mapped([W96, rq('acc', 'y')], 'y', [1, 40, 100]);
+    const lin = m.ops[0]!;
+    if (lin.kind !== 'linear') throw new Error('not a linear');
+    expect([lin.x.rows, lin.x.cols, lin.x.valid]).toEqual([64, 128, { rows: 40, cols: 100 }]);
+    expect([lin.y.rows, lin.y.cols, lin.y.valid]).toEqual([64, 128, { rows: 40, cols: 96 }]);
+    // wT is 128 x 128: row j < 96 holds column j of W in its first 100 entries, zeros after
+    expect(lin.wT.length).toBe(128 * 128);
+    expect(lin.wT[128 + 99]).toBe(CONSTS.W96!.values[99 * 96 + 1] as number);
+    expect(lin.wT[128 + 100]).toBe(0);
+    expect(Array.from(lin.wT.slice(96 * 128, 97 * 128)).every((v) => v === 0)).toBe(true);
   });
 
   it('keeps iNoNorm weights per element (rows x cols)', () => {
@@ -152,7 +176,7 @@ describe('recognise (mapGraph)', () => {
     expect(op.w[65]).toBe(CONSTS.nw!.values[65]);
   });
 
-  it('refuses a graph input that is not a matrix of multiples of 64 at the node that reads it', () => {
+  it('refuses padded columns where the op is not exact on them, at the node that reads them', () => {
     const nonorm: NodeSpec = {
       op: 'iNoNorm',
       name: 'nn',
@@ -161,7 +185,7 @@ describe('recognise (mapGraph)', () => {
       attrs: { D: attr.int(16), mul: attr.int(3), n_levels: attr.int(256) },
     };
     expect(() => mapped([nonorm], 'y', [64, 48])).toThrow(
-      /^node nn \(iNoNorm\): input data: graph input x \[64x48\] is not a matrix of multiples of 64/,
+      /^node nn \(iNoNorm\): input data \(x\) has 48 columns, padded to 64: only linear layers read padded columns/,
     );
   });
 
