@@ -250,9 +250,19 @@ export function kernelRows(mem: KernelMemory, k: Kernel): Int32Array {
       return out;
     }
     case 'isoftmax': {
-      const x = tensor([k.r1 - k.r0, k.cols], readRows(mem, k.x, k.rows, k.cols, k.r0, k.r1));
+      // over the first validCols columns; the columns after keep what the output holds
+      const rows = k.r1 - k.r0;
+      const nv = k.validCols ?? k.cols;
+      const xr = readRows(mem, k.x, k.rows, k.cols, k.r0, k.r1);
+      const x = tensor(
+        [rows, nv],
+        Int32Array.from({ length: rows * nv }, (_, i) => xr[Math.floor(i / nv) * k.cols + (i % nv)]!),
+      );
       const { coeffA, coeffB, coeffC, log2 } = k;
-      return Int32Array.from(runOp('iSoftmax', [x], { coeffA, coeffB, coeffC, log2, n_levels: 256 }).data);
+      const y = runOp('iSoftmax', [x], { coeffA, coeffB, coeffC, log2, n_levels: 256 }).data;
+      const out = readRows(mem, k.y, k.rows, k.cols, k.r0, k.r1, true);
+      for (let i = 0; i < y.length; i++) out[Math.floor(i / nv) * k.cols + (i % nv)] = y[i]!;
+      return out;
     }
   }
 }

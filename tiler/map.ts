@@ -23,7 +23,8 @@
  * the same matrix as their input. Every activation is a matrix of rows x cols (cols = the last
  * axis, rows = the product of the others) held in the T64 layout, padded to multiples of 64 where
  * it is not one (`Mat.valid`): padded rows are read by every op but attention, padded columns only
- * by linears (as their inner dimension, against zero weights).
+ * by linears (as their inner dimension, against zero weights) and iSoftmax (over the row's own
+ * columns).
  *
  * A linear goes to ITA's form when ITA computes it exactly (requantiser mul 0..255, add a multiple
  * of 2^shift with add / 2^shift in -128..127, scalar constants, signed 8-bit output, biases within
@@ -304,7 +305,7 @@ class MapState {
     if (m && m.valid && m.valid.cols !== m.cols && !paddedColsOk)
       refuse(
         n,
-        `input ${role} (${name}) has ${m.valid.cols} columns, padded to ${m.cols}: only linear layers read padded columns (their padded weights are zero)`,
+        `input ${role} (${name}) has ${m.valid.cols} columns, padded to ${m.cols}: only linear layers (against zero weights) and iSoftmax (over the row's own columns) read padded columns`,
       );
     if (m) return m;
     const why = this.unusable.get(name);
@@ -807,7 +808,8 @@ function norm(n: GraphNode, s: MapState): Recognised {
  * 2^31.
  */
 function isoftmax(n: GraphNode, s: MapState): Recognised {
-  const x = s.matOf(n, n.inputs[0]!, 'data');
+  // padded columns are fine: the kernel runs over the row's own columns only
+  const x = s.matOf(n, n.inputs[0]!, 'data', true);
   if (!(s.T.get(n.inputs[0]!)?.signed ?? false))
     refuse(n, 'the input must be signed int8 (the tiler keeps no -128 offset for an unsigned one)');
   if (intAttr(n, 'n_levels', 256) !== 256) refuse(n, 'n_levels must be 256');
@@ -819,10 +821,11 @@ function isoftmax(n: GraphNode, s: MapState): Recognised {
   };
   let top = 0;
   for (let d = 0; d < 256; d++) top = Math.max(top, iSoftmaxExp(-d, { ...c, nLevels: 256 }));
-  if (x.cols * top >= 2 ** 31)
+  const cols = validOf(x).cols;
+  if (cols * top >= 2 ** 31)
     refuse(
       n,
-      `a row of ${x.cols} exponents up to ${top} can reach 2^31 (the kernel's exact division stops there)`,
+      `a row of ${cols} exponents up to ${top} can reach 2^31 (the kernel's exact division stops there)`,
     );
   return {
     ops: [

@@ -26,7 +26,8 @@
  *   11  LAYERNORM  -                                 x, y, w, b, cols, r0 | r1 << 16, log2d, sq
  *   12  NONORM     [0] premultiplied                 x, y, w, b, cols, r0 | r1 << 16, mul, log2d
  *   13  COPY       -                                 x, y, cols, r0 | r1 << 16
- *   14  ISOFTMAX   -                                 x, y, cols, r0 | r1 << 16, lut, scale
+ *   14  ISOFTMAX   -                                 x, y, cols | validCols << 16, r0 | r1 << 16, lut,
+ *                                                    scale
  *   15  DGEMM      [0] unsigned out, [1] rq per row      a, bt, y, bias, mul, add, n | nv << 16, k,
  *                                                    r0 | r1 << 16, alpha, shift
  *
@@ -209,6 +210,8 @@ export type Kernel =
       log2: number;
       /** Address of `iSoftmaxTable(coefficients)` in L1 (256 uint32: the exponent of max - x). */
       lut: number;
+      /** The row's own columns (the softmax runs over these; the padding after is left alone). */
+      validCols?: number;
     }
   | {
       /**
@@ -457,7 +460,16 @@ export function encodeKernel(k: Kernel): number[] {
       checkRegion(`${what}: x`, k.x, k.rows * k.cols, 4);
       checkRegion(`${what}: y`, k.y, k.rows * k.cols, 4);
       checkRegion(`${what}: lut`, k.lut, 4 * 256, 4);
-      return [OP.ISOFTMAX, k.x, k.y, k.cols, rows16(k.r0, k.r1), k.lut, 255];
+      checkInt(`${what}: validCols`, k.validCols ?? k.cols, 1, k.cols);
+      return [
+        OP.ISOFTMAX,
+        k.x,
+        k.y,
+        (k.cols | ((k.validCols ?? k.cols) << 16)) >>> 0,
+        rows16(k.r0, k.r1),
+        k.lut,
+        255,
+      ];
     case 'dgemm': {
       checkDims(what, k.rows, k.cols, k.r0, k.r1);
       checkInt(`${what}: k`, k.k, 64, 0xffc0, 64);

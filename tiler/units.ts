@@ -344,6 +344,7 @@ function isoftmaxUnits(b: Split, op: Extract<TilerOp, { kind: 'isoftmax' }>, oi:
       coeffC,
       log2,
       lut: at(P(lutKey)),
+      validCols: validOf(op.y).cols,
     }));
   }
 }

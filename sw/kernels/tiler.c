@@ -637,32 +637,37 @@ static inline uint32_t udiv_apply(uint32_t a, udiv_t u) {
    difference 0..255, which the tiler computes from the op's coefficients: the 8 cores share one
    multiplier and the polynomial takes two multiplies and a division per element), sum of e
    (wrapping 32 bits), y = (uint32)(e * scale) / sum, stored as its low byte. The division by the
-   row's sum is a multiply by its reciprocal (exact for sums below 2^31, which the tiler checks). */
+   row's sum is a multiply by its reciprocal (exact for sums below 2^31, which the tiler checks).
+   `cols` holds the stored columns in its low half and, when not 0, the row's own columns in its
+   high half: the softmax is over those only (the rest is padding, neither read nor written). */
 __attribute__((noinline)) static void k_isoftmax(uint32_t x, uint32_t y, uint32_t cols, uint32_t r0,
                                                 uint32_t r1, const uint32_t *lut, uint32_t scale) {
-  const uint32_t ct = cols >> 6;
+  const uint32_t ct = (cols & 0xffffu) >> 6, nv = cols >> 16 ? cols >> 16 : cols & 0xffffu;
+  const uint32_t vt = (nv + 63) >> 6;
+#define TILE_COLS(j) ((j) + 1 < vt ? 64u : nv - 64u * (j))
   for (uint32_t r = r0; r < r1; r++) {
     int32_t max = -128;
-    for (uint32_t j = 0; j < ct; j++) {
+    for (uint32_t j = 0; j < vt; j++) {
       const int8_t *in = (const int8_t *)seg(x, r, j, ct);
-      for (uint32_t i = 0; i < 64; i++)
+      for (uint32_t i = 0; i < TILE_COLS(j); i++)
         if (in[i] > max) max = in[i];
     }
     uint32_t sum = 0;
-    for (uint32_t j = 0; j < ct; j++) {
+    for (uint32_t j = 0; j < vt; j++) {
       const int8_t *in = (const int8_t *)seg(x, r, j, ct);
-      for (uint32_t i = 0; i < 64; i++) sum += lut[max - in[i]];
+      for (uint32_t i = 0; i < TILE_COLS(j); i++) sum += lut[max - in[i]];
     }
     const udiv_t u = udiv_magic(sum < 2 ? 2 : sum);
-    for (uint32_t j = 0; j < ct; j++) {
+    for (uint32_t j = 0; j < vt; j++) {
       const int8_t *in = (const int8_t *)seg(x, r, j, ct);
       uint8_t *out = seg(y, r, j, ct);
-      for (uint32_t i = 0; i < 64; i++) {
+      for (uint32_t i = 0; i < TILE_COLS(j); i++) {
         const uint32_t a = lut[max - in[i]] * scale;
         out[i] = (uint8_t)(sum < 2 ? a : udiv_apply(a, u));
       }
     }
   }
+#undef TILE_COLS
 }
 
 /* ------------------------------------------------------------------ dgemm */

@@ -185,7 +185,7 @@ describe('recognise (mapGraph)', () => {
       attrs: { D: attr.int(16), mul: attr.int(3), n_levels: attr.int(256) },
     };
     expect(() => mapped([nonorm], 'y', [64, 48])).toThrow(
-      /^node nn \(iNoNorm\): input data \(x\) has 48 columns, padded to 64: only linear layers read padded columns/,
+      /^node nn \(iNoNorm\): input data \(x\) has 48 columns, padded to 64: only linear layers \(against zero weights\) and iSoftmax/,
     );
   });
 
@@ -207,5 +207,25 @@ describe('recognise (mapGraph)', () => {
     expect(() => mapped([sm('x', 'p'), sm('p', 'y')], 'y')).toThrow(
       /^node sm_y \(iSoftmax\): the input must be signed int8/,
     );
+  });
+
+  it('lets iSoftmax read padded columns (it runs over the row itself)', () => {
+    const sm: NodeSpec = {
+      op: 'iSoftmax',
+      name: 'sm',
+      inputs: ['x'],
+      outputs: ['y'],
+      attrs: {
+        coeffA: attr.int(1),
+        coeffB: attr.int(345),
+        coeffC: attr.int(62395),
+        log2: attr.int(255),
+        n_levels: attr.int(256),
+      },
+    };
+    const op = mapped([sm], 'y', [1, 3, 8, 8]).ops[0]!;
+    expect([op.kind, op.nodes[0]]).toEqual(['isoftmax', 'sm']);
+    if (op.kind !== 'isoftmax') throw new Error('not isoftmax');
+    expect([op.x.rows, op.x.cols, op.y.valid]).toEqual([64, 64, { rows: 24, cols: 8 }]);
   });
 });

@@ -547,7 +547,7 @@ describe('tiler runtime kernels', () => {
     ]);
   }, 60_000);
 
-  it("isoftmax (Deeploy's iSoftmax through its exponent table) is bit-exact, rows split across harts", () => {
+  it("isoftmax (Deeploy's iSoftmax through its exponent table, rows with padding after them) is bit-exact, rows split across harts", () => {
     // Deeploy's coefficients (as its Softmax tests have them), and a steeper exponent (log2 = 40,
     // so z reaches its clamp of 31 within a row)
     const deeploy = { coeffA: 1, coeffB: 345, coeffC: 62395, log2: 255 };
@@ -555,11 +555,14 @@ describe('tiler runtime kernels', () => {
     kernelGroup(16, ({ mat, out, bytes }) =>
       (
         [
-          [deeploy, 64, 128, -128, 127],
-          [deeploy, 64, 64, -3, 2],
-          [steep, 64, 256, -128, 127],
+          [deeploy, 64, 128, -128, 127, 128],
+          [deeploy, 64, 64, -3, 2, 64],
+          [steep, 64, 256, -128, 127, 256],
+          // rows of 8 and of 100 values, the rest of the tile padding
+          [deeploy, 64, 64, -128, 127, 8],
+          [steep, 64, 128, -128, 127, 100],
         ] as const
-      ).map(([c, rows, cols, lo, hi]) => ({
+      ).map(([c, rows, cols, lo, hi, validCols]) => ({
         op: 'isoftmax' as const,
         x: mat(rows, cols, lo, hi),
         y: out(rows, cols),
@@ -569,6 +572,7 @@ describe('tiler runtime kernels', () => {
         r1: rows,
         ...c,
         lut: bytes(iSoftmaxTable(c)),
+        validCols,
       })),
     );
   }, 60_000);
