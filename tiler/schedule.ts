@@ -71,7 +71,7 @@ import {
   type BuiltProgram,
   type Kernel,
 } from './program.ts';
-import { P, splitUnits, type Ptr, type Unit } from './units.ts';
+import { P, splitUnits, type BufInfo, type Ptr, type Unit } from './units.ts';
 
 export type { Unit };
 
@@ -107,311 +107,325 @@ export interface Schedule {
  */
 export function schedule(g: MappedGraph, opts: ScheduleOptions): Schedule {
   const { dram, bufs, units, matAddr } = splitUnits(g, opts);
-  return build();
+  return build({ units, bufs, opts, dram, matAddr });
+}
 
-  /**
-   * Merges consecutive units of one op while their buffers together stay within a third of L1
-   * (so the next unit's buffers fit beside them): fewer steps, fewer barriers and ITA drains.
-   * Units on the cores merge only when the later one reads nothing the earlier one writes (the
-   * harts split rows, so such a read would cross harts without a barrier).
-   */
-  function coarsen(limit: number): void {
-    const bytes = (keys: Iterable<string>): number => {
-      let n = 0;
-      for (const k of new Set(keys)) n += Math.ceil(bufs.get(k)!.bytes / 64) * 64;
-      return n;
-    };
-    const out: Unit[] = [];
-    for (const u of units) {
-      const a = out[out.length - 1];
-      const ok =
-        a !== undefined &&
-        a.op === u.op &&
-        a.unit === u.unit &&
-        u.unit !== 'none' &&
-        bytes([...a.uses, ...u.uses]) <= limit &&
-        (u.unit === 'ita' ||
-          !u.uses.some(
-            (k) =>
-              !u.produces.includes(k) &&
-              !u.writes.includes(k) &&
-              (a.produces.includes(k) || a.writes.includes(k)),
-          ));
-      if (!ok) {
-        out.push({
-          ...u,
-          uses: [...u.uses],
-          produces: [...u.produces],
-          writes: [...u.writes],
-          stores: [...u.stores],
-          jobs: [...u.jobs],
-          kernels: [...u.kernels],
-        });
-        continue;
-      }
-      const head = a.label.split('..')[0]!;
-      const p1 = head.split('/');
-      const p2 = u.label.split('/');
-      let same = 0;
-      while (same < p1.length - 1 && p1[same] === p2[same]) same++;
-      a.label = `${head}..${p2.slice(same).join('/')}`;
-      for (const k of u.uses) if (!a.uses.includes(k)) a.uses.push(k);
-      for (const k of u.produces) if (!a.produces.includes(k) && !a.writes.includes(k)) a.produces.push(k);
-      for (const k of u.writes) if (!a.writes.includes(k)) a.writes.push(k);
-      a.stores.push(...u.stores);
-      a.jobs.push(...u.jobs);
-      a.kernels.push(...u.kernels);
+/** What the passes after the split share; `units` is the list being merged and given sync steps. */
+interface Ctx {
+  units: Unit[];
+  bufs: Map<string, BufInfo>;
+  opts: ScheduleOptions;
+  dram: DramPlan;
+  matAddr: Map<string, number>;
+}
+
+/**
+ * Merges consecutive units of one op while their buffers together stay within a third of L1
+ * (so the next unit's buffers fit beside them): fewer steps, fewer barriers and ITA drains.
+ * Units on the cores merge only when the later one reads nothing the earlier one writes (the
+ * harts split rows, so such a read would cross harts without a barrier).
+ */
+function coarsen(c: Ctx, limit: number): void {
+  const { units, bufs } = c;
+  const bytes = (keys: Iterable<string>): number => {
+    let n = 0;
+    for (const k of new Set(keys)) n += Math.ceil(bufs.get(k)!.bytes / 64) * 64;
+    return n;
+  };
+  const out: Unit[] = [];
+  for (const u of units) {
+    const a = out[out.length - 1];
+    const ok =
+      a !== undefined &&
+      a.op === u.op &&
+      a.unit === u.unit &&
+      u.unit !== 'none' &&
+      bytes([...a.uses, ...u.uses]) <= limit &&
+      (u.unit === 'ita' ||
+        !u.uses.some(
+          (k) =>
+            !u.produces.includes(k) &&
+            !u.writes.includes(k) &&
+            (a.produces.includes(k) || a.writes.includes(k)),
+        ));
+    if (!ok) {
+      out.push({
+        ...u,
+        uses: [...u.uses],
+        produces: [...u.produces],
+        writes: [...u.writes],
+        stores: [...u.stores],
+        jobs: [...u.jobs],
+        kernels: [...u.kernels],
+      });
+      continue;
     }
-    units.splice(0, units.length, ...out);
+    const head = a.label.split('..')[0]!;
+    const p1 = head.split('/');
+    const p2 = u.label.split('/');
+    let same = 0;
+    while (same < p1.length - 1 && p1[same] === p2[same]) same++;
+    a.label = `${head}..${p2.slice(same).join('/')}`;
+    for (const k of u.uses) if (!a.uses.includes(k)) a.uses.push(k);
+    for (const k of u.produces) if (!a.produces.includes(k) && !a.writes.includes(k)) a.produces.push(k);
+    for (const k of u.writes) if (!a.writes.includes(k)) a.writes.push(k);
+    a.stores.push(...u.stores);
+    a.jobs.push(...u.jobs);
+    a.kernels.push(...u.kernels);
   }
+  units.splice(0, units.length, ...out);
+}
 
-  /** Coarsest merging first; a finer one when the L1 allocation fails. */
-  function build(): Schedule {
-    const orig = [...units];
-    for (const div of [1.6, 2, 3, 0]) {
-      units.splice(0, units.length, ...orig);
-      if (div > 0) coarsen(Math.floor(opts.l1Size / div));
-      try {
-        return buildOnce();
-      } catch (e) {
-        if (!(e instanceof InputError) || div === 0) throw e;
-      }
-    }
-    throw new Error('unreachable');
-  }
-
-  function buildOnce(): Schedule {
-    // instances: runs of uses at most GAP units apart; bubbles where a load would precede the
-    // store of the same DRAM block
-    const sync = (at: number): Unit => ({
-      label: 'sync',
-      op: units[at]!.op,
-      unit: 'none',
-      uses: [],
-      produces: [],
-      writes: [],
-      stores: [],
-      jobs: [],
-      kernels: [],
-    });
-    for (let round = 0; ; round++) {
-      if (round > 4 * units.length + 8) throw new Error('schedule: could not order stores before loads');
-      const r = plan();
-      if (r.bubbles.length > 0) {
-        // descending positions: each insertion leaves the earlier ones in place
-        for (const at of r.bubbles) units.splice(at, 0, sync(at));
-        continue;
-      }
-      const lts = lifetimes(r.inst);
-      try {
-        return emit(r.inst, allocate(lts, opts.l1Size, 'L1'));
-      } catch (e) {
-        if (!(e instanceof InputError)) throw e;
-        // no room to prefetch: let the busiest step's loads wait for a step without compute
-        const at = busiestLoadStep(r.inst, lts);
-        if (at < 0)
-          throw new InputError(
-            `${(e as Error).message}, even with no transfer overlapping compute (one unit's buffers exceed the ${opts.l1Size} bytes of L1 the tiler has)`,
-          );
-        units.splice(at, 0, sync(at));
-      }
+/** Coarsest merging first; a finer one when the L1 allocation fails. */
+function build(c: Ctx): Schedule {
+  const { units, opts } = c;
+  const orig = [...units];
+  for (const div of [1.6, 2, 3, 0]) {
+    units.splice(0, units.length, ...orig);
+    if (div > 0) coarsen(c, Math.floor(opts.l1Size / div));
+    try {
+      return buildOnce(c);
+    } catch (e) {
+      if (!(e instanceof InputError) || div === 0) throw e;
     }
   }
+  throw new Error('unreachable');
+}
 
-  interface Inst {
-    key: string;
-    first: number; // first step it occupies L1
-    last: number;
-    loadStep: number; // -1 = produced in L1
-    units: [number, number];
-  }
-
-  function plan(): { inst: Inst[]; bubbles: number[] } {
-    const usesOf = new Map<string, number[]>();
-    const producedAt = new Map<string, Set<number>>();
-    const storedAt = new Map<string, number[]>();
-    // store step of each DRAM block, ascending
-    const storeSteps = new Map<string, number[]>();
-    const push = <T>(m: Map<string, T[]>, k: string, v: T): void => {
-      const a = m.get(k);
-      if (a) a.push(v);
-      else m.set(k, [v]);
-    };
-    units.forEach((u, ui) => {
-      for (const k of new Set([...u.uses, ...u.produces])) push(usesOf, k, ui);
-      for (const k of u.produces) {
-        const set = producedAt.get(k);
-        if (set) set.add(ui);
-        else producedAt.set(k, new Set([ui]));
-      }
-      for (const st of u.stores) {
-        push(storedAt, st.key, ui);
-        if (st.dst.block) push(storeSteps, st.dst.block, ui + 2);
-      }
-    });
-    const inst: Inst[] = [];
-    const bubbles = new Set<number>();
-    for (const [key, us] of usesOf) {
-      const info = bufs.get(key)!;
-      const stores = storedAt.get(key) ?? [];
-      let start = 0;
-      for (let i = 1; i <= us.length; i++) {
-        // an L1-only buffer (no DRAM copy) stays for all its uses; others are reloaded after a gap
-        if (i < us.length && (!info.load || (us[i]! - us[i - 1]! <= GAP && info.bytes <= opts.l1Size / 8)))
-          continue;
-        const f = us[start]!;
-        const l = us[i - 1]!;
-        const produced = producedAt.get(key)?.has(f) ?? false;
-        let first: number;
-        let loadStep = -1;
-        if (produced) first = f + 1;
-        else {
-          if (!info.load)
-            throw new Error(`schedule: ${key} is used in unit ${units[f]!.label} before it is produced`);
-          loadStep = f;
-          first = f;
-          // the data must have been written back to DRAM by then (the last store before unit f)
-          const blk = info.load.block;
-          if (blk) {
-            const ss = storeSteps.get(blk) ?? [];
-            let need = -1;
-            for (let j = ss.length - 1; j >= 0; j--)
-              if (ss[j]! - 2 < f) {
-                need = ss[j]!;
-                break;
-              }
-            if (need > loadStep) bubbles.add(f);
-          }
-        }
-        let last = l + 1;
-        for (const x of stores) if (x >= f && x <= l) last = Math.max(last, x + 2);
-        inst.push({ key, first, last, loadStep, units: [f, l] });
-        start = i;
-      }
+function buildOnce(c: Ctx): Schedule {
+  const { units, opts } = c;
+  // instances: runs of uses at most GAP units apart; bubbles where a load would precede the
+  // store of the same DRAM block
+  const sync = (at: number): Unit => ({
+    label: 'sync',
+    op: units[at]!.op,
+    unit: 'none',
+    uses: [],
+    produces: [],
+    writes: [],
+    stores: [],
+    jobs: [],
+    kernels: [],
+  });
+  for (let round = 0; ; round++) {
+    if (round > 4 * units.length + 8) throw new Error('schedule: could not order stores before loads');
+    const r = plan(c);
+    if (r.bubbles.length > 0) {
+      // descending positions: each insertion leaves the earlier ones in place
+      for (const at of r.bubbles) units.splice(at, 0, sync(at));
+      continue;
     }
-    return { inst, bubbles: [...bubbles].sort((a, b) => b - a) };
-  }
-
-  function lifetimes(inst: Inst[]): Lifetime[] {
-    return inst.map((x, i) => ({
-      key: `${x.key}#${i}`,
-      bytes: bufs.get(x.key)!.bytes,
-      first: x.first,
-      last: x.last,
-    }));
-  }
-
-  /** The step with the most live bytes that loads something (a unit index to put a bubble before). */
-  function busiestLoadStep(inst: Inst[], lts: Lifetime[]): number {
-    const steps = units.length + 2;
-    const live = new Array<number>(steps).fill(0);
-    for (const l of lts)
-      for (let s = l.first; s <= l.last && s < steps; s++) live[s]! += Math.ceil(l.bytes / 64) * 64;
-    let best = -1;
-    for (const x of inst) {
-      const st = x.loadStep;
-      if (st <= 0 || st >= units.length || units[st - 1]!.unit === 'none') continue;
-      if (best < 0 || live[st]! > live[best]!) best = st;
+    const lts = lifetimes(c, r.inst);
+    try {
+      return emit(c, r.inst, allocate(lts, opts.l1Size, 'L1'));
+    } catch (e) {
+      if (!(e instanceof InputError)) throw e;
+      // no room to prefetch: let the busiest step's loads wait for a step without compute
+      const at = busiestLoadStep(c, r.inst, lts);
+      if (at < 0)
+        throw new InputError(
+          `${(e as Error).message}, even with no transfer overlapping compute (one unit's buffers exceed the ${opts.l1Size} bytes of L1 the tiler has)`,
+        );
+      units.splice(at, 0, sync(at));
     }
-    return best;
-  }
-
-  function emit(inst: Inst[], placements: Placement[]): Schedule {
-    // address of key in unit ui
-    const byKey = new Map<string, number[]>();
-    inst.forEach((x, i) => {
-      const a = byKey.get(x.key);
-      if (a) a.push(i);
-      else byKey.set(x.key, [i]);
-    });
-    const addrIn = (key: string, ui: number): number => {
-      const i = (byKey.get(key) ?? []).find((j) => inst[j]!.units[0] <= ui && ui <= inst[j]!.units[1]);
-      if (i === undefined) throw new Error(`schedule: ${key} is not in L1 in unit ${ui}`);
-      return opts.l1Base + placements[i]!.offset;
-    };
-    const addrCache = new Map<string, number>();
-    const at =
-      (ui: number) =>
-      (p: Ptr): number => {
-        const c = `${p.key}@${ui}`;
-        let a = addrCache.get(c);
-        if (a === undefined) {
-          a = addrIn(p.key, ui);
-          addrCache.set(c, a);
-        }
-        return a + p.off;
-      };
-    const loadsAt = new Map<number, Inst[]>();
-    for (const x of inst) {
-      if (x.loadStep < 0) continue;
-      const a = loadsAt.get(x.loadStep);
-      if (a) a.push(x);
-      else loadsAt.set(x.loadStep, [x]);
-    }
-    const pb = new ProgramBuilder();
-    const stepOp: number[] = [];
-    const ctx: Map<number, number>[] = Array.from({ length: 4 }, () => new Map());
-    let jobsIssued = 0;
-    const n = units.length;
-    for (let step = 0; step <= n + 1; step++) {
-      // DMA: write back unit step-2's outputs, then bring unit step's inputs (before the step's
-      // ITA jobs: issued after the first job instead, the model's ITA never finished that job)
-      const issueDma = (): void => {
-        const storedBlocks = new Set<string>();
-        if (step >= 2)
-          for (const s of units[step - 2]!.stores) {
-            pb.dma1d(s.dst.addr, at(step - 2)(P(s.key)), s.dst.bytes);
-            if (s.dst.block) storedBlocks.add(s.dst.block);
-          }
-        const loads = loadsAt.get(step) ?? [];
-        if (loads.some((x) => storedBlocks.has(bufs.get(x.key)!.load!.block ?? ''))) pb.dmaWait();
-        for (const x of loads) {
-          const src = bufs.get(x.key)!.load!;
-          pb.dma1d(at(step)(P(x.key)), src.addr, src.bytes);
-        }
-      };
-      issueDma();
-      // compute: unit step-1
-      if (step >= 1 && step <= n) {
-        const ui = step - 1;
-        const u = units[ui]!;
-        const A = at(ui);
-        for (const j of u.jobs) {
-          const regs = new Map<number, number>();
-          let stream = j.stream | (j.preload ? ITA_STREAM.PRELOAD : 0) | (j.next ? ITA_STREAM.NEXTLOAD : 0);
-          if (!j.lastInner) stream |= ITA_STREAM.OUTPUT_DISABLE;
-          const want = new Map<number, number>(j.consts);
-          want.set(ITA_REG.INPUT_PTR, itaPtr(A(j.input)));
-          want.set(ITA_REG.WEIGHT_PTR0, itaPtr(A(j.w0)));
-          if (j.next) want.set(ITA_REG.WEIGHT_PTR1, itaPtr(A(j.next)));
-          if (j.bias) want.set(ITA_REG.BIAS_PTR, itaPtr(A(j.bias)));
-          want.set(ITA_REG.OUTPUT_PTR, itaPtr(A(j.output)));
-          const c = ctx[jobsIssued % 4]!;
-          want.set(ITA_REG.CTRL_STREAM, stream);
-          want.set(ITA_REG.CTRL_ENGINE, j.engine);
-          for (const [k, v] of want) {
-            if ((c.get(k) ?? 0) !== v) regs.set(k, v);
-            c.set(k, v);
-          }
-          pb.itaJob(ITA_HART, regs);
-          jobsIssued++;
-        }
-        if (u.jobs.length > 0) pb.itaWait(ITA_HART);
-        for (const kf of u.kernels) {
-          const k = kf(A) as Kernel & { hart: number };
-          const { hart, ...rest } = k;
-          pb.kernel(hart, rest as Kernel);
-        }
-      }
-      pb.dmaWait();
-      const label = step === 0 ? 'load' : step === n + 1 ? 'store' : units[step - 1]!.label;
-      stepOp.push(
-        step === 0 ? (units[0]?.op ?? 0) : step === n + 1 ? (units[n - 1]?.op ?? 0) : units[step - 1]!.op,
-      );
-      pb.barrier(label);
-    }
-    return { program: pb.build(), units, stepOp, placements, dram, matAddr, itaJobs: jobsIssued };
   }
 }
 
-export { DMA_HART };
+interface Inst {
+  key: string;
+  first: number; // first step it occupies L1
+  last: number;
+  loadStep: number; // -1 = produced in L1
+  units: [number, number];
+}
+
+function plan(c: Ctx): { inst: Inst[]; bubbles: number[] } {
+  const { units, bufs, opts } = c;
+  const usesOf = new Map<string, number[]>();
+  const producedAt = new Map<string, Set<number>>();
+  const storedAt = new Map<string, number[]>();
+  // store step of each DRAM block, ascending
+  const storeSteps = new Map<string, number[]>();
+  const push = <T>(m: Map<string, T[]>, k: string, v: T): void => {
+    const a = m.get(k);
+    if (a) a.push(v);
+    else m.set(k, [v]);
+  };
+  units.forEach((u, ui) => {
+    for (const k of new Set([...u.uses, ...u.produces])) push(usesOf, k, ui);
+    for (const k of u.produces) {
+      const set = producedAt.get(k);
+      if (set) set.add(ui);
+      else producedAt.set(k, new Set([ui]));
+    }
+    for (const st of u.stores) {
+      push(storedAt, st.key, ui);
+      if (st.dst.block) push(storeSteps, st.dst.block, ui + 2);
+    }
+  });
+  const inst: Inst[] = [];
+  const bubbles = new Set<number>();
+  for (const [key, us] of usesOf) {
+    const info = bufs.get(key)!;
+    const stores = storedAt.get(key) ?? [];
+    let start = 0;
+    for (let i = 1; i <= us.length; i++) {
+      // an L1-only buffer (no DRAM copy) stays for all its uses; others are reloaded after a gap
+      if (i < us.length && (!info.load || (us[i]! - us[i - 1]! <= GAP && info.bytes <= opts.l1Size / 8)))
+        continue;
+      const f = us[start]!;
+      const l = us[i - 1]!;
+      const produced = producedAt.get(key)?.has(f) ?? false;
+      let first: number;
+      let loadStep = -1;
+      if (produced) first = f + 1;
+      else {
+        if (!info.load)
+          throw new Error(`schedule: ${key} is used in unit ${units[f]!.label} before it is produced`);
+        loadStep = f;
+        first = f;
+        // the data must have been written back to DRAM by then (the last store before unit f)
+        const blk = info.load.block;
+        if (blk) {
+          const ss = storeSteps.get(blk) ?? [];
+          let need = -1;
+          for (let j = ss.length - 1; j >= 0; j--)
+            if (ss[j]! - 2 < f) {
+              need = ss[j]!;
+              break;
+            }
+          if (need > loadStep) bubbles.add(f);
+        }
+      }
+      let last = l + 1;
+      for (const x of stores) if (x >= f && x <= l) last = Math.max(last, x + 2);
+      inst.push({ key, first, last, loadStep, units: [f, l] });
+      start = i;
+    }
+  }
+  return { inst, bubbles: [...bubbles].sort((a, b) => b - a) };
+}
+
+function lifetimes(c: Ctx, inst: Inst[]): Lifetime[] {
+  const { bufs } = c;
+  return inst.map((x, i) => ({
+    key: `${x.key}#${i}`,
+    bytes: bufs.get(x.key)!.bytes,
+    first: x.first,
+    last: x.last,
+  }));
+}
+
+/** The step with the most live bytes that loads something (a unit index to put a bubble before). */
+function busiestLoadStep(c: Ctx, inst: Inst[], lts: Lifetime[]): number {
+  const { units } = c;
+  const steps = units.length + 2;
+  const live = new Array<number>(steps).fill(0);
+  for (const l of lts)
+    for (let s = l.first; s <= l.last && s < steps; s++) live[s]! += Math.ceil(l.bytes / 64) * 64;
+  let best = -1;
+  for (const x of inst) {
+    const st = x.loadStep;
+    if (st <= 0 || st >= units.length || units[st - 1]!.unit === 'none') continue;
+    if (best < 0 || live[st]! > live[best]!) best = st;
+  }
+  return best;
+}
+
+function emit(c: Ctx, inst: Inst[], placements: Placement[]): Schedule {
+  const { units, bufs, opts, dram, matAddr } = c;
+  // address of key in unit ui
+  const byKey = new Map<string, number[]>();
+  inst.forEach((x, i) => {
+    const a = byKey.get(x.key);
+    if (a) a.push(i);
+    else byKey.set(x.key, [i]);
+  });
+  const addrIn = (key: string, ui: number): number => {
+    const i = (byKey.get(key) ?? []).find((j) => inst[j]!.units[0] <= ui && ui <= inst[j]!.units[1]);
+    if (i === undefined) throw new Error(`schedule: ${key} is not in L1 in unit ${ui}`);
+    return opts.l1Base + placements[i]!.offset;
+  };
+  const addrCache = new Map<string, number>();
+  const at =
+    (ui: number) =>
+    (p: Ptr): number => {
+      const c = `${p.key}@${ui}`;
+      let a = addrCache.get(c);
+      if (a === undefined) {
+        a = addrIn(p.key, ui);
+        addrCache.set(c, a);
+      }
+      return a + p.off;
+    };
+  const loadsAt = new Map<number, Inst[]>();
+  for (const x of inst) {
+    if (x.loadStep < 0) continue;
+    const a = loadsAt.get(x.loadStep);
+    if (a) a.push(x);
+    else loadsAt.set(x.loadStep, [x]);
+  }
+  const pb = new ProgramBuilder();
+  const stepOp: number[] = [];
+  const ctx: Map<number, number>[] = Array.from({ length: 4 }, () => new Map());
+  let jobsIssued = 0;
+  const n = units.length;
+  for (let step = 0; step <= n + 1; step++) {
+    // DMA: write back unit step-2's outputs, then bring unit step's inputs (before the step's
+    // ITA jobs: issued after the first job instead, the model's ITA never finished that job)
+    const issueDma = (): void => {
+      const storedBlocks = new Set<string>();
+      if (step >= 2)
+        for (const s of units[step - 2]!.stores) {
+          pb.dma1d(s.dst.addr, at(step - 2)(P(s.key)), s.dst.bytes);
+          if (s.dst.block) storedBlocks.add(s.dst.block);
+        }
+      const loads = loadsAt.get(step) ?? [];
+      if (loads.some((x) => storedBlocks.has(bufs.get(x.key)!.load!.block ?? ''))) pb.dmaWait();
+      for (const x of loads) {
+        const src = bufs.get(x.key)!.load!;
+        pb.dma1d(at(step)(P(x.key)), src.addr, src.bytes);
+      }
+    };
+    issueDma();
+    // compute: unit step-1
+    if (step >= 1 && step <= n) {
+      const ui = step - 1;
+      const u = units[ui]!;
+      const A = at(ui);
+      for (const j of u.jobs) {
+        const regs = new Map<number, number>();
+        let stream = j.stream | (j.preload ? ITA_STREAM.PRELOAD : 0) | (j.next ? ITA_STREAM.NEXTLOAD : 0);
+        if (!j.lastInner) stream |= ITA_STREAM.OUTPUT_DISABLE;
+        const want = new Map<number, number>(j.consts);
+        want.set(ITA_REG.INPUT_PTR, itaPtr(A(j.input)));
+        want.set(ITA_REG.WEIGHT_PTR0, itaPtr(A(j.w0)));
+        if (j.next) want.set(ITA_REG.WEIGHT_PTR1, itaPtr(A(j.next)));
+        if (j.bias) want.set(ITA_REG.BIAS_PTR, itaPtr(A(j.bias)));
+        want.set(ITA_REG.OUTPUT_PTR, itaPtr(A(j.output)));
+        const c = ctx[jobsIssued % 4]!;
+        want.set(ITA_REG.CTRL_STREAM, stream);
+        want.set(ITA_REG.CTRL_ENGINE, j.engine);
+        for (const [k, v] of want) {
+          if ((c.get(k) ?? 0) !== v) regs.set(k, v);
+          c.set(k, v);
+        }
+        pb.itaJob(ITA_HART, regs);
+        jobsIssued++;
+      }
+      if (u.jobs.length > 0) pb.itaWait(ITA_HART);
+      for (const kf of u.kernels) {
+        const k = kf(A) as Kernel & { hart: number };
+        const { hart, ...rest } = k;
+        pb.kernel(hart, rest as Kernel);
+      }
+    }
+    pb.dmaWait();
+    const label = step === 0 ? 'load' : step === n + 1 ? 'store' : units[step - 1]!.label;
+    stepOp.push(
+      step === 0 ? (units[0]?.op ?? 0) : step === n + 1 ? (units[n - 1]?.op ?? 0) : units[step - 1]!.op,
+    );
+    pb.barrier(label);
+  }
+  return { program: pb.build(), units, stepOp, placements, dram, matAddr, itaJobs: jobsIssued };
+}
