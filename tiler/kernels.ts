@@ -159,7 +159,10 @@ export function squareTable(): Uint8Array {
   return t;
 }
 
-/** Rows [r0, r1) of the kernel's output, row-major, as the runtime computes them. */
+/**
+ * Rows [r0, r1) of the kernel's output, row-major, as the runtime computes them (a partial dgemm:
+ * its int32 sums).
+ */
 export function kernelRows(mem: KernelMemory, k: Kernel): Int32Array {
   switch (k.op) {
     case 'gemm': {
@@ -238,16 +241,23 @@ export function kernelRows(mem: KernelMemory, k: Kernel): Int32Array {
       const mul = bytesInt32(mem.read(k.mul, 4 * q));
       const add = bytesInt32(mem.read(k.add, 4 * q));
       // columns from validCols on keep what the output holds
-      const out = readRows(mem, k.y, k.rows, k.cols, k.r0, k.r1);
+      const out = k.partial ? new Int32Array(0) : readRows(mem, k.y, k.rows, k.cols, k.r0, k.r1);
+      const partial = k.partial
+        ? bytesInt32(mem.read(k.y + 4 * k.r0 * k.cols, 4 * rows * k.cols))
+        : new Int32Array(0);
       for (let r = 0; r < rows; r++)
         for (let c = 0; c < k.validCols; c++) {
           let dot = 0;
           for (let i = 0; i < k.k; i++) dot += a[r * k.k + i]! * bt[c * k.k + i]!;
           const acc = (Math.imul(k.alpha, dot) + (bias ? bias[(k.r0 + r) * k.cols + c]! : 0)) | 0;
+          if (k.partial) {
+            partial[r * k.cols + c] = acc;
+            continue;
+          }
           const j = k.perRow ? k.r0 + r : c;
           out[r * k.cols + c] = requantShift(acc, mul[j]!, add[j]!, k.shift, 256, !k.unsigned);
         }
-      return out;
+      return k.partial ? partial : out;
     }
     case 'isoftmax': {
       // over the first validCols columns; the columns after keep what the output holds
@@ -271,5 +281,6 @@ export function kernelRows(mem: KernelMemory, k: Kernel): Int32Array {
 export function runKernel(mem: KernelMemory, k: Kernel): void {
   const v = kernelRows(mem, k);
   if (k.op === 'gemm') writeRows(mem, k.c, k.m, k.n, k.r0, k.r1, v);
+  else if (k.op === 'dgemm' && k.partial) mem.write(k.y + 4 * k.r0 * k.cols, int32Bytes(v));
   else writeRows(mem, k.y, k.rows, k.cols, k.r0, k.r1, v);
 }

@@ -28,8 +28,8 @@
  *   13  COPY       -                                 x, y, cols, r0 | r1 << 16
  *   14  ISOFTMAX   -                                 x, y, cols | validCols << 16, r0 | r1 << 16, lut,
  *                                                    scale
- *   15  DGEMM      [0] unsigned out, [1] rq per row      a, bt, y, bias, mul, add, n | nv << 16, k,
- *                                                    r0 | r1 << 16, alpha, shift
+ *   15  DGEMM      [0] unsigned out, [1] rq per  a, bt, y, bias, mul, add, n | nv << 16, k,
+ *                  row, [2] int32 sum out            r0 | r1 << 16, alpha, shift
  *
  * Rows count in the T64 layout (see the tiler contract): a matrix of R x C int8 values is stored as
  * 64 x 64 tiles, tile (i, j) at byte `(i * C/64 + j) * 4096`, element (r, c) at
@@ -239,6 +239,11 @@ export type Kernel =
       perRow: boolean;
       /** Output clipped to 0..255 (its byte stored) instead of int8. */
       unsigned: boolean;
+      /**
+       * Write the int32 sum (before requantisation) to y as int32[rows][cols], row-major, the
+       * layout of `bias`: one chunk of K, whose sum the next chunk takes as its bias.
+       */
+      partial?: boolean;
     };
 
 export interface BuiltProgram {
@@ -475,7 +480,7 @@ export function encodeKernel(k: Kernel): number[] {
       checkInt(`${what}: k`, k.k, 64, 0xffc0, 64);
       checkRegion(`${what}: a`, k.a, k.rows * k.k, 4);
       checkRegion(`${what}: bt`, k.bt, k.cols * k.k, 4);
-      checkRegion(`${what}: y`, k.y, k.rows * k.cols, 4);
+      checkRegion(`${what}: y`, k.y, (k.partial ? 4 : 1) * k.rows * k.cols, 4);
       if (k.bias !== 0) checkRegion(`${what}: bias`, k.bias, 4 * k.rows * k.cols, 4);
       const q = k.perRow ? k.rows : k.cols;
       checkRegion(`${what}: mul`, k.mul, 4 * q, 4);
@@ -483,7 +488,7 @@ export function encodeKernel(k: Kernel): number[] {
       checkInt(`${what}: validCols`, k.validCols, 1, k.cols);
       checkInt(`${what}: alpha`, k.alpha, -(2 ** 31), 2 ** 31 - 1);
       checkInt(`${what}: shift`, k.shift, 0, 31);
-      const flags = (k.unsigned ? 1 : 0) | (k.perRow ? 2 : 0);
+      const flags = (k.unsigned ? 1 : 0) | (k.perRow ? 2 : 0) | (k.partial ? 4 : 0);
       return [
         OP.DGEMM | (flags << 8),
         k.a,

@@ -655,18 +655,36 @@ function attentionUnits(
   }
 }
 
-/** Deeploy's int32 linear on the cores: one unit per 64-row block with every output column. */
+/** Columns [c0, c0 + n) of a rows x cols row-major matrix. */
+function columnsOf(m: Int32Array, rows: number, cols: number, c0: number, n: number): Int32Array {
+  const out = new Int32Array(rows * n);
+  for (let r = 0; r < rows; r++) out.set(m.subarray(r * cols + c0, r * cols + c0 + n), r * n);
+  return out;
+}
+
+/**
+ * Deeploy's int32 linear on the cores: per 64-row block, every output column, K in chunks whose A
+ * block and weights fit a quarter of L1 each when the whole of K does not. Each chunk but the last
+ * writes its int32 sums to an L1 accumulator, which the next chunk takes as its bias.
+ */
 function dgemmUnits(b: Split, op: Extract<TilerOp, { kind: 'dgemm' }>, oi: number, name: string): void {
   const K = op.x.cols;
   const N = op.y.cols;
-  const wKey = b.blob(`${name}/w`, toT64(op.wT, N, K));
+  let kc = K;
+  while (kc > 64 && ((64 + N) * kc > b.budget || K % kc !== 0)) kc -= 64;
+  const chunks = K / kc;
+  const wKeys =
+    chunks === 1
+      ? [b.blob(`${name}/w`, toT64(op.wT, N, K))]
+      : Array.from({ length: chunks }, (_, q) =>
+          b.blob(`${name}/w${q}`, toT64(columnsOf(op.wT, N, K, q * kc, kc), N, kc)),
+        );
   const mul = int32Bytes(op.mul);
   const add = int32Bytes(op.add);
   // per column: one vector for every block; per row: 64 values per block
   const perCol = op.perRow ? null : [b.blob(`${name}/mul`, mul), b.blob(`${name}/add`, add)];
+  const { rows: validRows, cols: validCols } = validOf(op.y);
   for (let i = 0; i < op.y.rows / 64; i++) {
-    const u = b.newUnit(`${name}/r${i}`, oi, 'cores');
-    const xk = b.block(op.x, i);
     const yk = b.block(op.y, i);
     const [mk, ak] = perCol ?? [
       b.blob(`${name}/mul${i}`, mul.subarray(256 * i, 256 * (i + 1))),
@@ -675,37 +693,49 @@ function dgemmUnits(b: Split, op: Extract<TilerOp, { kind: 'dgemm' }>, oi: numbe
     const bk = op.bias
       ? b.blob(`${name}/bias${i}`, int32Bytes(op.bias.subarray(64 * N * i, 64 * N * (i + 1))))
       : null;
-    u.uses.push(xk, wKey, mk!, ak!, ...(bk ? [bk] : []), yk);
-    u.produces.push(yk);
-    u.stores.push(b.storeOf(yk));
+    const acc = chunks > 1 ? b.scratch(`${name}/acc${i}`, 4 * 64 * N) : null;
     // only the rows and columns of the tensor itself: the padding is never read
-    const rows = Math.min(64, validOf(op.y).rows - 64 * i);
-    for (let h = 0; h < COMPUTE_HARTS; h++) {
-      const r0 = Math.floor((h * rows) / COMPUTE_HARTS);
-      const r1 = Math.floor(((h + 1) * rows) / COMPUTE_HARTS);
-      u.kernels.push(
-        (at) =>
-          ({
-            op: 'dgemm',
-            a: at(P(xk)),
-            bt: at(P(wKey)),
-            y: at(P(yk)),
-            bias: bk ? at(P(bk)) : 0,
-            mul: at(P(mk!)),
-            add: at(P(ak!)),
-            rows: 64,
-            cols: N,
-            validCols: validOf(op.y).cols,
-            k: K,
-            r0,
-            r1,
-            alpha: op.alpha,
-            shift: op.shift,
-            perRow: op.perRow,
-            unsigned: op.unsigned,
-            hart: h,
-          }) as unknown as Kernel,
-      );
+    const rows = Math.min(64, validRows - 64 * i);
+    for (let q = 0; q < chunks; q++) {
+      const last = q === chunks - 1;
+      const u = b.newUnit(chunks === 1 ? `${name}/r${i}` : `${name}/r${i}k${q}`, oi, 'cores');
+      const xk = chunks === 1 ? b.block(op.x, i) : b.block(op.x, i, (q * kc) / 64, ((q + 1) * kc) / 64);
+      const biasIn = q === 0 ? bk : acc;
+      const out = last ? yk : acc!;
+      u.uses.push(xk, wKeys[q]!, mk!, ak!, ...(biasIn ? [biasIn] : []), out);
+      if (last) {
+        u.produces.push(yk);
+        u.stores.push(b.storeOf(yk));
+      } else if (q === 0) u.produces.push(acc!);
+      else u.writes.push(acc!);
+      for (let h = 0; h < COMPUTE_HARTS; h++) {
+        const r0 = Math.floor((h * rows) / COMPUTE_HARTS);
+        const r1 = Math.floor(((h + 1) * rows) / COMPUTE_HARTS);
+        u.kernels.push(
+          (at) =>
+            ({
+              op: 'dgemm',
+              a: at(P(xk)),
+              bt: at(P(wKeys[q]!)),
+              y: at(P(out)),
+              bias: biasIn ? at(P(biasIn)) : 0,
+              mul: at(P(mk!)),
+              add: at(P(ak!)),
+              rows: 64,
+              cols: N,
+              validCols,
+              k: kc,
+              r0,
+              r1,
+              alpha: op.alpha,
+              shift: op.shift,
+              perRow: op.perRow,
+              unsigned: op.unsigned,
+              partial: !last,
+              hart: h,
+            }) as unknown as Kernel,
+        );
+      }
     }
   }
 }

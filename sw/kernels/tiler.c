@@ -678,7 +678,9 @@ __attribute__((noinline)) static void k_isoftmax(uint32_t x, uint32_t y, uint32_
    stored as its byte (flags bit 0). The bias is one int32 per element of the 64-row block (bias
    row-major, n per row) or none (0); mul and add are int32 vectors, one value per row of the
    block (flags bit 1) or per column. Only the first nv of the n columns are computed (the others
-   are padding nobody reads). One multiply per multiply-accumulate: exact, not fast.
+   are padding nobody reads). With flags bit 2 the int32 acc is written instead (y then holds
+   int32[64][n] like the bias): the sum over K in chunks, each chunk's acc the next one's bias
+   (alpha distributes over the wrapping sum). One multiply per multiply-accumulate: exact, not fast.
    Words: header (flags in x), a, bt, y, bias, mul, add, n | nv << 16, k, r0 | r1 << 16, alpha,
    shift. */
 __attribute__((noinline)) static void k_dgemm(const uint32_t *p) {
@@ -697,6 +699,10 @@ __attribute__((noinline)) static void k_dgemm(const uint32_t *p) {
         for (uint32_t i = 0; i < 64; i++) dot += ar[i] * br[i];
       }
       uint32_t acc = (uint32_t)alpha * (uint32_t)dot + (bias ? (uint32_t)bias[r * n + c] : 0u);
+      if (flags & 4u) {
+        ((int32_t *)y)[r * n + c] = (int32_t)acc;
+        continue;
+      }
       const uint32_t q = per_row ? r : c;
       int32_t v = (int32_t)(acc * (uint32_t)mul[q] + (uint32_t)add[q]);
       if (shift > 0) v = (int32_t)((uint32_t)v + (1u << (shift - 1)));

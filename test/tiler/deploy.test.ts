@@ -212,6 +212,58 @@ describe('itasim deploy', () => {
     expect(r.compare).toEqual([{ name: 'y', bitExact: true, detail: '' }]);
   });
 
+  it('sums a long K (1024: A block and weights beyond L1) in chunks, bit-exact', () => {
+    // the shape of Deeploy's GEMM/Regular_RQPerColumn kernel test, with 2 rows and 3 outputs
+    const d = mkdtempSync(join(dir, 'longk-'));
+    const onnx = join(d, 'network.onnx');
+    writeFileSync(
+      onnx,
+      buildModel({
+        inputs: [{ name: 'x', shape: [2, 1024], type: 'int8' }],
+        outputs: [{ name: 'y', type: 'uint8' }],
+        nodes: [
+          {
+            op: 'Gemm',
+            name: 'gemm',
+            inputs: ['x', 'W', 'B'],
+            outputs: ['acc'],
+            attrs: { transB: attr.int(1) },
+          },
+          {
+            op: 'RequantShift',
+            name: 'rq',
+            inputs: ['acc', 'mul', 'add'],
+            outputs: ['y'],
+            attrs: { div: attr.int(2 ** 12), n_levels: attr.int(256), signed: attr.int(0) },
+          },
+        ],
+        initializers: {
+          W: { shape: [3, 1024], values: vals(3072, -128, 127, 11), type: 'int8' },
+          B: { shape: [3], values: [-900, 40, 700], type: 'int32' },
+          mul: { shape: [3], values: [3, 1, 2], type: 'int32' },
+          add: { shape: [3], values: [2 ** 19, 2 ** 19, 2 ** 19], type: 'int32' },
+        },
+      }),
+    );
+    const inputs = join(d, 'inputs.npz');
+    writeNpz(
+      inputs,
+      new Map([
+        ['x', { shape: [2, 1024], data: Float64Array.from(vals(2048, -128, 127, 12)), signed: true }],
+      ]),
+    );
+    const g = loadModel(onnx);
+    const outputs = join(d, 'outputs.npz');
+    const want = runGraph(g, bindInputs(g, readNpz(inputs))).outputs;
+    expect(new Set(want.get('y')!.data).size).toBeGreaterThan(3); // not clipped flat
+    writeNpz(outputs, want);
+    const r = deploy(onnx, inputs, { compare: outputs });
+    expect(r.perOp.map((o) => [o.kind, o.where, o.bitExact])).toEqual([['dgemm', 'cores', true]]);
+    // units per chunk of K (merged where they fit L1 together)
+    expect(r.run.stepStats.map((st) => st.label).join(' ')).toMatch(/gemm\/r0k0\b.*gemm\/r0k7\b/);
+    expect(r.compare).toEqual([{ name: 'y', bitExact: true, detail: '' }]);
+  });
+
   it('refuses an op without a mapping: one line naming the node and why, exit 2', () => {
     const n = writeNetwork(mkdtempSync(join(dir, 'gelu-')), {
       op: 'iGELU',
