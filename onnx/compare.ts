@@ -140,7 +140,7 @@ export function formatMatches(rows: TensorMatch[]): string {
 }
 
 /** Compares graph outputs with a reference npz: by name, or by position when names differ. */
-export function compareOutputs(result: RunResult, path: string): TensorMatch[] {
+export function compareOutputs(result: Pick<RunResult, 'outputs'>, path: string): TensorMatch[] {
   const want = readNpz(path);
   const list = [...want.entries()];
   return [...result.outputs.entries()].map(([name, t], i) => {

@@ -92,6 +92,17 @@ function shiftU64ToU32(v: number, z: number): number {
   return Number(BigInt.asUintN(32, BigInt.asUintN(64, BigInt(v)) >> BigInt(z)));
 }
 
+/** iSoftmax's exponent (uint32) of a difference d = x - max to the row maximum (d <= 0). */
+export function iSoftmaxExp(d: number, c: ISoftmaxCoeffs): number {
+  const xt = wrapS(d, 16);
+  let z = wrapS(-Math.trunc(xt / c.log2), 8);
+  z = z < 0 ? 0 : z > 31 ? 31 : z;
+  const p = wrapS(xt + z * c.log2, 16);
+  const pb = p + c.coeffB;
+  const poly = Math.imul(c.coeffA, Math.imul(pb, pb)) + c.coeffC;
+  return shiftU64ToU32(poly, z);
+}
+
 /** Deeploy's iSoftmax on one row. */
 export function iSoftmaxRow(
   x: ArrayLike<number>,
@@ -105,13 +116,7 @@ export function iSoftmaxRow(
   const y = new Array<number>(cols);
   let sum = 0;
   for (let j = 0; j < cols; j++) {
-    const xt = wrapS(x[off + j]! - max, 16);
-    let z = wrapS(-Math.trunc(xt / c.log2), 8);
-    z = z < 0 ? 0 : z > 31 ? 31 : z;
-    const p = wrapS(xt + z * c.log2, 16);
-    const pb = p + c.coeffB;
-    const poly = Math.imul(c.coeffA, Math.imul(pb, pb)) + c.coeffC;
-    y[j] = shiftU64ToU32(poly, z);
+    y[j] = iSoftmaxExp(x[off + j]! - max, c);
     sum = u32(sum + y[j]!);
   }
   if (sum === 0) throw new RangeError('iSoftmax: the exponent sum of a row is zero');

@@ -16,7 +16,7 @@ import { commandNamed } from './commands/index.ts';
 const KIND = 'itasim-command-thread';
 
 /** Commands whose runs are long and synchronous. */
-const THREADED = new Set(['sim', 'hwpe', 'cluster', 'encoder', 'onnx', 'fuzz']);
+const THREADED = new Set(['sim', 'hwpe', 'cluster', 'encoder', 'onnx', 'fuzz', 'deploy']);
 
 /** What the worker is given. */
 interface ThreadData {

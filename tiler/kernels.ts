@@ -15,6 +15,7 @@ import type { Tensor } from '../onnx/tensor.ts';
 import { activate, matmulAccT, transpose } from '../rtl-model/ref/ita.ts';
 import { requantizeArray } from '../rtl-model/ref/requant.ts';
 import { itaMax } from '../rtl-model/ref/softmax.ts';
+import { iSoftmaxExp, type ISoftmaxCoeffs } from '../onnx/softmax.ts';
 import type { Kernel } from './program.ts';
 
 export interface KernelMemory {
@@ -136,6 +137,17 @@ export function premultiplyNoNorm(
   };
 }
 
+/**
+ * The isoftmax kernel's table: entry d (uint32, little-endian) is iSoftmax's exponent of x - max =
+ * -d, for d = 0..255 (every difference of two int8 values).
+ */
+export function iSoftmaxTable(c: Omit<ISoftmaxCoeffs, 'nLevels'>): Uint8Array {
+  const t = new Uint8Array(4 * 256);
+  const dv = new DataView(t.buffer);
+  for (let d = 0; d < 256; d++) dv.setUint32(4 * d, iSoftmaxExp(-d, { ...c, nLevels: 256 }), true);
+  return t;
+}
+
 /** The layernorm kernel's table of squares: uint16 entry u (little-endian) is int8(u)^2. */
 export function squareTable(): Uint8Array {
   const t = new Uint8Array(512);
@@ -147,7 +159,10 @@ export function squareTable(): Uint8Array {
   return t;
 }
 
-/** Rows [r0, r1) of the kernel's output, row-major, as the runtime computes them. */
+/**
+ * Rows [r0, r1) of the kernel's output, row-major, as the runtime computes them (a partial dgemm:
+ * its int32 sums).
+ */
 export function kernelRows(mem: KernelMemory, k: Kernel): Int32Array {
   switch (k.op) {
     case 'gemm': {
@@ -217,6 +232,48 @@ export function kernelRows(mem: KernelMemory, k: Kernel): Int32Array {
     }
     case 'copy':
       return readRows(mem, k.x, k.rows, k.cols, k.r0, k.r1);
+    case 'dgemm': {
+      const rows = k.r1 - k.r0;
+      const a = readRows(mem, k.a, k.rows, k.k, k.r0, k.r1);
+      const bt = readRows(mem, k.bt, k.cols, k.k, 0, k.cols);
+      const bias = k.bias !== 0 ? bytesInt32(mem.read(k.bias, 4 * k.rows * k.cols)) : undefined;
+      const q = k.perRow ? k.rows : k.cols;
+      const mul = bytesInt32(mem.read(k.mul, 4 * q));
+      const add = bytesInt32(mem.read(k.add, 4 * q));
+      // columns from validCols on keep what the output holds
+      const out = k.partial ? new Int32Array(0) : readRows(mem, k.y, k.rows, k.cols, k.r0, k.r1);
+      const partial = k.partial
+        ? bytesInt32(mem.read(k.y + 4 * k.r0 * k.cols, 4 * rows * k.cols))
+        : new Int32Array(0);
+      for (let r = 0; r < rows; r++)
+        for (let c = 0; c < k.validCols; c++) {
+          let dot = 0;
+          for (let i = 0; i < k.k; i++) dot += a[r * k.k + i]! * bt[c * k.k + i]!;
+          const acc = (Math.imul(k.alpha, dot) + (bias ? bias[(k.r0 + r) * k.cols + c]! : 0)) | 0;
+          if (k.partial) {
+            partial[r * k.cols + c] = acc;
+            continue;
+          }
+          const j = k.perRow ? k.r0 + r : c;
+          out[r * k.cols + c] = requantShift(acc, mul[j]!, add[j]!, k.shift, 256, !k.unsigned);
+        }
+      return k.partial ? partial : out;
+    }
+    case 'isoftmax': {
+      // over the first validCols columns; the columns after keep what the output holds
+      const rows = k.r1 - k.r0;
+      const nv = k.validCols ?? k.cols;
+      const xr = readRows(mem, k.x, k.rows, k.cols, k.r0, k.r1);
+      const x = tensor(
+        [rows, nv],
+        Int32Array.from({ length: rows * nv }, (_, i) => xr[Math.floor(i / nv) * k.cols + (i % nv)]!),
+      );
+      const { coeffA, coeffB, coeffC, log2 } = k;
+      const y = runOp('iSoftmax', [x], { coeffA, coeffB, coeffC, log2, n_levels: 256 }).data;
+      const out = readRows(mem, k.y, k.rows, k.cols, k.r0, k.r1, true);
+      for (let i = 0; i < y.length; i++) out[Math.floor(i / nv) * k.cols + (i % nv)] = y[i]!;
+      return out;
+    }
   }
 }
 
@@ -224,5 +281,6 @@ export function kernelRows(mem: KernelMemory, k: Kernel): Int32Array {
 export function runKernel(mem: KernelMemory, k: Kernel): void {
   const v = kernelRows(mem, k);
   if (k.op === 'gemm') writeRows(mem, k.c, k.m, k.n, k.r0, k.r1, v);
+  else if (k.op === 'dgemm' && k.partial) mem.write(k.y + 4 * k.r0 * k.cols, int32Bytes(v));
   else writeRows(mem, k.y, k.rows, k.cols, k.r0, k.r1, v);
 }

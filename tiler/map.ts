@@ -8,25 +8,36 @@
  *              output one S x E matrix per head
  *   sum        the head sum: `ReduceSum` over the head axis of an MHSA output + `RequantShift`
  *   linear     `MatMul` with constant weights [+ `Add` of a constant bias] + `RequantShift`
- *              [+ `Relu` | `ITAGELU`]: ITA's linear (Linear layer, one job per 64 x 64 x 64 tile)
+ *              [+ `Relu` | `ITAGELU`], or `Gemm` (alpha 1, a bias per column) in place of
+ *              MatMul + Add: ITA's linear (Linear layer, one job per 64 x 64 x 64 tile)
  *   add        residual `Add` of two int8 matrices + `RequantShift`
- *   layernorm  `iLayerNorm`;  nonorm  `iNoNorm`
+ *   layernorm  `iLayerNorm`;  nonorm  `iNoNorm` (weights per column or per element)
+ *   isoftmax   `iSoftmax` over the rows of a signed int8 matrix (Deeploy's I-BERT softmax)
+ *   dgemm      a linear ITA cannot compute exactly, in Deeploy's int32 arithmetic on the cores
+ *
+ * Each pattern has one recogniser, looked up by the op of the node that starts it (`RECOGNISERS`);
+ * nodes are visited in topological order and a node already covered by a pattern is skipped.
  *
  * Layout nodes that keep the bytes of the row-major matrix (Reshape, Flatten, Squeeze, Unsqueeze,
  * Identity, and a Transpose that only moves axes of size 1) are resolved here: their output names
  * the same matrix as their input. Every activation is a matrix of rows x cols (cols = the last
- * axis, rows = the product of the others), both multiples of 64, held in the T64 layout.
+ * axis, rows = the product of the others) held in the T64 layout, padded to multiples of 64 where
+ * it is not one (`Mat.valid`): padded rows are read by every op but attention, padded columns only
+ * by linears (as their inner dimension, against zero weights) and iSoftmax (over the row's own
+ * columns).
  *
- * What cannot be mapped exactly is refused with an InputError naming the node and the reason:
- * requantisation constants not in ITA's form (mul 0..255, add a multiple of 2^shift with add /
- * 2^shift in -128..127, scalar constants, signed 8-bit output), biases beyond ITA's 24 bits,
- * accumulators that could leave ITA's 26 bits, v different from k, more than 8 heads, dims not
- * multiples of 64.
+ * A linear goes to ITA's form when ITA computes it exactly (requantiser mul 0..255, add a multiple
+ * of 2^shift with add / 2^shift in -128..127, scalar constants, signed 8-bit output, biases within
+ * 24 bits, no sum beyond ITA's 26-bit accumulator), otherwise to `dgemm` with the reason. What
+ * cannot be mapped exactly is refused with an InputError naming the node and the reason: v
+ * different from k, more than 8 heads, attention dims not multiples of 64, padded columns into an
+ * op other than a linear, an op without a recogniser.
  */
 import { InputError } from '../rtl-model/errors.ts';
 import type { Requant } from '../rtl-model/ref/requant.ts';
 import { topoSort } from '../onnx/executor.ts';
 import { mhsaParams } from '../onnx/ops/mhsa.ts';
+import { iSoftmaxExp } from '../onnx/softmax.ts';
 import type { Graph, GraphNode } from '../onnx/model.ts';
 import type { Tensor } from '../onnx/tensor.ts';
 import type { EncoderModel } from './presets.ts';
@@ -36,8 +47,41 @@ export type { EncoderModel };
 /** An int8 activation matrix (T64 in L1 and DRAM), named after its graph tensor. */
 export interface Mat {
   name: string;
+  /** Rows and columns as stored: multiples of 64. */
   rows: number;
   cols: number;
+  /**
+   * The tensor's own rows and columns when they are not multiples of 64 (the rest is padding: zero
+   * in a graph input, anything in an op output; only ops exact on any padding read it).
+   */
+  valid?: { rows: number; cols: number };
+}
+
+/** The tensor's own rows and columns of a matrix (without padding). */
+export function validOf(m: Mat): { rows: number; cols: number } {
+  return m.valid ?? { rows: m.rows, cols: m.cols };
+}
+
+const up64 = (v: number): number => Math.ceil(v / 64) * 64;
+
+/** A matrix of the given rows and columns, padded to multiples of 64. */
+function paddedMat(name: string, rows: number, cols: number): Mat {
+  const m: Mat = { name, rows: up64(rows), cols: up64(cols) };
+  if (m.rows !== rows || m.cols !== cols) m.valid = { rows, cols };
+  return m;
+}
+
+/** A row-major rows x cols matrix padded with zeros to prows x pcols. */
+export function padMatrix(
+  v: ArrayLike<number>,
+  rows: number,
+  cols: number,
+  prows: number,
+  pcols: number,
+): Int32Array {
+  const out = new Int32Array(prows * pcols);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[r * pcols + c] = v[r * cols + c]!;
+  return out;
 }
 
 export type Act = 'identity' | 'relu' | 'gelu';
@@ -105,6 +149,34 @@ export type TilerOp =
       b: Int32Array;
       mul: number;
       log2d: number;
+    })
+  | (OpBase & {
+      /** Deeploy's linear in int32 on the cores (what ITA's linear cannot compute exactly). */
+      kind: 'dgemm';
+      x: Mat;
+      y: Mat;
+      /** y.cols x x.cols, row-major (the weights transposed, zero in the padding). */
+      wT: Int32Array;
+      alpha: number;
+      /** One int32 per element of y (y.rows x y.cols, row-major), or null. */
+      bias: Int32Array | null;
+      /** RequantShift mul and add, one per row of y (perRow) or per column, zero in the padding. */
+      mul: Int32Array;
+      add: Int32Array;
+      perRow: boolean;
+      shift: number;
+      unsigned: boolean;
+      /** Why ITA's linear cannot compute it. */
+      notIta: string;
+    })
+  | (OpBase & {
+      kind: 'isoftmax';
+      x: Mat;
+      y: Mat;
+      coeffA: number;
+      coeffB: number;
+      coeffC: number;
+      log2: number;
     });
 
 export interface MappedGraph {
@@ -113,6 +185,8 @@ export interface MappedGraph {
   mats: Map<string, Mat>;
   /** Graph inputs (matrices the host places in DRAM). */
   inputs: Mat[];
+  /** Layout nodes resolved as aliases (their output names their input's matrix). */
+  aliases: string[];
 }
 
 const LAYOUT_OPS = new Set(['Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Identity', 'Transpose']);
@@ -198,370 +272,635 @@ export interface MapOptions {
 }
 
 /**
- * Maps `graph` (lowered, as runGraph runs it) given every tensor of a run of the executor
- * (`tensors`: shapes and constant values).
+ * What the recognisers share while a graph is mapped: the executor's tensors, who consumes what,
+ * the matrices found so far. A recogniser reads it, registers the matrices its op produces
+ * (`newMat`) and returns the op with the nodes it covers.
  */
-export function mapGraph(graph: Graph, tensors: Map<string, Tensor>, opts: MapOptions): MappedGraph {
-  const T = tensors;
-  const consumers = new Map<string, GraphNode[]>();
-  for (const n of graph.nodes)
-    for (const i of n.inputs) if (i !== '') consumers.set(i, [...(consumers.get(i) ?? []), n]);
-  const graphOutputs = new Set(graph.outputs.map((o) => o.name));
-  const isConst = (name: string): boolean => graph.initializers.has(name) || constNames.has(name);
-  const constNames = new Set<string>();
-  for (const n of graph.nodes) if (CONST_OPS.has(n.opType)) n.outputs.forEach((o) => constNames.add(o));
+class MapState {
+  readonly consumers = new Map<string, GraphNode[]>();
+  readonly graphOutputs: Set<string>;
+  readonly constNames = new Set<string>();
+  readonly mats = new Map<string, Mat>();
+  /** Graph inputs the tiler cannot hold, with the reason (refused when a node reads one). */
+  readonly unusable = new Map<string, string>();
 
-  const mats = new Map<string, Mat>();
-  const inputs: Mat[] = [];
-  const ops: TilerOp[] = [];
-  const done = new Set<GraphNode>();
+  constructor(
+    readonly graph: Graph,
+    readonly T: Map<string, Tensor>,
+    readonly opts: MapOptions,
+  ) {
+    for (const n of graph.nodes)
+      for (const i of n.inputs) if (i !== '') this.consumers.set(i, [...(this.consumers.get(i) ?? []), n]);
+    this.graphOutputs = new Set(graph.outputs.map((o) => o.name));
+    for (const n of graph.nodes)
+      if (CONST_OPS.has(n.opType)) n.outputs.forEach((o) => this.constNames.add(o));
+  }
 
-  const matOf = (n: GraphNode, name: string, role: string): Mat => {
-    const m = mats.get(name);
+  isConst(name: string): boolean {
+    return this.graph.initializers.has(name) || this.constNames.has(name);
+  }
+  /** The matrix an input names; padded columns only where the op is exact on any padding. */
+  matOf(n: GraphNode, name: string, role: string, paddedColsOk = false): Mat {
+    const m = this.mats.get(name);
+    if (m && m.valid && m.valid.cols !== m.cols && !paddedColsOk)
+      refuse(
+        n,
+        `input ${role} (${name}) has ${m.valid.cols} columns, padded to ${m.cols}: only linear layers (against zero weights) and iSoftmax (over the row's own columns) read padded columns`,
+      );
     if (m) return m;
+    const why = this.unusable.get(name);
+    if (why !== undefined) refuse(n, `input ${role}: ${why}`);
     refuse(
       n,
       `input ${role} (${name}) is not an activation the tiler holds (a constant or an unmapped tensor)`,
     );
-  };
-  const shapeOf = (n: GraphNode, name: string): number[] => {
-    const t = T.get(name);
+  }
+  shapeOf(n: GraphNode, name: string): number[] {
+    const t = this.T.get(name);
     if (!t) refuse(n, `tensor ${name} has no value in the executor run`);
     return t.shape;
-  };
-  const newMat = (n: GraphNode, name: string, shape = shapeOf(n, name)): Mat => {
+  }
+  newMat(n: GraphNode, name: string, shape = this.shapeOf(n, name)): Mat {
     if (shape.length < 1) refuse(n, `tensor ${name} is a scalar`);
     const cols = shape[shape.length - 1]!;
     const rows = shape.slice(0, -1).reduce((a, b) => a * b, 1);
-    if (cols % 64 !== 0 || rows % 64 !== 0 || cols === 0 || rows === 0)
-      refuse(
-        n,
-        `tensor ${name} [${shape.join('x')}] is not a matrix of multiples of 64 (rows ${rows}, cols ${cols})`,
-      );
-    const m = { name, rows, cols };
-    mats.set(name, m);
+    if (cols === 0 || rows === 0) refuse(n, `tensor ${name} [${shape.join('x')}] is empty`);
+    const m = paddedMat(name, rows, cols);
+    this.mats.set(name, m);
     return m;
-  };
-  const only = (name: string): GraphNode | undefined => {
-    const cs = consumers.get(name) ?? [];
-    if (cs.length !== 1 || graphOutputs.has(name)) return undefined;
+  }
+  /** The single consumer of a tensor that is not a graph output. */
+  only(name: string): GraphNode | undefined {
+    const cs = this.consumers.get(name) ?? [];
+    if (cs.length !== 1 || this.graphOutputs.has(name)) return undefined;
     return cs[0];
-  };
-  const constOf = (n: GraphNode, name: string, role: string): Tensor => {
-    if (!isConst(name)) refuse(n, `${role} (${name}) must be a constant`);
-    return T.get(name) ?? refuse(n, `${role} (${name}) has no value`);
-  };
-  const layerOf = (nodes: GraphNode[]): number => {
+  }
+  constOf(n: GraphNode, name: string, role: string): Tensor {
+    if (!this.isConst(name)) refuse(n, `${role} (${name}) must be a constant`);
+    return this.T.get(name) ?? refuse(n, `${role} (${name}) has no value`);
+  }
+  layerOf(nodes: GraphNode[]): number {
     for (const x of nodes) {
-      const l = opts.layerOf.get(x.name);
+      const l = this.opts.layerOf.get(x.name);
       if (l !== undefined) return l;
     }
     return -1;
+  }
+}
+
+/** What a recogniser found: the ops, and every node they cover (the starting node included). */
+interface Recognised {
+  ops: TilerOp[];
+  covers: GraphNode[];
+}
+
+/** Recognises the pattern that starts at node `n`; refuses (InputError) what it cannot map exactly. */
+type Recogniser = (n: GraphNode, s: MapState) => Recognised;
+
+/** A layout node that keeps the bytes of the row-major matrix: its output names its input. */
+function layoutAlias(n: GraphNode, s: MapState): Recognised {
+  const x = s.matOf(n, n.inputs[0]!, 'data');
+  const outShape = s.shapeOf(n, n.outputs[0]!);
+  if (n.opType === 'Transpose') {
+    const inShape = s.shapeOf(n, n.inputs[0]!);
+    const perm = intsAttr(n, 'perm') ?? [...inShape.keys()].reverse();
+    const moved = perm.filter((p) => inShape[p] !== 1);
+    if (moved.some((p, i) => i > 0 && p < moved[i - 1]!))
+      refuse(
+        n,
+        `perm [${perm.join(',')}] moves data (only axes of size 1 may move; a real transpose is not supported)`,
+      );
+  }
+  const cols = outShape[outShape.length - 1]!;
+  const xc = validOf(x).cols;
+  if (cols !== xc) refuse(n, `changes the last axis from ${xc} to ${cols} (the T64 layout would change)`);
+  s.mats.set(n.outputs[0]!, x);
+  return { ops: [], covers: [n] };
+}
+
+/** The fused `MHSA` node and its head sum (`ReduceSum` over heads + `RequantShift`). */
+function attention(n: GraphNode, s: MapState): Recognised {
+  const T = s.T;
+  const q = s.matOf(n, n.inputs[0]!, 'q');
+  const k = s.matOf(n, n.inputs[1]!, 'k');
+  const v = s.matOf(n, n.inputs[2]!, 'v');
+  if (v !== k) refuse(n, 'v must be the same tensor as k (ITA computes V from the k input)');
+  if (q.valid || k.valid) refuse(n, 'S and E must be multiples of 64 (ITA reads every row and column)');
+  const H = intAttr(n, 'heads');
+  const P = intAttr(n, 'dim_head');
+  const qShape = s.shapeOf(n, n.inputs[0]!);
+  const S = qShape[qShape.length - 2]!;
+  const E = q.cols;
+  if (q.rows !== S || k.rows !== S) refuse(n, `only batch 1 is supported (q holds ${q.rows} rows, S = ${S})`);
+  for (const [nm, d] of [
+    ['S', S],
+    ['E', E],
+    ['P', P],
+  ] as const)
+    if (d % 64 !== 0 || d < 64 || d > 960)
+      refuse(n, `${nm} = ${d}: ITA needs a multiple of 64 from 64 to 960`);
+  if (H < 1 || H > 8) refuse(n, `heads = ${H}: 1 to 8 are supported (the head sum kernel adds up to 8)`);
+  if (intAttr(n, 'n_levels', 256) !== 256) refuse(n, 'n_levels must be 256');
+  const w = (i: number, role: string, per: number, optional = false): ((h: number) => Int32Array) => {
+    const name = n.inputs[i] ?? '';
+    if (name === '') {
+      if (!optional) refuse(n, `${role} is missing`);
+      return () => new Int32Array(per);
+    }
+    const t = s.constOf(n, name, role);
+    if (t.data.length !== H * per) refuse(n, `${role} holds ${t.data.length} values, expected ${H} x ${per}`);
+    return (h) => Int32Array.from(t.data.subarray(h * per, (h + 1) * per));
   };
+  const perHead = (name: string, dflt?: number): number[] => {
+    const a = n.attrs.get(name);
+    let vals: number[];
+    if (!a) {
+      if (dflt === undefined) refuse(n, `attribute ${name} is missing`);
+      vals = [dflt];
+    } else vals = intsAttr(n, name)!;
+    if (vals.length === 1) return new Array<number>(H).fill(vals[0]!);
+    if (vals.length !== H) refuse(n, `attribute ${name} must hold 1 or ${H} values`);
+    return vals;
+  };
+  const rqOf = (step: string, h: number): Requant => {
+    const mult = perHead(`${step}_requant_mul`)[h]!;
+    const div = perHead(`${step}_requant_div`)[h]!;
+    const add = perHead(`${step}_requant_add`, 0)[h]!;
+    const shift = Math.log2(div);
+    if (!Number.isInteger(shift) || shift < 0 || shift > 31)
+      refuse(n, `${step}_requant_div ${div} is not a power of two`);
+    if (mult < 0 || mult > 255) refuse(n, `${step}_requant_mul ${mult} is not in ITA's form (0..255)`);
+    if (add < -128 || add > 127) refuse(n, `${step}_requant_add ${add} is not in ITA's form (-128..127)`);
+    return { mult, shift, add };
+  };
+  const [wq, bq, wk, bk, wv, bv, wo, bo] = mhsaParams(E, P).map((p) =>
+    w(p.input, p.role, p.perHead, p.optional),
+  );
+  const heads: AttentionHead[] = [];
+  for (let h = 0; h < H; h++) {
+    const head: AttentionHead = {
+      wqT: transposed(wq(h), E, P),
+      wkT: transposed(wk(h), E, P),
+      wvT: transposed(wv(h), E, P),
+      woT: transposed(wo(h), P, E),
+      bq: bq(h),
+      bk: bk(h),
+      bv: bv(h),
+      bo: bo(h),
+      rq: {
+        q: rqOf('wq', h),
+        k: rqOf('wk', h),
+        v: rqOf('wv', h),
+        qk: rqOf('preattn', h),
+        av: rqOf('postattn', h),
+        ow: rqOf('wo', h),
+      },
+    };
+    for (const b of [head.bq, head.bk, head.bv, head.bo])
+      for (const x of b)
+        if (x < -(2 ** 23) || x >= 2 ** 23) refuse(n, `bias value ${x} exceeds ITA's 24 bits`);
+    heads.push(head);
+  }
+  // head sum: ReduceSum over the head axis + RequantShift
+  const out = n.outputs[0]!;
+  const red = s.only(out);
+  if (!red || red.opType !== 'ReduceSum')
+    refuse(n, 'the MHSA output must feed exactly one ReduceSum over the head axis (the head sum)');
+  const axes = intsAttr(red, 'axes') ?? (red.inputs[1] ? Array.from(T.get(red.inputs[1])?.data ?? []) : []);
+  const rank = s.shapeOf(n, out).length;
+  if (axes.length !== 1 || (axes[0]! + rank) % rank !== rank - 3)
+    refuse(red, 'the head sum must reduce the head axis only');
+  const rq = s.only(red.outputs[0]!);
+  if (!rq || rq.opType !== 'RequantShift') refuse(red, 'the head sum must feed exactly one RequantShift');
+  const outs = heads.map((_, h) => ({ name: `${out}#h${h}`, rows: S, cols: E }));
+  outs.forEach((m) => s.mats.set(m.name, m));
+  const nodes = [n, red, rq];
+  const layer = s.layerOf(nodes);
+  const r = deeployRequant(rq, T);
+  return {
+    covers: nodes,
+    ops: [
+      {
+        kind: 'attention',
+        nodes: [n.name],
+        layer,
+        macs: H * (3 * S * E * P + 2 * S * S * P + S * P * E),
+        q,
+        k,
+        S,
+        E,
+        P,
+        heads,
+        outs,
+      },
+      {
+        kind: 'sum',
+        nodes: [red.name, rq.name],
+        layer,
+        macs: 0,
+        xs: outs,
+        y: s.newMat(rq, rq.outputs[0]!),
+        ...r,
+      },
+    ],
+  };
+}
+
+/** A K x N row-major matrix transposed (N x K). */
+function transposed(m: ArrayLike<number>, rows: number, cols: number): Int32Array {
+  const o = new Int32Array(rows * cols);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) o[c * rows + r] = m[r * cols + c]!;
+  return o;
+}
+
+/** A linear product found by `matmulLinear` or `gemmLinear`, before its bias and requantiser. */
+interface Product {
+  /** The node computing A x B (MatMul or Gemm). */
+  n: GraphNode;
+  x: Mat;
+  K: number;
+  N: number;
+  /** N x K, row-major (the weights transposed). */
+  wT: Int32Array;
+  alpha: number;
+  /** One bias per output column, or per element (rows x N of the tensor), or none. */
+  bias?: Int32Array;
+  biasPerElement?: boolean;
+}
+
+/**
+ * The rest of a linear layer after its product: [+ `Add` of a constant bias per column when the
+ * product has none] + `RequantShift` [+ `Relu` | `ITAGELU`]. ITA's linear (`linear`) when ITA
+ * computes it exactly; otherwise Deeploy's arithmetic on the cores (`dgemm`), with the reason.
+ */
+function linearTail(s: MapState, p: Product): Recognised {
+  const { n, x, K, N } = p;
+  for (const v of p.wT) if (v < -128 || v > 127) refuse(n, `weight value ${v} is not int8`);
+  const nodes = [n];
+  let cur = n.outputs[0]!;
+  let next = s.only(cur);
+  let bias = p.bias;
+  if (!bias && next && next.opType === 'Add') {
+    const other = next.inputs[0] === cur ? next.inputs[1]! : next.inputs[0]!;
+    if (s.isConst(other)) {
+      const b = s.constOf(next, other, 'bias');
+      if (b.data.length !== N) refuse(next, `bias holds ${b.data.length} values, expected ${N}`);
+      bias = Int32Array.from(b.data);
+      nodes.push(next);
+      cur = next.outputs[0]!;
+      next = s.only(cur);
+    }
+  }
+  if (!next || next.opType !== 'RequantShift')
+    refuse(
+      n,
+      'a linear layer must end in one RequantShift (MatMul [+ Add bias] + RequantShift): the tiler holds int8 activations, not the int32 product',
+    );
+  const rqNode = next;
+  nodes.push(rqNode);
+  cur = rqNode.outputs[0]!;
+  const notIta = whyNotItaLinear(s, p, bias, rqNode);
+  if (notIta !== null) return dgemm(s, p, bias, rqNode, nodes, notIta);
+  const rq = itaRequant(rqNode, s.T);
+  let act: Act = 'identity';
+  let actConsts: ActConsts = { b: 0, c: 0, mult: 1, shift: 0, add: 0 };
+  next = s.only(cur);
+  if (next && next.opType === 'Relu') {
+    act = 'relu';
+    nodes.push(next);
+    cur = next.outputs[0]!;
+  } else if (next && next.opType === 'ITAGELU') {
+    act = 'gelu';
+    actConsts = {
+      b: intAttr(next, 'b'),
+      c: intAttr(next, 'c'),
+      mult: intAttr(next, 'mult'),
+      shift: intAttr(next, 'shift'),
+      add: intAttr(next, 'add'),
+    };
+    nodes.push(next);
+    cur = next.outputs[0]!;
+  }
+  const y = s.newMat(n, cur);
+  const padded = y.cols !== N || x.cols !== K;
+  return {
+    covers: nodes,
+    ops: [
+      {
+        kind: 'linear',
+        nodes: nodes.map((x2) => x2.name),
+        layer: s.layerOf(nodes),
+        macs: validOf(x).rows * K * N,
+        x,
+        y,
+        wT: padded ? padMatrix(p.wT, N, K, y.cols, x.cols) : p.wT,
+        bias: padded ? padMatrix(bias ?? [], bias ? 1 : 0, N, 1, y.cols) : (bias ?? new Int32Array(N)),
+        rq,
+        act,
+        actConsts,
+      },
+    ],
+  };
+}
+
+/** Why ITA's linear cannot compute this product + bias + requantiser exactly, or null. */
+function whyNotItaLinear(
+  s: MapState,
+  p: Product,
+  bias: Int32Array | undefined,
+  rqNode: GraphNode,
+): string | null {
+  if (p.alpha !== 1) return `alpha = ${p.alpha}: ITA computes A x B unscaled`;
+  if (p.biasPerElement) return 'a bias per element: ITA adds one per output column';
+  try {
+    itaRequant(rqNode, s.T);
+  } catch (e) {
+    if (e instanceof InputError) return e.message.replace(/^node [^:]*: /, `${rqNode.opType}: `);
+    throw e;
+  }
+  let bmax = 0;
+  for (const v of bias ?? []) bmax = Math.max(bmax, Math.abs(v));
+  if (bmax >= 2 ** 23) return `bias up to ${bmax} exceeds ITA's 24 bits`;
+  // ITA accumulates in 26 bits (wrapping), the graph in 32: exact when no sum can leave 26 bits
+  if (p.K * 128 * 128 + bmax >= 2 ** 25)
+    return `K = ${p.K} with bias up to ${bmax} can overflow ITA's 26-bit accumulator`;
+  return null;
+}
+
+/** RequantShift constants per row or per column of a rows x N output (Deeploy's broadcasting). */
+function rqVectors(
+  s: MapState,
+  rqNode: GraphNode,
+  rows: number,
+  N: number,
+): { mul: Int32Array; add: Int32Array; perRow: boolean } {
+  const mulT = s.constOf(rqNode, rqNode.inputs[1] ?? '', 'mul');
+  const addT = s.constOf(rqNode, rqNode.inputs[2] ?? '', 'add');
+  const kindOf = (t: Tensor): 'one' | 'col' | 'row' => {
+    if (t.data.length === 1) return 'one';
+    if (t.data.length === N && t.shape[t.shape.length - 1] === N) return 'col';
+    if (t.data.length === rows && t.shape[t.shape.length - 1] === 1) return 'row';
+    refuse(
+      rqNode,
+      `mul and add must hold one value, one per row or one per column, got [${t.shape.join('x')}]`,
+    );
+  };
+  const km = kindOf(mulT);
+  const ka = kindOf(addT);
+  if (km !== 'one' && ka !== 'one' && km !== ka)
+    refuse(rqNode, 'mul and add must both be per row or both per column');
+  const perRow = km === 'row' || ka === 'row';
+  const len = perRow ? rows : N;
+  const vec = (t: Tensor): Int32Array =>
+    t.data.length === 1 ? new Int32Array(len).fill(t.data[0]!) : Int32Array.from(t.data);
+  return { mul: vec(mulT), add: vec(addT), perRow };
+}
+
+/** The linear in Deeploy's own int32 arithmetic, on the cores. */
+function dgemm(
+  s: MapState,
+  p: Product,
+  bias: Int32Array | undefined,
+  rqNode: GraphNode,
+  nodes: GraphNode[],
+  notIta: string,
+): Recognised {
+  const { x, K, N } = p;
+  const levels = intAttr(rqNode, 'n_levels', 0) || intAttr(rqNode, 'n_levels_out', 256);
+  if (levels !== 256) refuse(rqNode, `n_levels must be 256 (8-bit output), got ${levels}`);
+  const shift = log2Attr(rqNode, 'div');
+  const y = s.newMat(rqNode, rqNode.outputs[0]!);
+  const rows = validOf(y).rows;
+  const v = rqVectors(s, rqNode, rows, N);
+  const len = v.perRow ? y.rows : y.cols;
+  let biasEl: Int32Array | null = null;
+  if (bias) {
+    const full = p.biasPerElement ? bias : Int32Array.from({ length: rows * N }, (_, i) => bias[i % N]!);
+    biasEl = padMatrix(full, rows, N, y.rows, y.cols);
+  }
+  return {
+    covers: nodes,
+    ops: [
+      {
+        kind: 'dgemm',
+        nodes: nodes.map((x2) => x2.name),
+        layer: s.layerOf(nodes),
+        macs: rows * K * N,
+        x,
+        y,
+        wT: padMatrix(p.wT, N, K, y.cols, x.cols),
+        alpha: p.alpha,
+        bias: biasEl,
+        mul: padMatrix(v.mul, 1, v.mul.length, 1, len),
+        add: padMatrix(v.add, 1, v.add.length, 1, len),
+        perRow: v.perRow,
+        shift,
+        unsigned: intAttr(rqNode, 'signed', 1) === 0,
+        notIta,
+      },
+    ],
+  };
+}
+
+/** `MatMul` with constant K x N weights, then the linear's tail. */
+function matmulLinear(n: GraphNode, s: MapState): Recognised {
+  const x = s.matOf(n, n.inputs[0]!, 'A', true);
+  const wt = s.constOf(n, n.inputs[1]!, 'B (the weights)');
+  if (wt.shape.length !== 2) refuse(n, `weights must be 2-D, got [${wt.shape.join('x')}]`);
+  const [K, N] = wt.shape as [number, number];
+  const xc = validOf(x).cols;
+  if (K !== xc) refuse(n, `weights [${K}x${N}] do not fit the input's ${xc} columns`);
+  return linearTail(s, { n, x, K, N, wT: transposed(wt.data, K, N), alpha: 1 });
+}
+
+/**
+ * `Gemm` (transA = 0, B constant, C absent or constant: one value per output column or per
+ * element, scaled by an integer beta), then the linear's tail.
+ */
+function gemmLinear(n: GraphNode, s: MapState): Recognised {
+  const alpha = intAttr(n, 'alpha', 1);
+  if (intAttr(n, 'transA', 0) !== 0) refuse(n, 'transA = 1: A must be the activation as it is');
+  const transB = intAttr(n, 'transB', 0) !== 0;
+  const wt = s.constOf(n, n.inputs[1]!, 'B (the weights)');
+  if (wt.shape.length !== 2) refuse(n, `weights must be 2-D, got [${wt.shape.join('x')}]`);
+  const [K, N] = (transB ? [wt.shape[1], wt.shape[0]] : wt.shape) as [number, number];
+  const x = s.matOf(n, n.inputs[0]!, 'A', true);
+  const { rows, cols: xc } = validOf(x);
+  if (K !== xc) refuse(n, `weights [${K}x${N}] do not fit the input's ${xc} columns`);
+  let bias: Int32Array | undefined;
+  let biasPerElement = false;
+  const cName = n.inputs[2] ?? '';
+  if (cName !== '') {
+    const c = s.constOf(n, cName, 'C (the bias)');
+    const beta = intAttr(n, 'beta', 1);
+    biasPerElement = c.data.length === rows * N && rows > 1 && c.shape[c.shape.length - 1] === N;
+    if (c.data.length !== N && !biasPerElement)
+      refuse(
+        n,
+        `C [${c.shape.join('x')}] must hold one value per output column (${N}) or per element (${rows} x ${N})`,
+      );
+    bias = Int32Array.from(c.data, (v) => Math.imul(v, beta));
+  }
+  const wT = transB ? Int32Array.from(wt.data) : transposed(wt.data, K, N);
+  return linearTail(s, { n, x, K, N, wT, alpha, bias, biasPerElement });
+}
+
+/** A residual `Add` of two int8 matrices + `RequantShift`. */
+function residualAdd(n: GraphNode, s: MapState): Recognised {
+  const a = s.matOf(n, n.inputs[0]!, 'A');
+  const b = s.matOf(n, n.inputs[1]!, 'B');
+  if (a.rows !== b.rows || a.cols !== b.cols) refuse(n, 'both inputs must have the same shape');
+  const rq = s.only(n.outputs[0]!);
+  if (!rq || rq.opType !== 'RequantShift') refuse(n, 'a residual Add must feed exactly one RequantShift');
+  return {
+    covers: [n, rq],
+    ops: [
+      {
+        kind: 'add',
+        nodes: [n.name, rq.name],
+        layer: s.layerOf([n, rq]),
+        macs: 0,
+        a,
+        b,
+        y: s.newMat(rq, rq.outputs[0]!),
+        ...deeployRequant(rq, s.T),
+      },
+    ],
+  };
+}
+
+/**
+ * `iLayerNorm` and `iNoNorm`: weights and bias one per column (or one value); iNoNorm's weights may
+ * also hold one value per element (rows x cols).
+ */
+function norm(n: GraphNode, s: MapState): Recognised {
+  const x = s.matOf(n, n.inputs[0]!, 'data');
+  const vec = (i: number, role: string, perElement = false): Int32Array => {
+    const t = s.constOf(n, n.inputs[i] ?? '', role);
+    if (t.data.length === x.cols) return Int32Array.from(t.data);
+    if (t.data.length === 1) return new Int32Array(x.cols).fill(t.data[0]!);
+    if (perElement && t.data.length === x.rows * x.cols && t.shape[t.shape.length - 1] === x.cols)
+      return Int32Array.from(t.data);
+    refuse(
+      n,
+      `${role} must hold 1 or ${x.cols} values (one per column)${perElement ? ` or ${x.rows * x.cols} (one per element)` : ''}, got ${t.data.length}`,
+    );
+  };
+  if (intAttr(n, 'n_levels', 256) !== 256) refuse(n, 'n_levels must be 256');
+  const base = { nodes: [n.name], layer: s.layerOf([n]), macs: 0, x, y: s.newMat(n, n.outputs[0]!) };
+  const op: TilerOp =
+    n.opType === 'iLayerNorm'
+      ? { ...base, kind: 'layernorm', w: vec(1, 'weight'), b: vec(2, 'bias'), log2d: log2Attr(n, 'D') }
+      : {
+          ...base,
+          kind: 'nonorm',
+          w: vec(1, 'weights', true),
+          b: vec(2, 'bias'),
+          mul: intAttr(n, 'mul'),
+          log2d: log2Attr(n, 'D'),
+        };
+  return { ops: [op], covers: [n] };
+}
+
+/**
+ * `iSoftmax` over the last axis of a signed int8 matrix. The kernel reads every exponent from a
+ * table and divides by the row's sum through its reciprocal: exact while no row's sum can reach
+ * 2^31.
+ */
+function isoftmax(n: GraphNode, s: MapState): Recognised {
+  // padded columns are fine: the kernel runs over the row's own columns only
+  const x = s.matOf(n, n.inputs[0]!, 'data', true);
+  if (!(s.T.get(n.inputs[0]!)?.signed ?? false))
+    refuse(n, 'the input must be signed int8 (the tiler keeps no -128 offset for an unsigned one)');
+  if (intAttr(n, 'n_levels', 256) !== 256) refuse(n, 'n_levels must be 256');
+  const c = {
+    coeffA: intAttr(n, 'coeffA'),
+    coeffB: intAttr(n, 'coeffB'),
+    coeffC: intAttr(n, 'coeffC'),
+    log2: intAttr(n, 'log2'),
+  };
+  let top = 0;
+  for (let d = 0; d < 256; d++) top = Math.max(top, iSoftmaxExp(-d, { ...c, nLevels: 256 }));
+  const cols = validOf(x).cols;
+  if (cols * top >= 2 ** 31)
+    refuse(
+      n,
+      `a row of ${cols} exponents up to ${top} can reach 2^31 (the kernel's exact division stops there)`,
+    );
+  return {
+    ops: [
+      {
+        kind: 'isoftmax',
+        nodes: [n.name],
+        layer: s.layerOf([n]),
+        macs: 0,
+        x,
+        y: s.newMat(n, n.outputs[0]!),
+        ...c,
+      },
+    ],
+    covers: [n],
+  };
+}
+
+/** The recogniser of each op that can start a pattern. */
+export const RECOGNISERS: Readonly<Record<string, Recogniser>> = {
+  ...Object.fromEntries([...LAYOUT_OPS].map((op) => [op, layoutAlias])),
+  MHSA: attention,
+  MatMul: matmulLinear,
+  Gemm: gemmLinear,
+  Add: residualAdd,
+  iLayerNorm: norm,
+  iNoNorm: norm,
+  iSoftmax: isoftmax,
+};
+
+/**
+ * Maps `graph` (lowered, as runGraph runs it) given every tensor of a run of the executor
+ * (`tensors`: shapes and constant values).
+ */
+export function mapGraph(graph: Graph, tensors: Map<string, Tensor>, opts: MapOptions): MappedGraph {
+  const s = new MapState(graph, tensors, opts);
+  const inputs: Mat[] = [];
+  const ops: TilerOp[] = [];
+  const done = new Set<GraphNode>();
+  const aliases: string[] = [];
 
   for (const vi of graph.inputs) {
-    const t = T.get(vi.name);
+    const t = tensors.get(vi.name);
     if (!t) throw new InputError(`graph input ${vi.name} has no value`);
     const cols = t.shape[t.shape.length - 1] ?? 0;
     const rows = t.data.length / (cols || 1);
-    if (cols % 64 !== 0 || rows % 64 !== 0 || cols === 0)
-      throw new InputError(
-        `graph input ${vi.name} [${t.shape.join('x')}] is not a matrix of multiples of 64`,
-      );
-    for (const v of t.data)
-      if (v < -128 || v > 127) throw new InputError(`graph input ${vi.name} holds ${v}, outside int8`);
-    const m = { name: vi.name, rows, cols };
-    mats.set(vi.name, m);
+    // a graph input the tiler cannot hold is refused by the first node that reads it
+    if (cols === 0 || rows === 0) {
+      s.unusable.set(vi.name, `graph input ${vi.name} [${t.shape.join('x')}] is empty`);
+      continue;
+    }
+    const bad = t.data.find((v) => v < -128 || v > 127);
+    if (bad !== undefined) {
+      s.unusable.set(vi.name, `graph input ${vi.name} holds ${bad}, outside int8`);
+      continue;
+    }
+    const m = paddedMat(vi.name, rows, cols);
+    s.mats.set(vi.name, m);
     inputs.push(m);
   }
 
   const order = topoSort(graph, new Set([...graph.initializers.keys(), ...graph.inputs.map((i) => i.name)]));
   for (const n of order) {
     if (done.has(n) || CONST_OPS.has(n.opType)) continue;
-    if (n.inputs.every((i) => i === '' || isConst(i)))
+    if (n.inputs.every((i) => i === '' || s.isConst(i)))
       refuse(n, 'a node of constants only (fold it before tiling)');
-    done.add(n);
-    if (LAYOUT_OPS.has(n.opType)) {
-      const x = matOf(n, n.inputs[0]!, 'data');
-      const outShape = shapeOf(n, n.outputs[0]!);
-      if (n.opType === 'Transpose') {
-        const inShape = shapeOf(n, n.inputs[0]!);
-        const perm = intsAttr(n, 'perm') ?? [...inShape.keys()].reverse();
-        const moved = perm.filter((p) => inShape[p] !== 1);
-        if (moved.some((p, i) => i > 0 && p < moved[i - 1]!))
-          refuse(
-            n,
-            `perm [${perm.join(',')}] moves data (only axes of size 1 may move; a real transpose is not supported)`,
-          );
-      }
-      const cols = outShape[outShape.length - 1]!;
-      if (cols !== x.cols)
-        refuse(n, `changes the last axis from ${x.cols} to ${cols} (the T64 layout would change)`);
-      mats.set(n.outputs[0]!, x);
-      continue;
-    }
-    switch (n.opType) {
-      case 'MHSA': {
-        const q = matOf(n, n.inputs[0]!, 'q');
-        const k = matOf(n, n.inputs[1]!, 'k');
-        const v = matOf(n, n.inputs[2]!, 'v');
-        if (v !== k) refuse(n, 'v must be the same tensor as k (ITA computes V from the k input)');
-        const H = intAttr(n, 'heads');
-        const P = intAttr(n, 'dim_head');
-        const qShape = shapeOf(n, n.inputs[0]!);
-        const S = qShape[qShape.length - 2]!;
-        const E = q.cols;
-        if (q.rows !== S || k.rows !== S)
-          refuse(n, `only batch 1 is supported (q holds ${q.rows} rows, S = ${S})`);
-        for (const [nm, d] of [
-          ['S', S],
-          ['E', E],
-          ['P', P],
-        ] as const)
-          if (d % 64 !== 0 || d < 64 || d > 960)
-            refuse(n, `${nm} = ${d}: ITA needs a multiple of 64 from 64 to 960`);
-        if (H < 1 || H > 8)
-          refuse(n, `heads = ${H}: 1 to 8 are supported (the head sum kernel adds up to 8)`);
-        if (intAttr(n, 'n_levels', 256) !== 256) refuse(n, 'n_levels must be 256');
-        const w = (i: number, role: string, per: number, optional = false): ((h: number) => Int32Array) => {
-          const name = n.inputs[i] ?? '';
-          if (name === '') {
-            if (!optional) refuse(n, `${role} is missing`);
-            return () => new Int32Array(per);
-          }
-          const t = constOf(n, name, role);
-          if (t.data.length !== H * per)
-            refuse(n, `${role} holds ${t.data.length} values, expected ${H} x ${per}`);
-          return (h) => Int32Array.from(t.data.subarray(h * per, (h + 1) * per));
-        };
-        const tr = (m: Int32Array, rows: number, cols: number): Int32Array => {
-          const o = new Int32Array(rows * cols);
-          for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) o[c * rows + r] = m[r * cols + c]!;
-          return o;
-        };
-        const perHead = (name: string, dflt?: number): number[] => {
-          const a = n.attrs.get(name);
-          let vals: number[];
-          if (!a) {
-            if (dflt === undefined) refuse(n, `attribute ${name} is missing`);
-            vals = [dflt];
-          } else vals = intsAttr(n, name)!;
-          if (vals.length === 1) return new Array<number>(H).fill(vals[0]!);
-          if (vals.length !== H) refuse(n, `attribute ${name} must hold 1 or ${H} values`);
-          return vals;
-        };
-        const rqOf = (step: string, h: number): Requant => {
-          const mult = perHead(`${step}_requant_mul`)[h]!;
-          const div = perHead(`${step}_requant_div`)[h]!;
-          const add = perHead(`${step}_requant_add`, 0)[h]!;
-          const shift = Math.log2(div);
-          if (!Number.isInteger(shift) || shift < 0 || shift > 31)
-            refuse(n, `${step}_requant_div ${div} is not a power of two`);
-          if (mult < 0 || mult > 255) refuse(n, `${step}_requant_mul ${mult} is not in ITA's form (0..255)`);
-          if (add < -128 || add > 127)
-            refuse(n, `${step}_requant_add ${add} is not in ITA's form (-128..127)`);
-          return { mult, shift, add };
-        };
-        const [wq, bq, wk, bk, wv, bv, wo, bo] = mhsaParams(E, P).map((p) =>
-          w(p.input, p.role, p.perHead, p.optional),
-        );
-        const heads: AttentionHead[] = [];
-        for (let h = 0; h < H; h++) {
-          const head: AttentionHead = {
-            wqT: tr(wq(h), E, P),
-            wkT: tr(wk(h), E, P),
-            wvT: tr(wv(h), E, P),
-            woT: tr(wo(h), P, E),
-            bq: bq(h),
-            bk: bk(h),
-            bv: bv(h),
-            bo: bo(h),
-            rq: {
-              q: rqOf('wq', h),
-              k: rqOf('wk', h),
-              v: rqOf('wv', h),
-              qk: rqOf('preattn', h),
-              av: rqOf('postattn', h),
-              ow: rqOf('wo', h),
-            },
-          };
-          for (const b of [head.bq, head.bk, head.bv, head.bo])
-            for (const x of b)
-              if (x < -(2 ** 23) || x >= 2 ** 23) refuse(n, `bias value ${x} exceeds ITA's 24 bits`);
-          heads.push(head);
-        }
-        // head sum: ReduceSum over the head axis + RequantShift
-        const out = n.outputs[0]!;
-        const red = only(out);
-        if (!red || red.opType !== 'ReduceSum')
-          refuse(n, 'the MHSA output must feed exactly one ReduceSum over the head axis (the head sum)');
-        const axes =
-          intsAttr(red, 'axes') ?? (red.inputs[1] ? Array.from(T.get(red.inputs[1])?.data ?? []) : []);
-        const rank = shapeOf(n, out).length;
-        if (axes.length !== 1 || (axes[0]! + rank) % rank !== rank - 3)
-          refuse(red, 'the head sum must reduce the head axis only');
-        const rq = only(red.outputs[0]!);
-        if (!rq || rq.opType !== 'RequantShift')
-          refuse(red, 'the head sum must feed exactly one RequantShift');
-        const outs = heads.map((_, h) => ({ name: `${out}#h${h}`, rows: S, cols: E }));
-        outs.forEach((m) => mats.set(m.name, m));
-        const nodes = [n, red, rq];
-        nodes.forEach((x) => done.add(x));
-        const layer = layerOf(nodes);
-        ops.push({
-          kind: 'attention',
-          nodes: [n.name],
-          layer,
-          macs: H * (3 * S * E * P + 2 * S * S * P + S * P * E),
-          q,
-          k,
-          S,
-          E,
-          P,
-          heads,
-          outs,
-        });
-        const r = deeployRequant(rq, T);
-        ops.push({
-          kind: 'sum',
-          nodes: [red.name, rq.name],
-          layer,
-          macs: 0,
-          xs: outs,
-          y: newMat(rq, rq.outputs[0]!),
-          ...r,
-        });
-        break;
-      }
-      case 'MatMul': {
-        const x = matOf(n, n.inputs[0]!, 'A');
-        const wt = constOf(n, n.inputs[1]!, 'B (the weights)');
-        if (wt.shape.length !== 2) refuse(n, `weights must be 2-D, got [${wt.shape.join('x')}]`);
-        const [K, N] = wt.shape as [number, number];
-        if (K !== x.cols) refuse(n, `weights [${K}x${N}] do not fit the input's ${x.cols} columns`);
-        if (N % 64 !== 0) refuse(n, `${N} output columns are not a multiple of 64`);
-        for (const v of wt.data) if (v < -128 || v > 127) refuse(n, `weight value ${v} is not int8`);
-        const nodes = [n];
-        let cur = n.outputs[0]!;
-        let bias = new Int32Array(N);
-        let next = only(cur);
-        if (next && next.opType === 'Add') {
-          const other = next.inputs[0] === cur ? next.inputs[1]! : next.inputs[0]!;
-          if (isConst(other)) {
-            const b = constOf(next, other, 'bias');
-            if (b.data.length !== N) refuse(next, `bias holds ${b.data.length} values, expected ${N}`);
-            bias = Int32Array.from(b.data);
-            for (const v of bias)
-              if (v < -(2 ** 23) || v >= 2 ** 23) refuse(next, `bias value ${v} exceeds ITA's 24 bits`);
-            nodes.push(next);
-            cur = next.outputs[0]!;
-            next = only(cur);
-          }
-        }
-        if (!next || next.opType !== 'RequantShift')
-          refuse(n, 'a linear layer must end in one RequantShift (MatMul [+ Add bias] + RequantShift)');
-        const rqNode = next;
-        const rq = itaRequant(rqNode, T);
-        nodes.push(rqNode);
-        cur = rqNode.outputs[0]!;
-        // ITA accumulates in 26 bits (wrapping), the graph in 32: exact when no sum can leave 26 bits
-        let bmax = 0;
-        for (const v of bias) bmax = Math.max(bmax, Math.abs(v));
-        if (K * 128 * 128 + bmax >= 2 ** 25)
-          refuse(n, `K = ${K} with bias up to ${bmax} can overflow ITA's 26-bit accumulator`);
-        let act: Act = 'identity';
-        let actConsts: ActConsts = { b: 0, c: 0, mult: 1, shift: 0, add: 0 };
-        next = only(cur);
-        if (next && next.opType === 'Relu') {
-          act = 'relu';
-          nodes.push(next);
-          cur = next.outputs[0]!;
-        } else if (next && next.opType === 'ITAGELU') {
-          act = 'gelu';
-          actConsts = {
-            b: intAttr(next, 'b'),
-            c: intAttr(next, 'c'),
-            mult: intAttr(next, 'mult'),
-            shift: intAttr(next, 'shift'),
-            add: intAttr(next, 'add'),
-          };
-          nodes.push(next);
-          cur = next.outputs[0]!;
-        }
-        nodes.forEach((x2) => done.add(x2));
-        const wT = new Int32Array(N * K);
-        for (let r = 0; r < K; r++) for (let c = 0; c < N; c++) wT[c * K + r] = wt.data[r * N + c]!;
-        ops.push({
-          kind: 'linear',
-          nodes: nodes.map((x2) => x2.name),
-          layer: layerOf(nodes),
-          macs: x.rows * K * N,
-          x,
-          y: newMat(n, cur),
-          wT,
-          bias,
-          rq,
-          act,
-          actConsts,
-        });
-        break;
-      }
-      case 'Add': {
-        const a = matOf(n, n.inputs[0]!, 'A');
-        const b = matOf(n, n.inputs[1]!, 'B');
-        if (a.rows !== b.rows || a.cols !== b.cols) refuse(n, 'both inputs must have the same shape');
-        const rq = only(n.outputs[0]!);
-        if (!rq || rq.opType !== 'RequantShift')
-          refuse(n, 'a residual Add must feed exactly one RequantShift');
-        done.add(rq);
-        ops.push({
-          kind: 'add',
-          nodes: [n.name, rq.name],
-          layer: layerOf([n, rq]),
-          macs: 0,
-          a,
-          b,
-          y: newMat(rq, rq.outputs[0]!),
-          ...deeployRequant(rq, T),
-        });
-        break;
-      }
-      case 'iLayerNorm':
-      case 'iNoNorm': {
-        const x = matOf(n, n.inputs[0]!, 'data');
-        const vec = (i: number, role: string): Int32Array => {
-          const t = constOf(n, n.inputs[i] ?? '', role);
-          if (t.data.length === x.cols) return Int32Array.from(t.data);
-          if (t.data.length === 1) return new Int32Array(x.cols).fill(t.data[0]!);
-          refuse(n, `${role} must hold 1 or ${x.cols} values (one per column), got ${t.data.length}`);
-        };
-        if (intAttr(n, 'n_levels', 256) !== 256) refuse(n, 'n_levels must be 256');
-        const base = { nodes: [n.name], layer: layerOf([n]), macs: 0, x, y: newMat(n, n.outputs[0]!) };
-        if (n.opType === 'iLayerNorm')
-          ops.push({
-            ...base,
-            kind: 'layernorm',
-            w: vec(1, 'weight'),
-            b: vec(2, 'bias'),
-            log2d: log2Attr(n, 'D'),
-          });
-        else
-          ops.push({
-            ...base,
-            kind: 'nonorm',
-            w: vec(1, 'weights'),
-            b: vec(2, 'bias'),
-            mul: intAttr(n, 'mul'),
-            log2d: log2Attr(n, 'D'),
-          });
-        break;
-      }
-      default:
-        refuse(
-          n,
-          `op ${n.opType} has no tiler mapping (MHSA + head sum, linear, residual add, iLayerNorm, iNoNorm and layout ops are mapped)`,
-        );
-    }
+    const recognise = RECOGNISERS[n.opType];
+    if (!recognise)
+      refuse(
+        n,
+        `op ${n.opType} has no tiler mapping (MHSA + head sum, linear, residual add, iLayerNorm, iNoNorm, iSoftmax and layout ops are mapped)`,
+      );
+    const r = recognise(n, s);
+    r.covers.forEach((x) => done.add(x));
+    ops.push(...r.ops);
+    if (recognise === layoutAlias) aliases.push(n.name);
   }
-  return { ops, mats, inputs };
+  return { ops, mats: s.mats, inputs, aliases };
 }

@@ -26,6 +26,10 @@
  *   11  LAYERNORM  -                                 x, y, w, b, cols, r0 | r1 << 16, log2d, sq
  *   12  NONORM     [0] premultiplied                 x, y, w, b, cols, r0 | r1 << 16, mul, log2d
  *   13  COPY       -                                 x, y, cols, r0 | r1 << 16
+ *   14  ISOFTMAX   -                                 x, y, cols | validCols << 16, r0 | r1 << 16, lut,
+ *                                                    scale
+ *   15  DGEMM      [0] unsigned out, [1] rq per  a, bt, y, bias, mul, add, n | nv << 16, k,
+ *                  row, [2] int32 sum out            r0 | r1 << 16, alpha, shift
  *
  * Rows count in the T64 layout (see the tiler contract): a matrix of R x C int8 values is stored as
  * 64 x 64 tiles, tile (i, j) at byte `(i * C/64 + j) * 4096`, element (r, c) at
@@ -100,6 +104,8 @@ export const OP = {
   LAYERNORM: 11,
   NONORM: 12,
   COPY: 13,
+  ISOFTMAX: 14,
+  DGEMM: 15,
 } as const;
 
 export type Activation = 'identity' | 'relu' | 'gelu';
@@ -188,7 +194,57 @@ export type Kernel =
       /** w and b hold `premultiplyNoNorm(w, b, mul)`: the runtime then ignores mul. */
       premultiplied?: boolean;
     }
-  | { op: 'copy'; x: number; y: number; rows: number; cols: number; r0: number; r1: number };
+  | { op: 'copy'; x: number; y: number; rows: number; cols: number; r0: number; r1: number }
+  | {
+      /** Deeploy's iSoftmax (int8 rows -> uint8 rows); the meaning is that of the coefficients. */
+      op: 'isoftmax';
+      x: number;
+      y: number;
+      rows: number;
+      cols: number;
+      r0: number;
+      r1: number;
+      coeffA: number;
+      coeffB: number;
+      coeffC: number;
+      log2: number;
+      /** Address of `iSoftmaxTable(coefficients)` in L1 (256 uint32: the exponent of max - x). */
+      lut: number;
+      /** The row's own columns (the softmax runs over these; the padding after is left alone). */
+      validCols?: number;
+    }
+  | {
+      /**
+       * Deeploy's Gemm / MatMul + RequantShift in int32: y = clip(((alpha * a.bt + bias) * mul +
+       * add + round) >> shift), rows x cols output, k inner (all multiples of 64).
+       */
+      op: 'dgemm';
+      a: number;
+      bt: number;
+      y: number;
+      /** int32[rows][cols] row-major, one per output element, or 0 (none). */
+      bias: number;
+      /** int32 vectors, one per row (perRow) or per column. */
+      mul: number;
+      add: number;
+      rows: number;
+      cols: number;
+      /** Columns computed (the first validCols; the rest of each row is left as it is). */
+      validCols: number;
+      k: number;
+      r0: number;
+      r1: number;
+      alpha: number;
+      shift: number;
+      perRow: boolean;
+      /** Output clipped to 0..255 (its byte stored) instead of int8. */
+      unsigned: boolean;
+      /**
+       * Write the int32 sum (before requantisation) to y as int32[rows][cols], row-major, the
+       * layout of `bias`: one chunk of K, whose sum the next chunk takes as its bias.
+       */
+      partial?: boolean;
+    };
 
 export interface BuiltProgram {
   streams: Uint32Array[];
@@ -404,9 +460,53 @@ export function encodeKernel(k: Kernel): number[] {
       checkRegion(`${what}: x`, k.x, k.rows * k.cols, 4);
       checkRegion(`${what}: y`, k.y, k.rows * k.cols, 4);
       return [OP.COPY, k.x, k.y, k.cols, rows16(k.r0, k.r1)];
+    case 'isoftmax':
+      checkDims(what, k.rows, k.cols, k.r0, k.r1);
+      checkRegion(`${what}: x`, k.x, k.rows * k.cols, 4);
+      checkRegion(`${what}: y`, k.y, k.rows * k.cols, 4);
+      checkRegion(`${what}: lut`, k.lut, 4 * 256, 4);
+      checkInt(`${what}: validCols`, k.validCols ?? k.cols, 1, k.cols);
+      return [
+        OP.ISOFTMAX,
+        k.x,
+        k.y,
+        (k.cols | ((k.validCols ?? k.cols) << 16)) >>> 0,
+        rows16(k.r0, k.r1),
+        k.lut,
+        255,
+      ];
+    case 'dgemm': {
+      checkDims(what, k.rows, k.cols, k.r0, k.r1);
+      checkInt(`${what}: k`, k.k, 64, 0xffc0, 64);
+      checkRegion(`${what}: a`, k.a, k.rows * k.k, 4);
+      checkRegion(`${what}: bt`, k.bt, k.cols * k.k, 4);
+      checkRegion(`${what}: y`, k.y, (k.partial ? 4 : 1) * k.rows * k.cols, 4);
+      if (k.bias !== 0) checkRegion(`${what}: bias`, k.bias, 4 * k.rows * k.cols, 4);
+      const q = k.perRow ? k.rows : k.cols;
+      checkRegion(`${what}: mul`, k.mul, 4 * q, 4);
+      checkRegion(`${what}: add`, k.add, 4 * q, 4);
+      checkInt(`${what}: validCols`, k.validCols, 1, k.cols);
+      checkInt(`${what}: alpha`, k.alpha, -(2 ** 31), 2 ** 31 - 1);
+      checkInt(`${what}: shift`, k.shift, 0, 31);
+      const flags = (k.unsigned ? 1 : 0) | (k.perRow ? 2 : 0) | (k.partial ? 4 : 0);
+      return [
+        OP.DGEMM | (flags << 8),
+        k.a,
+        k.bt,
+        k.y,
+        k.bias,
+        k.mul,
+        k.add,
+        (k.cols | (k.validCols << 16)) >>> 0,
+        k.k,
+        rows16(k.r0, k.r1),
+        k.alpha >>> 0,
+        k.shift,
+      ];
+    }
     default:
       throw new InputError(
-        `kernel op must be one of gemm, itamax, add, sum, layernorm, nonorm, copy, got ${String((k as { op: unknown }).op)}`,
+        `kernel op must be one of gemm, itamax, add, sum, layernorm, nonorm, copy, isoftmax, dgemm, got ${String((k as { op: unknown }).op)}`,
       );
   }
 }

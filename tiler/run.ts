@@ -17,10 +17,11 @@ import type { Graph, GraphNode } from '../onnx/model.ts';
 import { runGraph } from '../onnx/executor.ts';
 import { lowerGraph } from '../onnx/lower.ts';
 import type { Tensor } from '../onnx/tensor.ts';
-import { toT64 } from './kernels.ts';
+import { fromT64, t64Offset, toT64 } from './kernels.ts';
 import { Machine, TILER_L1_BYTES, type StepStats } from './machine.ts';
 import { DRAM_BASE, L1_BASE } from './program.ts';
-import { mapGraph, type EncoderModel, type Mat, type MappedGraph } from './map.ts';
+import { mapGraph, padMatrix, validOf, type EncoderModel, type Mat, type MappedGraph } from './map.ts';
+import { place, type Placed } from './place.ts';
 import { schedule, type Schedule } from './schedule.ts';
 
 export type { EncoderModel } from './map.ts';
@@ -65,7 +66,12 @@ export interface OpStats extends BusyStats {
   layer: number;
   name: string;
   kind: string;
-  unit: 'ita' | 'cores';
+  unit: Placed['where'];
+  /** Why the op runs on that unit (place.ts). */
+  reason: string;
+  /** Every output of the op equals the executor's in every byte; else the first difference. */
+  bitExact: boolean;
+  mismatch: string | null;
 }
 
 export interface LayerStats extends BusyStats {
@@ -99,6 +105,10 @@ export interface EncoderRunResult {
   stepStats: StepStats[];
   itaJobs: number;
   l1Peak: number;
+  /** The graph outputs the run computed, read back from DRAM (logical int8 values, row-major). */
+  outputs: Map<string, Tensor>;
+  /** Layout nodes resolved at map time (no data moves, no cycles). */
+  aliases: string[];
 }
 
 /** The part of the graph that computes the first `k` layer outputs. */
@@ -125,31 +135,30 @@ export function firstLayers(model: EncoderModel, k: number): Graph {
   };
 }
 
-/** Expected bytes of a matrix (T64) from the executor's tensors; per-head MHSA outputs sliced. */
-function expectedBytes(m: Mat, tensors: Map<string, Tensor>): Uint8Array {
+/** Expected values of a matrix (row-major, its own rows and columns); per-head MHSA outputs sliced. */
+function expectedValues(m: Mat, tensors: Map<string, Tensor>): ArrayLike<number> {
   const hm = /^(.*)#h(\d+)$/.exec(m.name);
   const t = tensors.get(hm ? hm[1]! : m.name);
   if (!t) throw new Error(`no executor value for ${m.name}`);
-  const n = m.rows * m.cols;
-  const off = hm ? Number(hm[2]) * n : 0;
-  return toT64(t.data.subarray(off, off + n), m.rows, m.cols);
+  const { rows, cols } = validOf(m);
+  const off = hm ? Number(hm[2]) * rows * cols : 0;
+  return t.data.subarray(off, off + rows * cols);
 }
 
-function firstMismatch(m: Mat, got: Uint8Array, exp: Uint8Array): string | null {
-  for (let i = 0; i < exp.length; i++) {
-    if (got[i] !== exp[i]) {
-      const tile = Math.floor(i / 4096);
-      const tr = Math.floor(tile / (m.cols / 64));
-      const tc = tile % (m.cols / 64);
-      const r = tr * 64 + Math.floor((i % 4096) / 64);
-      const c = tc * 64 + (i % 64);
-      const s = (v: number): number => (v << 24) >> 24;
-      let count = 0;
-      for (let j = i; j < exp.length; j++) if (got[j] !== exp[j]) count++;
-      return `${m.name}[${r}, ${c}] = ${s(got[i]!)}, expected ${s(exp[i]!)} (${count} bytes differ)`;
+/** The first element of a T64 matrix (padding ignored) that differs from `exp` (row-major). */
+function firstMismatch(m: Mat, got: Uint8Array, exp: ArrayLike<number>): string | null {
+  const { rows, cols } = validOf(m);
+  const s = (v: number): number => (v << 24) >> 24;
+  let first = '';
+  let count = 0;
+  for (let r = 0; r < rows; r++)
+    for (let c = 0; c < cols; c++) {
+      const g = got[t64Offset(r, c, m.cols)]!;
+      const e = exp[r * cols + c]! & 0xff;
+      if (g === e) continue;
+      if (count++ === 0) first = `${m.name}[${r}, ${c}] = ${s(g)}, expected ${s(e)}`;
     }
-  }
-  return null;
+  return count === 0 ? null : `${first} (${count} bytes differ)`;
 }
 
 export function runEncoder(model: EncoderModel, opts: EncoderRunOptions = {}): EncoderRunResult {
@@ -171,10 +180,11 @@ export function runEncoder(model: EncoderModel, opts: EncoderRunOptions = {}): E
     next = op.layer;
   }
 
+  const placed = place(mapped.ops, { clusterOnly: opts.clusterOnly ?? false });
   // a first schedule sizes the DRAM (every op output stays there) and the program area
   let need = 0;
   const dry = schedule(mapped, {
-    clusterOnly: opts.clusterOnly ?? false,
+    placed,
     l1Base: L1_BASE,
     l1Size: TILER_L1_BYTES,
     dramAlloc: (b) => {
@@ -193,14 +203,18 @@ export function runEncoder(model: EncoderModel, opts: EncoderRunOptions = {}): E
     programBytes: Math.max(programBytes, MiB),
   });
   const sch = schedule(mapped, {
-    clusterOnly: opts.clusterOnly ?? false,
+    placed,
     l1Base: machine.l1Base,
     l1Size: machine.l1Size,
     dramAlloc: (b) => machine.dramAlloc(b),
   });
   for (const m of mapped.inputs) {
     const t = model.inputs.get(m.name)!;
-    machine.write(sch.matAddr.get(m.name)!, toT64(t.data, m.rows, m.cols));
+    const { rows, cols } = validOf(m);
+    machine.write(
+      sch.matAddr.get(m.name)!,
+      toT64(padMatrix(t.data, rows, cols, m.rows, m.cols), m.rows, m.cols),
+    );
   }
   for (const [key, data] of sch.dram.data) machine.write(sch.dram.get(key), data);
   opts.beforeRun?.(machine, sch);
@@ -219,17 +233,21 @@ export function runEncoder(model: EncoderModel, opts: EncoderRunOptions = {}): E
     mismatch: null,
   }));
   const outsOf = (op: MappedGraph['ops'][number]): Mat[] => (op.kind === 'attention' ? op.outs : [op.y]);
-  for (const op of mapped.ops) {
-    const L = layers[op.layer]!;
+  const opMismatch = mapped.ops.map((op) => {
     for (const m of outsOf(op)) {
       const got = machine.read(sch.matAddr.get(m.name)!, m.rows * m.cols);
-      const bad = firstMismatch(m, got, expectedBytes(m, ref.tensors));
-      if (bad && L.bitExact) {
-        L.bitExact = false;
-        L.mismatch = bad;
-      }
+      const bad = firstMismatch(m, got, expectedValues(m, ref.tensors));
+      if (bad) return bad;
     }
-  }
+    return null;
+  });
+  mapped.ops.forEach((op, i) => {
+    const L = layers[op.layer]!;
+    if (opMismatch[i] && L.bitExact) {
+      L.bitExact = false;
+      L.mismatch = opMismatch[i]!;
+    }
+  });
   // the layer outputs themselves (aliases resolved)
   model.layerOutputs.slice(0, k).forEach((name, l) => {
     const m = mapped.mats.get(name);
@@ -237,7 +255,7 @@ export function runEncoder(model: EncoderModel, opts: EncoderRunOptions = {}): E
     const bad = firstMismatch(
       { ...m, name },
       machine.read(sch.matAddr.get(m.name)!, m.rows * m.cols),
-      toT64(ref.tensors.get(name)!.data, m.rows, m.cols),
+      ref.tensors.get(name)!.data,
     );
     if (bad && layers[l]!.bitExact) {
       layers[l]!.bitExact = false;
@@ -246,17 +264,17 @@ export function runEncoder(model: EncoderModel, opts: EncoderRunOptions = {}): E
   });
 
   // statistics
-  const opStats: OpStats[] = mapped.ops.map((op) => ({
+  const opStats: OpStats[] = mapped.ops.map((op, i) => ({
     layer: op.layer,
     name: op.nodes[0]!,
     kind: op.kind,
-    unit: (op.kind === 'attention' || op.kind === 'linear') && !opts.clusterOnly ? 'ita' : 'cores',
+    unit: placed[i]!.where,
+    reason: placed[i]!.reason,
+    bitExact: opMismatch[i] === null,
+    mismatch: opMismatch[i]!,
     ...noBusy(),
     ops: 2 * op.macs,
   }));
-  sch.units.forEach((u) => {
-    if (u.unit === 'cores' && opStats[u.op]!.kind === 'linear') opStats[u.op]!.unit = 'cores';
-  });
   // the runtime's start (before the first barrier) and end count to the first op
   opStats[0]!.cycles += run.cycles - run.steps.reduce((n, st) => n + st.end - st.start, 0);
   const timeline: EncoderRunResult['timeline'] = [];
@@ -286,6 +304,18 @@ export function runEncoder(model: EncoderModel, opts: EncoderRunOptions = {}): E
   timeline.sort((x, y) => x.start - y.start);
   for (const o of opStats) addBusy(layers[o.layer]!, o);
   const ops = opStats.reduce((n, o) => n + o.ops, 0);
+  // the graph outputs as the machine holds them
+  const outputs = new Map<string, Tensor>();
+  for (const o of graph.outputs) {
+    const m = mapped.mats.get(o.name);
+    const want = ref.tensors.get(o.name);
+    if (!m || !want) continue;
+    const { rows, cols } = validOf(m);
+    const v = fromT64(machine.read(sch.matAddr.get(m.name)!, m.rows * m.cols), m.rows, m.cols, !want.signed);
+    const data = new Float64Array(rows * cols);
+    for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) data[r * cols + c] = v[r * m.cols + c]!;
+    outputs.set(o.name, { shape: want.shape, data, signed: want.signed });
+  }
   let l1Peak = 0;
   for (const p of sch.placements) l1Peak = Math.max(l1Peak, p.offset + p.bytes);
   return {
@@ -304,5 +334,7 @@ export function runEncoder(model: EncoderModel, opts: EncoderRunOptions = {}): E
     stepStats: run.steps,
     itaJobs: sch.itaJobs,
     l1Peak,
+    outputs,
+    aliases: mapped.aliases,
   };
 }

@@ -71,6 +71,13 @@ export const COMMANDS: readonly CommandEntry[] = [
     description: 'run whole Transformer encoders on the cluster with ITA (the tiler)',
     load: () => import('./encoder.ts'),
   },
+  {
+    name: 'deploy',
+    usage: '[options] <network.onnx>',
+    description:
+      'run an integer ONNX graph on the cycle-level cluster with ITA, every op checked (exit 2 names a node without a mapping)',
+    load: () => import('./deploy.ts'),
+  },
 ];
 
 /**

@@ -10,6 +10,8 @@
      layernorm  Deeploy's integer LayerNorm (truncating divisions, floor square root)
      nonorm     iNoNorm with per-column weight and bias (or both premultiplied by mul)
      copy       rows of a matrix
+     isoftmax   Deeploy's iSoftmax, int8 rows -> uint8 rows, the exponent from a table
+     dgemm      Deeploy's Gemm / MatMul + RequantShift in int32 (what ITA's linear cannot do)
    Streams live in DRAM (one outstanding load per core, about 20 cycles each), so commands are short
    and an ITA job is programmed while the previous one runs. The host reads no results: the model
    observes barriers, busy lines and stalls itself. `tiler_l1` is the L1 the tiler allocates from;
@@ -35,6 +37,8 @@ enum {
   OP_LAYERNORM,
   OP_NONORM,
   OP_COPY,
+  OP_ISOFTMAX,
+  OP_DGEMM,
 };
 
 typedef struct {
@@ -489,6 +493,12 @@ static inline void ita_idle(void) {
   X(ITA_REG_BIAS_PTR)                                                                                   \
   X(ITA_REG_OUTPUT_PTR)
 
+/* Defined after main and kept out of line: the kernels above keep their addresses (main itself
+   changes with each new command). */
+__attribute__((noinline)) static void k_isoftmax(uint32_t x, uint32_t y, uint32_t cols, uint32_t r0,
+                                                uint32_t r1, const uint32_t *lut, uint32_t scale);
+__attribute__((noinline)) static void k_dgemm(const uint32_t *p);
+
 int main(uint32_t hart) {
   const uint32_t *p = (const uint32_t *)tiler_args.stream[hart];
   uint32_t used_ita = 0;
@@ -596,6 +606,14 @@ int main(uint32_t hart) {
       k_copy(p[1], p[2], p[3], p[4] & 0xffffu, p[4] >> 16);
       p += 5;
       break;
+    case OP_ISOFTMAX:
+      k_isoftmax(p[1], p[2], p[3], p[4] & 0xffffu, p[4] >> 16, (const uint32_t *)p[5], p[6]);
+      p += 7;
+      break;
+    case OP_DGEMM:
+      k_dgemm(p);
+      p += 12;
+      break;
     default: /* OP_END */
       if (hart == SNRT_DMA_CORE) tiler_wait_dma();
       if (used_ita) ita_idle();
@@ -603,6 +621,94 @@ int main(uint32_t hart) {
       __atomic_fetch_add(&tiler_args.done, 1u, __ATOMIC_RELAXED);
       if (hart == 0) tiler_wait_done();
       return 0;
+    }
+  }
+}
+
+/* ------------------------------------------------------------------ isoftmax */
+
+/* Unsigned a / d for the divisor `u` describes (udiv_magic(d), d >= 2). */
+static inline uint32_t udiv_apply(uint32_t a, udiv_t u) {
+  const uint32_t t = (uint32_t)(((uint64_t)a * u.m) >> 32);
+  return (t + ((a - t) >> 1)) >> u.sh;
+}
+
+/* Deeploy's iSoftmax over each row: max, e = lut[max - x] (I-BERT's polynomial exponent of every
+   difference 0..255, which the tiler computes from the op's coefficients: the 8 cores share one
+   multiplier and the polynomial takes two multiplies and a division per element), sum of e
+   (wrapping 32 bits), y = (uint32)(e * scale) / sum, stored as its low byte. The division by the
+   row's sum is a multiply by its reciprocal (exact for sums below 2^31, which the tiler checks).
+   `cols` holds the stored columns in its low half and, when not 0, the row's own columns in its
+   high half: the softmax is over those only (the rest is padding, neither read nor written). */
+__attribute__((noinline)) static void k_isoftmax(uint32_t x, uint32_t y, uint32_t cols, uint32_t r0,
+                                                uint32_t r1, const uint32_t *lut, uint32_t scale) {
+  const uint32_t ct = (cols & 0xffffu) >> 6, nv = cols >> 16 ? cols >> 16 : cols & 0xffffu;
+  const uint32_t vt = (nv + 63) >> 6;
+#define TILE_COLS(j) ((j) + 1 < vt ? 64u : nv - 64u * (j))
+  for (uint32_t r = r0; r < r1; r++) {
+    int32_t max = -128;
+    for (uint32_t j = 0; j < vt; j++) {
+      const int8_t *in = (const int8_t *)seg(x, r, j, ct);
+      for (uint32_t i = 0; i < TILE_COLS(j); i++)
+        if (in[i] > max) max = in[i];
+    }
+    uint32_t sum = 0;
+    for (uint32_t j = 0; j < vt; j++) {
+      const int8_t *in = (const int8_t *)seg(x, r, j, ct);
+      for (uint32_t i = 0; i < TILE_COLS(j); i++) sum += lut[max - in[i]];
+    }
+    const udiv_t u = udiv_magic(sum < 2 ? 2 : sum);
+    for (uint32_t j = 0; j < vt; j++) {
+      const int8_t *in = (const int8_t *)seg(x, r, j, ct);
+      uint8_t *out = seg(y, r, j, ct);
+      for (uint32_t i = 0; i < TILE_COLS(j); i++) {
+        const uint32_t a = lut[max - in[i]] * scale;
+        out[i] = (uint8_t)(sum < 2 ? a : udiv_apply(a, u));
+      }
+    }
+  }
+#undef TILE_COLS
+}
+
+/* ------------------------------------------------------------------ dgemm */
+
+/* Deeploy's Gemm / MatMul (+ bias) + RequantShift as its C kernels compute it, for the linears
+   ITA's 26-bit accumulator and 8-bit requantiser cannot reproduce: acc = alpha * (a . bt_c) + bias
+   (int32, wrapping), y = clip((acc * mul + add + 2^(shift-1)) >> shift) to int8, or to 0..255
+   stored as its byte (flags bit 0). The bias is one int32 per element of the 64-row block (bias
+   row-major, n per row) or none (0); mul and add are int32 vectors, one value per row of the
+   block (flags bit 1) or per column. Only the first nv of the n columns are computed (the others
+   are padding nobody reads). With flags bit 2 the int32 acc is written instead (y then holds
+   int32[64][n] like the bias): the sum over K in chunks, each chunk's acc the next one's bias
+   (alpha distributes over the wrapping sum). One multiply per multiply-accumulate: exact, not fast.
+   Words: header (flags in x), a, bt, y, bias, mul, add, n | nv << 16, k, r0 | r1 << 16, alpha,
+   shift. */
+__attribute__((noinline)) static void k_dgemm(const uint32_t *p) {
+  const uint32_t flags = p[0] >> 8, a = p[1], bt = p[2], y = p[3];
+  const int32_t *bias = (const int32_t *)p[4], *mul = (const int32_t *)p[5], *add = (const int32_t *)p[6];
+  const uint32_t n = p[7] & 0xffffu, nv = p[7] >> 16, kt = p[8] >> 6, r0 = p[9] & 0xffffu, r1 = p[9] >> 16;
+  const uint32_t shift = p[11];
+  const int32_t alpha = (int32_t)p[10];
+  const uint32_t nt = n >> 6, per_row = (flags >> 1) & 1u;
+  const int32_t lo = flags & 1u ? 0 : -128, hi = flags & 1u ? 255 : 127;
+  for (uint32_t r = r0; r < r1; r++) {
+    for (uint32_t c = 0; c < nv; c++) {
+      int32_t dot = 0;
+      for (uint32_t j = 0; j < kt; j++) {
+        const int8_t *ar = (const int8_t *)seg(a, r, j, kt), *br = (const int8_t *)seg(bt, c, j, kt);
+        for (uint32_t i = 0; i < 64; i++) dot += ar[i] * br[i];
+      }
+      uint32_t acc = (uint32_t)alpha * (uint32_t)dot + (bias ? (uint32_t)bias[r * n + c] : 0u);
+      if (flags & 4u) {
+        ((int32_t *)y)[r * n + c] = (int32_t)acc;
+        continue;
+      }
+      const uint32_t q = per_row ? r : c;
+      int32_t v = (int32_t)(acc * (uint32_t)mul[q] + (uint32_t)add[q]);
+      if (shift > 0) v = (int32_t)((uint32_t)v + (1u << (shift - 1)));
+      v >>= shift;
+      v = v < lo ? lo : v > hi ? hi : v;
+      ((uint8_t *)seg(y, r, c >> 6, nt))[c & 63u] = (uint8_t)v;
     }
   }
 }

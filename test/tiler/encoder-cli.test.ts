@@ -179,6 +179,9 @@ describe('encoder report', () => {
         name: `mhsa${l}`,
         kind: 'attention',
         unit: clusterOnly ? 'cores' : 'ita',
+        reason: 'test',
+        bitExact: true,
+        mismatch: null,
         cycles: c - 100,
         ita: 500,
         dma: 200,
@@ -191,6 +194,9 @@ describe('encoder report', () => {
         name: `ln${l}`,
         kind: 'layernorm',
         unit: 'cores',
+        reason: 'test',
+        bitExact: true,
+        mismatch: null,
         cycles: 100,
         ita: 0,
         dma: 50,
@@ -210,6 +216,8 @@ describe('encoder report', () => {
     itaJobs: 2,
     l1Peak: 1000,
     stepStats: [],
+    outputs: new Map(),
+    aliases: [],
   });
 
   it('computes GOp/s, inferences/s and the speed-up, extrapolating a shorter baseline', () => {

@@ -11,7 +11,9 @@ import { describe, expect, it } from 'vitest';
 import { InputError } from '../../rtl-model/errors.ts';
 import { linear } from '../../rtl-model/ref/ita.ts';
 import {
+  bytesInt32,
   fromT64,
+  iSoftmaxTable,
   int32Bytes,
   kernelRows,
   premultiplyNoNorm,
@@ -76,7 +78,11 @@ const int8s = (n: number, rnd: (lo: number, hi: number) => number): number[] =>
 function expectRows(m: Machine, ref: KernelMemory, k: Kernel, what: string): void {
   const exp = kernelRows(ref, k);
   const [addr, rows, cols] = k.op === 'gemm' ? [k.c, k.m, k.n] : [k.y, k.rows, k.cols];
-  const got = fromT64(m.read(addr, rows * cols), rows, cols, k.op === 'itamax', k.r0, k.r1);
+  const unsigned = k.op === 'itamax' || k.op === 'isoftmax' || (k.op === 'dgemm' && k.unsigned);
+  const got =
+    k.op === 'dgemm' && k.partial
+      ? bytesInt32(m.read(addr + 4 * k.r0 * cols, 4 * (k.r1 - k.r0) * cols))
+      : fromT64(m.read(addr, rows * cols), rows, cols, unsigned, k.r0, k.r1);
   let bad = 0;
   let first = '';
   for (let i = 0; i < exp.length; i++) {
@@ -544,6 +550,133 @@ describe('tiler runtime kernels', () => {
       },
     ]);
   }, 180_000);
+
+  it("isoftmax (Deeploy's iSoftmax through its exponent table, rows with padding after them) is bit-exact, rows split across harts", () => {
+    // Deeploy's coefficients (as its Softmax tests have them), and a steeper exponent (log2 = 40,
+    // so z reaches its clamp of 31 within a row)
+    const deeploy = { coeffA: 1, coeffB: 345, coeffC: 62395, log2: 255 };
+    const steep = { coeffA: 3, coeffB: 60, coeffC: 9000, log2: 40 };
+    kernelGroup(16, ({ mat, out, bytes }) =>
+      (
+        [
+          [deeploy, 64, 128, -128, 127, 128],
+          [deeploy, 64, 64, -3, 2, 64],
+          [steep, 64, 256, -128, 127, 256],
+          // rows of 8 and of 100 values, the rest of the tile padding
+          [deeploy, 64, 64, -128, 127, 8],
+          [steep, 64, 128, -128, 127, 100],
+        ] as const
+      ).map(([c, rows, cols, lo, hi, validCols]) => ({
+        op: 'isoftmax' as const,
+        x: mat(rows, cols, lo, hi),
+        y: out(rows, cols),
+        rows,
+        cols,
+        r0: 0,
+        r1: rows,
+        ...c,
+        lut: bytes(iSoftmaxTable(c)),
+        validCols,
+      })),
+    );
+  }, 60_000);
+
+  it("dgemm (Deeploy's Gemm + RequantShift in int32) is bit-exact, rows split across harts", () => {
+    const rnd = rng(17);
+    const vals = (n: number, lo: number, hi: number): number[] =>
+      Array.from({ length: n }, () => rnd(lo, hi));
+    kernelGroup(17, ({ mat, out, ints }) => [
+      // a bias per element, alpha 2, requantisation per column, signed
+      {
+        op: 'dgemm',
+        a: mat(64, 128),
+        bt: mat(128, 128),
+        y: out(64, 128),
+        bias: ints(vals(64 * 128, -50000, 50000)),
+        mul: ints(vals(128, 1, 120)),
+        add: ints(vals(128, -(2 ** 20), 2 ** 20)),
+        rows: 64,
+        cols: 128,
+        validCols: 128,
+        k: 128,
+        r0: 0,
+        r1: 64,
+        alpha: 2,
+        shift: 16,
+        perRow: false,
+        unsigned: false,
+      },
+      // no bias, requantisation per row, unsigned output, only the first 10 columns computed
+      {
+        op: 'dgemm',
+        a: mat(64, 64),
+        bt: mat(64, 64),
+        y: out(64, 64),
+        bias: 0,
+        mul: ints(vals(64, 1, 60)),
+        add: ints(vals(64, -5000, 90000)),
+        rows: 64,
+        cols: 64,
+        validCols: 10,
+        k: 64,
+        r0: 0,
+        r1: 64,
+        alpha: 1,
+        shift: 12,
+        perRow: true,
+        unsigned: true,
+      },
+      // alpha large enough that alpha * dot wraps in int32, shift 0
+      {
+        op: 'dgemm',
+        a: mat(64, 64),
+        bt: mat(64, 64),
+        y: out(64, 64),
+        bias: 0,
+        mul: ints(vals(64, -3, 3)),
+        add: ints(vals(64, -100, 100)),
+        rows: 64,
+        cols: 64,
+        validCols: 64,
+        k: 64,
+        r0: 0,
+        r1: 64,
+        alpha: 70001,
+        shift: 0,
+        perRow: false,
+        unsigned: false,
+      },
+    ]);
+  }, 120_000);
+
+  it("dgemm writes the int32 sum of one chunk of K (the next chunk's bias), bit-exact", () => {
+    const rnd = rng(18);
+    const vals = (n: number, lo: number, hi: number): number[] =>
+      Array.from({ length: n }, () => rnd(lo, hi));
+    kernelGroup(18, ({ mat, ints }) => [
+      // the int32 sum of one chunk of K (bias per element in, int32 per element out)
+      {
+        op: 'dgemm',
+        a: mat(64, 128),
+        bt: mat(64, 128),
+        y: ints(vals(64 * 64, -5, 5)),
+        bias: ints(vals(64 * 64, -(2 ** 30), 2 ** 30)),
+        mul: ints(vals(64, 1, 60)),
+        add: ints(vals(64, 0, 0)),
+        rows: 64,
+        cols: 64,
+        validCols: 40,
+        k: 128,
+        r0: 0,
+        r1: 64,
+        alpha: 3,
+        shift: 0,
+        perRow: false,
+        unsigned: false,
+        partial: true,
+      },
+    ]);
+  }, 120_000);
 
   it('head sums through their requantisation table, and layernorm over rows of every spread, are bit-exact', () => {
     kernelGroup(14, ({ mat, out, bytes, spread, vec }) => [

@@ -375,21 +375,27 @@ describe('tiler: refusals name the node and the reason', () => {
       expect(e).toBeInstanceOf(InputError);
     }
   };
-  it('requantisation not in ITA form', () => {
-    refuse(
-      (g) => g.rq(g.node('MatMul', ['x', g.rand([64, 64], -128, 127)]), 80, 5, 12),
-      /^node RequantShift_\d+ \(RequantShift\): add 5 is not a multiple of div 4096/,
-    );
-    refuse(
-      (g) => g.rq(g.node('MatMul', ['x', g.rand([64, 64], -128, 127)]), 300, 0, 12),
-      /^node RequantShift_\d+ \(RequantShift\): mul 300 is not in ITA's form \(0\.\.255\)/,
-    );
+  it('a requantiser that ITA cannot apply sends the linear to the cores, bit-exact, saying why', () => {
+    for (const [mul, add, why] of [
+      [80, 5, /add 5 is not a multiple of div 4096/],
+      [300, 0, /mul 300 is not in ITA's form \(0\.\.255\)/],
+    ] as const) {
+      const g = new G(rng(9));
+      const h = g.linear('x', 64, 64);
+      const y = g.rq(g.node('MatMul', [h, g.rand([64, 64], -128, 127)]), mul, add, 12);
+      const r = check(g.model('dgemm', 'x', 64, 64, [y]), false);
+      expect(r.opStats.map((o) => [o.kind, o.unit])).toEqual([
+        ['linear', 'ita'],
+        ['dgemm', 'cores'],
+      ]);
+      expect(r.opStats[1]!.reason).toMatch(why);
+    }
   });
-  it('ops without a mapping, shapes that are not multiples of 64, MHSA with v != k', () => {
+  it('ops without a mapping, padded columns where they are not exact, MHSA with v != k', () => {
     refuse((g) => g.node('Sub', ['x', 'x']), /^node Sub_\d+ \(Sub\): op Sub has no tiler mapping/);
     refuse(
-      (g) => g.rq(g.node('MatMul', ['x', g.rand([64, 96], -128, 127)]), 80, 0, 12),
-      /^node MatMul_\d+ \(MatMul\): 96 output columns are not a multiple of 64/,
+      (g) => g.layernorm(g.rq(g.node('MatMul', ['x', g.rand([64, 96], -128, 127)]), 80, 0, 12), 96),
+      /^node iLayerNorm_\d+ \(iLayerNorm\): input data \(RequantShift_\d+_y0\) has 96 columns, padded to 128: only linear layers \(against zero weights\) and iSoftmax/,
     );
     refuse((g) => {
       const y = g.attention('x', 64, 64, 1);

@@ -1,0 +1,282 @@
+/**
+ * `itasim deploy` on small synthetic ONNX graphs written with onnx/writer.ts: a Gemm (transB, a
+ * bias per column) + RequantShift on ITA followed by an iNoNorm with one weight per element on the
+ * cores, in ITA mode and cluster-only, bit-exact against the executor and against an outputs.npz;
+ * the same linear feeding an iSoftmax; a wrong reference is caught; nodes without a mapping are
+ * refused with one line and exit code 2.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bindInputs, runGraph } from '../../onnx/executor.ts';
+import { loadModel } from '../../onnx/model.ts';
+import { readNpz, writeNpz } from '../../onnx/npz.ts';
+import type { Tensor } from '../../onnx/tensor.ts';
+import { attr, buildModel, type NodeSpec } from '../../onnx/writer.ts';
+import { deploy } from '../../tiler/deploy.ts';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const itasim = (...args: string[]): { code: number | null; out: string; err: string } => {
+  const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'itasim.js'), 'deploy', ...args], {
+    encoding: 'utf8',
+  });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+};
+
+/** Deterministic values in lo..hi. */
+const vals = (n: number, lo: number, hi: number, seed: number): number[] =>
+  Array.from({ length: n }, (_, i) => lo + ((i * 7919 + seed * 104729 + ((i * i) % 613)) % (hi - lo + 1)));
+
+const S = 64;
+const K = 128;
+const N = 64;
+
+/**
+ * x[S, K] -> Gemm(transB, W[N, K], C[N]) -> RequantShift -> iNoNorm(w[S, N], b[N]) -> y, written
+ * with its inputs.npz and (from the executor) outputs.npz. `extra` replaces the iNoNorm.
+ */
+function writeNetwork(dir: string, extra?: NodeSpec): { onnx: string; inputs: string; outputs: string } {
+  const nodes: NodeSpec[] = [
+    {
+      op: 'Gemm',
+      name: 'gemm',
+      inputs: ['x', 'W', 'C'],
+      outputs: ['acc'],
+      attrs: { alpha: attr.int(1), beta: attr.int(1), transB: attr.int(1) },
+    },
+    {
+      op: 'RequantShift',
+      name: 'rq',
+      inputs: ['acc', 'mul', 'add'],
+      outputs: ['h'],
+      attrs: { div: attr.int(2 ** 14), n_levels: attr.int(256), signed: attr.int(1) },
+    },
+    extra ?? {
+      op: 'iNoNorm',
+      name: 'nonorm',
+      inputs: ['h', 'nw', 'nb'],
+      outputs: ['y'],
+      attrs: { D: attr.int(2 ** 10), mul: attr.int(37), n_levels: attr.int(256) },
+    },
+  ];
+  const onnx = join(dir, 'network.onnx');
+  writeFileSync(
+    onnx,
+    buildModel({
+      inputs: [{ name: 'x', shape: [S, K], type: 'int8' }],
+      outputs: [{ name: 'y', type: 'int8' }],
+      nodes,
+      initializers: {
+        W: { shape: [N, K], values: vals(N * K, -128, 127, 1), type: 'int8' },
+        C: { shape: [N], values: vals(N, -3000, 3000, 2), type: 'int32' },
+        mul: { shape: [1], values: [90], type: 'int32' },
+        add: { shape: [1], values: [3 * 2 ** 14], type: 'int32' },
+        nw: { shape: [S, N], values: vals(S * N, -100, 100, 3), type: 'int32' },
+        nb: { shape: [N], values: vals(N, -400, 400, 4), type: 'int32' },
+      },
+    }),
+  );
+  const x: Tensor = { shape: [S, K], data: Float64Array.from(vals(S * K, -128, 127, 5)), signed: true };
+  const inputs = join(dir, 'inputs.npz');
+  writeNpz(inputs, new Map([['x', x]]));
+  const g = loadModel(onnx);
+  const ref = runGraph(g, bindInputs(g, readNpz(inputs)));
+  const outputs = join(dir, 'outputs.npz');
+  writeNpz(outputs, ref.outputs);
+  return { onnx, inputs, outputs };
+}
+
+describe('itasim deploy', () => {
+  let dir: string;
+  let net: ReturnType<typeof writeNetwork>;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'itasim-deploy-'));
+    net = writeNetwork(dir);
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('runs Gemm + RequantShift on ITA and a per-element iNoNorm on the cores, bit-exact', () => {
+    const r = deploy(net.onnx, net.inputs, { compare: net.outputs });
+    expect(r.perOp.map((o) => [o.op, o.where, o.pass])).toEqual([
+      ['Gemm', 'ita', true],
+      ['iNoNorm', 'cores', true],
+    ]);
+    expect(r.compare).toEqual([{ name: 'y', pass: true, detail: '' }]);
+    expect(r.pass).toBe(true);
+    expect(r.perOp[0]!.itaBusy).toBeGreaterThan(0);
+    expect(r.perOp.reduce((n, o) => n + o.cycles, 0)).toBe(r.cycles);
+    expect(r.itaOpShare).toBeGreaterThan(0);
+  });
+
+  it('runs everything on the cores with cluster-only, same outputs, more cycles', () => {
+    const ita = deploy(net.onnx, net.inputs, { compare: net.outputs });
+    const co = deploy(net.onnx, net.inputs, { compare: net.outputs, clusterOnly: true });
+    expect(co.pass).toBe(true);
+    expect(co.perOp.map((o) => o.where)).toEqual(['cores', 'cores']);
+    expect(co.perOp[0]!.reason).toMatch(/cluster-only/);
+    expect(co.itaBusy).toBe(0);
+    expect(co.cycles).toBeGreaterThan(ita.cycles);
+  });
+
+  it('catches a reference output that differs in one element', () => {
+    const y = readNpz(net.outputs).get('y')!;
+    y.data[100] = y.data[100] === 5 ? 6 : 5;
+    const bad = join(dir, 'bad.npz');
+    writeNpz(bad, new Map([['y', { shape: y.shape, data: y.data, signed: true }]]));
+    const r = deploy(net.onnx, net.inputs, { compare: bad });
+    expect(r.compare![0]!.pass).toBe(false);
+    expect(r.pass).toBe(false);
+  });
+
+  it('prints JSON with pass, cycles and per-op rows (exit 0)', () => {
+    const r = itasim(net.onnx, '--inputs', net.inputs, '--compare', net.outputs, '--json');
+    expect(r.code, r.err).toBe(0);
+    const j = JSON.parse(r.out);
+    expect(j.pass).toBe(true);
+    expect(j.cycles).toBeGreaterThan(0);
+    expect(j.perOp[1]).toMatchObject({ op: 'iNoNorm', name: 'nonorm', where: 'cores' });
+    for (const row of j.perOp) expect(Object.keys(row)).toEqual(expect.arrayContaining(['cycles', 'reason']));
+  });
+
+  it('runs an iSoftmax after the linear on the cores, bit-exact against the executor and outputs.npz', () => {
+    const n = writeNetwork(mkdtempSync(join(dir, 'softmax-')), {
+      op: 'iSoftmax',
+      name: 'sm',
+      inputs: ['h'],
+      outputs: ['y'],
+      attrs: {
+        coeffA: attr.int(1),
+        coeffB: attr.int(345),
+        coeffC: attr.int(62395),
+        log2: attr.int(255),
+        n_levels: attr.int(256),
+      },
+    });
+    const r = deploy(n.onnx, n.inputs, { compare: n.outputs });
+    expect(r.perOp.map((o) => [o.op, o.where, o.pass])).toEqual([
+      ['Gemm', 'ita', true],
+      ['iSoftmax', 'cores', true],
+    ]);
+    expect(r.pass).toBe(true);
+  });
+
+  it("runs a padded Gemm (bias per element, requantiser per row) as Deeploy's int32 gemm, bit-exact", () => {
+    // the shape of Deeploy's GEMM/TransB_RQ kernel test: 20 x 100 times 100 x 10, nothing a multiple of 64
+    const d = mkdtempSync(join(dir, 'dgemm-'));
+    const onnx = join(d, 'network.onnx');
+    writeFileSync(
+      onnx,
+      buildModel({
+        inputs: [{ name: 'x', shape: [20, 100], type: 'int8' }],
+        outputs: [{ name: 'y', type: 'int8' }],
+        nodes: [
+          {
+            op: 'Gemm',
+            name: 'gemm',
+            inputs: ['x', 'W', 'C'],
+            outputs: ['acc'],
+            attrs: { transB: attr.int(1) },
+          },
+          {
+            op: 'RequantShift',
+            name: 'rq',
+            inputs: ['acc', 'mul', 'add'],
+            outputs: ['y'],
+            attrs: { div: attr.int(2 ** 16), n_levels: attr.int(256), signed: attr.int(1) },
+          },
+        ],
+        initializers: {
+          W: { shape: [10, 100], values: vals(1000, -128, 127, 6), type: 'int8' },
+          C: { shape: [20, 10], values: vals(200, -128, 127, 7), type: 'int32' },
+          mul: { shape: [20, 1], values: vals(20, 10, 99, 8), type: 'int32' },
+          add: { shape: [20, 1], values: vals(20, -1200000, 1200000, 9), type: 'int32' },
+        },
+      }),
+    );
+    const inputs = join(d, 'inputs.npz');
+    writeNpz(
+      inputs,
+      new Map([
+        ['x', { shape: [20, 100], data: Float64Array.from(vals(2000, -128, 127, 10)), signed: true }],
+      ]),
+    );
+    const g = loadModel(onnx);
+    const outputs = join(d, 'outputs.npz');
+    writeNpz(outputs, runGraph(g, bindInputs(g, readNpz(inputs))).outputs);
+    const r = deploy(onnx, inputs, { compare: outputs });
+    expect(r.perOp.map((o) => [o.kind, o.where, o.pass])).toEqual([['dgemm', 'cores', true]]);
+    expect(r.perOp[0]!.reason).toMatch(/a bias per element/);
+    expect(r.compare).toEqual([{ name: 'y', pass: true, detail: '' }]);
+  });
+
+  it('sums a long K (1024: A block and weights beyond L1) in chunks, bit-exact', () => {
+    // the shape of Deeploy's GEMM/Regular_RQPerColumn kernel test, with 2 rows and 3 outputs
+    const d = mkdtempSync(join(dir, 'longk-'));
+    const onnx = join(d, 'network.onnx');
+    writeFileSync(
+      onnx,
+      buildModel({
+        inputs: [{ name: 'x', shape: [2, 1024], type: 'int8' }],
+        outputs: [{ name: 'y', type: 'uint8' }],
+        nodes: [
+          {
+            op: 'Gemm',
+            name: 'gemm',
+            inputs: ['x', 'W', 'B'],
+            outputs: ['acc'],
+            attrs: { transB: attr.int(1) },
+          },
+          {
+            op: 'RequantShift',
+            name: 'rq',
+            inputs: ['acc', 'mul', 'add'],
+            outputs: ['y'],
+            attrs: { div: attr.int(2 ** 12), n_levels: attr.int(256), signed: attr.int(0) },
+          },
+        ],
+        initializers: {
+          W: { shape: [3, 1024], values: vals(3072, -128, 127, 11), type: 'int8' },
+          B: { shape: [3], values: [-900, 40, 700], type: 'int32' },
+          mul: { shape: [3], values: [3, 1, 2], type: 'int32' },
+          add: { shape: [3], values: [2 ** 19, 2 ** 19, 2 ** 19], type: 'int32' },
+        },
+      }),
+    );
+    const inputs = join(d, 'inputs.npz');
+    writeNpz(
+      inputs,
+      new Map([
+        ['x', { shape: [2, 1024], data: Float64Array.from(vals(2048, -128, 127, 12)), signed: true }],
+      ]),
+    );
+    const g = loadModel(onnx);
+    const outputs = join(d, 'outputs.npz');
+    const want = runGraph(g, bindInputs(g, readNpz(inputs))).outputs;
+    expect(new Set(want.get('y')!.data).size).toBeGreaterThan(3); // not clipped flat
+    writeNpz(outputs, want);
+    const r = deploy(onnx, inputs, { compare: outputs });
+    expect(r.perOp.map((o) => [o.kind, o.where, o.pass])).toEqual([['dgemm', 'cores', true]]);
+    // units per chunk of K (merged where they fit L1 together)
+    expect(r.run.stepStats.map((st) => st.label).join(' ')).toMatch(/gemm\/r0k0\b.*gemm\/r0k7\b/);
+    expect(r.compare).toEqual([{ name: 'y', pass: true, detail: '' }]);
+  });
+
+  it('refuses an op without a mapping: one line naming the node and why, exit 2', () => {
+    const n = writeNetwork(mkdtempSync(join(dir, 'gelu-')), {
+      op: 'iGELU',
+      name: 'gelu',
+      inputs: ['h'],
+      outputs: ['y'],
+      attrs: { b: attr.int(-80), one: attr.int(64) },
+    });
+    const r = itasim(n.onnx, '--inputs', n.inputs);
+    expect(r.code).toBe(2);
+    expect(r.out).toBe('');
+    expect(r.err.trim().split('\n')).toEqual([
+      expect.stringMatching(/^itasim: node gelu \(iGELU\): op iGELU has no tiler mapping/),
+    ]);
+  });
+});
