@@ -15,7 +15,7 @@ import { bindInputs, runGraph } from '../../onnx/executor.ts';
 import { loadModel } from '../../onnx/model.ts';
 import { readNpz, writeNpz } from '../../onnx/npz.ts';
 import type { Tensor } from '../../onnx/tensor.ts';
-import { attr, buildModel, type NodeSpec } from '../../onnx/writer.ts';
+import { attr, buildModel, type GraphSpec, type NodeSpec } from '../../onnx/writer.ts';
 import { deploy } from '../../tiler/deploy.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -34,11 +34,32 @@ const S = 64;
 const K = 128;
 const N = 64;
 
+interface Case {
+  onnx: string;
+  inputs: string;
+  outputs: string;
+  /** The executor's outputs, as written to outputs.npz. */
+  want: Map<string, Tensor>;
+}
+
+/** Writes `graph` as network.onnx, input `x` as inputs.npz and the executor's outputs.npz. */
+function writeCase(dir: string, graph: GraphSpec, x: Tensor): Case {
+  const onnx = join(dir, 'network.onnx');
+  writeFileSync(onnx, buildModel(graph));
+  const inputs = join(dir, 'inputs.npz');
+  writeNpz(inputs, new Map([['x', x]]));
+  const g = loadModel(onnx);
+  const want = runGraph(g, bindInputs(g, readNpz(inputs))).outputs;
+  const outputs = join(dir, 'outputs.npz');
+  writeNpz(outputs, want);
+  return { onnx, inputs, outputs, want };
+}
+
 /**
  * x[S, K] -> Gemm(transB, W[N, K], C[N]) -> RequantShift -> iNoNorm(w[S, N], b[N]) -> y, written
  * with its inputs.npz and (from the executor) outputs.npz. `extra` replaces the iNoNorm.
  */
-function writeNetwork(dir: string, extra?: NodeSpec): { onnx: string; inputs: string; outputs: string } {
+function writeNetwork(dir: string, extra?: NodeSpec): Case {
   const nodes: NodeSpec[] = [
     {
       op: 'Gemm',
@@ -62,10 +83,9 @@ function writeNetwork(dir: string, extra?: NodeSpec): { onnx: string; inputs: st
       attrs: { D: attr.int(2 ** 10), mul: attr.int(37), n_levels: attr.int(256) },
     },
   ];
-  const onnx = join(dir, 'network.onnx');
-  writeFileSync(
-    onnx,
-    buildModel({
+  return writeCase(
+    dir,
+    {
       inputs: [{ name: 'x', shape: [S, K], type: 'int8' }],
       outputs: [{ name: 'y', type: 'int8' }],
       nodes,
@@ -77,16 +97,9 @@ function writeNetwork(dir: string, extra?: NodeSpec): { onnx: string; inputs: st
         nw: { shape: [S, N], values: vals(S * N, -100, 100, 3), type: 'int32' },
         nb: { shape: [N], values: vals(N, -400, 400, 4), type: 'int32' },
       },
-    }),
+    },
+    { shape: [S, K], data: Float64Array.from(vals(S * K, -128, 127, 5)), signed: true },
   );
-  const x: Tensor = { shape: [S, K], data: Float64Array.from(vals(S * K, -128, 127, 5)), signed: true };
-  const inputs = join(dir, 'inputs.npz');
-  writeNpz(inputs, new Map([['x', x]]));
-  const g = loadModel(onnx);
-  const ref = runGraph(g, bindInputs(g, readNpz(inputs)));
-  const outputs = join(dir, 'outputs.npz');
-  writeNpz(outputs, ref.outputs);
-  return { onnx, inputs, outputs };
 }
 
 describe('itasim deploy', () => {
@@ -165,11 +178,9 @@ describe('itasim deploy', () => {
 
   it("runs a padded Gemm (bias per element, requantiser per row) as Deeploy's int32 gemm, bit-exact", () => {
     // the shape of Deeploy's GEMM/TransB_RQ kernel test: 20 x 100 times 100 x 10, nothing a multiple of 64
-    const d = mkdtempSync(join(dir, 'dgemm-'));
-    const onnx = join(d, 'network.onnx');
-    writeFileSync(
-      onnx,
-      buildModel({
+    const c = writeCase(
+      mkdtempSync(join(dir, 'dgemm-')),
+      {
         inputs: [{ name: 'x', shape: [20, 100], type: 'int8' }],
         outputs: [{ name: 'y', type: 'int8' }],
         nodes: [
@@ -194,19 +205,10 @@ describe('itasim deploy', () => {
           mul: { shape: [20, 1], values: vals(20, 10, 99, 8), type: 'int32' },
           add: { shape: [20, 1], values: vals(20, -1200000, 1200000, 9), type: 'int32' },
         },
-      }),
+      },
+      { shape: [20, 100], data: Float64Array.from(vals(2000, -128, 127, 10)), signed: true },
     );
-    const inputs = join(d, 'inputs.npz');
-    writeNpz(
-      inputs,
-      new Map([
-        ['x', { shape: [20, 100], data: Float64Array.from(vals(2000, -128, 127, 10)), signed: true }],
-      ]),
-    );
-    const g = loadModel(onnx);
-    const outputs = join(d, 'outputs.npz');
-    writeNpz(outputs, runGraph(g, bindInputs(g, readNpz(inputs))).outputs);
-    const r = deploy(onnx, inputs, { compare: outputs });
+    const r = deploy(c.onnx, c.inputs, { compare: c.outputs });
     expect(r.perOp.map((o) => [o.kind, o.where, o.pass])).toEqual([['dgemm', 'cores', true]]);
     expect(r.perOp[0]!.reason).toMatch(/a bias per element/);
     expect(r.compare).toEqual([{ name: 'y', pass: true, detail: '' }]);
@@ -214,11 +216,9 @@ describe('itasim deploy', () => {
 
   it('sums a long K (1024: A block and weights beyond L1) in chunks, bit-exact', () => {
     // the shape of Deeploy's GEMM/Regular_RQPerColumn kernel test, with 2 rows and 3 outputs
-    const d = mkdtempSync(join(dir, 'longk-'));
-    const onnx = join(d, 'network.onnx');
-    writeFileSync(
-      onnx,
-      buildModel({
+    const c = writeCase(
+      mkdtempSync(join(dir, 'longk-')),
+      {
         inputs: [{ name: 'x', shape: [2, 1024], type: 'int8' }],
         outputs: [{ name: 'y', type: 'uint8' }],
         nodes: [
@@ -243,21 +243,11 @@ describe('itasim deploy', () => {
           mul: { shape: [3], values: [3, 1, 2], type: 'int32' },
           add: { shape: [3], values: [2 ** 19, 2 ** 19, 2 ** 19], type: 'int32' },
         },
-      }),
+      },
+      { shape: [2, 1024], data: Float64Array.from(vals(2048, -128, 127, 12)), signed: true },
     );
-    const inputs = join(d, 'inputs.npz');
-    writeNpz(
-      inputs,
-      new Map([
-        ['x', { shape: [2, 1024], data: Float64Array.from(vals(2048, -128, 127, 12)), signed: true }],
-      ]),
-    );
-    const g = loadModel(onnx);
-    const outputs = join(d, 'outputs.npz');
-    const want = runGraph(g, bindInputs(g, readNpz(inputs))).outputs;
-    expect(new Set(want.get('y')!.data).size).toBeGreaterThan(3); // not clipped flat
-    writeNpz(outputs, want);
-    const r = deploy(onnx, inputs, { compare: outputs });
+    expect(new Set(c.want.get('y')!.data).size).toBeGreaterThan(3); // not clipped flat
+    const r = deploy(c.onnx, c.inputs, { compare: c.outputs });
     expect(r.perOp.map((o) => [o.kind, o.where, o.pass])).toEqual([['dgemm', 'cores', true]]);
     // units per chunk of K (merged where they fit L1 together)
     expect(r.run.stepStats.map((st) => st.label).join(' ')).toMatch(/gemm\/r0k0\b.*gemm\/r0k7\b/);
