@@ -107,6 +107,12 @@ export function firstDifference(
   return null;
 }
 
+/** "#index: RTL pc .. cycle .., model pc .. cycle .." for a difference `firstDifference` found. */
+export function describeDifference(d: NonNullable<ReturnType<typeof firstDifference>>): string {
+  const e = (i: Issue | undefined): string => (i ? `pc ${i.pc.toString(16)} cycle ${i.cycle}` : 'none');
+  return `#${d.index}: RTL ${e(d.rtl)}, model ${e(d.model)}`;
+}
+
 /**
  * A program of the reference loaded into a fresh cluster as the RTL ran it (a riscv-test image,
  * or a kernel ELF of `sw/bin` with its built-in arguments and zero data), with every hart's

@@ -6,7 +6,13 @@
  * names the first instruction whose issue cycle differs.
  */
 import { describe, expect, it } from 'vitest';
-import { firstDifference, probeIssues, probeRun, snitchRtlProbes } from '../../golden/snitch_rtl.ts';
+import {
+  describeDifference,
+  firstDifference,
+  probeIssues,
+  probeRun,
+  snitchRtlProbes,
+} from '../../golden/snitch_rtl.ts';
 
 const probes = snitchRtlProbes();
 
@@ -24,10 +30,7 @@ describe('Snitch cluster against its RTL: timing probes', () => {
       const parts: string[] = [];
       for (let h = 0; h < 9; h++) {
         const d = firstDifference(probeIssues(row.program, h), issues[h]!);
-        if (d)
-          parts.push(
-            `hart ${h} #${d.index}: RTL ${d.rtl ? `pc ${d.rtl.pc.toString(16)} cycle ${d.rtl.cycle}` : 'none'}, model ${d.model ? `pc ${d.model.pc.toString(16)} cycle ${d.model.cycle}` : 'none'}`,
-          );
+        if (d) parts.push(`hart ${h} ${describeDifference(d)}`);
       }
       expect(parts.join('; ') || 'equal').toBe('equal');
       expect(r.cycles).toBe(row.cycles);

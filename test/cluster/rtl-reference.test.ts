@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
+  describeDifference,
   firstDifference,
   referenceRun,
   rtlIssues,
@@ -31,9 +32,7 @@ describe('Snitch cluster against its RTL: the riscv-tests', () => {
     it(`${row.program}: ${row.cycles} cycles, every instruction of hart 0 on the RTL's cycle`, () => {
       const r = runProgram(row.program);
       const d = firstDifference(rtlIssues(row.program, 0)!, r.issues[0]!);
-      const where = d
-        ? `first difference at instruction #${d.index}: RTL ${d.rtl ? `pc ${d.rtl.pc.toString(16)} cycle ${d.rtl.cycle}` : 'none'}, model ${d.model ? `pc ${d.model.pc.toString(16)} cycle ${d.model.cycle}` : 'none'}`
-        : 'equal';
+      const where = d ? `first difference at instruction ${describeDifference(d)}` : 'equal';
       // the RTL traces the instructions hart 0 issues after its tohost store until the store
       // reaches memory; the model counts them too, so the lists are compared whole
       expect(where).toBe('equal');

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { loadGolden } from '../../golden/archive.ts';
-import { firstDifference, type Issue } from '../../golden/snitch_rtl.ts';
+import { describeDifference, firstDifference, type Issue } from '../../golden/snitch_rtl.ts';
 import { systemRtlGenerated, systemRtlIssues, systemRtlRows } from '../../golden/system_rtl.ts';
 import { buildFolder } from '../../golden/folder.ts';
 import { generateInputs } from '../../golden/generate.ts';
@@ -35,11 +35,9 @@ function run(
   return { r, issues };
 }
 
-function describeDifference(rtl: Issue[], model: Issue[]): string {
+function difference(rtl: Issue[], model: Issue[]): string {
   const d = firstDifference(rtl, model);
-  if (!d) return 'equal';
-  const e = (i: Issue | undefined): string => (i ? `pc ${i.pc.toString(16)} cycle ${i.cycle}` : 'none');
-  return `first difference at instruction #${d.index}: RTL ${e(d.rtl)}, model ${e(d.model)}`;
+  return d ? `first difference at instruction ${describeDifference(d)}` : 'equal';
 }
 
 describe('the ITA system against its RTL', () => {
@@ -57,7 +55,7 @@ describe('the ITA system against its RTL', () => {
       expect(r.pass).toBe(true);
       const traced = [0, 1, 2, 3, 4, 5, 6, 7, 8].map((h) => systemRtlIssues(row.folder, h));
       traced.forEach((rtl, h) => {
-        if (rtl) expect(`hart ${h}: ${describeDifference(rtl, issues[h]!)}`).toBe(`hart ${h}: equal`);
+        if (rtl) expect(`hart ${h}: ${difference(rtl, issues[h]!)}`).toBe(`hart ${h}: equal`);
       });
       expect(r.busyIntervals).toEqual(row.busy.map((b) => [b.start, b.end]));
       expect(r.cycles).toBe(row.cycles);
