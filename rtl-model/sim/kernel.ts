@@ -18,6 +18,38 @@ export interface Clocked {
   reset(): void;
 }
 
+/**
+ * The state written in the current cycle: state that changes only when written (a register file,
+ * a FIFO) enrolls itself here on its first write of a cycle, and the simulator commits just those
+ * at the edge instead of every such object every cycle. Committing unwritten state changes
+ * nothing, so the edge is the same either way.
+ */
+export class WrittenList {
+  private items: Clocked[] = [];
+  private n = 0;
+  add(c: Clocked): void {
+    if (this.n === this.items.length) this.items.push(c);
+    else this.items[this.n] = c;
+    this.n++;
+  }
+  /** Commits everything written since the last edge. */
+  commit(): void {
+    const it = this.items;
+    for (let i = 0; i < this.n; i++) it[i]!.commit();
+    this.n = 0;
+  }
+}
+
+/** State that commits only in cycles it was written (see `WrittenList`). */
+export interface CommitsWhenWritten extends Clocked {
+  /** Enrolls in `list` on every first write of a cycle (and now, if written already). */
+  commitVia(list: WrittenList): void;
+}
+
+function commitsWhenWritten(c: Clocked): c is CommitsWhenWritten {
+  return typeof (c as Partial<CommitsWhenWritten>).commitVia === 'function';
+}
+
 /** A named, traceable value: registers and ports both are. */
 export interface Probe {
   /** Hierarchical name, e.g. `ita.i_controller.step_q`. */
@@ -56,11 +88,12 @@ export class Reg implements Clocked, Probe {
  * Writes are queued and applied at the edge; reading `cur` between edges sees the old contents.
  * No allocation per cycle: the write queue is sized at elaboration.
  */
-export class RegArray implements Clocked {
+export class RegArray implements CommitsWhenWritten {
   readonly cur: Float64Array;
   private readonly pendIdx: Int32Array;
   private readonly pendVal: Float64Array;
   private pending = 0;
+  private written: WrittenList | null = null;
   constructor(
     readonly name: string,
     readonly width: number,
@@ -75,6 +108,7 @@ export class RegArray implements Clocked {
   /** Queues a write of `v` to word `i`, visible after the next edge. */
   set(i: number, v: number): void {
     if (this.pending === this.pendIdx.length) throw new Error(`${this.name}: too many writes in one cycle`);
+    if (this.pending === 0 && this.written !== null) this.written.add(this);
     this.pendIdx[this.pending] = i;
     this.pendVal[this.pending] = v;
     this.pending++;
@@ -85,6 +119,10 @@ export class RegArray implements Clocked {
   commit(): void {
     for (let k = 0; k < this.pending; k++) this.cur[this.pendIdx[k]!] = this.pendVal[k]!;
     this.pending = 0;
+  }
+  commitVia(list: WrittenList): void {
+    this.written = list;
+    if (this.pending !== 0) list.add(this);
   }
   reset(): void {
     this.cur.fill(this.resetValue);
@@ -175,13 +213,15 @@ export abstract class Module {
    * module's own logic; a parent whose wiring interleaves with its children overrides it.
    */
   evaluate(): void {
-    for (const c of this.children) c.evaluate();
+    const ch = this.children;
+    for (let i = 0; i < ch.length; i++) ch[i]!.evaluate();
     this.comb();
   }
 
   /** Next-state computation of the whole subtree (writes `nxt` only; nothing is visible yet). */
   update(): void {
-    for (const c of this.children) c.update();
+    const ch = this.children;
+    for (let i = 0; i < ch.length; i++) ch[i]!.update();
     this.seq();
   }
 
@@ -207,6 +247,8 @@ export abstract class Module {
 export class Simulator {
   cycle = 0;
   private readonly clocked: Clocked[];
+  /** State that commits only when written (one simulator drives a tree: the last one created). */
+  private readonly written = new WrittenList();
   private readonly edgeHooks: ((cycle: number) => void)[] = [];
 
   /** Scalar registers, committed in one monomorphic loop (the common case, kept fast). */
@@ -218,6 +260,7 @@ export class Simulator {
     for (const m of top.walk()) {
       for (const s of m.state) {
         if (s instanceof Reg && s.constructor === Reg) this.regs.push(s);
+        else if (commitsWhenWritten(s)) s.commitVia(this.written);
         else this.clocked.push(s);
       }
     }
@@ -230,6 +273,7 @@ export class Simulator {
 
   /** Applies reset to every register. */
   reset(): void {
+    for (const m of this.top.walk()) for (const s of m.state) if (commitsWhenWritten(s)) s.reset();
     for (const c of this.clocked) c.reset();
     for (const r of this.regs) r.reset();
     this.cycle = 0;
@@ -243,7 +287,8 @@ export class Simulator {
   /** One clock cycle: combinational pass, hooks, next-state, edge. */
   step(): void {
     this.top.evaluate();
-    for (const h of this.edgeHooks) h(this.cycle);
+    const hooks = this.edgeHooks;
+    for (let i = 0; i < hooks.length; i++) hooks[i]!(this.cycle);
     this.top.update();
     const rs = this.regs;
     for (let i = 0; i < rs.length; i++) {
@@ -252,6 +297,7 @@ export class Simulator {
     }
     const cl = this.clocked;
     for (let i = 0; i < cl.length; i++) cl[i]!.commit();
+    this.written.commit();
     this.cycle++;
   }
 

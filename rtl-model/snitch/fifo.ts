@@ -5,14 +5,15 @@
  * pushed in cycle t can be popped in cycle t+1 at the earliest. `canPush` only looks at registered
  * state, like `spill_register`'s `ready_o = ~b_full`.
  */
-import type { Clocked } from '../sim/kernel.ts';
+import type { CommitsWhenWritten, WrittenList } from '../sim/kernel.ts';
 
-export class RegFifo<T> implements Clocked {
+export class RegFifo<T> implements CommitsWhenWritten {
   private readonly slots: T[];
   private head = 0;
   private n = 0;
   private pushReq = false;
   private popReq = false;
+  private written: WrittenList | null = null;
 
   constructor(
     readonly name: string,
@@ -46,12 +47,14 @@ export class RegFifo<T> implements Clocked {
    */
   push(): T {
     if (this.pushReq || this.n >= this.capacity) throw new Error(`${this.name}: push while full`);
+    if (!this.popReq && this.written !== null) this.written.add(this);
     this.pushReq = true;
     return this.slots[(this.head + this.n) % this.capacity]!;
   }
   /** Removes the head at the next edge. */
   pop(): void {
     if (this.popReq || this.n === 0) throw new Error(`${this.name}: pop while empty`);
+    if (!this.pushReq && this.written !== null) this.written.add(this);
     this.popReq = true;
   }
   get popping(): boolean {
@@ -67,6 +70,10 @@ export class RegFifo<T> implements Clocked {
       this.n++;
       this.pushReq = false;
     }
+  }
+  commitVia(list: WrittenList): void {
+    this.written = list;
+    if (this.pushReq || this.popReq) list.add(this);
   }
   reset(): void {
     this.head = 0;
