@@ -265,7 +265,7 @@ export class Cluster extends Module {
       if (
         this.fetchValid[i] &&
         !this.fetchPorts[i]!.ready &&
-        this.icache.refilling(Math.floor(this.fetchPcs[i]! / 32))
+        this.icache.refilling(this.fetchPcs[i]! >>> 5)
       )
         this.fetchStallRefill[i]!++;
   }

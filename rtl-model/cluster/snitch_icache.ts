@@ -170,7 +170,7 @@ export class SnitchIcacheL0 extends Module {
   /** Tag compare, miss and prefetch decision for the core's address `pc` (`in_valid` = `valid`). */
   lookup(pc: number, valid: boolean): void {
     const st = this.st.cur;
-    const line = Math.floor(pc / 32);
+    const line = pc >>> 5; // pc is an unsigned 32-bit address
     let hit = -1;
     let earlyMask = 0;
     const lh = this.lastHit;

@@ -26,7 +26,7 @@
  * combinational phase, reads `qReady` after the interconnect's, and sees `pValid`/`pData` one cycle
  * after the grant. Accelerators (the ITA HWPE uses 16 ports) attach through `accelPorts`.
  */
-import { Module, type RegArray } from '../sim/kernel.ts';
+import { Module, type Reg, type RegArray } from '../sim/kernel.ts';
 import { Amo } from '../snitch/isa.ts';
 import { ClusterMemory, TCDM_BASE } from './memory.ts';
 
@@ -70,20 +70,27 @@ export class Tcdm extends Module {
   readonly accelPorts: TcdmPort[];
   /** Superbanks the DMA drives this cycle (bit i = superbank i), set before `evaluate`. */
   dmaSuperbanks = 0;
-  /** Per bank `rr_arb_tree` state: pointer (an input index), lock-in flag, frozen request set. */
+  /** Per bank `rr_arb_tree` state: pointer (an input index) and the frozen request set. */
   private readonly rr: RegArray;
-  private readonly lockValid: RegArray;
   private readonly lockReq: RegArray;
-  /** Per bank: the winning port this cycle (-1 none) and the request set it was drawn from. */
+  /** Lock-in flag of every bank's tree (bit b = bank b). */
+  private readonly lockQ: Reg;
+  /** Per bank: the winning port this cycle and the request set it was drawn from (banks of `activeBanks` only). */
   private readonly winner: Int32Array;
   private readonly reqD: Int32Array;
+  /** Banks with a request (or a frozen request set) this cycle. */
+  private activeBanks = 0;
+  /** Ports requesting this cycle, in port order, and how many. */
+  private readonly requesting: Int32Array;
+  private nRequesting = 0;
   /** The arbiter input index of each port, and the port of each input index. */
   private readonly inputOf: Int32Array;
   private readonly portOf: Int32Array;
-  /** Response valid per port (`pValid` next cycle). */
-  private readonly rspValid: RegArray;
-  /** Remaining cycles a bank's AMO shim is busy (DoAMO, WriteBackAMO). */
+  /** Response valid per port (bit i = port i: `pValid` this cycle, i.e. granted last cycle). */
+  private readonly rspValid: Reg;
+  /** Remaining cycles a bank's AMO shim is busy (DoAMO, WriteBackAMO), and the banks where it is. */
   private readonly amoBusy: RegArray;
+  private readonly amoBanks: Reg;
   /** Reservation of each bank's AMO shim: valid, 64-bit word address, hart. */
   private readonly resValid: Uint8Array;
   private readonly resAddr: Int32Array;
@@ -111,9 +118,10 @@ export class Tcdm extends Module {
       this.accelPorts.push(p);
       all.push(p);
     }
+    if (all.length > 32) throw new Error(`${this.path}: at most 32 ports (${all.length} given)`);
     this.ports = all;
     this.rr = this.regArray('gen_xbar.rr_q', 5, NUM_BANKS);
-    this.lockValid = this.regArray('gen_xbar.lock_q', 1, NUM_BANKS);
+    this.lockQ = this.reg('gen_xbar.lock_q', NUM_BANKS);
     this.lockReq = this.regArray('gen_xbar.req_q', 26, NUM_BANKS);
     // inputs: accelerator ports first, then the cores (as `snitch_cluster` concatenates them)
     this.inputOf = new Int32Array(all.length);
@@ -124,8 +132,10 @@ export class Tcdm extends Module {
       this.portOf[input] = i;
     }
     this.reqD = new Int32Array(NUM_BANKS);
-    this.rspValid = this.regArray('rsp.p_valid', 1, all.length);
+    this.requesting = new Int32Array(all.length);
+    this.rspValid = this.reg('rsp.p_valid', all.length);
     this.amoBusy = this.regArray('gen_tcdm_bank.i_amo_shim.state_q', 2, NUM_BANKS);
+    this.amoBanks = this.reg('gen_tcdm_bank.i_amo_shim.busy', NUM_BANKS);
     this.resValid = new Uint8Array(NUM_BANKS);
     this.resAddr = new Int32Array(NUM_BANKS);
     this.resCore = new Int32Array(NUM_BANKS);
@@ -142,36 +152,54 @@ export class Tcdm extends Module {
   protected override comb(): void {
     const ports = this.ports;
     const n = ports.length;
-    const w = this.winner;
-    w.fill(-1);
-    for (let i = 0; i < n; i++) {
+    // Only the ports granted in the last evaluation have `qReady` high, only last cycle's grants
+    // show a response now (and only they, or the ones that showed one before, change their
+    // response fields): the others keep what they show.
+    for (let m = this.readyShown; m !== 0; m &= m - 1) ports[31 - Math.clz32(m & -m)]!.qReady = false;
+    const shown = this.rspValid.cur;
+    for (let m = this.lastShown | shown; m !== 0; m &= m - 1) {
+      const i = 31 - Math.clz32(m & -m);
       const p = ports[i]!;
-      p.qReady = false;
-      p.pValid = this.rspValid.cur[i] === 1;
+      p.pValid = ((shown >>> i) & 1) === 1;
       p.pDataLo = p.rDataLo;
       p.pDataHi = p.rDataHi;
     }
+    this.lastShown = shown;
     // Per bank: the request set (frozen under lock-in), then the tree's winner.
     const req = this.reqD;
-    req.fill(0);
+    const list = this.requesting;
+    let nReq = 0;
+    let banks = 0;
     for (let i = 0; i < n; i++) {
       const p = ports[i]!;
-      if (p.qValid) req[Tcdm.bankOf(p.addr)]! |= 1 << this.inputOf[i]!;
+      if (!p.qValid) continue;
+      list[nReq++] = i;
+      const b = Tcdm.bankOf(p.addr);
+      if (((banks >>> b) & 1) === 0) {
+        banks |= 1 << b;
+        req[b] = 0;
+      }
+      req[b]! |= 1 << this.inputOf[i]!;
     }
-    const locked = this.lockValid.cur;
-    let accessed = 0;
-    let congested = 0;
-    for (let b = 0; b < NUM_BANKS; b++) {
-      if (locked[b]) req[b] = this.lockReq.cur[b]!;
+    this.nRequesting = nReq;
+    const locked = this.lockQ.cur;
+    for (let m = locked; m !== 0; m &= m - 1) {
+      const b = 31 - Math.clz32(m & -m);
+      req[b] = this.lockReq.cur[b]!;
+    }
+    banks |= locked;
+    this.activeBanks = banks;
+    const w = this.winner;
+    for (let m = banks; m !== 0; m &= m - 1) {
+      const b = 31 - Math.clz32(m & -m);
       const r = req[b]!;
-      if (r === 0) continue;
       // `rr_arb_tree`: each node prefers the side whose index bit equals the pointer's bit, which
       // selects the requester with the smallest index XOR pointer
       const rr = this.rr.cur[b]!;
       let best = -1;
       let bestKey = 64;
-      for (let m = r; m !== 0; m &= m - 1) {
-        const i = 31 - Math.clz32(m & -m);
+      for (let q = r; q !== 0; q &= q - 1) {
+        const i = 31 - Math.clz32(q & -q);
         const key = i ^ rr;
         if (key < bestKey) {
           bestKey = key;
@@ -180,13 +208,18 @@ export class Tcdm extends Module {
       }
       w[b] = this.portOf[best]!;
     }
-    for (let i = 0; i < n; i++) {
+    let accessed = 0;
+    let congested = 0;
+    let ready = 0;
+    const blocked = this.amoBanks.cur;
+    for (let k = 0; k < nReq; k++) {
+      const i = list[k]!;
       const p = ports[i]!;
-      if (!p.qValid) continue;
       const b = Tcdm.bankOf(p.addr);
       const sb = b >>> 3;
-      if (w[b] === i && ((this.dmaSuperbanks >>> sb) & 1) === 0 && this.amoBusy.cur[b] === 0) {
+      if (w[b] === i && ((this.dmaSuperbanks >>> sb) & 1) === 0 && ((blocked >>> b) & 1) === 0) {
         p.qReady = true;
+        ready |= 1 << i;
         accessed++;
       } else {
         p.conflicts++;
@@ -194,44 +227,54 @@ export class Tcdm extends Module {
         if ((this.dmaSuperbanks >>> sb) & 1) this.nDmaBlocked.value++;
       }
     }
+    this.readyShown = ready;
     this.accessedThisCycle = accessed;
     this.congestedThisCycle = congested;
   }
+  /** Ports that showed a response (whose `pValid` may have to drop) and that were given `qReady`. */
+  private lastShown = 0;
+  private readyShown = 0;
 
   protected override seq(): void {
     const ports = this.ports;
-    const n = ports.length;
-    for (let b = 0; b < NUM_BANKS; b++) {
-      const busy = this.amoBusy.cur[b]!;
-      if (busy > 0) this.amoBusy.set(b, busy - 1);
-      const i = this.winner[b]!;
-      if (i === -1) {
-        if (this.lockValid.cur[b]) this.lockValid.set(b, 0);
-        continue;
-      }
+    let amo = 0;
+    for (let m = this.amoBanks.cur; m !== 0; m &= m - 1) {
+      const b = 31 - Math.clz32(m & -m);
+      const busy = this.amoBusy.cur[b]! - 1;
+      this.amoBusy.set(b, busy);
+      if (busy > 0) amo |= 1 << b;
+    }
+    let lock = 0;
+    for (let m = this.activeBanks; m !== 0; m &= m - 1) {
+      const b = 31 - Math.clz32(m & -m);
       const r = this.reqD[b]!;
-      const granted = ports[i]!.qReady;
-      // lock-in: a bank that refuses its winner keeps the request set (and so the winner)
-      const lock = granted ? 0 : 1;
-      if (this.lockValid.cur[b] !== lock) this.lockValid.set(b, lock);
-      if (!granted) this.lockReq.set(b, r);
-      else {
+      if (!ports[this.winner[b]!]!.qReady) {
+        // lock-in: a bank that refuses its winner keeps the request set (and so the winner)
+        lock |= 1 << b;
+        this.lockReq.set(b, r);
+      } else {
         // FairArb: the lowest requester above the old pointer, else the lowest one
         const rr = this.rr.cur[b]!;
         const above = r & ~((2 << rr) - 1);
-        const m = above !== 0 ? above : r;
-        this.rr.set(b, 31 - Math.clz32(m & -m));
+        const q = above !== 0 ? above : r;
+        this.rr.set(b, 31 - Math.clz32(q & -q));
       }
     }
-    for (let i = 0; i < n; i++) {
+    this.lockQ.nxt = lock >>> 0;
+    let granted = 0;
+    const list = this.requesting;
+    for (let k = 0; k < this.nRequesting; k++) {
+      const i = list[k]!;
       const p = ports[i]!;
-      const v = p.qReady ? 1 : 0;
-      if (this.rspValid.cur[i] !== v) this.rspValid.set(i, v);
       if (!p.qReady) continue;
+      granted |= 1 << i;
       p.accesses++;
       this.nAccess.value++;
+      if (p.amo !== Amo.None && p.amo !== Amo.Lr && p.amo !== Amo.Sc) amo |= 1 << Tcdm.bankOf(p.addr);
       this.access(p);
     }
+    this.rspValid.nxt = granted >>> 0;
+    this.amoBanks.nxt = amo >>> 0;
     this.nConflict.value += this.congestedThisCycle;
   }
 
