@@ -475,6 +475,8 @@ export class Snitch extends Module {
       case Kind.Dma: {
         const r = this.accReq.push();
         r.name = op.name;
+        r.mulDiv = op.kind === Kind.MulDiv;
+        r.divider = op.divider;
         r.word = d.word;
         r.a = this.reg32(d.rs1);
         r.b = this.reg32(d.rs2);

@@ -85,6 +85,8 @@ export interface OpDef {
   readonly size?: 1 | 2 | 4;
   readonly signed?: boolean;
   readonly amo?: Amo;
+  /** An M-extension instruction the serial divider computes (div, divu, rem, remu). */
+  readonly divider: boolean;
 }
 
 const u32 = (x: number): number => x >>> 0;
@@ -109,10 +111,13 @@ interface Spec {
   size?: 1 | 2 | 4;
   signed?: boolean;
   amo?: Amo;
+  divider?: boolean;
 }
 
 const table: OpDef[] = [];
 function def(s: Spec): void {
+  // every field present (undefined where it does not apply): one object shape for every entry
+  // keeps the issue loop's reads of the entry monomorphic
   table.push({
     name: s.name,
     mask: u32(s.mask),
@@ -122,10 +127,11 @@ function def(s: Spec): void {
     readsRs1: s.rs1 ?? false,
     readsRs2: s.rs2 ?? false,
     writesRd: s.rd ?? false,
-    ...(s.exec ? { exec: s.exec } : {}),
-    ...(s.size ? { size: s.size } : {}),
-    ...(s.signed !== undefined ? { signed: s.signed } : {}),
-    ...(s.amo !== undefined ? { amo: s.amo } : {}),
+    exec: s.exec,
+    size: s.size,
+    signed: s.signed,
+    amo: s.amo,
+    divider: s.divider ?? false,
   });
 }
 
@@ -353,6 +359,7 @@ MULDIV.forEach((name, f3) =>
     rs1: true,
     rs2: true,
     rd: true,
+    divider: f3 >= 4,
   }),
 );
 
@@ -470,6 +477,11 @@ const ILLEGAL: OpDef = {
   readsRs1: false,
   readsRs2: false,
   writesRd: false,
+  exec: undefined,
+  size: undefined,
+  signed: undefined,
+  amo: undefined,
+  divider: false,
 };
 
 function immediate(fmt: OpDef['fmt'], w: number): number {

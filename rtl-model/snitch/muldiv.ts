@@ -19,13 +19,6 @@ import { RrArbTree } from '../sim/rr_arb_tree.ts';
 import { Module, type Reg } from '../sim/kernel.ts';
 import type { Snitch } from './core.ts';
 
-/** Mnemonics handled by this unit. */
-const MUL_OPS = new Set(['mul', 'mulh', 'mulhsu', 'mulhu']);
-const DIV_OPS = new Set(['div', 'divu', 'rem', 'remu']);
-export function isMulDiv(name: string): boolean {
-  return MUL_OPS.has(name) || DIV_OPS.has(name);
-}
-
 /** High or low 32 bits of a 33x33-bit signed product, exact (BigInt-free, 16-bit limbs). */
 export function mulBits(a: number, b: number, signA: boolean, signB: boolean, upper: boolean): number {
   if (!upper) return Math.imul(a, b) >>> 0;
@@ -123,7 +116,7 @@ export class SharedMulDiv extends Module {
 
   private wants(i: number): boolean {
     const q = this.cores[i]!.accReq;
-    return q.valid && isMulDiv(q.first.name);
+    return q.valid && q.first.mulDiv;
   }
 
   /** Value the divider presents at its output (`res_o`). */
@@ -158,7 +151,7 @@ export class SharedMulDiv extends Module {
     this.reqSet = this.reqArb.requests(req);
     const cand = this.reqArb.winner(this.reqSet);
     if (cand !== -1) {
-      const isMul = MUL_OPS.has(this.cores[cand]!.accReq.first.name);
+      const isMul = !this.cores[cand]!.accReq.first.divider;
       const mulTaken = mulV && this.rspSel === 0;
       const ready = isMul ? !mulV || mulTaken : st === IDLE;
       this.grantToMul = isMul;

@@ -25,6 +25,9 @@ export class DataRsp {
 export class AccReq {
   /** Instruction mnemonic from the ISA table. */
   name = '';
+  /** For the shared mul/div unit (an M-extension instruction), and there for its divider. */
+  mulDiv = false;
+  divider = false;
   word = 0;
   a = 0;
   b = 0;
