@@ -262,11 +262,7 @@ export class Cluster extends Module {
     }
     this.icache.fetch(this.fetchPcs, this.fetchValid, this.fetchPorts);
     for (let i = 0; i < cores.length; i++)
-      if (
-        this.fetchValid[i] &&
-        !this.fetchPorts[i]!.ready &&
-        this.icache.refilling(this.fetchPcs[i]! >>> 5)
-      )
+      if (this.fetchValid[i] && !this.fetchPorts[i]!.ready && this.icache.refilling(this.fetchPcs[i]! >>> 5))
         this.fetchStallRefill[i]!++;
   }
 

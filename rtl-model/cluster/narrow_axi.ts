@@ -191,7 +191,7 @@ export class NarrowAxi {
     const c = this.cycle;
     const e = this.extra;
     this.arb.commit(this.reqD, this.accepted);
-    this.done.length = 0;
+    if (this.done.length !== 0) this.done.length = 0;
     const awIn = this.awStage(c);
     // an AR entering the LR/SC adapter this cycle (accepted 2 cycles ago)
     let arIn = false;

@@ -68,7 +68,7 @@ export class WideAxi {
   writer: WideWriter | null = null;
   private gLast = -10;
   /** Lengths of the spill registers at the start of the cycle (their ready is registered). */
-  private demuxLen0 = [0, 0];
+  private readonly demuxLen0 = [0, 0];
   private muxLen0 = 0;
 
   /** Extra cycles of a slower memory, added between the read and the adapter. */
@@ -152,7 +152,8 @@ export class WideAxi {
     }
     this.arb.commit(reqD, granted);
     this.cycle++;
-    this.demuxLen0 = [this.demux[0]!.length, this.demux[1]!.length];
+    this.demuxLen0[0] = this.demux[0]!.length;
+    this.demuxLen0[1] = this.demux[1]!.length;
     this.muxLen0 = this.mux.length;
   }
 }
