@@ -26,9 +26,16 @@
  *   read-only registers HWPE_EVT (0x1a0) and HWPE_BUSY (0x1a8); nothing else sees them.
  *   `evtToClint` (off by default; not in the RTL) also sets the event's core's cluster-local
  *   interrupt bit (CL_CLINT), so a core can sleep in `wfi` until its job completes.
+ * - Simulation only: between jobs the HWPE sits still. At the end of a cycle in which its inputs
+ *   (configuration port, TCDM grants and responses) and outputs (requests, events, busy) were
+ *   idle and its next state equals its state (`ClockGate.settled`), it stops being evaluated and
+ *   clocked until a configuration access reaches its port: every cycle in between would compute
+ *   the same nothing. Its controller's idle-cycle counter is credited with the skipped cycles on
+ *   waking. `clockGate: false` clocks it every cycle (the tests compare both ways).
  */
-import { Module } from '../sim/kernel.ts';
+import { ClockGate, Module } from '../sim/kernel.ts';
 import { ItaHwpeWrap } from '../hwpe/ita_hwpe_wrap.ts';
+import { vecBankOf } from '../ita/vec.ts';
 import { N_CORES } from '../hwpe/params.ts';
 import type { Cluster, ExtTarget } from './cluster.ts';
 import { TCDM_BASE, TCDM_SIZE } from './memory.ts';
@@ -40,9 +47,11 @@ export const HWPE_SIZE = 0x100;
 export interface ItaSubsystemConfig {
   /** A completion event also sets its core's CL_CLINT bit (a variant; the RTL does not). */
   evtToClint: boolean;
+  /** Stop evaluating and clocking the HWPE while it provably sits still (same cycles either way). */
+  clockGate: boolean;
 }
 
-export const DEFAULT_ITA_SUBSYSTEM: ItaSubsystemConfig = { evtToClint: false };
+export const DEFAULT_ITA_SUBSYSTEM: ItaSubsystemConfig = { evtToClint: false, clockGate: true };
 
 /** Cycles from acceptance at `reqrsp_to_axi` to the HWPE's peripheral port. */
 const REQ_STAGES = 5;
@@ -83,6 +92,15 @@ export class ItaSubsystem extends Module implements ExtTarget {
   readonly busyIntervals: [number, number][] = [];
   private busyStart = -1;
   private cycle = 0;
+  /** The HWPE's clock (stopped while it sits still), and the cycles it has been stopped. */
+  private readonly hwpeClock = new ClockGate();
+  private sleeping = false;
+  private slept = 0;
+  /** This cycle's inputs and outputs of the HWPE were all idle (set by `request` and `grant`). */
+  private quietIn = false;
+  private quietOut = false;
+  /** Cycles the HWPE was not evaluated (statistics of the simulation, not of the hardware). */
+  readonly nSkipped: { value: number };
 
   constructor(
     readonly cluster: Cluster,
@@ -110,10 +128,16 @@ export class ItaSubsystem extends Module implements ExtTarget {
     this.nStallCycles = this.counter('tcdm_stall_cycles');
     this.nPortConflicts = this.counter('tcdm_port_conflicts');
     this.nEvents = this.counter('events');
+    this.nSkipped = this.counter('sim_skipped_cycles');
     this.port('hwpe_busy_o', 1, () => this.i_ita.busy_o);
+    if (this.cfg.clockGate) {
+      this.i_ita.gate = this.hwpeClock;
+      const bank = vecBankOf(this);
+      if (bank) this.hwpeClock.watch.push(bank);
+    }
     cluster.beforeTcdm = () => this.request();
     cluster.afterTcdm = () => this.grant();
-    cluster.afterUpdate = () => this.i_ita.update();
+    cluster.afterUpdate = () => this.update();
     cluster.extTarget = this;
   }
 
@@ -148,14 +172,22 @@ export class ItaSubsystem extends Module implements ExtTarget {
   // ------------------------------------------------------------ per cycle
   /** Before the TCDM arbitration: peripheral port and the HWPE's memory requests. */
   private request(): void {
+    const due = this.cfgQueue.length > 0 && this.cfgQueue[0]!.due === this.cycle;
+    if (this.sleeping) {
+      // asleep, the HWPE requested nothing, so nothing was granted: only its port can wake it
+      if (!due) return;
+      this.wake();
+    }
     const w = this.i_ita;
     const t = w.tcdm;
     const ports = this.cluster.accelPorts;
     const n = w.mp;
     // responses to last cycle's grants
+    let rsp = 0;
     for (let i = 0; i < n; i++) {
       const p = ports[i]!;
       t.r_valid[i] = this.gntQ[i]!;
+      rsp |= this.gntQ[i]!;
       const d = t.r_data;
       const o = 8 * i;
       const lo = p.rDataLo;
@@ -171,9 +203,9 @@ export class ItaSubsystem extends Module implements ExtTarget {
     }
     // peripheral port: one access per cycle, always granted
     const per = w.periph;
-    const a =
-      this.cfgQueue.length > 0 && this.cfgQueue[0]!.due === this.cycle ? this.cfgQueue.shift()! : null;
+    const a = due ? this.cfgQueue.shift()! : null;
     this.presented = a;
+    this.quietIn = a === null && rsp === 0;
     if (a) {
       per.req = 1;
       per.add = a.add;
@@ -215,10 +247,18 @@ export class ItaSubsystem extends Module implements ExtTarget {
       p.dataHi = (d[o + 4]! | (d[o + 5]! << 8) | (d[o + 6]! << 16) | (d[o + 7]! << 24)) >>> 0;
     }
     if (any) this.nReqCycles.value++;
+    this.quietOut = any === 0;
   }
 
   /** After the TCDM arbitration: grants into the HWPE, its outputs to the cluster. */
   private grant(): void {
+    if (this.sleeping) {
+      // outputs held at their last (idle) values: no request, no event, not busy
+      this.nSkipped.value++;
+      this.slept++;
+      this.cycle++;
+      return;
+    }
     const w = this.i_ita;
     const t = w.tcdm;
     const ports = this.cluster.accelPorts;
@@ -265,7 +305,31 @@ export class ItaSubsystem extends Module implements ExtTarget {
       this.busyIntervals.push([this.busyStart, this.cycle]);
       this.busyStart = -1;
     }
+    this.quietOut = this.quietOut && evt === 0 && busy === 0 && !this.pendingRead;
     this.cycle++;
+  }
+
+  /** Next state of the HWPE; then, if this cycle proved it still, its clock stops. */
+  override update(): void {
+    if (this.sleeping) return;
+    this.i_ita.update();
+    if (this.cfg.clockGate && this.quietIn && this.quietOut && this.hwpeClock.settled()) {
+      this.sleeping = true;
+      this.hwpeClock.enabled = false;
+    }
+  }
+
+  private wake(): void {
+    this.sleeping = false;
+    this.hwpeClock.enabled = true;
+    this.syncStatistics();
+  }
+
+  /** Credits the cycles slept so far to the ITA's own per-cycle statistics (as if clocked). */
+  syncStatistics(): void {
+    if (this.slept === 0) return;
+    this.i_ita.i_ita.i_engine.i_ita.i_controller.creditStill(this.slept);
+    this.slept = 0;
   }
 
   /** Busy intervals including one still open at `now`. */

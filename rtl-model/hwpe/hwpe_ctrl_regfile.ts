@@ -79,6 +79,11 @@ export class HwpeCtrlRegfile extends Module {
         this.memNxt.fill(0);
         this.memDirty = false;
       },
+      changes: (): boolean => {
+        if (!this.memDirty) return false;
+        for (let i = 0; i < this.mem.length; i++) if (this.mem[i] !== this.memNxt[i]) return true;
+        return false;
+      },
     });
     this.r_first_startup = this.reg('r_first_startup', 3);
     this.r_clear_first_startup = this.reg('r_clear_first_startup', 1);

@@ -31,6 +31,11 @@ class ScalarSlotWrite implements Clocked {
     if (this.idx >= 0) this.slots.set(this.stage, this.idx * this.n);
     this.idx = -1;
   }
+  changes(): boolean {
+    if (this.idx < 0) return false;
+    for (let i = 0; i < this.n; i++) if (this.slots[this.idx * this.n + i] !== this.stage[i]) return true;
+    return false;
+  }
   reset(): void {
     this.slots.fill(0);
     this.idx = -1;

@@ -78,6 +78,11 @@ export class WideReg implements Clocked {
       this.dirty = false;
     }
   }
+  changes(): boolean {
+    if (!this.dirty) return false;
+    for (let i = 0; i < this.cur.length; i++) if (this.cur[i] !== this.nxt[i]) return true;
+    return false;
+  }
   reset(): void {
     this.cur.fill(0);
     this.nxt.fill(0);
@@ -106,6 +111,14 @@ export class SlotWrite implements Clocked {
   commit(): void {
     for (let k = 0; k < this.n; k++) this.slots[this.idx[k]!]!.set(this.stage[k]!);
     this.n = 0;
+  }
+  changes(): boolean {
+    for (let k = 0; k < this.n; k++) {
+      const slot = this.slots[this.idx[k]!]!;
+      const st = this.stage[k]!;
+      for (let i = 0; i < slot.length; i++) if (slot[i] !== st[i]) return true;
+    }
+    return false;
   }
   reset(): void {
     for (const s of this.slots) s.fill(0);

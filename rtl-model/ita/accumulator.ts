@@ -60,6 +60,18 @@ export class TcSram extends Module implements Clocked {
       this.pendWrite = false;
     }
   }
+  changes(): boolean {
+    const L = this.lanes;
+    if (this.pendRead) {
+      const b = this.pendReadAddr * L;
+      for (let i = 0; i < L; i++) if (this.rdata_o[i] !== this.mem[b + i]) return true;
+    }
+    if (this.pendWrite) {
+      const b = this.pendWriteAddr * L;
+      for (let i = 0; i < L; i++) if (this.mem[b + i] !== this.pend[i]) return true;
+    }
+    return false;
+  }
   reset(): void {
     this.mem.fill(0);
     this.rdata_o.fill(0);

@@ -332,6 +332,13 @@ export class ItaController extends Module {
     if (this.stallCause) this.stallCounters[this.stallCause]!.value++;
   }
 
+  /** Counts `n` further cycles in which `update` would have seen this cycle's values (a still ITA). */
+  creditStill(n: number): void {
+    this.stepCycles[this.step_q.cur]!.value += n;
+    if (this.calc_en_o) this.calcCycles.value += n;
+    if (this.stallCause) this.stallCounters[this.stallCause]!.value += n;
+  }
+
   override lineTrace(): string {
     const s = STEP_NAMES[this.step_q.cur]!.padEnd(6);
     return `${s} t${this.tile_q.cur}.${this.inner_tile_q.cur} c${String(this.count_q.cur).padStart(3)} ${this.calc_en_o ? 'C' : '.dofiw'[this.stallCause]}`;

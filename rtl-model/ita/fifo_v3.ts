@@ -80,6 +80,12 @@ export class FifoV3 extends Module implements Clocked {
       this.pendWrite = false;
     }
   }
+  changes(): boolean {
+    if (!this.pendWrite) return false;
+    const b = this.pendAddr * this.lanes;
+    for (let i = 0; i < this.lanes; i++) if (this.mem[b + i] !== this.pend[i]) return true;
+    return false;
+  }
   reset(): void {
     this.mem.fill(0);
     this.pendWrite = false;

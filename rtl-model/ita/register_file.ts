@@ -62,6 +62,10 @@ export class ItaRegisterFile extends Module implements Clocked {
       this.pendWrite = false;
     }
   }
+  changes(): boolean {
+    for (let z = 0; z < this.rNext.length; z++) if (this.rNext[z] !== this.RAddrRegxDP[z]) return true;
+    return this.pendWrite && this.mem[this.pendAddr] !== this.pendData;
+  }
   reset(): void {
     this.mem.fill(0);
     this.RAddrRegxDP.fill(0);

@@ -33,6 +33,9 @@ class RegGroup implements Clocked {
     for (const r of this.regs) r.reset();
     this.dirty = false;
   }
+  changes(): boolean {
+    return this.dirty && this.regs.some((r) => r.changes());
+  }
 }
 
 export class ItaSerdiv extends Module {

@@ -42,6 +42,11 @@ export class VecReg<T extends Lanes = Int32Array> implements Clocked {
       this.written = false;
     }
   }
+  changes(): boolean {
+    if (!this.written) return false;
+    for (let i = 0; i < this.lanes; i++) if (this.cur[i] !== this.nxt[i]) return true;
+    return false;
+  }
   reset(): void {
     this.cur.fill(0);
     this.nxt.fill(0);
@@ -88,8 +93,19 @@ class VecBank implements Clocked {
   reset(): void {
     for (const r of this.regs) r.reset();
   }
+  changes(): boolean {
+    for (const r of this.regs) if (r.changes()) return true;
+    return false;
+  }
 }
 const banks = new WeakMap<Module, VecBank>();
+
+/** The bank that commits the vector registers of `m`'s design (undefined: it has none). */
+export function vecBankOf(m: Module): Clocked | undefined {
+  let root = m;
+  while (root.parent) root = root.parent;
+  return banks.get(root);
+}
 
 function addVec(m: Module, r: VecReg<Lanes>): void {
   let root = m;

@@ -80,6 +80,10 @@ export class ItaWeightBuffer extends Module implements Clocked {
       this.pendWrite = false;
     }
   }
+  /** Conservative: any staged write counts as a change. */
+  changes(): boolean {
+    return this.RAddrRegxDP !== this.RAddrNext || this.pendWrite;
+  }
   reset(): void {
     for (const w of this.words) {
       w.bytes.fill(0);

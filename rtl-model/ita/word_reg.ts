@@ -30,6 +30,9 @@ export class WordReg implements Clocked, WordHolder {
   commit(): void {
     this.cur = this.nxt;
   }
+  changes(): boolean {
+    return this.cur !== this.nxt;
+  }
   beforeWrite(w: WeightWord): void {
     if (this.cur !== w) return;
     this.own.bytes.set(w.bytes);

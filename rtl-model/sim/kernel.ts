@@ -16,6 +16,11 @@
 export interface Clocked {
   commit(): void;
   reset(): void;
+  /**
+   * Whether the next commit would change the held state (used to prove a subtree idle, see
+   * `ClockGate`); state without it is taken to change whenever asked.
+   */
+  changes?(): boolean;
 }
 
 /**
@@ -81,6 +86,9 @@ export class Reg implements Clocked, Probe {
   read(): number {
     return this.cur;
   }
+  changes(): boolean {
+    return this.nxt !== this.cur;
+  }
 }
 
 /**
@@ -124,6 +132,10 @@ export class RegArray implements CommitsWhenWritten {
     this.written = list;
     if (this.pending !== 0) list.add(this);
   }
+  changes(): boolean {
+    for (let k = 0; k < this.pending; k++) if (this.cur[this.pendIdx[k]!] !== this.pendVal[k]) return true;
+    return false;
+  }
   reset(): void {
     this.cur.fill(this.resetValue);
     this.pending = 0;
@@ -165,6 +177,45 @@ export class Stats {
   }
 }
 
+/**
+ * The clock of a subtree that the simulator can stop while the subtree provably sits still.
+ *
+ * The owner decides when: a subtree whose inputs are idle in a cycle, whose outputs are idle and
+ * whose next state equals its state (`settled()`) computes the same nothing in every following
+ * cycle with idle inputs (the model is a function of state and inputs), so it need not be
+ * evaluated, updated or committed until an input changes. The owner then stops calling the
+ * subtree and sets `enabled = false`; it re-enables the clock in the first cycle an input is not
+ * idle, before evaluating the subtree.
+ */
+export class ClockGate {
+  enabled = true;
+  readonly regs: Reg[] = [];
+  readonly others: Clocked[] = [];
+  /** State outside the subtree that belongs to it (e.g. a bank its registers are committed by). */
+  readonly watch: Clocked[] = [];
+  /** Commits the subtree's state (the simulator calls it at every edge while enabled). */
+  commit(): void {
+    const rs = this.regs;
+    for (let i = 0; i < rs.length; i++) {
+      const r = rs[i]!;
+      r.cur = r.nxt;
+    }
+    const o = this.others;
+    for (let i = 0; i < o.length; i++) o[i]!.commit();
+  }
+  reset(): void {
+    for (const r of this.regs) r.reset();
+    for (const o of this.others) o.reset();
+  }
+  /** True when the next edge leaves every register of the subtree as it is. */
+  settled(): boolean {
+    for (const r of this.regs) if (r.nxt !== r.cur) return false;
+    for (const o of this.others) if (o.changes === undefined || o.changes()) return false;
+    for (const o of this.watch) if (o.changes === undefined || o.changes()) return false;
+    return true;
+  }
+}
+
 /** Base class of every modelled RTL module. */
 export abstract class Module {
   readonly path: string;
@@ -172,6 +223,8 @@ export abstract class Module {
   readonly state: Clocked[] = [];
   readonly probes: Probe[] = [];
   readonly stats: Stats;
+  /** A clock gate of this subtree (its state is committed through the gate), or null. */
+  gate: ClockGate | null = null;
 
   constructor(
     readonly parent: Module | null,
@@ -253,17 +306,29 @@ export class Simulator {
 
   /** Scalar registers, committed in one monomorphic loop (the common case, kept fast). */
   private readonly regs: Reg[];
+  private readonly gates: ClockGate[] = [];
 
   constructor(readonly top: Module) {
     this.clocked = [];
     this.regs = [];
-    for (const m of top.walk()) {
-      for (const s of m.state) {
-        if (s instanceof Reg && s.constructor === Reg) this.regs.push(s);
-        else if (commitsWhenWritten(s)) s.commitVia(this.written);
-        else this.clocked.push(s);
-      }
+    this.collect(top, this.regs, this.clocked);
+  }
+
+  /** Sorts the state of `m`'s subtree into the lists that commit it (a gated subtree: its gate's). */
+  private collect(m: Module, regs: Reg[], clocked: Clocked[]): void {
+    if (m.gate) {
+      this.gates.push(m.gate);
+      regs = m.gate.regs;
+      clocked = m.gate.others;
     }
+    for (const s of m.state) {
+      if (s instanceof Reg && s.constructor === Reg) regs.push(s);
+      else if (commitsWhenWritten(s)) {
+        s.commitVia(this.written);
+        if (clocked !== this.clocked) clocked.push(s); // a gate asks it whether it settled
+      } else clocked.push(s);
+    }
+    for (const c of m.children) this.collect(c, regs, clocked);
   }
 
   /** Calls `hook(cycle)` after the combinational pass of every cycle, before the edge. */
@@ -276,6 +341,7 @@ export class Simulator {
     for (const m of this.top.walk()) for (const s of m.state) if (commitsWhenWritten(s)) s.reset();
     for (const c of this.clocked) c.reset();
     for (const r of this.regs) r.reset();
+    for (const g of this.gates) g.reset();
     this.cycle = 0;
   }
 
@@ -298,6 +364,8 @@ export class Simulator {
     const cl = this.clocked;
     for (let i = 0; i < cl.length; i++) cl[i]!.commit();
     this.written.commit();
+    const gs = this.gates;
+    for (let i = 0; i < gs.length; i++) if (gs[i]!.enabled) gs[i]!.commit();
     this.cycle++;
   }
 
