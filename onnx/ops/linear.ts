@@ -34,18 +34,22 @@ export function matmulInt(ctx: OpContext, a: Tensor, b: Tensor, transA = false, 
   const sAn = transA ? M : 1;
   const sBn = transB ? 1 : O;
   const sBo = transB ? N : 1;
+  const acc = new Int32Array(O);
   for (let bi = 0; bi < ia.length; bi++) {
     const offA = ia[bi]! * M * N;
     const offB = ib[bi]! * N * O;
     const offY = bi * M * O;
+    // row by row, the products of one A element with a row of B added to a row of int32
+    // accumulators (sums mod 2^32 do not depend on the order of the terms)
     for (let m = 0; m < M; m++) {
-      for (let o = 0; o < O; o++) {
-        let acc = 0;
-        for (let n = 0; n < N; n++) {
-          acc = (acc + mul32(a.data[offA + m * sAm + n * sAn]!, b.data[offB + n * sBn + o * sBo]!)) | 0;
-        }
-        out[offY + m * O + o] = acc;
+      acc.fill(0);
+      for (let n = 0; n < N; n++) {
+        const x = a.data[offA + m * sAm + n * sAn]!;
+        if (x === 0) continue;
+        const rowB = offB + n * sBn;
+        for (let o = 0; o < O; o++) acc[o] = acc[o]! + mul32(x, b.data[rowB + o * sBo]!);
       }
+      for (let o = 0; o < O; o++) out[offY + m * O + o] = acc[o]!;
     }
   }
   return { shape: [...batch, M, O], data: out, signed: true };
