@@ -350,6 +350,14 @@ export class Idma extends Module {
   }
 
   /** Decides this cycle's beats; must run before the TCDM arbitration. */
+  // a leaf module: evaluate and update are its own logic
+  override evaluate(): void {
+    this.comb();
+  }
+  override update(): void {
+    this.seq();
+  }
+
   protected override comb(): void {
     this.rdBeat = false;
     this.wrBeat = false;

@@ -57,6 +57,14 @@ export class Peripherals extends Module {
     return ((this.clint.cur >>> core) & 1) === 1;
   }
 
+  // a leaf module: evaluate and update are its own logic
+  override evaluate(): void {
+    this.comb();
+  }
+  override update(): void {
+    this.seq();
+  }
+
   protected override comb(): void {
     const all = this.numCores >= 32 ? 0xffffffff : (1 << this.numCores) - 1;
     this.barrierOut = (this.arrival.cur & all) === all;

@@ -240,6 +240,11 @@ export class SnitchIcacheL0 extends Module {
     );
   }
 
+  // a leaf module: its update is its own next-state logic
+  override update(): void {
+    this.seq();
+  }
+
   protected override seq(): void {
     const st = this.st.cur;
     const evictMiss = this.miss && st[LAST_MISS] === 0;

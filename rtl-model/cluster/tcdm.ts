@@ -149,6 +149,14 @@ export class Tcdm extends Module {
     return (addr >>> 3) & (NUM_BANKS - 1);
   }
 
+  // a leaf module: evaluate and update are its own logic
+  override evaluate(): void {
+    this.comb();
+  }
+  override update(): void {
+    this.seq();
+  }
+
   protected override comb(): void {
     const ports = this.ports;
     const n = ports.length;

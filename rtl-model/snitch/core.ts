@@ -234,6 +234,14 @@ export class Snitch extends Module {
     return this.mcip && this.cie.cur === 1;
   }
 
+  // a leaf module: evaluate and update are its own logic
+  override evaluate(): void {
+    this.comb();
+  }
+  override update(): void {
+    this.seq();
+  }
+
   protected override comb(): void {
     this.issue = false;
     this.trap = -1;

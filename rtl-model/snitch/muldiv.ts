@@ -125,6 +125,14 @@ export class SharedMulDiv extends Module {
     return this.resInv.cur ? -(out | 0) >>> 0 : out >>> 0;
   }
 
+  // a leaf module: evaluate and update are its own logic
+  override evaluate(): void {
+    this.comb();
+  }
+  override update(): void {
+    this.seq();
+  }
+
   protected override comb(): void {
     const n = this.cores.length;
     // ---- response side: multiplier output valid_q, divider out_vld_o, 2:1 arbiter ----
