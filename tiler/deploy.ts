@@ -18,6 +18,10 @@ export interface DeployOptions {
   clusterOnly?: boolean;
   /** A reference npz of the graph outputs (by name, else by position). */
   compare?: string;
+  /** Write a VCD of the run (the tiler's step, ITA / DMA busy and each core's activity). */
+  vcd?: string;
+  /** Clock for GOp/s (MHz, default 500). */
+  clockMHz?: number;
   onProgress?: (step: number, steps: number) => void;
   maxCycles?: number;
 }
@@ -47,6 +51,10 @@ export interface DeployResult {
   itaUtilisation: number;
   /** Share of the cycles spent in ops placed on ITA. */
   itaOpShare: number;
+  clockMHz: number;
+  /** Integer operations of the ops (a multiply-add counts two), and their rate at `clockMHz`. */
+  ops: number;
+  gops: number;
   perOp: DeployOpRow[];
   /** Graph outputs against the reference npz, or null without `compare`. */
   compare: { name: string; pass: boolean; detail: string }[] | null;
@@ -67,6 +75,7 @@ export function deploy(onnxPath: string, inputsNpz: string, opts: DeployOptions 
     clusterOnly: opts.clusterOnly ?? false,
     onProgress: opts.onProgress,
     maxCycles: opts.maxCycles,
+    vcd: opts.vcd,
   });
   const perOp: DeployOpRow[] = [
     ...run.aliases.map((name): DeployOpRow => ({
@@ -97,10 +106,11 @@ export function deploy(onnxPath: string, inputsNpz: string, opts: DeployOptions 
     const matches: TensorMatch[] = compareOutputs({ outputs: run.outputs }, opts.compare);
     compare = matches.map((m) => ({ name: m.name, pass: m.mismatches === 0, detail: m.detail }));
     const missing = model.graph.outputs.filter((o) => !run.outputs.has(o.name));
-    for (const o of missing)
-      compare.push({ name: o.name, pass: false, detail: 'not computed by the tiler' });
+    for (const o of missing) compare.push({ name: o.name, pass: false, detail: 'not computed by the tiler' });
   }
   const onIta = run.opStats.filter((o) => o.unit === 'ita').reduce((n, o) => n + o.cycles, 0);
+  const clockMHz = opts.clockMHz ?? 500;
+  const ops = run.opStats.reduce((n, o) => n + o.ops, 0);
   return {
     model: onnxPath,
     mode: opts.clusterOnly ? 'cluster-only' : 'ita',
@@ -109,6 +119,9 @@ export function deploy(onnxPath: string, inputsNpz: string, opts: DeployOptions 
     itaBusy: run.itaBusy,
     itaUtilisation: run.itaUtilisation,
     itaOpShare: run.cycles > 0 ? onIta / run.cycles : 0,
+    clockMHz,
+    ops,
+    gops: run.cycles > 0 ? ops / (run.cycles / (clockMHz * 1e6)) / 1e9 : 0,
     perOp,
     compare,
     run,
@@ -139,6 +152,7 @@ export function deployText(r: DeployResult): string {
   lines.push(
     `cycles: ${int(r.cycles)}; ITA busy ${int(r.itaBusy)} (${(100 * r.itaUtilisation).toFixed(1)} %), ops on ITA ${(100 * r.itaOpShare).toFixed(1)} % of the cycles`,
   );
+  lines.push(`ops: ${int(r.ops)}, ${r.gops.toFixed(2)} GOp/s at ${r.clockMHz} MHz`);
   for (const c of r.compare ?? [])
     lines.push(`output ${c.name}: ${c.pass ? 'equals the reference' : `DIFFERS: ${c.detail}`}`);
   lines.push(r.pass ? 'bit-exact' : 'NOT bit-exact');
