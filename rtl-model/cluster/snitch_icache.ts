@@ -167,10 +167,13 @@ export class SnitchIcacheL0 extends Module {
     if (this.st.cur[i] !== v) this.st.set(i, v);
   }
 
-  /** Tag compare, miss and prefetch decision for the core's address `pc` (`in_valid` = `valid`). */
-  lookup(pc: number, valid: boolean): void {
+  /**
+   * Tag compare, miss and prefetch decision for the core's address: its line (`pc >> 5`) and the
+   * word in the line (`pc[4:2]`); `in_valid` = `valid`. (The address is passed in two small parts:
+   * a 32-bit address as an argument would be boxed on every call.)
+   */
+  lookup(line: number, wordIdx: number, valid: boolean): void {
     const st = this.st.cur;
-    const line = pc >>> 5; // pc is an unsigned 32-bit address
     let hit = -1;
     let earlyMask = 0;
     const lh = this.lastHit;
@@ -196,7 +199,7 @@ export class SnitchIcacheL0 extends Module {
     this.flushStrb = hit >= 0 && !oneHot ? earlyMask & ~(1 << hit) : 0;
     this.latch = false;
     if (hit >= 0 && oneHot && !pending && st[PF_VLD] === 0) {
-      const target = this.pfTarget[hit * WORDS + ((pc >>> 2) & 7)]!;
+      const target = this.pfTarget[hit * WORDS + wordIdx]!;
       if (target !== this.pfCacheLine || this.version !== this.pfCacheVersion) {
         let present = false;
         for (let i = 0; i < L0_LINES; i++) if (this.vld[i] && this.tag[i] === target) present = true;
@@ -220,9 +223,9 @@ export class SnitchIcacheL0 extends Module {
     this.flush = false;
   }
 
-  /** The word at `pc` (valid only on a hit). */
-  word(pc: number): number {
-    return this.data[this.hitEntry * WORDS + ((pc >>> 2) & 7)]!;
+  /** The word `wordIdx` of the hit line (valid only on a hit). */
+  word(wordIdx: number): number {
+    return this.data[this.hitEntry * WORDS + wordIdx]!;
   }
 
   /** Whether the edge changes anything (a cycle of plain hits with nothing outstanding does not). */
@@ -441,11 +444,13 @@ export class SnitchIcache extends Module {
     let req = 0;
     for (let i = 0; i < this.l0.length; i++) {
       const l0 = this.l0[i]!;
-      l0.lookup(pcs[i]!, valid[i]!);
+      const pc = pcs[i]!; // unsigned 32-bit
+      const wordIdx = (pc >>> 2) & 7;
+      l0.lookup(pc >>> 5, wordIdx, valid[i]!);
       if (l0.reqValid) req |= 1 << i;
       const o = out[i]!;
       o.ready = l0.hitEntry >= 0;
-      o.word = o.ready ? l0.word(pcs[i]!) : 0;
+      o.word = o.ready ? l0.word(wordIdx) : 0;
     }
     this.reqMask = this.arb.requests(req);
     this.grant = this.lookupReady ? this.arb.winner(this.reqMask) : -1;
