@@ -43,25 +43,33 @@ export class ClusterMemory {
     return addr >= DRAM_BASE && addr < DRAM_BASE + this.dramSize;
   }
 
-  private locate(addr: number, size: number): [DataView, number] | null {
-    if (addr >= TCDM_BASE && addr + size <= TCDM_BASE + TCDM_SIZE) return [this.tcdmView, addr - TCDM_BASE];
-    if (addr >= DRAM_BASE && addr + size <= DRAM_BASE + this.dramSize)
-      return [this.dramView, addr - DRAM_BASE];
+  /** Offset into the view `view` returned (set by `view`; a field, so that no pair is allocated). */
+  private off = 0;
+  /** The memory holding bytes `[addr, addr+size)` (their offset in `off`), or null if unmapped. */
+  private view(addr: number, size: number): DataView | null {
+    if (addr >= TCDM_BASE && addr + size <= TCDM_BASE + TCDM_SIZE) {
+      this.off = addr - TCDM_BASE;
+      return this.tcdmView;
+    }
+    if (addr >= DRAM_BASE && addr + size <= DRAM_BASE + this.dramSize) {
+      this.off = addr - DRAM_BASE;
+      return this.dramView;
+    }
     return null;
   }
 
   /** Bytes `[addr, addr+size)` as an unsigned little-endian number (size 1, 2 or 4); 0 if unmapped. */
   read(addr: number, size: number): number {
-    const l = this.locate(addr, size);
-    if (!l) return 0;
-    const [v, o] = l;
+    const v = this.view(addr, size);
+    if (!v) return 0;
+    const o = this.off;
     return size === 1 ? v.getUint8(o) : size === 2 ? v.getUint16(o, true) : v.getUint32(o, true);
   }
 
   write(addr: number, size: number, value: number): void {
-    const l = this.locate(addr, size);
-    if (!l) return;
-    const [v, o] = l;
+    const v = this.view(addr, size);
+    if (!v) return;
+    const o = this.off;
     if (size === 1) v.setUint8(o, value & 0xff);
     else if (size === 2) v.setUint16(o, value & 0xffff, true);
     else v.setUint32(o, value >>> 0, true);
@@ -157,8 +165,8 @@ export class ClusterMemory {
     const m = ring.length - 1;
     for (let i = 0; i < len; i++) this.write8(dst + i, ring[(at + i) & m]!);
   }
-  private write8(addr: number, v: number): void {
-    const l = this.locate(addr, 1);
-    if (l) l[0].setUint8(l[1], v);
+  private write8(addr: number, b: number): void {
+    const v = this.view(addr, 1);
+    if (v) v.setUint8(this.off, b);
   }
 }
