@@ -35,7 +35,8 @@
  */
 import { InputError } from '../rtl-model/errors.ts';
 import type { Requant } from '../rtl-model/ref/requant.ts';
-import { topoSort } from '../onnx/executor.ts';
+import { OPS, topoSort } from '../onnx/executor.ts';
+import { OpContext } from '../onnx/ops/context.ts';
 import { mhsaParams } from '../onnx/ops/mhsa.ts';
 import { iSoftmaxExp } from '../onnx/softmax.ts';
 import type { Graph, GraphNode } from '../onnx/model.ts';
@@ -55,6 +56,11 @@ export interface Mat {
    * in a graph input, anything in an op output; only ops exact on any padding read it).
    */
   valid?: { rows: number; cols: number };
+  /**
+   * The tensor is N x C x H x W (N = 1) held one pixel per row and one channel per column (a conv
+   * output, `rows` = H W): only MaxPool reads it; its values are compared through that permutation.
+   */
+  chw?: boolean;
 }
 
 /** The tensor's own rows and columns of a matrix (without padding). */
@@ -139,8 +145,28 @@ export type TilerOp =
       act: Act;
       actConsts: ActConsts;
     })
-  | (OpBase & { kind: 'add'; a: Mat; b: Mat; y: Mat; mul: number; add: number; shift: number })
-  | (OpBase & { kind: 'layernorm'; x: Mat; y: Mat; w: Int32Array; b: Int32Array; log2d: number })
+  | (OpBase & {
+      kind: 'add';
+      a: Mat;
+      b: Mat;
+      y: Mat;
+      mul: number;
+      add: number;
+      shift: number;
+      /** a / b hold unsigned bytes. */
+      aUnsigned?: boolean;
+      bUnsigned?: boolean;
+    })
+  | (OpBase & {
+      kind: 'layernorm';
+      x: Mat;
+      y: Mat;
+      w: Int32Array;
+      b: Int32Array;
+      log2d: number;
+      /** x holds unsigned bytes. */
+      unsigned?: boolean;
+    })
   | (OpBase & {
       kind: 'nonorm';
       x: Mat;
@@ -168,7 +194,47 @@ export type TilerOp =
       unsigned: boolean;
       /** Why ITA's linear cannot compute it. */
       notIta: string;
+      /** x holds unsigned bytes. */
+      aUnsigned?: boolean;
+      /**
+       * A product of two activations: the second is this matrix (one 64-row block), either B^T
+       * (wT's place) or, with `bDirect`, B as it is (K x N). wT is then empty.
+       */
+      bMat?: Mat;
+      bDirect?: boolean;
     })
+  | (OpBase & {
+      /** `Conv` (group 1, NCHW) + `RequantShift` per channel: y one pixel per row (`Mat.chw`). */
+      kind: 'conv';
+      x: Mat;
+      y: Mat;
+      /** The conv kernel's geometry words (sw/kernels/tiler.c). */
+      geom: number[];
+      /** F rows of `ks` int8 weights (C kh kw of them, then zeros). */
+      w: Int8Array;
+      ks: number;
+      /** Per output channel (y.cols of them, zero in the padding). */
+      mul: Int32Array;
+      add: Int32Array;
+      bias: Int32Array;
+    })
+  | (OpBase & {
+      /** `MaxPool` of a conv output [+ the `Transpose` to channels last that follows it]. */
+      kind: 'pool';
+      x: Mat;
+      y: Mat;
+      geom: number[];
+    })
+  | (OpBase & { kind: 'transpose'; x: Mat; y: Mat })
+  | (OpBase & {
+      /** Element-wise ops of one 8-bit input as a table of their 256 results. */
+      kind: 'lut';
+      x: Mat;
+      y: Mat;
+      table: Uint8Array;
+    })
+  | (OpBase & { kind: 'pmax'; x: Mat; y: Mat; group: number })
+  | (OpBase & { kind: 'colmean'; x: Mat; y: Mat; count: number; unsigned: boolean })
   | (OpBase & {
       kind: 'isoftmax';
       x: Mat;
@@ -283,6 +349,8 @@ class MapState {
   readonly mats = new Map<string, Mat>();
   /** Graph inputs the tiler cannot hold, with the reason (refused when a node reads one). */
   readonly unusable = new Map<string, string>();
+  /** Output of a real transpose -> the matrix it transposes. */
+  readonly transposeOf = new Map<string, Mat>();
 
   constructor(
     readonly graph: Graph,
@@ -307,6 +375,11 @@ class MapState {
         n,
         `input ${role} (${name}) has ${m.valid.cols} columns, padded to ${m.cols}: only linear layers (against zero weights) and iSoftmax (over the row's own columns) read padded columns`,
       );
+    if (m?.chw)
+      refuse(
+        n,
+        `input ${role} (${name}) is a conv output held one pixel per row: only MaxPool reads it (then a Transpose to channels last)`,
+      );
     if (m) return m;
     const why = this.unusable.get(name);
     if (why !== undefined) refuse(n, `input ${role}: ${why}`);
@@ -314,6 +387,10 @@ class MapState {
       n,
       `input ${role} (${name}) is not an activation the tiler holds (a constant or an unmapped tensor)`,
     );
+  }
+  /** Whether the tensor holds unsigned 8-bit values (the executor's view of it). */
+  unsignedOf(name: string): boolean {
+    return this.T.get(name)?.signed === false;
   }
   shapeOf(n: GraphNode, name: string): number[] {
     const t = this.T.get(name);
@@ -764,6 +841,8 @@ function residualAdd(n: GraphNode, s: MapState): Recognised {
         b,
         y: s.newMat(rq, rq.outputs[0]!),
         ...deeployRequant(rq, s.T),
+        aUnsigned: s.unsignedOf(n.inputs[0]!),
+        bUnsigned: s.unsignedOf(n.inputs[1]!),
       },
     ],
   };
@@ -790,7 +869,14 @@ function norm(n: GraphNode, s: MapState): Recognised {
   const base = { nodes: [n.name], layer: s.layerOf([n]), macs: 0, x, y: s.newMat(n, n.outputs[0]!) };
   const op: TilerOp =
     n.opType === 'iLayerNorm'
-      ? { ...base, kind: 'layernorm', w: vec(1, 'weight'), b: vec(2, 'bias'), log2d: log2Attr(n, 'D') }
+      ? {
+          ...base,
+          kind: 'layernorm',
+          w: layerNormWeights(n, vec(1, 'weight')),
+          b: vec(2, 'bias'),
+          log2d: log2Attr(n, 'D'),
+          unsigned: s.unsignedOf(n.inputs[0]!),
+        }
       : {
           ...base,
           kind: 'nonorm',
@@ -800,6 +886,13 @@ function norm(n: GraphNode, s: MapState): Recognised {
           log2d: log2Attr(n, 'D'),
         };
   return { ops: [op], covers: [n] };
+}
+
+/** LayerNorm weights for which the kernel's int32 product (x - mean) w is exact (|x - mean| <= 255). */
+function layerNormWeights(n: GraphNode, w: Int32Array): Int32Array {
+  for (const v of w)
+    if (Math.abs(v) * 255 >= 2 ** 31) refuse(n, `weight ${v}: (x - mean) * weight can leave int32`);
+  return w;
 }
 
 /**
@@ -843,11 +936,352 @@ function isoftmax(n: GraphNode, s: MapState): Recognised {
   };
 }
 
+/** The non-unit axes of a shape, in order. */
+function bigAxes(shape: number[]): number[] {
+  return [...shape.keys()].filter((i) => shape[i] !== 1);
+}
+
+/**
+ * A layout node that keeps the bytes of the row-major matrix: its output names its input. A
+ * `Transpose` that swaps the two axes of a matrix (every other axis of size 1) is a real transpose
+ * on the cores (`transpose`).
+ */
+function layoutOrTranspose(n: GraphNode, s: MapState): Recognised {
+  if (n.opType !== 'Transpose') return layoutAlias(n, s);
+  const inShape = s.shapeOf(n, n.inputs[0]!);
+  const perm = intsAttr(n, 'perm') ?? [...inShape.keys()].reverse();
+  const moved = perm.filter((p) => inShape[p] !== 1);
+  if (!moved.some((p, i) => i > 0 && p < moved[i - 1]!)) return layoutAlias(n, s);
+  const big = bigAxes(inShape);
+  if (big.length !== 2 || big[1] !== inShape.length - 1)
+    refuse(
+      n,
+      `perm [${perm.join(',')}] of [${inShape.join('x')}] moves data beyond swapping the two axes of a matrix`,
+    );
+  const x = s.matOf(n, n.inputs[0]!, 'data');
+  if (validOf(x).rows > 64)
+    refuse(n, `the transpose takes at most 64 rows (one block), the input has ${validOf(x).rows}`);
+  const y = s.newMat(n, n.outputs[0]!);
+  s.transposeOf.set(y.name, x);
+  return {
+    covers: [n],
+    ops: [{ kind: 'transpose', nodes: [n.name], layer: s.layerOf([n]), macs: 0, x, y }],
+  };
+}
+
+/** `Gather` of one index on an axis of size 1: the bytes stay, the output names the input. */
+function gatherAlias(n: GraphNode, s: MapState): Recognised {
+  const inShape = s.shapeOf(n, n.inputs[0]!);
+  const axis = intAttr(n, 'axis', 0);
+  const a = axis < 0 ? axis + inShape.length : axis;
+  const idx = s.constOf(n, n.inputs[1] ?? '', 'indices');
+  if (inShape[a] !== 1 || idx.data.length !== 1)
+    refuse(n, `only one index on an axis of size 1 is mapped (axis ${axis} of [${inShape.join('x')}])`);
+  return layoutAlias(n, s);
+}
+
+/** Scalar (or one-per-channel) values of a constant as a vector of `len` padded to `plen`. */
+function channelVector(n: GraphNode, t: Tensor, len: number, plen: number, role: string): Int32Array {
+  if (t.data.length !== 1 && t.data.length !== len)
+    refuse(n, `${role} must hold 1 or ${len} values (one per channel), got ${t.data.length}`);
+  const out = new Int32Array(plen);
+  for (let i = 0; i < len; i++) out[i] = t.data[t.data.length === 1 ? 0 : i]!;
+  return out;
+}
+
+/** 2-D `Conv` (group 1, batch 1) + `RequantShift` per output channel, on the cores. */
+function conv(n: GraphNode, s: MapState): Recognised {
+  const xShape = s.shapeOf(n, n.inputs[0]!);
+  if (xShape.length !== 4 || xShape[0] !== 1)
+    refuse(n, `the input must be 1 x C x H x W, got [${xShape.join('x')}]`);
+  const [, C, H, W] = xShape as [number, number, number, number];
+  // padded columns are fine: the kernel reads the image's own columns only
+  const x = s.matOf(n, n.inputs[0]!, 'X', true);
+  const wt = s.constOf(n, n.inputs[1]!, 'W (the weights)');
+  if (wt.shape.length !== 4 || wt.shape[1] !== C)
+    refuse(n, `weights [${wt.shape.join('x')}] do not fit ${C} channels`);
+  const [F, , kh, kw] = wt.shape as [number, number, number, number];
+  if (intAttr(n, 'group', 1) !== 1) refuse(n, 'group must be 1');
+  if ((intsAttr(n, 'dilations') ?? [1, 1]).some((d) => d !== 1)) refuse(n, 'dilations must be 1');
+  const autoPad = n.attrs.get('auto_pad');
+  if (autoPad && autoPad.kind === 'string' && autoPad.value !== 'NOTSET' && autoPad.value !== 'VALID')
+    refuse(n, `auto_pad ${autoPad.value} is not mapped`);
+  const [sh, sw] = intsAttr(n, 'strides') ?? [1, 1];
+  const pads =
+    autoPad?.kind === 'string' && autoPad.value === 'VALID'
+      ? [0, 0, 0, 0]
+      : (intsAttr(n, 'pads') ?? [0, 0, 0, 0]);
+  const K = C * kh * kw;
+  if (K > 64) refuse(n, `C x kh x kw = ${K}: the conv kernel takes at most 64 taps per output`);
+  for (const v of wt.data) if (v < -128 || v > 127) refuse(n, `weight value ${v} is not int8`);
+  for (const v of s.T.get(n.inputs[0]!)!.data)
+    if (v < -128 || v > 127) refuse(n, `input value ${v} is not int8`);
+  const outShape = s.shapeOf(n, n.outputs[0]!);
+  const [Ho, Wo] = [outShape[2]!, outShape[3]!];
+  const rq = s.only(n.outputs[0]!);
+  if (!rq || rq.opType !== 'RequantShift')
+    refuse(
+      n,
+      'a Conv must feed exactly one RequantShift (the tiler holds 8-bit activations, not the int32 sums)',
+    );
+  const levels = intAttr(rq, 'n_levels', 0) || intAttr(rq, 'n_levels_out', 256);
+  if (levels !== 256) refuse(rq, `n_levels must be 256 (8-bit output), got ${levels}`);
+  const shift = log2Attr(rq, 'div');
+  const name = rq.outputs[0]!;
+  const y: Mat = { ...paddedMat(name, Ho * Wo, F), chw: true };
+  s.mats.set(name, y);
+  const ks = Math.ceil(K / 4) * 4;
+  const w = new Int8Array(F * ks);
+  for (let f = 0; f < F; f++) for (let k = 0; k < K; k++) w[f * ks + k] = wt.data[f * K + k]!;
+  const biasName = n.inputs[2] ?? '';
+  const bias =
+    biasName === ''
+      ? new Int32Array(y.cols)
+      : channelVector(n, s.constOf(n, biasName, 'B (the bias)'), F, y.cols, 'the bias');
+  const unsigned = intAttr(rq, 'signed', 1) === 0;
+  const geom = [
+    C,
+    H,
+    W,
+    Wo,
+    kh,
+    kw,
+    sh!,
+    sw!,
+    pads[0]!,
+    pads[1]!,
+    F,
+    shift,
+    unsigned ? 1 : 0,
+    x.cols / 64,
+    y.cols / 64,
+    ks,
+    Ho * Wo,
+  ];
+  return {
+    covers: [n, rq],
+    ops: [
+      {
+        kind: 'conv',
+        nodes: [n.name, rq.name],
+        layer: s.layerOf([n, rq]),
+        macs: Ho * Wo * F * K,
+        x,
+        y,
+        geom,
+        w,
+        ks,
+        mul: channelVector(rq, s.constOf(rq, rq.inputs[1] ?? '', 'mul'), F, y.cols, 'mul'),
+        add: channelVector(rq, s.constOf(rq, rq.inputs[2] ?? '', 'add'), F, y.cols, 'add'),
+        bias,
+      },
+    ],
+  };
+}
+
+/** `MaxPool` of a conv output [+ a `Transpose` to channels last], on the cores. */
+function maxPool(n: GraphNode, s: MapState): Recognised {
+  const x = s.mats.get(n.inputs[0]!);
+  if (!x || !x.chw) refuse(n, 'only the output of a mapped Conv (one pixel per row) is pooled');
+  const inShape = s.shapeOf(n, n.inputs[0]!);
+  const outShape = s.shapeOf(n, n.outputs[0]!);
+  const [, C, H, W] = inShape as [number, number, number, number];
+  const [Ho, Wo] = [outShape[2]!, outShape[3]!];
+  const [kh, kw] = intsAttr(n, 'kernel_shape') ?? refuse(n, 'kernel_shape is missing');
+  const [sh, sw] = intsAttr(n, 'strides') ?? [1, 1];
+  const pads = intsAttr(n, 'pads') ?? [0, 0, 0, 0];
+  if ((intsAttr(n, 'dilations') ?? [1, 1]).some((d) => d !== 1)) refuse(n, 'dilations must be 1');
+  if (n.outputs.length > 1 && n.outputs[1] !== '') refuse(n, 'the Indices output is not mapped');
+  const nodes = [n];
+  let order = 0;
+  let out = n.outputs[0]!;
+  const t = s.only(out);
+  const perm = t && t.opType === 'Transpose' ? intsAttr(t, 'perm')?.join(',') : undefined;
+  if (t && (perm === '0,2,3,1' || perm === '0,3,2,1')) {
+    order = perm === '0,3,2,1' ? 1 : 0;
+    nodes.push(t);
+    out = t.outputs[0]!;
+  }
+  const y: Mat = nodes.length > 1 ? s.newMat(t!, out) : { ...paddedMat(out, Ho * Wo, C), chw: true };
+  s.mats.set(out, y);
+  const geom = [
+    H,
+    W,
+    Ho,
+    Wo,
+    kh!,
+    kw!,
+    sh!,
+    sw!,
+    pads[0]!,
+    pads[1]!,
+    order,
+    s.unsignedOf(n.inputs[0]!) ? 1 : 0,
+    x.cols / 64,
+    Ho * Wo,
+  ];
+  return {
+    covers: nodes,
+    ops: [{ kind: 'pool', nodes: nodes.map((m) => m.name), layer: s.layerOf(nodes), macs: 0, x, y, geom }],
+  };
+}
+
+/** `MatMul` of two activations + `RequantShift`: Deeploy's int32 arithmetic on the cores. */
+function actMatmul(n: GraphNode, s: MapState): Recognised {
+  const x = s.matOf(n, n.inputs[0]!, 'A');
+  const bName = n.inputs[1]!;
+  const bm = s.matOf(n, bName, 'B');
+  const aShape = s.shapeOf(n, n.inputs[0]!);
+  const bShape = s.shapeOf(n, bName);
+  if (bigAxes(aShape.slice(0, -2)).length > 0 || bigAxes(bShape.slice(0, -2)).length > 0)
+    refuse(n, 'only one matrix product (every batch axis of size 1) is mapped');
+  const K = aShape[aShape.length - 1]!;
+  const N = bShape[bShape.length - 1]!;
+  // B^T as a matrix of its own: the input of the transpose that made B, else B read column-wise
+  const bt = s.transposeOf.get(bName);
+  const bMat = bt ?? bm;
+  if (bMat.rows > 64)
+    refuse(n, `B${bt ? '^T' : ''} must be one 64-row block (${bt ? N : K} rows at most 64)`);
+  const rqNode = s.only(n.outputs[0]!);
+  if (!rqNode || rqNode.opType !== 'RequantShift')
+    refuse(
+      n,
+      'a product of two activations must feed exactly one RequantShift (the tiler holds 8-bit activations)',
+    );
+  const p: Product = { n, x, K, N, wT: new Int32Array(0), alpha: 1 };
+  const r = dgemm(
+    s,
+    p,
+    undefined,
+    rqNode,
+    [n, rqNode],
+    "both operands are activations: Deeploy's int32 gemm",
+  );
+  const op = r.ops[0]!;
+  if (op.kind !== 'dgemm') throw new Error('actMatmul: dgemm expected');
+  op.wT = new Int32Array(0);
+  op.bMat = bMat;
+  op.bDirect = !bt;
+  op.aUnsigned = s.unsignedOf(n.inputs[0]!);
+  return r;
+}
+
+/** `MatMul`: a linear layer when B is a constant, a product of two activations otherwise. */
+function matmul(n: GraphNode, s: MapState): Recognised {
+  return s.isConst(n.inputs[1]!) ? matmulLinear(n, s) : actMatmul(n, s);
+}
+
+/** Ops that map an 8-bit value to another value one element at a time, with scalar constants. */
+const ELEMENTWISE = new Set(['RequantShift', 'iGELU']);
+
+/**
+ * A chain of element-wise ops of one 8-bit input (`RequantShift`, `iGELU` + `RequantShift`) as a
+ * table of its 256 results, computed by the executor's own op definitions.
+ */
+function elementwise(n: GraphNode, s: MapState): Recognised {
+  const x = s.matOf(n, n.inputs[0]!, 'data', true);
+  const nodes = [n];
+  while (nodes[nodes.length - 1]!.opType !== 'RequantShift') {
+    const next = s.only(nodes[nodes.length - 1]!.outputs[0]!);
+    if (!next || !ELEMENTWISE.has(next.opType))
+      refuse(n, `${n.opType} must be followed by a RequantShift (the tiler holds 8-bit activations)`);
+    nodes.push(next);
+  }
+  const uns = s.unsignedOf(n.inputs[0]!);
+  let cur: Tensor = {
+    shape: [256],
+    data: Float64Array.from({ length: 256 }, (_, u) => (uns ? u : (u << 24) >> 24)),
+    signed: !uns,
+  };
+  for (const m of nodes) {
+    const consts = m.inputs.slice(1).map((i) => {
+      const t = s.constOf(m, i, 'constant');
+      if (t.data.length !== 1)
+        refuse(m, `constant ${i} must hold one value (element-wise table), got ${t.data.length}`);
+      return { shape: [], data: t.data, signed: t.signed };
+    });
+    cur = OPS[m.opType]!.run(new OpContext(m, [cur, ...consts], { softmax: 'deeploy' }))[0]!;
+  }
+  const last = nodes[nodes.length - 1]!;
+  const levels = intAttr(last, 'n_levels', 0) || intAttr(last, 'n_levels_out', 256);
+  if (levels !== 256) refuse(last, `n_levels must be 256 (8-bit output), got ${levels}`);
+  const table = Uint8Array.from(cur.data, (v) => v & 0xff);
+  const y = s.newMat(last, last.outputs[0]!);
+  return {
+    covers: nodes,
+    ops: [{ kind: 'lut', nodes: nodes.map((m) => m.name), layer: s.layerOf(nodes), macs: 0, x, y, table }],
+  };
+}
+
+/** Deeploy's `ITAPartialMax` over the rows of a signed int8 matrix, on the cores. */
+function partialMax(n: GraphNode, s: MapState): Recognised {
+  const x = s.matOf(n, n.inputs[0]!, 'data', true);
+  if (s.unsignedOf(n.inputs[0]!)) refuse(n, 'the input must be signed int8');
+  if (intAttr(n, 'n_levels', 256) !== 256) refuse(n, 'n_levels must be 256');
+  const group = intAttr(n, 'group_width', 16);
+  const cols = validOf(x).cols;
+  if (group < 1 || cols % group !== 0) refuse(n, `group_width ${group} must divide the row length ${cols}`);
+  return {
+    covers: [n],
+    ops: [
+      {
+        kind: 'pmax',
+        nodes: [n.name],
+        layer: s.layerOf([n]),
+        macs: 0,
+        x,
+        y: s.newMat(n, n.outputs[0]!),
+        group,
+      },
+    ],
+  };
+}
+
+/** `IntegerMean` / `ReduceMean` over the rows of a matrix (a power-of-two count, no keepdims). */
+function colMean(n: GraphNode, s: MapState): Recognised {
+  const x = s.matOf(n, n.inputs[0]!, 'data');
+  const shape = s.shapeOf(n, n.inputs[0]!);
+  const axes = (intsAttr(n, 'axes') ?? []).map((a) => (a < 0 ? a + shape.length : a));
+  const big = bigAxes(shape.slice(0, -1));
+  if (axes.length !== 1 || big.length !== 1 || axes[0] !== big[0])
+    refuse(
+      n,
+      `only the mean over the rows of a matrix is mapped (axes [${axes.join(',')}] of [${shape.join('x')}])`,
+    );
+  if (intAttr(n, 'keepdims', 1) !== 0) refuse(n, 'keepdims must be 0 (Deeploy then rounds by a shift)');
+  const count = validOf(x).rows;
+  if (count > 64 || !Number.isInteger(Math.log2(count)))
+    refuse(n, `the mean over ${count} rows: a power of two up to 64 is mapped`);
+  return {
+    covers: [n],
+    ops: [
+      {
+        kind: 'colmean',
+        nodes: [n.name],
+        layer: s.layerOf([n]),
+        macs: 0,
+        x,
+        y: s.newMat(n, n.outputs[0]!),
+        count,
+        unsigned: s.unsignedOf(n.inputs[0]!),
+      },
+    ],
+  };
+}
+
 /** The recogniser of each op that can start a pattern. */
 export const RECOGNISERS: Readonly<Record<string, Recogniser>> = {
-  ...Object.fromEntries([...LAYOUT_OPS].map((op) => [op, layoutAlias])),
+  ...Object.fromEntries([...LAYOUT_OPS].map((op) => [op, layoutOrTranspose])),
+  Gather: gatherAlias,
   MHSA: attention,
-  MatMul: matmulLinear,
+  MatMul: matmul,
+  Conv: conv,
+  MaxPool: maxPool,
+  RequantShift: elementwise,
+  iGELU: elementwise,
+  ITAPartialMax: partialMax,
+  IntegerMean: colMean,
+  ReduceMean: colMean,
   Gemm: gemmLinear,
   Add: residualAdd,
   iLayerNorm: norm,
@@ -900,7 +1334,7 @@ export function mapGraph(graph: Graph, tensors: Map<string, Tensor>, opts: MapOp
     const r = recognise(n, s);
     r.covers.forEach((x) => done.add(x));
     ops.push(...r.ops);
-    if (recognise === layoutAlias) aliases.push(n.name);
+    if (r.ops.length === 0) aliases.push(n.name);
   }
   return { ops, mats: s.mats, inputs, aliases };
 }

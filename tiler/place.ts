@@ -48,6 +48,24 @@ export function placeOp(op: TilerOp, clusterOnly: boolean): Placed {
       return { where: 'cores', reason: 'iNoNorm: ITA has no step for it' };
     case 'isoftmax':
       return { where: 'cores', reason: "iSoftmax: ITA's softmax is ITAMax, not I-BERT's polynomial" };
+    case 'conv':
+      return {
+        where: 'cores',
+        reason: 'conv with a requantiser per channel: ITA has one per job; direct conv on the cores',
+      };
+    case 'pool':
+      return { where: 'cores', reason: 'MaxPool: ITA has no step for it' };
+    case 'transpose':
+      return { where: 'cores', reason: 'transpose: ITA has no step for it' };
+    case 'lut':
+      return { where: 'cores', reason: 'element-wise ops of one 8-bit input: a 256-entry table' };
+    case 'pmax':
+      return {
+        where: 'cores',
+        reason: "Deeploy's ITAPartialMax kernel (its rounding differs from ITA's softmax): on the cores",
+      };
+    case 'colmean':
+      return { where: 'cores', reason: 'IntegerMean: ITA has no step for it' };
   }
 }
 

@@ -141,6 +141,12 @@ function expectedValues(m: Mat, tensors: Map<string, Tensor>): ArrayLike<number>
   const t = tensors.get(hm ? hm[1]! : m.name);
   if (!t) throw new Error(`no executor value for ${m.name}`);
   const { rows, cols } = validOf(m);
+  if (m.chw) {
+    // C x (H W) in the tensor, one pixel per row here
+    const out = new Float64Array(rows * cols);
+    for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[r * cols + c] = t.data[c * rows + r]!;
+    return out;
+  }
   const off = hm ? Number(hm[2]) * rows * cols : 0;
   return t.data.subarray(off, off + rows * cols);
 }
@@ -168,7 +174,7 @@ export function runEncoder(model: EncoderModel, opts: EncoderRunOptions = {}): E
     throw new InputError(`layers must be an integer from 1 to ${total}, got ${k}`);
   const graph = firstLayers(model, k);
   // the executor's run gives the reference values and every tensor's shape
-  const ref = runGraph(graph, model.inputs, { softmax: 'rtl' });
+  const ref = runGraph(graph, model.inputs, { softmax: 'ita' });
   const lowered = lowerGraph(graph);
   const layerOf = new Map<string, number>();
   model.layerNodes.forEach((ns, l) => ns.forEach((n) => layerOf.set(n, l)));

@@ -287,7 +287,10 @@ function sumUnits(b: Split, op: Extract<TilerOp, { kind: 'sum' | 'add' }>, oi: n
   const ins = op.kind === 'sum' ? op.xs : [op.a, op.b];
   const C = op.y.cols / 64;
   // the requantisation of every reachable sum as a table: the cores look up, not multiply
-  const table = sumTable(ins.length, op.mul, op.add, op.shift);
+  const flags =
+    op.kind === 'add' ? { aUnsigned: op.aUnsigned ?? false, bUnsigned: op.bUnsigned ?? false } : {};
+  const nUns = (flags.aUnsigned ? 1 : 0) + (flags.bUnsigned ? 1 : 0);
+  const table = sumTable(ins.length, op.mul, op.add, op.shift, nUns);
   const lutKey = b.blob(`${name}/lut`, padTo4(table));
   let cb = C;
   while (cb > 1 && (ins.length + 1) * cb * TILE + table.length > b.budget) cb--;
@@ -314,7 +317,7 @@ function sumUnits(b: Split, op: Extract<TilerOp, { kind: 'sum' | 'add' }>, oi: n
           lut: at(P(lutKey)),
         };
         return op.kind === 'add'
-          ? { op: 'add', a: at(P(xk[0]!)), b: at(P(xk[1]!)), ...k }
+          ? { op: 'add', a: at(P(xk[0]!)), b: at(P(xk[1]!)), ...k, ...flags }
           : { op: 'sum', xs: xk.map((x) => at(P(x))), ...k };
       });
     }
@@ -368,7 +371,9 @@ function normUnits(
       ? b.blob(`${name}/w${i}`, wAll.subarray(i * 64 * cols * 4, (i + 1) * 64 * cols * 4))
       : b.blob(`${name}/w`, wAll);
   const bKey = b.blob(`${name}/b`, int32Bytes(pre?.b ?? op.b));
-  const sqKey = op.kind === 'layernorm' ? b.blob(`${name}/sq`, squareTable()) : undefined;
+  const uns = op.kind === 'layernorm' && (op.unsigned ?? false);
+  const sqKey =
+    op.kind === 'layernorm' ? b.blob(uns ? `${name}/usq` : `${name}/sq`, squareTable(uns)) : undefined;
   for (let i = 0; i < op.y.rows / 64; i++) {
     const u = b.newUnit(`${name}/r${i}`, oi, 'cores');
     const xk = b.block(op.x, i);
@@ -389,7 +394,7 @@ function normUnits(
         r1,
       };
       return op.kind === 'layernorm'
-        ? { op: 'layernorm', ...k, log2d: op.log2d, squares: at(P(sqKey!)) }
+        ? { op: 'layernorm', ...k, log2d: op.log2d, squares: at(P(sqKey!)), unsigned: uns }
         : { op: 'nonorm', ...k, mul: op.mul, log2d: op.log2d, premultiplied: pre !== undefined };
     };
     if (!perElement) b.rowsSplit(u, (at, r0, r1) => kernel(at, r0, r1, 0));
@@ -673,8 +678,13 @@ function dgemmUnits(b: Split, op: Extract<TilerOp, { kind: 'dgemm' }>, oi: numbe
   let kc = K;
   while (kc > 64 && ((64 + N) * kc > b.budget || K % kc !== 0)) kc -= 64;
   const chunks = K / kc;
-  const wKeys =
-    chunks === 1
+  if (op.bMat && chunks > 1)
+    throw new InputError(
+      `node ${name}: a product of two activations with K = ${K} does not fit a quarter of L1 in one block`,
+    );
+  const wKeys = op.bMat
+    ? [b.block(op.bMat, 0)]
+    : chunks === 1
       ? [b.blob(`${name}/w`, toT64(op.wT, N, K))]
       : Array.from({ length: chunks }, (_, q) =>
           b.blob(`${name}/w${q}`, toT64(columnsOf(op.wT, N, K, q * kc, kc), N, kc)),
@@ -732,11 +742,152 @@ function dgemmUnits(b: Split, op: Extract<TilerOp, { kind: 'dgemm' }>, oi: numbe
               perRow: op.perRow,
               unsigned: op.unsigned,
               partial: !last,
+              aUnsigned: op.aUnsigned ?? false,
+              bDirect: op.bDirect ?? false,
               hart: h,
             }) as unknown as Kernel,
         );
       }
     }
+  }
+}
+
+/** Every 64-row block of a matrix (a kernel that reads any of its rows). */
+function allBlocks(b: Split, m: Mat): string[] {
+  return Array.from({ length: m.rows / 64 }, (_, i) => b.block(m, i));
+}
+
+/** Conv + requantiser: one unit per 64-pixel block of the output, the whole image in L1. */
+function convUnits(b: Split, op: Extract<TilerOp, { kind: 'conv' }>, oi: number, name: string): void {
+  const geom = b.blob(`${name}/geom`, int32Bytes(op.geom));
+  const w = b.blob(`${name}/w`, padTo4(new Uint8Array(op.w.buffer, op.w.byteOffset, op.w.byteLength)));
+  const [mul, add, bias] = (['mul', 'add', 'bias'] as const).map((k) =>
+    b.blob(`${name}/${k}`, int32Bytes(op[k])),
+  );
+  const xs = allBlocks(b, op.x);
+  for (let i = 0; i < op.y.rows / 64; i++) {
+    const u = b.newUnit(`${name}/r${i}`, oi, 'cores');
+    const yk = b.block(op.y, i);
+    u.uses.push(...xs, geom, w, mul!, add!, bias!, yk);
+    u.produces.push(yk);
+    u.stores.push(b.storeOf(yk));
+    b.rowsSplit(u, (at, r0, r1) => ({
+      op: 'conv',
+      geom: at(P(geom)),
+      xs: xs.map((x) => at(P(x))),
+      xBytes: op.x.cols * 64,
+      y: at(P(yk)),
+      rows: 64,
+      cols: op.y.cols,
+      w: at(P(w)),
+      wBytes: op.w.length,
+      mul: at(P(mul!)),
+      add: at(P(add!)),
+      bias: at(P(bias!)),
+      r0,
+      r1,
+      p0: 64 * i,
+    }));
+  }
+}
+
+/** MaxPool: one unit per 64-pixel block of the output, the whole input in L1. */
+function poolUnits(b: Split, op: Extract<TilerOp, { kind: 'pool' }>, oi: number, name: string): void {
+  const geom = b.blob(`${name}/geom`, int32Bytes(op.geom));
+  const xs = allBlocks(b, op.x);
+  for (let i = 0; i < op.y.rows / 64; i++) {
+    const u = b.newUnit(`${name}/r${i}`, oi, 'cores');
+    const yk = b.block(op.y, i);
+    u.uses.push(...xs, geom, yk);
+    u.produces.push(yk);
+    u.stores.push(b.storeOf(yk));
+    b.rowsSplit(u, (at, r0, r1) => ({
+      op: 'pool',
+      geom: at(P(geom)),
+      xs: xs.map((x) => at(P(x))),
+      xBytes: op.x.cols * 64,
+      y: at(P(yk)),
+      rows: 64,
+      cols: op.y.cols,
+      r0,
+      r1,
+      p0: 64 * i,
+    }));
+  }
+}
+
+/** Transpose of a one-block matrix: output row block j is input tile column j transposed. */
+function transposeUnits(
+  b: Split,
+  op: Extract<TilerOp, { kind: 'transpose' }>,
+  oi: number,
+  name: string,
+): void {
+  for (let j = 0; j < op.y.rows / 64; j++) {
+    const u = b.newUnit(`${name}/r${j}`, oi, 'cores');
+    const xk = b.block(op.x, 0, j, j + 1);
+    const yk = b.block(op.y, j);
+    u.uses.push(xk, yk);
+    u.produces.push(yk);
+    u.stores.push(b.storeOf(yk));
+    b.rowsSplit(u, (at, r0, r1) => ({ op: 'transpose', x: at(P(xk)), y: at(P(yk)), r0, r1 }));
+  }
+}
+
+/** An element-wise table, an ITAPartialMax: one unit per 64-row block. */
+function rowUnits(b: Split, op: Extract<TilerOp, { kind: 'lut' | 'pmax' }>, oi: number, name: string): void {
+  const lut = op.kind === 'lut' ? b.blob(`${name}/lut`, op.table) : null;
+  for (let i = 0; i < op.y.rows / 64; i++) {
+    const u = b.newUnit(`${name}/r${i}`, oi, 'cores');
+    const xk = b.block(op.x, i);
+    const yk = b.block(op.y, i);
+    u.uses.push(xk, yk, ...(lut ? [lut] : []));
+    u.produces.push(yk);
+    u.stores.push(b.storeOf(yk));
+    b.rowsSplit(u, (at, r0, r1) =>
+      op.kind === 'lut'
+        ? { op: 'lut', x: at(P(xk)), y: at(P(yk)), rows: 64, cols: op.y.cols, r0, r1, lut: at(P(lut!)) }
+        : {
+            op: 'pmax',
+            x: at(P(xk)),
+            y: at(P(yk)),
+            rows: 64,
+            cols: op.y.cols,
+            validCols: validOf(op.y).cols,
+            r0,
+            r1,
+            group: op.group,
+          },
+    );
+  }
+}
+
+/** IntegerMean over the rows of a one-block matrix: one unit, columns split across the harts. */
+function colmeanUnits(b: Split, op: Extract<TilerOp, { kind: 'colmean' }>, oi: number, name: string): void {
+  const u = b.newUnit(`${name}/r0`, oi, 'cores');
+  const xk = b.block(op.x, 0);
+  const yk = b.block(op.y, 0);
+  u.uses.push(xk, yk);
+  u.produces.push(yk);
+  u.stores.push(b.storeOf(yk));
+  const cols = op.y.cols;
+  for (let h = 0; h < COMPUTE_HARTS; h++) {
+    const c0 = Math.floor((h * cols) / COMPUTE_HARTS);
+    const c1 = Math.floor(((h + 1) * cols) / COMPUTE_HARTS);
+    u.kernels.push(
+      (at) =>
+        ({
+          op: 'colmean',
+          x: at(P(xk)),
+          y: at(P(yk)),
+          cols,
+          c0,
+          c1,
+          count: op.count,
+          unsigned: op.unsigned,
+          hart: h,
+        }) as unknown as Kernel,
+    );
   }
 }
 
@@ -763,6 +914,17 @@ export function splitUnits(g: MappedGraph, opts: SplitOptions): Split {
       case 'layernorm':
       case 'nonorm':
         return normUnits(b, op, oi, name);
+      case 'conv':
+        return convUnits(b, op, oi, name);
+      case 'pool':
+        return poolUnits(b, op, oi, name);
+      case 'transpose':
+        return transposeUnits(b, op, oi, name);
+      case 'lut':
+      case 'pmax':
+        return rowUnits(b, op, oi, name);
+      case 'colmean':
+        return colmeanUnits(b, op, oi, name);
     }
   });
   return b;
