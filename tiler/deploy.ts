@@ -97,8 +97,7 @@ export function deploy(onnxPath: string, inputsNpz: string, opts: DeployOptions 
     const matches: TensorMatch[] = compareOutputs({ outputs: run.outputs }, opts.compare);
     compare = matches.map((m) => ({ name: m.name, pass: m.mismatches === 0, detail: m.detail }));
     const missing = model.graph.outputs.filter((o) => !run.outputs.has(o.name));
-    for (const o of missing)
-      compare.push({ name: o.name, pass: false, detail: 'not computed by the tiler' });
+    for (const o of missing) compare.push({ name: o.name, pass: false, detail: 'not computed by the tiler' });
   }
   const onIta = run.opStats.filter((o) => o.unit === 'ita').reduce((n, o) => n + o.cycles, 0);
   return {

@@ -122,6 +122,33 @@ export function sumTable(n: number, mul: number, add: number, shift: number, uns
 }
 
 /**
+ * The conv kernel's weights and bias: channel pairs packed as words (w(f) + 128) | (w(f + 1) + 128)
+ * << 16 for each of the K taps (K words per pair; a channel beyond F has zero weights), and the
+ * bias with the offsets of that form folded in: bias(f) - 128 sum_t (w(f, t) + 128) + 16384 K
+ * (int32, wrapping), `cols` values (zero weights and bias beyond F).
+ */
+export function packConv(
+  w: ArrayLike<number>,
+  bias: ArrayLike<number>,
+  F: number,
+  K: number,
+  cols: number,
+): { words: Uint8Array; bias: Int32Array } {
+  const Fe = F + (F % 2);
+  const wp = (f: number, t: number): number => (f < F ? w[f * K + t]! : 0) + 128;
+  const words = new Uint32Array((Fe / 2) * K);
+  for (let f = 0; f < Fe; f += 2)
+    for (let t = 0; t < K; t++) words[(f / 2) * K + t] = (wp(f, t) | (wp(f + 1, t) << 16)) >>> 0;
+  const fixed = new Int32Array(cols);
+  for (let f = 0; f < cols; f++) {
+    let sw = 0;
+    for (let t = 0; t < K; t++) sw += wp(f, t);
+    fixed[f] = ((f < F ? bias[f]! : 0) - 128 * sw + 16384 * K) | 0;
+  }
+  return { words: new Uint8Array(words.buffer), bias: fixed };
+}
+
+/**
  * iNoNorm's per-column weight and bias premultiplied by mul (int32, wrapping), for the nonorm
  * kernel's `premultiplied` form: ((int16(x w) + b) mul) = x (w mul) + b mul modulo 2^32 as long as
  * x w never wraps in int16, i.e. for int8 x when every w lies in [-255, 256]. Undefined otherwise.

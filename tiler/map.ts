@@ -210,9 +210,9 @@ export type TilerOp =
       y: Mat;
       /** The conv kernel's geometry words (sw/kernels/tiler.c). */
       geom: number[];
-      /** F rows of `ks` int8 weights (C kh kw of them, then zeros). */
+      /** F rows of K = C kh kw int8 weights (row-major, as the graph holds them). */
       w: Int8Array;
-      ks: number;
+      K: number;
       /** Per output channel (y.cols of them, zero in the padding). */
       mul: Int32Array;
       add: Int32Array;
@@ -1030,15 +1030,15 @@ function conv(n: GraphNode, s: MapState): Recognised {
   const name = rq.outputs[0]!;
   const y: Mat = { ...paddedMat(name, Ho * Wo, F), chw: true };
   s.mats.set(name, y);
-  const ks = Math.ceil(K / 4) * 4;
-  const w = new Int8Array(F * ks);
-  for (let f = 0; f < F; f++) for (let k = 0; k < K; k++) w[f * ks + k] = wt.data[f * K + k]!;
+  const w = Int8Array.from(wt.data);
   const biasName = n.inputs[2] ?? '';
   const bias =
     biasName === ''
       ? new Int32Array(y.cols)
       : channelVector(n, s.constOf(n, biasName, 'B (the bias)'), F, y.cols, 'the bias');
   const unsigned = intAttr(rq, 'signed', 1) === 0;
+  // the kernel computes channels in pairs (F even; a padded channel has zero weights)
+  const Fe = F + (F % 2);
   const geom = [
     C,
     H,
@@ -1050,12 +1050,12 @@ function conv(n: GraphNode, s: MapState): Recognised {
     sw!,
     pads[0]!,
     pads[1]!,
-    F,
+    Fe,
     shift,
     unsigned ? 1 : 0,
     x.cols / 64,
     y.cols / 64,
-    ks,
+    K,
     Ho * Wo,
   ];
   return {
@@ -1070,7 +1070,7 @@ function conv(n: GraphNode, s: MapState): Recognised {
         y,
         geom,
         w,
-        ks,
+        K,
         mul: channelVector(rq, s.constOf(rq, rq.inputs[1] ?? '', 'mul'), F, y.cols, 'mul'),
         add: channelVector(rq, s.constOf(rq, rq.inputs[2] ?? '', 'add'), F, y.cols, 'add'),
         bias,

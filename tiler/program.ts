@@ -18,6 +18,8 @@
  *    6  ITA_WAIT   -                                 -
  *    7  GEMM       [0] aUnsigned, [1] biasPerRow,    a, bt, c, bias, m, n, k, r0 | r1 << 16,
  *                  [3:2] act (0 id, 1 relu, 2 gelu)  rq, gelu, actRq
+ *                  [4] Deeploy's requantiser         (then rq, gelu = mul, add vector addresses,
+ *                                                    actRq = shift | unsigned << 8)
  *                  rq / actRq = mult | shift << 8 | (add & 0xff) << 16; gelu = (b & 0xffff) | c << 16
  *    8  ITAMAX     -                                 x, y, cols, r0 | r1 << 16
  *    9  ADD        -                                 a, b, y, cols, r0 | r1 << 16, mul, add, shift, lut
@@ -152,6 +154,12 @@ export type Kernel =
       actMult?: number;
       actShift?: number;
       actAdd?: number;
+      /**
+       * Deeploy's RequantShift of the exact int32 sum instead of ITA's (26-bit wrap, ITA
+       * requantiser, activation): int32 mul and add vectors (one per column), shift, unsigned
+       * output. mult, shift, add and act are then not used (act must be identity).
+       */
+      deeploy?: { mul: number; add: number; shift: number; unsigned: boolean };
     }
   | { op: 'itamax'; x: number; y: number; rows: number; cols: number; r0: number; r1: number }
   | {
@@ -441,6 +449,28 @@ export function encodeKernel(k: Kernel): number[] {
       if (k.bias !== 0) checkRegion(`${what}: bias`, k.bias, 4 * (k.biasPerRow ? k.m : k.n), 4);
       if (!(k.act in ACT_CODE))
         throw new InputError(`${what}: act must be identity, relu or gelu, got ${String(k.act)}`);
+      if (k.deeploy) {
+        if (k.act !== 'identity') throw new InputError(`${what}: Deeploy's requantiser takes no activation`);
+        if (k.bias !== 0) throw new InputError(`${what}: Deeploy's requantiser takes no bias here`);
+        checkRegion(`${what}: mul`, k.deeploy.mul, 4 * k.n, 4);
+        checkRegion(`${what}: add`, k.deeploy.add, 4 * k.n, 4);
+        checkInt(`${what}: shift`, k.deeploy.shift, 0, 31);
+        const f = (k.aUnsigned ? 1 : 0) | 16;
+        return [
+          OP.GEMM | (f << 8),
+          k.a,
+          k.bt,
+          k.c,
+          0,
+          k.m,
+          k.n,
+          k.k,
+          rows16(k.r0, k.r1),
+          k.deeploy.mul,
+          k.deeploy.add,
+          (k.deeploy.shift | (k.deeploy.unsigned ? 256 : 0)) >>> 0,
+        ];
+      }
       const rq = packRq(what, k.mult, k.shift, k.add);
       let gelu = 0;
       let actRq = 0;

@@ -16,7 +16,15 @@
  */
 import { InputError } from '../rtl-model/errors.ts';
 import { DramPlan } from './alloc.ts';
-import { iSoftmaxTable, int32Bytes, premultiplyNoNorm, squareTable, sumTable, toT64 } from './kernels.ts';
+import {
+  iSoftmaxTable,
+  int32Bytes,
+  packConv,
+  premultiplyNoNorm,
+  squareTable,
+  sumTable,
+  toT64,
+} from './kernels.ts';
 import { validOf, type MappedGraph, type Mat, type TilerOp } from './map.ts';
 import type { Placed } from './place.ts';
 import { COMPUTE_HARTS, ITA_REG, ITA_STREAM, type Kernel } from './program.ts';
@@ -689,6 +697,7 @@ function dgemmUnits(b: Split, op: Extract<TilerOp, { kind: 'dgemm' }>, oi: numbe
       : Array.from({ length: chunks }, (_, q) =>
           b.blob(`${name}/w${q}`, toT64(columnsOf(op.wT, N, K, q * kc, kc), N, kc)),
         );
+  if (op.bMat && !op.perRow && !op.bias && op.alpha === 1) return actProductUnits(b, op, oi, name);
   const mul = int32Bytes(op.mul);
   const add = int32Bytes(op.add);
   // per column: one vector for every block; per row: 64 values per block
@@ -752,6 +761,63 @@ function dgemmUnits(b: Split, op: Extract<TilerOp, { kind: 'dgemm' }>, oi: numbe
   }
 }
 
+/**
+ * A product of two activations + requantiser per column: the cores' gemm (two products per
+ * multiply, the exact int32 sum) with Deeploy's requantiser. B as it is (K = 64 rows) is first
+ * transposed tile by tile into an L1 buffer: the gemm reads B^T row by row.
+ */
+function actProductUnits(b: Split, op: Extract<TilerOp, { kind: 'dgemm' }>, oi: number, name: string): void {
+  const K = op.x.cols;
+  const N = op.y.cols;
+  const bMat = op.bMat!;
+  let bt = b.block(bMat, 0);
+  if (op.bDirect) {
+    if (K !== 64) throw new InputError(`node ${name}: B as it is must have at most 64 rows, got ${K}`);
+    const src = bt;
+    bt = b.scratch(`${name}/bt`, N * K);
+    const u = b.newUnit(`${name}/bt`, oi, 'cores');
+    u.uses.push(src, bt);
+    u.produces.push(bt);
+    for (let j = 0; j < N / 64; j++)
+      b.rowsSplit(u, (at, r0, r1) => ({
+        op: 'transpose',
+        x: at(P(src, j * TILE)),
+        y: at(P(bt, j * TILE)),
+        r0,
+        r1,
+      }));
+  }
+  const mul = b.blob(`${name}/mul`, int32Bytes(op.mul));
+  const add = b.blob(`${name}/add`, int32Bytes(op.add));
+  for (let i = 0; i < op.y.rows / 64; i++) {
+    const u = b.newUnit(`${name}/r${i}`, oi, 'cores');
+    const xk = b.block(op.x, i);
+    const yk = b.block(op.y, i);
+    u.uses.push(xk, bt, mul, add, yk);
+    u.produces.push(yk);
+    u.stores.push(b.storeOf(yk));
+    b.rowsSplit(u, (at, r0, r1) => ({
+      op: 'gemm',
+      a: at(P(xk)),
+      bt: at(P(bt)),
+      c: at(P(yk)),
+      bias: 0,
+      m: 64,
+      n: N,
+      k: K,
+      r0,
+      r1,
+      aUnsigned: op.aUnsigned ?? false,
+      biasPerRow: false,
+      mult: 0,
+      shift: 0,
+      add: 0,
+      act: 'identity',
+      deeploy: { mul: at(P(mul)), add: at(P(add)), shift: op.shift, unsigned: op.unsigned },
+    }));
+  }
+}
+
 /** Every 64-row block of a matrix (a kernel that reads any of its rows). */
 function allBlocks(b: Split, m: Mat): string[] {
   return Array.from({ length: m.rows / 64 }, (_, i) => b.block(m, i));
@@ -760,15 +826,17 @@ function allBlocks(b: Split, m: Mat): string[] {
 /** Conv + requantiser: one unit per 64-pixel block of the output, the whole image in L1. */
 function convUnits(b: Split, op: Extract<TilerOp, { kind: 'conv' }>, oi: number, name: string): void {
   const geom = b.blob(`${name}/geom`, int32Bytes(op.geom));
-  const w = b.blob(`${name}/w`, padTo4(new Uint8Array(op.w.buffer, op.w.byteOffset, op.w.byteLength)));
-  const [mul, add, bias] = (['mul', 'add', 'bias'] as const).map((k) =>
-    b.blob(`${name}/${k}`, int32Bytes(op[k])),
-  );
+  // channel pairs packed for two products per multiply, their offsets folded into the bias
+  const packed = packConv(op.w, op.bias, op.w.length / op.K, op.K, op.y.cols);
+  const w = b.blob(`${name}/wp`, packed.words);
+  const mul = b.blob(`${name}/mul`, int32Bytes(op.mul));
+  const add = b.blob(`${name}/add`, int32Bytes(op.add));
+  const bias = b.blob(`${name}/bias`, int32Bytes(packed.bias));
   const xs = allBlocks(b, op.x);
   for (let i = 0; i < op.y.rows / 64; i++) {
     const u = b.newUnit(`${name}/r${i}`, oi, 'cores');
     const yk = b.block(op.y, i);
-    u.uses.push(...xs, geom, w, mul!, add!, bias!, yk);
+    u.uses.push(...xs, geom, w, mul, add, bias, yk);
     u.produces.push(yk);
     u.stores.push(b.storeOf(yk));
     b.rowsSplit(u, (at, r0, r1) => ({
@@ -780,10 +848,10 @@ function convUnits(b: Split, op: Extract<TilerOp, { kind: 'conv' }>, oi: number,
       rows: 64,
       cols: op.y.cols,
       w: at(P(w)),
-      wBytes: op.w.length,
-      mul: at(P(mul!)),
-      add: at(P(add!)),
-      bias: at(P(bias!)),
+      wBytes: packed.words.length,
+      mul: at(P(mul)),
+      add: at(P(add)),
+      bias: at(P(bias)),
       r0,
       r1,
       p0: 64 * i,

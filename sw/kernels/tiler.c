@@ -4,7 +4,8 @@
    int8 matrices in the T64 layout (64 x 64 tiles, tile (i, j) of an R x C matrix at byte
    (i * C/64 + j) * 4096, so the 64 bytes of a row inside a tile are contiguous):
      gemm       ITA's linear: 26-bit wrapping accumulation, ITA requantiser, identity / ReLU /
-                ITA GELU followed by the activation requantiser
+                ITA GELU followed by the activation requantiser; or the exact int32 sum with
+                Deeploy's RequantShift per column (a product of two activations)
      itamax     ITA's softmax (ITAMax), int8 rows -> uint8 rows
      add, sum   Deeploy's RequantShift of the sum of 2 (or 1..8) int8 matrices, or a table of it
      layernorm  Deeploy's integer LayerNorm (truncating divisions, floor square root)
@@ -213,8 +214,19 @@ DOT_PAIR(dot_s1, 1, FLIP)
 DOT_PAIR(dot_u4, 4, 0u)
 DOT_PAIR(dot_u1, 1, 0u)
 
+/* Deeploy's RequantShift of an int32 sum, per column c (gemm flags bit 4): rq and gelu hold the
+   addresses of the int32 mul and add vectors, act_rq the shift and (bit 8) an unsigned output. */
+static inline int32_t deeploy_out(const gemm_t *g, int32_t acc, uint32_t c) {
+  const uint32_t shift = g->act_rq & 0xffu;
+  int32_t v = (int32_t)((uint32_t)acc * (uint32_t)((const int32_t *)g->rq)[c] + (uint32_t)((const int32_t *)g->gelu)[c]);
+  if (shift > 0) v = (int32_t)((uint32_t)v + (1u << (shift - 1)));
+  v >>= shift;
+  if (g->act_rq & 0x100u) return v < 0 ? 0 : v > 255 ? 255 : v;
+  return sat8(v);
+}
+
 static void k_gemm(const gemm_t *g) {
-  const uint32_t kt = g->k >> 6, nt = g->n >> 6;
+  const uint32_t kt = g->k >> 6, nt = g->n >> 6, deeploy = (g->flags >> 4) & 1u;
   const uint32_t unsig = g->flags & 1u, per_row = (g->flags >> 1) & 1u;
   const uint32_t xa = unsig ? 0u : FLIP, ox = unsig ? 0u : 128u;
   const uint32_t kfix = 128u * ox * g->k;
@@ -249,8 +261,15 @@ static void k_gemm(const gemm_t *g) {
         for (uint32_t q = 0; q < nr; q++) {
           int8_t *crow = (int8_t *)seg(g->c, r + q, jt, nt);
           const uint32_t base = brow[q] - xs[q];
-          crow[j] = gemm_out(g, (int32_t)(s.all[q] - (s.hi[q] << 16) + c0 + base + b0), 0);
-          crow[j + 1] = gemm_out(g, (int32_t)(s.hi[q] + c1 + base + b1), 0);
+          const int32_t acc0 = (int32_t)(s.all[q] - (s.hi[q] << 16) + c0 + base + b0);
+          const int32_t acc1 = (int32_t)(s.hi[q] + c1 + base + b1);
+          if (deeploy) {
+            crow[j] = (int8_t)deeploy_out(g, acc0, jt * 64 + j);
+            crow[j + 1] = (int8_t)deeploy_out(g, acc1, jt * 64 + j + 1);
+          } else {
+            crow[j] = gemm_out(g, acc0, 0);
+            crow[j + 1] = gemm_out(g, acc1, 0);
+          }
         }
       }
     }
@@ -563,47 +582,59 @@ static inline uint8_t *blk_at(const uint32_t *xs, uint32_t ct, uint32_t row, uin
   return (uint8_t *)(xs[row >> 6] + (col >> 6) * TILE + ((row & 63u) << 6) + (col & 63u));
 }
 
-/* Conv geometry (int32 words): C, H, W, Wo, kh, kw, sh, sw, pt, pl, F, shift, unsigned, x tiles
-   wide, y tiles wide, weight row stride, output pixels. */
+/* Conv geometry (int32 words): C, H, W, Wo, kh, kw, sh, sw, pt, pl, F (even), shift, unsigned, x
+   tiles wide, y tiles wide, K = C kh kw (the packed weight words per channel pair), output pixels. */
 enum { G_C, G_H, G_W, G_WO, G_KH, G_KW, G_SH, G_SW, G_PT, G_PL, G_F, G_SHIFT, G_UNS, G_XCT, G_YCT, G_KS, G_NPIX };
 
 /* Deeploy's 2-D Conv (group 1, NCHW input as a (C H) x W matrix) + RequantShift per output channel,
    one output pixel per row of y (row p0 + r is pixel oh * Wo + ow), one channel per column: acc =
    bias[f] + sum over the window (zero padding) of x w (int32, wrapping), y = clip((acc mul[f] +
-   add[f] + 2^(shift-1)) >> shift). The taps of a pixel (at most 64) are gathered once, then every
-   channel multiplies them with its weights. */
-static void k_conv(const int32_t *g, const uint32_t *xs, uint32_t y, const int8_t *w, const int32_t *mul,
+   add[f] + 2^(shift-1)) >> shift). The 8 cores share one multiplier, so each multiply computes
+   two products, as the gemm does: the K taps of a pixel (a padding tap is x = 0) as x' = x + 128,
+   wp[f/2][t] = (w[f][t] + 128) | (w[f+1][t] + 128) << 16; x' wp holds both products in its
+   halves without carries, the sum of the upper halves is sum x' w'(f+1) and the sum of the words
+   minus it times 2^16 is sum x' w'(f). Then sum x w = sum x' w' - 128 sum x' - 128 sum w' +
+   16384 K, where bias[] already holds bias[f] - 128 sum w'(f) + 16384 K (the tiler computes it). */
+static void k_conv(const int32_t *g, const uint32_t *xs, uint32_t y, const uint32_t *wp, const int32_t *mul,
                    const int32_t *add, const int32_t *bias, uint32_t p0, uint32_t r0, uint32_t r1) {
-  int16_t xv[64];
-  uint16_t wi[64];
+  uint32_t xv[64];
   const int32_t lo = g[G_UNS] ? 0 : -128, hi = g[G_UNS] ? 255 : 127;
-  const uint32_t shift = (uint32_t)g[G_SHIFT];
+  const uint32_t shift = (uint32_t)g[G_SHIFT], K = (uint32_t)g[G_KS], F = (uint32_t)g[G_F];
+  const uint32_t xct = (uint32_t)g[G_XCT], yct = (uint32_t)g[G_YCT];
   for (uint32_t r = r0; r < r1; r++) {
     const int32_t p = (int32_t)(p0 + r);
     if (p >= g[G_NPIX]) break;
     const int32_t oh = p / g[G_WO], ow = p - oh * g[G_WO];
-    uint32_t nt = 0;
+    uint32_t nt = 0, xsum = 0;
     for (int32_t c = 0; c < g[G_C]; c++)
-      for (int32_t a = 0; a < g[G_KH]; a++) {
-        const int32_t ih = oh * g[G_SH] - g[G_PT] + a;
-        if (ih < 0 || ih >= g[G_H]) continue;
-        for (int32_t b = 0; b < g[G_KW]; b++) {
-          const int32_t iw = ow * g[G_SW] - g[G_PL] + b;
-          if (iw < 0 || iw >= g[G_W]) continue;
-          xv[nt] = (int8_t)*blk_at(xs, (uint32_t)g[G_XCT], (uint32_t)(c * g[G_H] + ih), (uint32_t)iw);
-          wi[nt] = (uint16_t)((c * g[G_KH] + a) * g[G_KW] + b);
-          nt++;
+      for (int32_t a = 0, ih = oh * g[G_SH] - g[G_PT], row = c * g[G_H] + ih; a < g[G_KH]; a++, ih++, row++)
+        for (int32_t b = 0, iw = ow * g[G_SW] - g[G_PL]; b < g[G_KW]; b++, iw++) {
+          uint32_t v = 128;
+          if (ih >= 0 && ih < g[G_H] && iw >= 0 && iw < g[G_W])
+            v = (uint32_t)((int32_t)(int8_t)*blk_at(xs, xct, (uint32_t)row, (uint32_t)iw) + 128);
+          xv[nt++] = v;
+          xsum += v;
         }
+    const uint32_t xfix = 128u * xsum;
+    uint8_t *out0 = seg(y, r, 0, yct);
+    const uint32_t *w = wp;
+    for (uint32_t f = 0; f < F; f += 2, w += K) {
+      uint32_t all = 0, up = 0;
+      for (uint32_t t = 0; t < nt; t++) {
+        const uint32_t q = xv[t] * w[t];
+        all += q;
+        up += q >> 16;
       }
-    for (int32_t f = 0; f < g[G_F]; f++) {
-      const int8_t *wf = w + f * g[G_KS];
-      int32_t acc = bias[f];
-      for (uint32_t t = 0; t < nt; t++) acc += xv[t] * wf[wi[t]];
-      int32_t v = (int32_t)((uint32_t)acc * (uint32_t)mul[f] + (uint32_t)add[f]);
-      if (shift > 0) v = (int32_t)((uint32_t)v + (1u << (shift - 1)));
-      v >>= shift;
-      v = v < lo ? lo : v > hi ? hi : v;
-      seg(y, r, (uint32_t)f >> 6, (uint32_t)g[G_YCT])[f & 63] = (uint8_t)v;
+      const int32_t acc[2] = {(int32_t)(all - (up << 16) - xfix + (uint32_t)bias[f]),
+                              (int32_t)(up - xfix + (uint32_t)bias[f + 1])};
+      for (uint32_t e = 0; e < 2; e++) {
+        const uint32_t ff = f + e;
+        int32_t v = (int32_t)((uint32_t)acc[e] * (uint32_t)mul[ff] + (uint32_t)add[ff]);
+        if (shift > 0) v = (int32_t)((uint32_t)v + (1u << (shift - 1)));
+        v >>= shift;
+        v = v < lo ? lo : v > hi ? hi : v;
+        out0[(ff >> 6) * TILE + (ff & 63u)] = (uint8_t)v;
+      }
     }
   }
 }
@@ -614,7 +645,8 @@ enum { Q_H, Q_W, Q_HO, Q_WO, Q_KH, Q_KW, Q_SH, Q_SW, Q_PT, Q_PL, Q_ORDER, Q_UNS,
 
 /* MaxPool over an image held one pixel per row (row ih * W + iw, one channel per column), written
    one output pixel per row: row q0 + r is pixel oh * Wo + ow (order 0) or ow * Ho + oh (order 1,
-   the layout after a transpose to N W H C). Padding never wins. */
+   the layout after a transpose to N W H C). Padding never wins: the first tap inside the image
+   initialises the output row, every other one keeps the larger value. */
 static void k_pool(const int32_t *g, const uint32_t *xs, uint32_t y, uint32_t q0, uint32_t r0, uint32_t r1) {
   const uint32_t ct = (uint32_t)g[Q_CT], uns = (uint32_t)g[Q_UNS];
   for (uint32_t r = r0; r < r1; r++) {
@@ -628,20 +660,25 @@ static void k_pool(const int32_t *g, const uint32_t *xs, uint32_t y, uint32_t q0
       oh = q / g[Q_WO];
       ow = q - oh * g[Q_WO];
     }
-    for (uint32_t c = 0; c < 64 * ct; c++) {
-      int32_t m = -1000;
-      for (int32_t a = 0; a < g[Q_KH]; a++) {
-        const int32_t ih = oh * g[Q_SH] - g[Q_PT] + a;
-        if (ih < 0 || ih >= g[Q_H]) continue;
-        for (int32_t b = 0; b < g[Q_KW]; b++) {
-          const int32_t iw = ow * g[Q_SW] - g[Q_PL] + b;
-          if (iw < 0 || iw >= g[Q_W]) continue;
-          const uint8_t u = *blk_at(xs, ct, (uint32_t)(ih * g[Q_W] + iw), c);
-          const int32_t v = uns ? (int32_t)u : (int32_t)(int8_t)u;
-          if (v > m) m = v;
+    uint32_t first = 1;
+    for (int32_t a = 0, ih = oh * g[Q_SH] - g[Q_PT]; a < g[Q_KH]; a++, ih++) {
+      if (ih < 0 || ih >= g[Q_H]) continue;
+      const int32_t row0 = ih * g[Q_W];
+      for (int32_t b = 0, iw = ow * g[Q_SW] - g[Q_PL]; b < g[Q_KW]; b++, iw++) {
+        if (iw < 0 || iw >= g[Q_W]) continue;
+        for (uint32_t j = 0; j < ct; j++) {
+          const uint8_t *in = blk_at(xs, ct, (uint32_t)(row0 + iw), 64 * j);
+          uint8_t *out = seg(y, r, j, ct);
+          if (first)
+            for (uint32_t c = 0; c < 64; c++) out[c] = in[c];
+          else if (uns)
+            for (uint32_t c = 0; c < 64; c++) out[c] = in[c] > out[c] ? in[c] : out[c];
+          else
+            for (uint32_t c = 0; c < 64; c++)
+              out[c] = (int8_t)in[c] > (int8_t)out[c] ? in[c] : out[c];
         }
+        first = 0;
       }
-      seg(y, r, c >> 6, ct)[c & 63u] = (uint8_t)m;
     }
   }
 }
@@ -816,7 +853,7 @@ int main(uint32_t hart) {
       break;
     case OP_CONV: {
       const uint32_t nb = h >> 8;
-      k_conv((const int32_t *)p[1], p + 9, p[2], (const int8_t *)p[3], (const int32_t *)p[4],
+      k_conv((const int32_t *)p[1], p + 9, p[2], (const uint32_t *)p[3], (const int32_t *)p[4],
              (const int32_t *)p[5], (const int32_t *)p[6], p[8], p[7] & 0xffffu, p[7] >> 16);
       p += 9 + nb;
       break;
