@@ -61,6 +61,11 @@ export interface Mat {
    * output, `rows` = H W): only MaxPool reads it; its values are compared through that permutation.
    */
   chw?: boolean;
+  /**
+   * Elements are int32, row-major (a 64-row block is 64 x cols x 4 bytes), not T64 int8: the
+   * product of a linear without a requantiser, as a graph output (no mapped op reads one).
+   */
+  int32?: boolean;
 }
 
 /** The tensor's own rows and columns of a matrix (without padding). */
@@ -375,6 +380,8 @@ class MapState {
         n,
         `input ${role} (${name}) has ${m.valid.cols} columns, padded to ${m.cols}: only linear layers (against zero weights) and iSoftmax (over the row's own columns) read padded columns`,
       );
+    if (m?.int32)
+      refuse(n, `input ${role} (${name}) holds int32 values: the tiler's ops read 8-bit activations`);
     if (m?.chw)
       refuse(
         n,
@@ -628,11 +635,14 @@ function linearTail(s: MapState, p: Product): Recognised {
       next = s.only(cur);
     }
   }
-  if (!next || next.opType !== 'RequantShift')
+  if (!next || next.opType !== 'RequantShift') {
+    if (s.graphOutputs.has(cur) || (s.consumers.get(cur) ?? []).length === 0)
+      return int32Linear(s, p, bias, nodes, cur);
     refuse(
       n,
-      'a linear layer must end in one RequantShift (MatMul [+ Add bias] + RequantShift): the tiler holds int8 activations, not the int32 product',
+      'a linear layer must end in one RequantShift (MatMul [+ Add bias] + RequantShift): the tiler holds int8 activations, not the int32 product (an int32 product is mapped only as a graph output)',
     );
+  }
   const rqNode = next;
   nodes.push(rqNode);
   cur = rqNode.outputs[0]!;
@@ -675,6 +685,50 @@ function linearTail(s: MapState, p: Product): Recognised {
         rq,
         act,
         actConsts,
+      },
+    ],
+  };
+}
+
+/**
+ * A linear whose int32 product (+ bias) is a graph output: Deeploy's int32 gemm on the cores, its
+ * sums written as int32 (ITA writes 8-bit outputs only).
+ */
+function int32Linear(
+  s: MapState,
+  p: Product,
+  bias: Int32Array | undefined,
+  nodes: GraphNode[],
+  out: string,
+): Recognised {
+  const { n, x, K, N } = p;
+  const y: Mat = { ...s.newMat(nodes[nodes.length - 1]!, out), int32: true };
+  s.mats.set(out, y);
+  const rows = validOf(y).rows;
+  let biasEl: Int32Array | null = null;
+  if (bias) {
+    const full = p.biasPerElement ? bias : Int32Array.from({ length: rows * N }, (_, i) => bias[i % N]!);
+    biasEl = padMatrix(full, rows, N, y.rows, y.cols);
+  }
+  return {
+    covers: nodes,
+    ops: [
+      {
+        kind: 'dgemm',
+        nodes: nodes.map((x2) => x2.name),
+        layer: s.layerOf(nodes),
+        macs: rows * K * N,
+        x,
+        y,
+        wT: padMatrix(p.wT, N, K, y.cols, x.cols),
+        alpha: p.alpha,
+        bias: biasEl,
+        mul: new Int32Array(y.cols),
+        add: new Int32Array(y.cols),
+        perRow: false,
+        shift: 0,
+        unsigned: false,
+        notIta: `${n.opType} output is the int32 product (no RequantShift): ITA writes 8-bit outputs`,
       },
     ],
   };

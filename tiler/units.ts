@@ -142,7 +142,7 @@ export class Split {
   home(m: Mat): number {
     let a = this.matAddr.get(m.name);
     if (a === undefined) {
-      a = this.dram.place(`t:${m.name}`, m.rows * m.cols);
+      a = this.dram.place(`t:${m.name}`, m.rows * m.cols * (m.int32 ? 4 : 1));
       this.matAddr.set(m.name, a);
     }
     return a;
@@ -152,10 +152,13 @@ export class Split {
     const full = c0 === 0 && c1 === m.cols / 64;
     const key = full ? `${m.name}:r${i}` : `${m.name}:r${i}:c${c0}-${c1}`;
     if (!this.bufs.has(key)) {
-      const addr = this.home(m) + (i * (m.cols / 64) + c0) * TILE;
+      // an int32 matrix is row-major in blocks of 64 rows: whole blocks only
+      const esz = m.int32 ? 4 : 1;
+      if (m.int32 && !full) throw new Error(`block: columns of the int32 matrix ${m.name}`);
+      const addr = this.home(m) + (i * (m.cols / 64) + c0) * TILE * esz;
       this.bufs.set(key, {
-        bytes: (c1 - c0) * TILE,
-        load: { addr, bytes: (c1 - c0) * TILE, block: `${m.name}:r${i}` },
+        bytes: (c1 - c0) * TILE * esz,
+        load: { addr, bytes: (c1 - c0) * TILE * esz, block: `${m.name}:r${i}` },
       });
     }
     return key;
@@ -750,7 +753,7 @@ function dgemmUnits(b: Split, op: Extract<TilerOp, { kind: 'dgemm' }>, oi: numbe
               shift: op.shift,
               perRow: op.perRow,
               unsigned: op.unsigned,
-              partial: !last,
+              partial: !last || (op.y.int32 ?? false),
               aUnsigned: op.aUnsigned ?? false,
               bDirect: op.bDirect ?? false,
               hart: h,
