@@ -597,43 +597,62 @@ enum { G_C, G_H, G_W, G_WO, G_KH, G_KW, G_SH, G_SW, G_PT, G_PL, G_F, G_SHIFT, G_
    16384 K, where bias[] already holds bias[f] - 128 sum w'(f) + 16384 K (the tiler computes it). */
 static void k_conv(const int32_t *g, const uint32_t *xs, uint32_t y, const uint32_t *wp, const int32_t *mul,
                    const int32_t *add, const int32_t *bias, uint32_t p0, uint32_t r0, uint32_t r1) {
-  uint32_t xv[64];
+  /* four pixels at a time: tap t of pixel e is byte e of xb[t], so one weight word serves four
+     multiplies */
+  uint32_t xb[64];
   const int32_t lo = g[G_UNS] ? 0 : -128, hi = g[G_UNS] ? 255 : 127;
   const uint32_t shift = (uint32_t)g[G_SHIFT], K = (uint32_t)g[G_KS], F = (uint32_t)g[G_F];
-  const uint32_t xct = (uint32_t)g[G_XCT], yct = (uint32_t)g[G_YCT];
-  for (uint32_t r = r0; r < r1; r++) {
-    const int32_t p = (int32_t)(p0 + r);
-    if (p >= g[G_NPIX]) break;
-    const int32_t oh = p / g[G_WO], ow = p - oh * g[G_WO];
-    uint32_t nt = 0, xsum = 0;
-    for (int32_t c = 0; c < g[G_C]; c++)
-      for (int32_t a = 0, ih = oh * g[G_SH] - g[G_PT], row = c * g[G_H] + ih; a < g[G_KH]; a++, ih++, row++)
-        for (int32_t b = 0, iw = ow * g[G_SW] - g[G_PL]; b < g[G_KW]; b++, iw++) {
-          uint32_t v = 128;
-          if (ih >= 0 && ih < g[G_H] && iw >= 0 && iw < g[G_W])
-            v = (uint32_t)((int32_t)(int8_t)*blk_at(xs, xct, (uint32_t)row, (uint32_t)iw) + 128);
-          xv[nt++] = v;
-          xsum += v;
-        }
-    const uint32_t xfix = 128u * xsum;
-    uint8_t *out0 = seg(y, r, 0, yct);
+  const uint32_t xct = (uint32_t)g[G_XCT], yct = (uint32_t)g[G_YCT], npix = (uint32_t)g[G_NPIX];
+  for (uint32_t r = r0; r < r1 && p0 + r < npix; r += 4) {
+    uint32_t n = r1 - r < 4 ? r1 - r : 4;
+    if (p0 + r + n > npix) n = npix - p0 - r;
+    uint32_t xfix[4] = {0, 0, 0, 0};
+    for (uint32_t t = 0; t < K; t++) xb[t] = 0x80808080u;
+    for (uint32_t e = 0; e < n; e++) {
+      const int32_t p = (int32_t)(p0 + r + e);
+      const int32_t oh = p / g[G_WO], ow = p - oh * g[G_WO];
+      uint32_t t = 0, xsum = 0;
+      for (int32_t c = 0; c < g[G_C]; c++)
+        for (int32_t a = 0, ih = oh * g[G_SH] - g[G_PT], row = c * g[G_H] + ih; a < g[G_KH]; a++, ih++, row++)
+          for (int32_t b = 0, iw = ow * g[G_SW] - g[G_PL]; b < g[G_KW]; b++, iw++, t++) {
+            uint32_t v = 128;
+            if (ih >= 0 && ih < g[G_H] && iw >= 0 && iw < g[G_W]) {
+              v = (uint32_t)((int32_t)(int8_t)*blk_at(xs, xct, (uint32_t)row, (uint32_t)iw) + 128);
+              xb[t] = (xb[t] & ~(0xffu << (8 * e))) | v << (8 * e);
+            }
+            xsum += v;
+          }
+      xfix[e] = 128u * xsum;
+    }
     const uint32_t *w = wp;
     for (uint32_t f = 0; f < F; f += 2, w += K) {
-      uint32_t all = 0, up = 0;
-      for (uint32_t t = 0; t < nt; t++) {
-        const uint32_t q = xv[t] * w[t];
-        all += q;
-        up += q >> 16;
+      uint32_t all0 = 0, up0 = 0, all1 = 0, up1 = 0, all2 = 0, up2 = 0, all3 = 0, up3 = 0;
+      for (uint32_t t = 0; t < K; t++) {
+        const uint32_t xw = xb[t], ww = w[t];
+        const uint32_t q0 = (xw & 0xffu) * ww, q1 = ((xw >> 8) & 0xffu) * ww;
+        const uint32_t q2 = ((xw >> 16) & 0xffu) * ww, q3 = (xw >> 24) * ww;
+        all0 += q0;
+        up0 += q0 >> 16;
+        all1 += q1;
+        up1 += q1 >> 16;
+        all2 += q2;
+        up2 += q2 >> 16;
+        all3 += q3;
+        up3 += q3 >> 16;
       }
-      const int32_t acc[2] = {(int32_t)(all - (up << 16) - xfix + (uint32_t)bias[f]),
-                              (int32_t)(up - xfix + (uint32_t)bias[f + 1])};
-      for (uint32_t e = 0; e < 2; e++) {
-        const uint32_t ff = f + e;
-        int32_t v = (int32_t)((uint32_t)acc[e] * (uint32_t)mul[ff] + (uint32_t)add[ff]);
-        if (shift > 0) v = (int32_t)((uint32_t)v + (1u << (shift - 1)));
-        v >>= shift;
-        v = v < lo ? lo : v > hi ? hi : v;
-        out0[(ff >> 6) * TILE + (ff & 63u)] = (uint8_t)v;
+      const uint32_t all[4] = {all0, all1, all2, all3}, up[4] = {up0, up1, up2, up3};
+      for (uint32_t e = 0; e < n; e++) {
+        uint8_t *out = seg(y, r + e, 0, yct);
+        const int32_t acc[2] = {(int32_t)(all[e] - (up[e] << 16) - xfix[e] + (uint32_t)bias[f]),
+                                (int32_t)(up[e] - xfix[e] + (uint32_t)bias[f + 1])};
+        for (uint32_t d = 0; d < 2; d++) {
+          const uint32_t ff = f + d;
+          int32_t v = (int32_t)((uint32_t)acc[d] * (uint32_t)mul[ff] + (uint32_t)add[ff]);
+          if (shift > 0) v = (int32_t)((uint32_t)v + (1u << (shift - 1)));
+          v >>= shift;
+          v = v < lo ? lo : v > hi ? hi : v;
+          out[(ff >> 6) * TILE + (ff & 63u)] = (uint8_t)v;
+        }
       }
     }
   }
