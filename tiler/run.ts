@@ -111,10 +111,11 @@ export interface EncoderRunResult {
   aliases: string[];
 }
 
-/** The part of the graph that computes the first `k` layer outputs. */
+/** The part of the graph that computes the first `k` layer outputs (all of them: every graph output too). */
 export function firstLayers(model: EncoderModel, k: number): Graph {
   const g = model.graph;
-  const outs = model.layerOutputs.slice(0, k);
+  const all = k === model.layerOutputs.length ? g.outputs.map((o) => o.name) : [];
+  const outs = [...new Set([...model.layerOutputs.slice(0, k), ...all])];
   const producer = new Map<string, GraphNode>();
   for (const n of g.nodes) for (const o of n.outputs) producer.set(o, n);
   const keep = new Set<GraphNode>();

@@ -983,7 +983,10 @@ __attribute__((noinline)) static void k_dgemm(const uint32_t *p) {
       int32_t dot = 0;
       for (uint32_t j = 0; j < kt; j++) {
         const uint8_t *ar = seg(a, r, j, kt);
-        if (b_direct) {
+        if (!a_uns && !b_direct) {
+          const int8_t *as = (const int8_t *)ar, *br = (const int8_t *)seg(bt, c, j, kt);
+          for (uint32_t i = 0; i < 64; i++) dot += as[i] * br[i];
+        } else if (b_direct) {
           /* B as it is (k x n): column c, 64 rows of block j */
           const uint8_t *bc = (const uint8_t *)(bt + (j * nt + (c >> 6)) * TILE + (c & 63u));
           for (uint32_t i = 0; i < 64; i++)
