@@ -292,13 +292,13 @@ describe('itasim deploy', () => {
   });
 
   it("runs products of two activations with a requantiser per row as Deeploy's int32 gemm, bit-exact", () => {
-    // x . x^T (B^T is x itself) and softmax(x) . x (unsigned A, B read as it is), each + RequantShift per row
-    const rqRow = (name: string, x: string, y: string): NodeSpec => ({
+    // x . x^T (B^T is x itself) and (x + 128) . x (uint8 A, B read as it is), each + RequantShift per row
+    const rqRow = (name: string, x: string, y: string, mul: string, div: number): NodeSpec => ({
       op: 'RequantShift',
       name,
-      inputs: [x, 'mul', 'add'],
+      inputs: [x, mul, 'add'],
       outputs: [y],
-      attrs: { div: attr.int(2 ** 14), n_levels: attr.int(256), signed: attr.int(1) },
+      attrs: { div: attr.int(div), n_levels: attr.int(256), signed: attr.int(1) },
     });
     const c = writeCase(
       mkdtempSync(join(dir, 'act-')),
@@ -311,36 +311,35 @@ describe('itasim deploy', () => {
         nodes: [
           { op: 'Transpose', name: 'xt', inputs: ['x'], outputs: ['xT'], attrs: { perm: attr.ints([1, 0]) } },
           { op: 'MatMul', name: 'xxt', inputs: ['x', 'xT'], outputs: ['s1'] },
-          rqRow('rq1', 's1', 'y1'),
+          rqRow('rq1', 's1', 'y1', 'mul', 2 ** 14),
           {
-            op: 'iSoftmax',
-            name: 'sm',
-            inputs: ['x'],
+            op: 'RequantShift',
+            name: 'shift',
+            inputs: ['x', 'one', 'half'],
             outputs: ['p'],
-            attrs: {
-              coeffA: attr.int(1),
-              coeffB: attr.int(345),
-              coeffC: attr.int(62395),
-              log2: attr.int(255),
-              n_levels: attr.int(256),
-            },
+            attrs: { div: attr.int(1), n_levels: attr.int(256), signed: attr.int(0) },
           },
           { op: 'MatMul', name: 'px', inputs: ['p', 'x'], outputs: ['s2'] },
-          rqRow('rq2', 's2', 'y2'),
+          rqRow('rq2', 's2', 'y2', 'mul2', 2 ** 16),
         ],
         initializers: {
           mul: { shape: [64, 1], values: vals(64, 20, 60, 18), type: 'int32' },
           add: { shape: [64, 1], values: vals(64, -50_000, 50_000, 19), type: 'int32' },
+          mul2: { shape: [64, 1], values: vals(64, 1, 4, 21), type: 'int32' },
+          one: { shape: [], values: [1], type: 'int32' },
+          half: { shape: [], values: [128], type: 'int32' },
         },
       },
       { shape: [64, 64], data: Float64Array.from(vals(4096, -128, 127, 20)), signed: true },
     );
     for (const y of ['y1', 'y2']) expect(new Set(c.want.get(y)!.data).size, y).toBeGreaterThan(20);
+    expect(Math.max(...c.want.get('y2')!.data)).toBeLessThan(127); // not saturated
+    expect(Math.min(...c.want.get('y2')!.data)).toBeGreaterThan(-128);
     const r = deploy(c.onnx, c.inputs, { compare: c.outputs });
     expect(r.perOp.map((o) => [o.name, o.kind, o.pass])).toEqual([
       ['xt', 'transpose', true],
       ['xxt', 'dgemm', true],
-      ['sm', 'isoftmax', true],
+      ['shift', 'lut', true],
       ['px', 'dgemm', true],
     ]);
     expect(r.compare!.every((m) => m.pass)).toBe(true);
