@@ -207,6 +207,9 @@ export type TilerOp =
        */
       bMat?: Mat;
       bDirect?: boolean;
+      /** A product of two activations ITA's linear computes exactly: its requantiser and bias. */
+      itaRq?: Requant;
+      itaBiasAdd?: number;
     })
   | (OpBase & {
       /** `Conv` (group 1, NCHW) + `RequantShift` per channel: y one pixel per row (`Mat.chw`). */
@@ -322,19 +325,25 @@ function deeployRequant(n: GraphNode, T: Map<string, Tensor>): { mul: number; ad
   return { mul: uniform(n, mulT, 'mul'), add: uniform(n, addT, 'add'), shift: log2Attr(n, 'div') };
 }
 
-/** Deeploy's RequantShift in ITA's requantiser form: exact when add is a multiple of 2^shift. */
-function itaRequant(n: GraphNode, T: Map<string, Tensor>): Requant {
+/**
+ * Deeploy's RequantShift, clip((x mul + add + 2^(shift-1)) >> shift), in ITA's requantiser form,
+ * clip(((x mul + 2^(shift-1)) >> shift) + add'): exact when add is a multiple of 2^shift (add' =
+ * add / 2^shift, -128..127), or else when add is a multiple of mul: add / mul joins the bias
+ * (`biasAdd`, added to every column's bias; add' = 0). The caller checks the bias's range.
+ */
+function itaRequant(n: GraphNode, T: Map<string, Tensor>): { rq: Requant; biasAdd: number } {
   const { mul, add, shift } = deeployRequant(n, T);
   if (!Number.isInteger(mul) || mul < 0 || mul > 255) refuse(n, `mul ${mul} is not in ITA's form (0..255)`);
   const div = 2 ** shift;
-  if (add % div !== 0)
-    refuse(
-      n,
-      `add ${add} is not a multiple of div ${div}: ITA adds after the shift, so the result would differ`,
-    );
   const a = add / div;
-  if (a < -128 || a > 127) refuse(n, `add / div = ${a} is not in ITA's form (-128..127)`);
-  return { mult: mul, shift, add: a };
+  if (Number.isInteger(a) && a >= -128 && a <= 127) return { rq: { mult: mul, shift, add: a }, biasAdd: 0 };
+  if (mul !== 0 && add % mul === 0) return { rq: { mult: mul, shift, add: 0 }, biasAdd: add / mul };
+  refuse(
+    n,
+    Number.isInteger(a)
+      ? `add / div = ${a} is not in ITA's form (-128..127) nor add ${add} a multiple of mul ${mul} (to join the bias)`
+      : `add ${add} is neither a multiple of div ${div} (ITA adds after the shift) nor of mul ${mul} (to join the bias)`,
+  );
 }
 
 export interface MapOptions {
@@ -356,6 +365,8 @@ class MapState {
   readonly unusable = new Map<string, string>();
   /** Output of a real transpose -> the matrix it transposes. */
   readonly transposeOf = new Map<string, Mat>();
+  /** Matrices of uint8 values that never exceed 127 (ITAPartialMax outputs: 32512 / sum, sum >= 256). */
+  readonly below128 = new Set<string>();
 
   constructor(
     readonly graph: Graph,
@@ -648,7 +659,8 @@ function linearTail(s: MapState, p: Product): Recognised {
   cur = rqNode.outputs[0]!;
   const notIta = whyNotItaLinear(s, p, bias, rqNode);
   if (notIta !== null) return dgemm(s, p, bias, rqNode, nodes, notIta);
-  const rq = itaRequant(rqNode, s.T);
+  const { rq, biasAdd } = itaRequant(rqNode, s.T);
+  if (biasAdd !== 0) bias = Int32Array.from(bias ?? new Int32Array(N), (v) => v + biasAdd);
   let act: Act = 'identity';
   let actConsts: ActConsts = { b: 0, c: 0, mult: 1, shift: 0, add: 0 };
   next = s.only(cur);
@@ -743,19 +755,42 @@ function whyNotItaLinear(
 ): string | null {
   if (p.alpha !== 1) return `alpha = ${p.alpha}: ITA computes A x B unscaled`;
   if (p.biasPerElement) return 'a bias per element: ITA adds one per output column';
+  let biasAdd: number;
   try {
-    itaRequant(rqNode, s.T);
+    biasAdd = itaRequant(rqNode, s.T).biasAdd;
   } catch (e) {
     if (e instanceof InputError) return e.message.replace(/^node [^:]*: /, `${rqNode.opType}: `);
     throw e;
   }
   let bmax = 0;
   for (const v of bias ?? []) bmax = Math.max(bmax, Math.abs(v));
-  if (bmax >= 2 ** 23) return `bias up to ${bmax} exceeds ITA's 24 bits`;
+  const why = itaSumRange(p.K, bmax, biasAdd);
+  return why ?? productWraps(s, rqNode, p.K * 128 * 128 + bmax);
+}
+
+/**
+ * Why ITA's biases and accumulator cannot hold a linear's sums (K int8 products, biases up to
+ * `bmax`, plus `biasAdd` folded from the requantiser), or null.
+ */
+function itaSumRange(K: number, bmax: number, biasAdd: number): string | null {
+  const b = bmax + Math.abs(biasAdd);
+  if (b >= 2 ** 23) return `bias up to ${b} exceeds ITA's 24 bits`;
   // ITA accumulates in 26 bits (wrapping), the graph in 32: exact when no sum can leave 26 bits
-  if (p.K * 128 * 128 + bmax >= 2 ** 25)
-    return `K = ${p.K} with bias up to ${bmax} can overflow ITA's 26-bit accumulator`;
+  if (K * 128 * 128 + b >= 2 ** 25)
+    return `K = ${K} with bias up to ${b} can overflow ITA's 26-bit accumulator`;
   return null;
+}
+
+/**
+ * Deeploy multiplies the sum by mul in int32 (wrapping), ITA's requantiser in 35 bits: the same
+ * only while |sum| * mul + |add| + 2^(shift-1) stays below 2^31. A reason when it may not, or null.
+ */
+function productWraps(s: MapState, rqNode: GraphNode, sumBound: number): string | null {
+  const { mul, add, shift } = deeployRequant(rqNode, s.T);
+  const top = sumBound * Math.abs(mul) + Math.abs(add) + (shift > 0 ? 2 ** (shift - 1) : 0);
+  return top >= 2 ** 31
+    ? `sums up to ${sumBound} times mul ${mul} can wrap Deeploy's int32 requantiser (ITA's does not)`
+    : null;
 }
 
 /** RequantShift constants per row or per column of a rows x N output (Deeploy's broadcasting). */
@@ -1203,21 +1238,45 @@ function actMatmul(n: GraphNode, s: MapState): Recognised {
       'a product of two activations must feed exactly one RequantShift (the tiler holds 8-bit activations)',
     );
   const p: Product = { n, x, K, N, wT: new Int32Array(0), alpha: 1 };
-  const r = dgemm(
-    s,
-    p,
-    undefined,
-    rqNode,
-    [n, rqNode],
-    "both operands are activations: Deeploy's int32 gemm",
-  );
+  const r = dgemm(s, p, undefined, rqNode, [n, rqNode], 'two activations');
   const op = r.ops[0]!;
   if (op.kind !== 'dgemm') throw new Error('actMatmul: dgemm expected');
   op.wT = new Int32Array(0);
   op.bMat = bMat;
   op.bDirect = !bt;
   op.aUnsigned = s.unsignedOf(n.inputs[0]!);
+  const ita = itaProduct(s, x, K, rqNode, op);
+  if (typeof ita === 'string') op.notIta = `two activations, ${ita}`;
+  else {
+    op.itaRq = ita.rq;
+    op.itaBiasAdd = ita.biasAdd;
+  }
   return r;
+}
+
+/**
+ * ITA's requantiser when ITA's linear computes this product of two activations exactly: A holds
+ * int8 values (signed, or uint8 that never exceed 127), a scalar requantiser in ITA's form, no sum
+ * beyond 26 bits nor a product beyond Deeploy's int32; otherwise undefined.
+ */
+function itaProduct(
+  s: MapState,
+  x: Mat,
+  K: number,
+  rqNode: GraphNode,
+  op: Extract<TilerOp, { kind: 'dgemm' }>,
+): { rq: Requant; biasAdd: number } | string {
+  if (op.aUnsigned && !s.below128.has(x.name)) return 'A holds uint8 values that may exceed 127';
+  if (op.perRow) return 'a requantiser per row: ITA has one per job';
+  if (op.unsigned) return 'an unsigned output: ITA writes int8';
+  let f: { rq: Requant; biasAdd: number };
+  try {
+    f = itaRequant(rqNode, s.T);
+  } catch (e) {
+    if (e instanceof InputError) return e.message.replace(/^node [^:]*: /, `${rqNode.opType}: `);
+    throw e;
+  }
+  return itaSumRange(K, 0, f.biasAdd) ?? productWraps(s, rqNode, K * 128 * 128) ?? f;
 }
 
 /** `MatMul`: a linear layer when B is a constant, a product of two activations otherwise. */
@@ -1284,11 +1343,18 @@ function partialMax(n: GraphNode, s: MapState): Recognised {
         layer: s.layerOf([n]),
         macs: 0,
         x,
-        y: s.newMat(n, n.outputs[0]!),
+        y: pmaxOut(n, s),
         group,
       },
     ],
   };
+}
+
+/** The output of an ITAPartialMax: its values stay below 128 (the sum counts 256 for the maximum). */
+function pmaxOut(n: GraphNode, s: MapState): Mat {
+  const y = s.newMat(n, n.outputs[0]!);
+  s.below128.add(y.name);
+  return y;
 }
 
 /** `IntegerMean` / `ReduceMean` over the rows of a matrix (a power-of-two count, no keepdims). */

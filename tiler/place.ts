@@ -37,6 +37,13 @@ export function placeOp(op: TilerOp, clusterOnly: boolean): Placed {
       return { where: 'ita', reason: "linear in ITA's requantiser form" };
     }
     case 'dgemm':
+      if (op.itaRq && op.x.cols / 64 <= ITA_MAX_INNER_TILES)
+        return clusterOnly
+          ? { where: 'cores', reason: 'cluster-only: gemm on the cores' }
+          : {
+              where: 'ita',
+              reason: "product of two activations in ITA's requantiser form (A within int8): ITA's linear",
+            };
       return { where: 'cores', reason: `not ITA's linear (${op.notIta}): Deeploy's int32 gemm on the cores` };
     case 'sum':
       return { where: 'cores', reason: 'head sum: ITA has no step for it' };

@@ -790,6 +790,7 @@ function actProductUnits(b: Split, op: Extract<TilerOp, { kind: 'dgemm' }>, oi: 
         r1,
       }));
   }
+  if (b.opts.placed[oi]!.where === 'ita') return itaProductUnits(b, op, oi, name, bt);
   const mul = b.blob(`${name}/mul`, int32Bytes(op.mul));
   const add = b.blob(`${name}/add`, int32Bytes(op.add));
   for (let i = 0; i < op.y.rows / 64; i++) {
@@ -818,6 +819,56 @@ function actProductUnits(b: Split, op: Extract<TilerOp, { kind: 'dgemm' }>, oi: 
       act: 'identity',
       deeploy: { mul: at(P(mul)), add: at(P(add)), shift: op.shift, unsigned: op.unsigned },
     }));
+  }
+}
+
+/**
+ * A product of two activations on ITA's linear (place.ts put it there: ITA computes it exactly):
+ * per 64-row block of A, the jobs over every inner tile and output column tile, B^T in L1 as the
+ * weights, a zero bias.
+ */
+function itaProductUnits(
+  b: Split,
+  op: Extract<TilerOp, { kind: 'dgemm' }>,
+  oi: number,
+  name: string,
+  bt: string,
+): void {
+  const te = op.x.cols / 64;
+  const nb = op.y.cols / 64;
+  const rq = op.itaRq!;
+  // the requantiser's add / mul, when it joined the bias, in every column
+  const zb = op.itaBiasAdd
+    ? b.blob(`${name}/b24`, bias24(new Int32Array(64 * nb).fill(op.itaBiasAdd)))
+    : b.blob(`zero-bias${nb}`, new Uint8Array(192 * nb));
+  const consts = new Map<number, number>([
+    [ITA_REG.TILES, 1 | (te << 4) | (nb << 8) | (1 << 12)],
+    [ITA_REG.EPS_MULT0, rq.mult],
+    [ITA_REG.RIGHT_SHIFT0, rq.shift],
+    [ITA_REG.ADD0, rq.add & 0xff],
+    [ITA_REG.GELU_B_C, 0],
+    [ITA_REG.ACTIVATION_REQUANT, 0],
+  ]);
+  for (let i = 0; i < op.y.rows / 64; i++) {
+    const u = b.newUnit(`${name}/r${i}`, oi, 'ita');
+    const xKey = b.block(op.x, i);
+    const yKey = b.block(op.y, i);
+    u.uses.push(xKey, bt, zb, yKey);
+    u.produces.push(yKey);
+    u.stores.push(b.storeOf(yKey));
+    for (let tx = 0; tx < nb; tx++)
+      for (let ti = 0; ti < te; ti++)
+        u.jobs.push({
+          input: P(xKey, ti * TILE),
+          w0: P(bt, (tx * te + ti) * TILE),
+          bias: P(zb, tx * 192),
+          output: P(yKey, tx * TILE),
+          stream: 0,
+          lastInner: ti === te - 1,
+          engine: 2 | (ACT_CODE.identity << 2),
+          consts,
+        });
+    sequence(u.jobs);
   }
 }
 

@@ -136,7 +136,7 @@ export function cctGraph(): GraphSpec {
     rq('av_rq', 'o32', 'o8', 'm149', 'zero', 2 ** 14),
     { op: 'Gather', name: 'head0', inputs: ['o8', 'idx0'], outputs: ['og'], attrs: { axis: attr.int(1) } },
     mm('proj', 'og', 'wo', 'pr32'),
-    rq('proj_rq', 'pr32', 'pr', 'm40', 'zero', 2 ** 14),
+    rq('proj_rq', 'pr32', 'pr', 'm40', 'projadd', 2 ** 14),
     rq('res_a', 'pr', 'pr2', 'm16384', 'zero', 2 ** 14),
     rq('res_b', 'tok', 'tk2', 'm9000', 'zero', 2 ** 14, 0),
     { op: 'Add', name: 'res', inputs: ['pr2', 'tk2'], outputs: ['ad'] },
@@ -210,7 +210,10 @@ export function cctGraph(): GraphSpec {
       m13622: scalar(13622),
       m16384: scalar(16384),
 
-      qkadd: scalar(-30 * 1024),
+      // a multiple of neither div nor mul: ITA's requantiser cannot take it (QK on the cores)
+      qkadd: scalar(-30 * 1024 + 302),
+      // a multiple of mul 40 but not of div: joins the bias of ITA's linear
+      projadd: scalar(-40 * 3),
       half: scalar(128 * 2 ** 14),
     },
   };

@@ -64,7 +64,7 @@ describe('a compact convolutional transformer (ICCT_ITA ops) on the cycle-level 
     ['MatMul', 'ita'],
     ['MatMul', 'cores'],
     ['ITAPartialMax', 'cores'],
-    ['MatMul', 'cores'],
+    ['MatMul', 'ita'],
     ['MatMul', 'ita'],
     ['RequantShift', 'cores'],
     ['RequantShift', 'cores'],

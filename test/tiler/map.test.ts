@@ -28,6 +28,7 @@ const CONSTS: Record<string, ConstSpec> = {
   mul: { shape: [1], values: [50], type: 'int32' },
   add0: { shape: [1], values: [0], type: 'int32' },
   addk: { shape: [1], values: [5], type: 'int32' },
+  add350: { shape: [1], values: [350], type: 'int32' },
   lw: { shape: [64], values: Array.from({ length: 64 }, (_, i) => 20 + i), type: 'int32' },
   lb: { shape: [64], values: Array.from({ length: 64 }, (_, i) => 3 * i), type: 'int32' },
   shape: { shape: [2], values: [64, 64], type: 'int64' },
@@ -121,13 +122,32 @@ describe('recognise (mapGraph)', () => {
     expect(m.ops.map((o) => o.kind)).toEqual(['linear']);
   });
 
+  it("folds a requantiser add that is a multiple of mul into ITA's bias (add / mul per column)", () => {
+    const op = mapped(
+      [
+        ...linear.slice(0, 2),
+        {
+          op: 'RequantShift',
+          name: 'rq_y',
+          inputs: ['accb', 'mul', 'add350'],
+          outputs: ['y'],
+          attrs: { div: attr.int(2 ** 12), n_levels: attr.int(256), signed: attr.int(1) },
+        },
+      ],
+      'y',
+    ).ops[0]!;
+    if (op.kind !== 'linear') throw new Error(`not a linear: ${op.kind}`);
+    // (x mul + 350 + 2^11) >> 12 = ((x + 7) mul + 2^11) >> 12: bias + 7, ITA's add 0
+    expect([op.rq, op.bias[0], op.bias[63]]).toEqual([{ mult: 50, shift: 12, add: 0 }, -32 + 7, 31 + 7]);
+  });
+
   it("maps a requantiser add that ITA would apply after the shift to Deeploy's int32 gemm", () => {
     const op = mapped(
       [{ op: 'MatMul', name: 'mm', inputs: ['x', 'W'], outputs: ['acc'] }, rq('acc', 'y', 5)],
       'y',
     ).ops[0]!;
     if (op.kind !== 'dgemm') throw new Error(`not a dgemm: ${op.kind}`);
-    expect(op.notIta).toMatch(/^RequantShift: add 5 is not a multiple of div 4096/);
+    expect(op.notIta).toMatch(/^RequantShift: add 5 is neither a multiple of div 4096 .* nor of mul 50/);
     expect([op.perRow, op.mul[0], op.add[63], op.shift, op.unsigned]).toEqual([false, 50, 5, 12, false]);
   });
 
@@ -299,11 +319,7 @@ describe('recognise (mapGraph)', () => {
       const d = g.ops[1]!;
       if (d.kind !== 'dgemm') throw new Error('dgemm expected');
       // B^T of x x^T is x itself, read row by row
-      expect([d.bMat?.name, d.bDirect, d.notIta]).toEqual([
-        'x',
-        false,
-        expect.stringMatching(/both operands/),
-      ]);
+      expect([d.bMat?.name, d.bDirect, d.itaRq]).toEqual(['x', false, { mult: 50, shift: 12, add: 0 }]);
       const t3: NodeSpec = {
         op: 'Transpose',
         name: 't3',
