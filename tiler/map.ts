@@ -13,7 +13,14 @@
  *   add        residual `Add` of two int8 matrices + `RequantShift`
  *   layernorm  `iLayerNorm`;  nonorm  `iNoNorm` (weights per column or per element)
  *   isoftmax   `iSoftmax` over the rows of a signed int8 matrix (Deeploy's I-BERT softmax)
- *   dgemm      a linear ITA cannot compute exactly, in Deeploy's int32 arithmetic on the cores
+ *   dgemm      a linear ITA cannot compute exactly, in Deeploy's int32 arithmetic on the cores (also
+ *              with an int32 output as a graph output), and `MatMul` of two activations +
+ *              `RequantShift` (on ITA where exact: `itaRq`)
+ *   conv       `Conv` (group 1) + `RequantShift` per channel, output one pixel per row (`Mat.chw`)
+ *   pool       `MaxPool` of a conv output [+ `Transpose` to channels last]
+ *   transpose  a `Transpose` swapping the two axes of a matrix (at most 64 rows)
+ *   lut        `RequantShift` of an 8-bit activation, `iGELU` + `RequantShift`: a 256-entry table
+ *   pmax       Deeploy's `ITAPartialMax`;  colmean  `IntegerMean` / `ReduceMean` over the rows
  *
  * Each pattern has one recogniser, looked up by the op of the node that starts it (`RECOGNISERS`);
  * nodes are visited in topological order and a node already covered by a pattern is skipped.
@@ -27,8 +34,9 @@
  * columns).
  *
  * A linear goes to ITA's form when ITA computes it exactly (requantiser mul 0..255, add a multiple
- * of 2^shift with add / 2^shift in -128..127, scalar constants, signed 8-bit output, biases within
- * 24 bits, no sum beyond ITA's 26-bit accumulator), otherwise to `dgemm` with the reason. What
+ * of 2^shift with add / 2^shift in -128..127 or else a multiple of mul, folded into the bias,
+ * scalar constants, signed 8-bit output, biases within 24 bits, no sum beyond ITA's 26-bit
+ * accumulator, no wrap of Deeploy's int32 product), otherwise to `dgemm` with the reason. What
  * cannot be mapped exactly is refused with an InputError naming the node and the reason: v
  * different from k, more than 8 heads, attention dims not multiples of 64, padded columns into an
  * op other than a linear, an op without a recogniser.
