@@ -2,9 +2,10 @@
  * The place pass: each tiler op onto ITA or the 8 cores, with the reason. The only place that
  * decides where an op runs; the scheduler and the report read its answer.
  *
- * ITA computes attention (the fused MHSA: Q, K, V, QK + ITAMax + AV, OW per head) and linear
- * layers with at most 15 inner tiles (its TILES register: K <= 960). Everything else runs on the
- * cores, as does everything in cluster-only mode.
+ * ITA computes attention (the fused MHSA: Q, K, V, QK + ITAMax + AV, OW per head), linear layers
+ * with at most 15 inner tiles (its TILES register: K <= 960) and the products of two activations
+ * map.ts found exact on ITA (`itaRq`). Everything else runs on the cores, as does everything in
+ * cluster-only mode.
  */
 import type { TilerOp } from './map.ts';
 
