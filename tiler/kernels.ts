@@ -111,13 +111,41 @@ function runOp(op: string, inputs: Tensor[], attrs: Record<string, number>): Ten
 
 /**
  * The table of an add / sum kernel of n inputs (`lut`): byte s + 128 n is the requantised int8 of
- * the sum s, for every sum n int8 values can reach (255 n + 1 bytes).
+ * the sum s, for every sum n int8 values can reach (255 n + 1 bytes). With `unsignedInputs` of
+ * them holding uint8 values, byte s + 128 (n - unsignedInputs) is that of the sum s.
  */
-export function sumTable(n: number, mul: number, add: number, shift: number): Uint8Array {
+export function sumTable(n: number, mul: number, add: number, shift: number, unsignedInputs = 0): Uint8Array {
   const t = new Uint8Array(255 * n + 1);
-  for (let s = -128 * n; s <= 127 * n; s++)
-    t[s + 128 * n] = requantShift(s, mul, add, shift, 256, true) & 0xff;
+  const lo = -128 * (n - unsignedInputs);
+  for (let s = lo; s <= lo + 255 * n; s++) t[s - lo] = requantShift(s, mul, add, shift, 256, true) & 0xff;
   return t;
+}
+
+/**
+ * The conv kernel's weights and bias: channel pairs packed as words (w(f) + 128) | (w(f + 1) + 128)
+ * << 16 for each of the K taps (K words per pair; a channel beyond F has zero weights), and the
+ * bias with the offsets of that form folded in: bias(f) - 128 sum_t (w(f, t) + 128) + 16384 K
+ * (int32, wrapping), `cols` values (zero weights and bias beyond F).
+ */
+export function packConv(
+  w: ArrayLike<number>,
+  bias: ArrayLike<number>,
+  F: number,
+  K: number,
+  cols: number,
+): { words: Uint8Array; bias: Int32Array } {
+  const Fe = F + (F % 2);
+  const wp = (f: number, t: number): number => (f < F ? w[f * K + t]! : 0) + 128;
+  const words = new Uint32Array((Fe / 2) * K);
+  for (let f = 0; f < Fe; f += 2)
+    for (let t = 0; t < K; t++) words[(f / 2) * K + t] = (wp(f, t) | (wp(f + 1, t) << 16)) >>> 0;
+  const fixed = new Int32Array(cols);
+  for (let f = 0; f < cols; f++) {
+    let sw = 0;
+    for (let t = 0; t < K; t++) sw += wp(f, t);
+    fixed[f] = ((f < F ? bias[f]! : 0) - 128 * sw + 16384 * K) | 0;
+  }
+  return { words: new Uint8Array(words.buffer), bias: fixed };
 }
 
 /**
@@ -149,10 +177,10 @@ export function iSoftmaxTable(c: Omit<ISoftmaxCoeffs, 'nLevels'>): Uint8Array {
 }
 
 /** The layernorm kernel's table of squares: uint16 entry u (little-endian) is int8(u)^2. */
-export function squareTable(): Uint8Array {
+export function squareTable(unsigned = false): Uint8Array {
   const t = new Uint8Array(512);
   for (let u = 0; u < 256; u++) {
-    const v = ((u << 24) >> 24) ** 2;
+    const v = (unsigned ? u : (u << 24) >> 24) ** 2;
     t[2 * u] = v & 0xff;
     t[2 * u + 1] = v >> 8;
   }
@@ -163,7 +191,14 @@ export function squareTable(): Uint8Array {
  * Rows [r0, r1) of the kernel's output, row-major, as the runtime computes them (a partial dgemm:
  * its int32 sums).
  */
-export function kernelRows(mem: KernelMemory, k: Kernel): Int32Array {
+/**
+ * The kernels with a reference here (row-range kernels over one output matrix); conv, pool,
+ * transpose, lut, pmax and colmean are checked against the executor through whole graphs
+ * (test/tiler/kernels-graph.test.ts).
+ */
+export type RefKernel = Exclude<Kernel, { op: 'conv' | 'pool' | 'transpose' | 'lut' | 'pmax' | 'colmean' }>;
+
+export function kernelRows(mem: KernelMemory, k: RefKernel): Int32Array {
   switch (k.op) {
     case 'gemm': {
       const rows = k.r1 - k.r0;
@@ -278,7 +313,7 @@ export function kernelRows(mem: KernelMemory, k: Kernel): Int32Array {
 }
 
 /** Runs the kernel on memory: computes its rows and writes them into the output matrix. */
-export function runKernel(mem: KernelMemory, k: Kernel): void {
+export function runKernel(mem: KernelMemory, k: RefKernel): void {
   const v = kernelRows(mem, k);
   if (k.op === 'gemm') writeRows(mem, k.c, k.m, k.n, k.r0, k.r1, v);
   else if (k.op === 'dgemm' && k.partial) mem.write(k.y + 4 * k.r0 * k.cols, int32Bytes(v));

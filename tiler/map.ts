@@ -13,7 +13,14 @@
  *   add        residual `Add` of two int8 matrices + `RequantShift`
  *   layernorm  `iLayerNorm`;  nonorm  `iNoNorm` (weights per column or per element)
  *   isoftmax   `iSoftmax` over the rows of a signed int8 matrix (Deeploy's I-BERT softmax)
- *   dgemm      a linear ITA cannot compute exactly, in Deeploy's int32 arithmetic on the cores
+ *   dgemm      a linear ITA cannot compute exactly, in Deeploy's int32 arithmetic on the cores (also
+ *              with an int32 output as a graph output), and `MatMul` of two activations +
+ *              `RequantShift` (on ITA where exact: `itaRq`)
+ *   conv       `Conv` (group 1) + `RequantShift` per channel, output one pixel per row (`Mat.chw`)
+ *   pool       `MaxPool` of a conv output [+ `Transpose` to channels last]
+ *   transpose  a `Transpose` swapping the two axes of a matrix (at most 64 rows)
+ *   lut        `RequantShift` of an 8-bit activation, `iGELU` + `RequantShift`: a 256-entry table
+ *   pmax       Deeploy's `ITAPartialMax`;  colmean  `IntegerMean` / `ReduceMean` over the rows
  *
  * Each pattern has one recogniser, looked up by the op of the node that starts it (`RECOGNISERS`);
  * nodes are visited in topological order and a node already covered by a pattern is skipped.
@@ -27,15 +34,17 @@
  * columns).
  *
  * A linear goes to ITA's form when ITA computes it exactly (requantiser mul 0..255, add a multiple
- * of 2^shift with add / 2^shift in -128..127, scalar constants, signed 8-bit output, biases within
- * 24 bits, no sum beyond ITA's 26-bit accumulator), otherwise to `dgemm` with the reason. What
+ * of 2^shift with add / 2^shift in -128..127 or else a multiple of mul, folded into the bias,
+ * scalar constants, signed 8-bit output, biases within 24 bits, no sum beyond ITA's 26-bit
+ * accumulator, no wrap of Deeploy's int32 product), otherwise to `dgemm` with the reason. What
  * cannot be mapped exactly is refused with an InputError naming the node and the reason: v
  * different from k, more than 8 heads, attention dims not multiples of 64, padded columns into an
  * op other than a linear, an op without a recogniser.
  */
 import { InputError } from '../rtl-model/errors.ts';
 import type { Requant } from '../rtl-model/ref/requant.ts';
-import { topoSort } from '../onnx/executor.ts';
+import { OPS, topoSort } from '../onnx/executor.ts';
+import { OpContext } from '../onnx/ops/context.ts';
 import { mhsaParams } from '../onnx/ops/mhsa.ts';
 import { iSoftmaxExp } from '../onnx/softmax.ts';
 import type { Graph, GraphNode } from '../onnx/model.ts';
@@ -55,6 +64,16 @@ export interface Mat {
    * in a graph input, anything in an op output; only ops exact on any padding read it).
    */
   valid?: { rows: number; cols: number };
+  /**
+   * The tensor is N x C x H x W (N = 1) held one pixel per row and one channel per column (a conv
+   * output, `rows` = H W): only MaxPool reads it; its values are compared through that permutation.
+   */
+  chw?: boolean;
+  /**
+   * Elements are int32, row-major (a 64-row block is 64 x cols x 4 bytes), not T64 int8: the
+   * product of a linear without a requantiser, as a graph output (no mapped op reads one).
+   */
+  int32?: boolean;
 }
 
 /** The tensor's own rows and columns of a matrix (without padding). */
@@ -139,8 +158,28 @@ export type TilerOp =
       act: Act;
       actConsts: ActConsts;
     })
-  | (OpBase & { kind: 'add'; a: Mat; b: Mat; y: Mat; mul: number; add: number; shift: number })
-  | (OpBase & { kind: 'layernorm'; x: Mat; y: Mat; w: Int32Array; b: Int32Array; log2d: number })
+  | (OpBase & {
+      kind: 'add';
+      a: Mat;
+      b: Mat;
+      y: Mat;
+      mul: number;
+      add: number;
+      shift: number;
+      /** a / b hold unsigned bytes. */
+      aUnsigned?: boolean;
+      bUnsigned?: boolean;
+    })
+  | (OpBase & {
+      kind: 'layernorm';
+      x: Mat;
+      y: Mat;
+      w: Int32Array;
+      b: Int32Array;
+      log2d: number;
+      /** x holds unsigned bytes. */
+      unsigned?: boolean;
+    })
   | (OpBase & {
       kind: 'nonorm';
       x: Mat;
@@ -168,7 +207,50 @@ export type TilerOp =
       unsigned: boolean;
       /** Why ITA's linear cannot compute it. */
       notIta: string;
+      /** x holds unsigned bytes. */
+      aUnsigned?: boolean;
+      /**
+       * A product of two activations: the second is this matrix (one 64-row block), either B^T
+       * (wT's place) or, with `bDirect`, B as it is (K x N). wT is then empty.
+       */
+      bMat?: Mat;
+      bDirect?: boolean;
+      /** A product of two activations ITA's linear computes exactly: its requantiser and bias. */
+      itaRq?: Requant;
+      itaBiasAdd?: number;
     })
+  | (OpBase & {
+      /** `Conv` (group 1, NCHW) + `RequantShift` per channel: y one pixel per row (`Mat.chw`). */
+      kind: 'conv';
+      x: Mat;
+      y: Mat;
+      /** The conv kernel's geometry words (sw/kernels/tiler.c). */
+      geom: number[];
+      /** F rows of K = C kh kw int8 weights (row-major, as the graph holds them). */
+      w: Int8Array;
+      K: number;
+      /** Per output channel (y.cols of them, zero in the padding). */
+      mul: Int32Array;
+      add: Int32Array;
+      bias: Int32Array;
+    })
+  | (OpBase & {
+      /** `MaxPool` of a conv output [+ the `Transpose` to channels last that follows it]. */
+      kind: 'pool';
+      x: Mat;
+      y: Mat;
+      geom: number[];
+    })
+  | (OpBase & { kind: 'transpose'; x: Mat; y: Mat })
+  | (OpBase & {
+      /** Element-wise ops of one 8-bit input as a table of their 256 results. */
+      kind: 'lut';
+      x: Mat;
+      y: Mat;
+      table: Uint8Array;
+    })
+  | (OpBase & { kind: 'pmax'; x: Mat; y: Mat; group: number })
+  | (OpBase & { kind: 'colmean'; x: Mat; y: Mat; count: number; unsigned: boolean })
   | (OpBase & {
       kind: 'isoftmax';
       x: Mat;
@@ -251,19 +333,25 @@ function deeployRequant(n: GraphNode, T: Map<string, Tensor>): { mul: number; ad
   return { mul: uniform(n, mulT, 'mul'), add: uniform(n, addT, 'add'), shift: log2Attr(n, 'div') };
 }
 
-/** Deeploy's RequantShift in ITA's requantiser form: exact when add is a multiple of 2^shift. */
-function itaRequant(n: GraphNode, T: Map<string, Tensor>): Requant {
+/**
+ * Deeploy's RequantShift, clip((x mul + add + 2^(shift-1)) >> shift), in ITA's requantiser form,
+ * clip(((x mul + 2^(shift-1)) >> shift) + add'): exact when add is a multiple of 2^shift (add' =
+ * add / 2^shift, -128..127), or else when add is a multiple of mul: add / mul joins the bias
+ * (`biasAdd`, added to every column's bias; add' = 0). The caller checks the bias's range.
+ */
+function itaRequant(n: GraphNode, T: Map<string, Tensor>): { rq: Requant; biasAdd: number } {
   const { mul, add, shift } = deeployRequant(n, T);
   if (!Number.isInteger(mul) || mul < 0 || mul > 255) refuse(n, `mul ${mul} is not in ITA's form (0..255)`);
   const div = 2 ** shift;
-  if (add % div !== 0)
-    refuse(
-      n,
-      `add ${add} is not a multiple of div ${div}: ITA adds after the shift, so the result would differ`,
-    );
   const a = add / div;
-  if (a < -128 || a > 127) refuse(n, `add / div = ${a} is not in ITA's form (-128..127)`);
-  return { mult: mul, shift, add: a };
+  if (Number.isInteger(a) && a >= -128 && a <= 127) return { rq: { mult: mul, shift, add: a }, biasAdd: 0 };
+  if (mul !== 0 && add % mul === 0) return { rq: { mult: mul, shift, add: 0 }, biasAdd: add / mul };
+  refuse(
+    n,
+    Number.isInteger(a)
+      ? `add / div = ${a} is not in ITA's form (-128..127) nor add ${add} a multiple of mul ${mul} (to join the bias)`
+      : `add ${add} is neither a multiple of div ${div} (ITA adds after the shift) nor of mul ${mul} (to join the bias)`,
+  );
 }
 
 export interface MapOptions {
@@ -283,6 +371,10 @@ class MapState {
   readonly mats = new Map<string, Mat>();
   /** Graph inputs the tiler cannot hold, with the reason (refused when a node reads one). */
   readonly unusable = new Map<string, string>();
+  /** Output of a real transpose -> the matrix it transposes. */
+  readonly transposeOf = new Map<string, Mat>();
+  /** Matrices of uint8 values that never exceed 127 (ITAPartialMax outputs: 32512 / sum, sum >= 256). */
+  readonly below128 = new Set<string>();
 
   constructor(
     readonly graph: Graph,
@@ -307,6 +399,13 @@ class MapState {
         n,
         `input ${role} (${name}) has ${m.valid.cols} columns, padded to ${m.cols}: only linear layers (against zero weights) and iSoftmax (over the row's own columns) read padded columns`,
       );
+    if (m?.int32)
+      refuse(n, `input ${role} (${name}) holds int32 values: the tiler's ops read 8-bit activations`);
+    if (m?.chw)
+      refuse(
+        n,
+        `input ${role} (${name}) is a conv output held one pixel per row: only MaxPool reads it (then a Transpose to channels last)`,
+      );
     if (m) return m;
     const why = this.unusable.get(name);
     if (why !== undefined) refuse(n, `input ${role}: ${why}`);
@@ -314,6 +413,10 @@ class MapState {
       n,
       `input ${role} (${name}) is not an activation the tiler holds (a constant or an unmapped tensor)`,
     );
+  }
+  /** Whether the tensor holds unsigned 8-bit values (the executor's view of it). */
+  unsignedOf(name: string): boolean {
+    return this.T.get(name)?.signed === false;
   }
   shapeOf(n: GraphNode, name: string): number[] {
     const t = this.T.get(name);
@@ -551,17 +654,21 @@ function linearTail(s: MapState, p: Product): Recognised {
       next = s.only(cur);
     }
   }
-  if (!next || next.opType !== 'RequantShift')
+  if (!next || next.opType !== 'RequantShift') {
+    if (s.graphOutputs.has(cur) || (s.consumers.get(cur) ?? []).length === 0)
+      return int32Linear(s, p, bias, nodes, cur);
     refuse(
       n,
-      'a linear layer must end in one RequantShift (MatMul [+ Add bias] + RequantShift): the tiler holds int8 activations, not the int32 product',
+      'a linear layer must end in one RequantShift (MatMul [+ Add bias] + RequantShift): the tiler holds int8 activations, not the int32 product (an int32 product is mapped only as a graph output)',
     );
+  }
   const rqNode = next;
   nodes.push(rqNode);
   cur = rqNode.outputs[0]!;
   const notIta = whyNotItaLinear(s, p, bias, rqNode);
   if (notIta !== null) return dgemm(s, p, bias, rqNode, nodes, notIta);
-  const rq = itaRequant(rqNode, s.T);
+  const { rq, biasAdd } = itaRequant(rqNode, s.T);
+  if (biasAdd !== 0) bias = Int32Array.from(bias ?? new Int32Array(N), (v) => v + biasAdd);
   let act: Act = 'identity';
   let actConsts: ActConsts = { b: 0, c: 0, mult: 1, shift: 0, add: 0 };
   next = s.only(cur);
@@ -603,6 +710,50 @@ function linearTail(s: MapState, p: Product): Recognised {
   };
 }
 
+/**
+ * A linear whose int32 product (+ bias) is a graph output: Deeploy's int32 gemm on the cores, its
+ * sums written as int32 (ITA writes 8-bit outputs only).
+ */
+function int32Linear(
+  s: MapState,
+  p: Product,
+  bias: Int32Array | undefined,
+  nodes: GraphNode[],
+  out: string,
+): Recognised {
+  const { n, x, K, N } = p;
+  const y: Mat = { ...s.newMat(nodes[nodes.length - 1]!, out), int32: true };
+  s.mats.set(out, y);
+  const rows = validOf(y).rows;
+  let biasEl: Int32Array | null = null;
+  if (bias) {
+    const full = p.biasPerElement ? bias : Int32Array.from({ length: rows * N }, (_, i) => bias[i % N]!);
+    biasEl = padMatrix(full, rows, N, y.rows, y.cols);
+  }
+  return {
+    covers: nodes,
+    ops: [
+      {
+        kind: 'dgemm',
+        nodes: nodes.map((x2) => x2.name),
+        layer: s.layerOf(nodes),
+        macs: rows * K * N,
+        x,
+        y,
+        wT: padMatrix(p.wT, N, K, y.cols, x.cols),
+        alpha: p.alpha,
+        bias: biasEl,
+        mul: new Int32Array(y.cols),
+        add: new Int32Array(y.cols),
+        perRow: false,
+        shift: 0,
+        unsigned: false,
+        notIta: `${n.opType} output is the int32 product (no RequantShift): ITA writes 8-bit outputs`,
+      },
+    ],
+  };
+}
+
 /** Why ITA's linear cannot compute this product + bias + requantiser exactly, or null. */
 function whyNotItaLinear(
   s: MapState,
@@ -612,19 +763,42 @@ function whyNotItaLinear(
 ): string | null {
   if (p.alpha !== 1) return `alpha = ${p.alpha}: ITA computes A x B unscaled`;
   if (p.biasPerElement) return 'a bias per element: ITA adds one per output column';
+  let biasAdd: number;
   try {
-    itaRequant(rqNode, s.T);
+    biasAdd = itaRequant(rqNode, s.T).biasAdd;
   } catch (e) {
     if (e instanceof InputError) return e.message.replace(/^node [^:]*: /, `${rqNode.opType}: `);
     throw e;
   }
   let bmax = 0;
   for (const v of bias ?? []) bmax = Math.max(bmax, Math.abs(v));
-  if (bmax >= 2 ** 23) return `bias up to ${bmax} exceeds ITA's 24 bits`;
+  const why = itaSumRange(p.K, bmax, biasAdd);
+  return why ?? productWraps(s, rqNode, p.K * 128 * 128 + bmax);
+}
+
+/**
+ * Why ITA's biases and accumulator cannot hold a linear's sums (K int8 products, biases up to
+ * `bmax`, plus `biasAdd` folded from the requantiser), or null.
+ */
+function itaSumRange(K: number, bmax: number, biasAdd: number): string | null {
+  const b = bmax + Math.abs(biasAdd);
+  if (b >= 2 ** 23) return `bias up to ${b} exceeds ITA's 24 bits`;
   // ITA accumulates in 26 bits (wrapping), the graph in 32: exact when no sum can leave 26 bits
-  if (p.K * 128 * 128 + bmax >= 2 ** 25)
-    return `K = ${p.K} with bias up to ${bmax} can overflow ITA's 26-bit accumulator`;
+  if (K * 128 * 128 + b >= 2 ** 25)
+    return `K = ${K} with bias up to ${b} can overflow ITA's 26-bit accumulator`;
   return null;
+}
+
+/**
+ * Deeploy multiplies the sum by mul in int32 (wrapping), ITA's requantiser in 35 bits: the same
+ * only while |sum| * mul + |add| + 2^(shift-1) stays below 2^31. A reason when it may not, or null.
+ */
+function productWraps(s: MapState, rqNode: GraphNode, sumBound: number): string | null {
+  const { mul, add, shift } = deeployRequant(rqNode, s.T);
+  const top = sumBound * Math.abs(mul) + Math.abs(add) + (shift > 0 ? 2 ** (shift - 1) : 0);
+  return top >= 2 ** 31
+    ? `sums up to ${sumBound} times mul ${mul} can wrap Deeploy's int32 requantiser (ITA's does not)`
+    : null;
 }
 
 /** RequantShift constants per row or per column of a rows x N output (Deeploy's broadcasting). */
@@ -764,6 +938,8 @@ function residualAdd(n: GraphNode, s: MapState): Recognised {
         b,
         y: s.newMat(rq, rq.outputs[0]!),
         ...deeployRequant(rq, s.T),
+        aUnsigned: s.unsignedOf(n.inputs[0]!),
+        bUnsigned: s.unsignedOf(n.inputs[1]!),
       },
     ],
   };
@@ -790,7 +966,14 @@ function norm(n: GraphNode, s: MapState): Recognised {
   const base = { nodes: [n.name], layer: s.layerOf([n]), macs: 0, x, y: s.newMat(n, n.outputs[0]!) };
   const op: TilerOp =
     n.opType === 'iLayerNorm'
-      ? { ...base, kind: 'layernorm', w: vec(1, 'weight'), b: vec(2, 'bias'), log2d: log2Attr(n, 'D') }
+      ? {
+          ...base,
+          kind: 'layernorm',
+          w: layerNormWeights(n, vec(1, 'weight')),
+          b: vec(2, 'bias'),
+          log2d: log2Attr(n, 'D'),
+          unsigned: s.unsignedOf(n.inputs[0]!),
+        }
       : {
           ...base,
           kind: 'nonorm',
@@ -800,6 +983,13 @@ function norm(n: GraphNode, s: MapState): Recognised {
           log2d: log2Attr(n, 'D'),
         };
   return { ops: [op], covers: [n] };
+}
+
+/** LayerNorm weights for which the kernel's int32 product (x - mean) w is exact (|x - mean| <= 255). */
+function layerNormWeights(n: GraphNode, w: Int32Array): Int32Array {
+  for (const v of w)
+    if (Math.abs(v) * 255 >= 2 ** 31) refuse(n, `weight ${v}: (x - mean) * weight can leave int32`);
+  return w;
 }
 
 /**
@@ -843,11 +1033,383 @@ function isoftmax(n: GraphNode, s: MapState): Recognised {
   };
 }
 
+/** The non-unit axes of a shape, in order. */
+function bigAxes(shape: number[]): number[] {
+  return [...shape.keys()].filter((i) => shape[i] !== 1);
+}
+
+/**
+ * A layout node that keeps the bytes of the row-major matrix: its output names its input. A
+ * `Transpose` that swaps the two axes of a matrix (every other axis of size 1) is a real transpose
+ * on the cores (`transpose`).
+ */
+function layoutOrTranspose(n: GraphNode, s: MapState): Recognised {
+  if (n.opType !== 'Transpose') return layoutAlias(n, s);
+  const inShape = s.shapeOf(n, n.inputs[0]!);
+  const perm = intsAttr(n, 'perm') ?? [...inShape.keys()].reverse();
+  const moved = perm.filter((p) => inShape[p] !== 1);
+  if (!moved.some((p, i) => i > 0 && p < moved[i - 1]!)) return layoutAlias(n, s);
+  const big = bigAxes(inShape);
+  if (big.length !== 2 || big[1] !== inShape.length - 1)
+    refuse(
+      n,
+      `perm [${perm.join(',')}] of [${inShape.join('x')}] moves data beyond swapping the two axes of a matrix`,
+    );
+  const x = s.matOf(n, n.inputs[0]!, 'data');
+  if (validOf(x).rows > 64)
+    refuse(n, `the transpose takes at most 64 rows (one block), the input has ${validOf(x).rows}`);
+  const y = s.newMat(n, n.outputs[0]!);
+  s.transposeOf.set(y.name, x);
+  return {
+    covers: [n],
+    ops: [{ kind: 'transpose', nodes: [n.name], layer: s.layerOf([n]), macs: 0, x, y }],
+  };
+}
+
+/** `Gather` of one index on an axis of size 1: the bytes stay, the output names the input. */
+function gatherAlias(n: GraphNode, s: MapState): Recognised {
+  const inShape = s.shapeOf(n, n.inputs[0]!);
+  const axis = intAttr(n, 'axis', 0);
+  const a = axis < 0 ? axis + inShape.length : axis;
+  const idx = s.constOf(n, n.inputs[1] ?? '', 'indices');
+  if (inShape[a] !== 1 || idx.data.length !== 1)
+    refuse(n, `only one index on an axis of size 1 is mapped (axis ${axis} of [${inShape.join('x')}])`);
+  return layoutAlias(n, s);
+}
+
+/** Scalar (or one-per-channel) values of a constant as a vector of `len` padded to `plen`. */
+function channelVector(n: GraphNode, t: Tensor, len: number, plen: number, role: string): Int32Array {
+  if (t.data.length !== 1 && t.data.length !== len)
+    refuse(n, `${role} must hold 1 or ${len} values (one per channel), got ${t.data.length}`);
+  const out = new Int32Array(plen);
+  for (let i = 0; i < len; i++) out[i] = t.data[t.data.length === 1 ? 0 : i]!;
+  return out;
+}
+
+/** 2-D `Conv` (group 1, batch 1) + `RequantShift` per output channel, on the cores. */
+function conv(n: GraphNode, s: MapState): Recognised {
+  const xShape = s.shapeOf(n, n.inputs[0]!);
+  if (xShape.length !== 4 || xShape[0] !== 1)
+    refuse(n, `the input must be 1 x C x H x W, got [${xShape.join('x')}]`);
+  const [, C, H, W] = xShape as [number, number, number, number];
+  // padded columns are fine: the kernel reads the image's own columns only
+  const x = s.matOf(n, n.inputs[0]!, 'X', true);
+  const wt = s.constOf(n, n.inputs[1]!, 'W (the weights)');
+  if (wt.shape.length !== 4 || wt.shape[1] !== C)
+    refuse(n, `weights [${wt.shape.join('x')}] do not fit ${C} channels`);
+  const [F, , kh, kw] = wt.shape as [number, number, number, number];
+  if (intAttr(n, 'group', 1) !== 1) refuse(n, 'group must be 1');
+  if ((intsAttr(n, 'dilations') ?? [1, 1]).some((d) => d !== 1)) refuse(n, 'dilations must be 1');
+  const autoPad = n.attrs.get('auto_pad');
+  if (autoPad && autoPad.kind === 'string' && autoPad.value !== 'NOTSET' && autoPad.value !== 'VALID')
+    refuse(n, `auto_pad ${autoPad.value} is not mapped`);
+  const [sh, sw] = intsAttr(n, 'strides') ?? [1, 1];
+  const pads =
+    autoPad?.kind === 'string' && autoPad.value === 'VALID'
+      ? [0, 0, 0, 0]
+      : (intsAttr(n, 'pads') ?? [0, 0, 0, 0]);
+  const K = C * kh * kw;
+  if (K > 64) refuse(n, `C x kh x kw = ${K}: the conv kernel takes at most 64 taps per output`);
+  for (const v of wt.data) if (v < -128 || v > 127) refuse(n, `weight value ${v} is not int8`);
+  for (const v of s.T.get(n.inputs[0]!)!.data)
+    if (v < -128 || v > 127) refuse(n, `input value ${v} is not int8`);
+  const outShape = s.shapeOf(n, n.outputs[0]!);
+  const [Ho, Wo] = [outShape[2]!, outShape[3]!];
+  const rq = s.only(n.outputs[0]!);
+  if (!rq || rq.opType !== 'RequantShift')
+    refuse(
+      n,
+      'a Conv must feed exactly one RequantShift (the tiler holds 8-bit activations, not the int32 sums)',
+    );
+  const levels = intAttr(rq, 'n_levels', 0) || intAttr(rq, 'n_levels_out', 256);
+  if (levels !== 256) refuse(rq, `n_levels must be 256 (8-bit output), got ${levels}`);
+  const shift = log2Attr(rq, 'div');
+  const name = rq.outputs[0]!;
+  const y: Mat = { ...paddedMat(name, Ho * Wo, F), chw: true };
+  s.mats.set(name, y);
+  const w = Int8Array.from(wt.data);
+  const biasName = n.inputs[2] ?? '';
+  const bias =
+    biasName === ''
+      ? new Int32Array(y.cols)
+      : channelVector(n, s.constOf(n, biasName, 'B (the bias)'), F, y.cols, 'the bias');
+  const unsigned = intAttr(rq, 'signed', 1) === 0;
+  // the kernel computes channels in pairs (F even; a padded channel has zero weights)
+  const Fe = F + (F % 2);
+  const geom = [
+    C,
+    H,
+    W,
+    Wo,
+    kh,
+    kw,
+    sh!,
+    sw!,
+    pads[0]!,
+    pads[1]!,
+    Fe,
+    shift,
+    unsigned ? 1 : 0,
+    x.cols / 64,
+    y.cols / 64,
+    K,
+    Ho * Wo,
+  ];
+  return {
+    covers: [n, rq],
+    ops: [
+      {
+        kind: 'conv',
+        nodes: [n.name, rq.name],
+        layer: s.layerOf([n, rq]),
+        macs: Ho * Wo * F * K,
+        x,
+        y,
+        geom,
+        w,
+        K,
+        mul: channelVector(rq, s.constOf(rq, rq.inputs[1] ?? '', 'mul'), F, y.cols, 'mul'),
+        add: channelVector(rq, s.constOf(rq, rq.inputs[2] ?? '', 'add'), F, y.cols, 'add'),
+        bias,
+      },
+    ],
+  };
+}
+
+/** `MaxPool` of a conv output [+ a `Transpose` to channels last], on the cores. */
+function maxPool(n: GraphNode, s: MapState): Recognised {
+  const x = s.mats.get(n.inputs[0]!);
+  if (!x || !x.chw) refuse(n, 'only the output of a mapped Conv (one pixel per row) is pooled');
+  const inShape = s.shapeOf(n, n.inputs[0]!);
+  const outShape = s.shapeOf(n, n.outputs[0]!);
+  const [, C, H, W] = inShape as [number, number, number, number];
+  const [Ho, Wo] = [outShape[2]!, outShape[3]!];
+  const [kh, kw] = intsAttr(n, 'kernel_shape') ?? refuse(n, 'kernel_shape is missing');
+  const [sh, sw] = intsAttr(n, 'strides') ?? [1, 1];
+  const pads = intsAttr(n, 'pads') ?? [0, 0, 0, 0];
+  if ((intsAttr(n, 'dilations') ?? [1, 1]).some((d) => d !== 1)) refuse(n, 'dilations must be 1');
+  if (n.outputs.length > 1 && n.outputs[1] !== '') refuse(n, 'the Indices output is not mapped');
+  const nodes = [n];
+  let order = 0;
+  let out = n.outputs[0]!;
+  const t = s.only(out);
+  const perm = t && t.opType === 'Transpose' ? intsAttr(t, 'perm')?.join(',') : undefined;
+  if (t && (perm === '0,2,3,1' || perm === '0,3,2,1')) {
+    order = perm === '0,3,2,1' ? 1 : 0;
+    nodes.push(t);
+    out = t.outputs[0]!;
+  }
+  const y: Mat = nodes.length > 1 ? s.newMat(t!, out) : { ...paddedMat(out, Ho * Wo, C), chw: true };
+  s.mats.set(out, y);
+  const geom = [
+    H,
+    W,
+    Ho,
+    Wo,
+    kh!,
+    kw!,
+    sh!,
+    sw!,
+    pads[0]!,
+    pads[1]!,
+    order,
+    s.unsignedOf(n.inputs[0]!) ? 1 : 0,
+    x.cols / 64,
+    Ho * Wo,
+  ];
+  return {
+    covers: nodes,
+    ops: [{ kind: 'pool', nodes: nodes.map((m) => m.name), layer: s.layerOf(nodes), macs: 0, x, y, geom }],
+  };
+}
+
+/** `MatMul` of two activations + `RequantShift`: Deeploy's int32 arithmetic on the cores. */
+function actMatmul(n: GraphNode, s: MapState): Recognised {
+  const x = s.matOf(n, n.inputs[0]!, 'A');
+  const bName = n.inputs[1]!;
+  const bm = s.matOf(n, bName, 'B');
+  const aShape = s.shapeOf(n, n.inputs[0]!);
+  const bShape = s.shapeOf(n, bName);
+  if (bigAxes(aShape.slice(0, -2)).length > 0 || bigAxes(bShape.slice(0, -2)).length > 0)
+    refuse(n, 'only one matrix product (every batch axis of size 1) is mapped');
+  const K = aShape[aShape.length - 1]!;
+  const N = bShape[bShape.length - 1]!;
+  // B^T as a matrix of its own: the input of the transpose that made B, else B read column-wise
+  const bt = s.transposeOf.get(bName);
+  const bMat = bt ?? bm;
+  if (bMat.rows > 64)
+    refuse(n, `B${bt ? '^T' : ''} must be one 64-row block (${bt ? N : K} rows at most 64)`);
+  const rqNode = s.only(n.outputs[0]!);
+  if (!rqNode || rqNode.opType !== 'RequantShift')
+    refuse(
+      n,
+      'a product of two activations must feed exactly one RequantShift (the tiler holds 8-bit activations)',
+    );
+  const p: Product = { n, x, K, N, wT: new Int32Array(0), alpha: 1 };
+  const r = dgemm(s, p, undefined, rqNode, [n, rqNode], 'two activations');
+  const op = r.ops[0]!;
+  if (op.kind !== 'dgemm') throw new Error('actMatmul: dgemm expected');
+  op.wT = new Int32Array(0);
+  op.bMat = bMat;
+  op.bDirect = !bt;
+  op.aUnsigned = s.unsignedOf(n.inputs[0]!);
+  const ita = itaProduct(s, x, K, rqNode, op);
+  if (typeof ita === 'string') op.notIta = `two activations, ${ita}`;
+  else {
+    op.itaRq = ita.rq;
+    op.itaBiasAdd = ita.biasAdd;
+  }
+  return r;
+}
+
+/**
+ * ITA's requantiser when ITA's linear computes this product of two activations exactly: A holds
+ * int8 values (signed, or uint8 that never exceed 127), a scalar requantiser in ITA's form, no sum
+ * beyond 26 bits nor a product beyond Deeploy's int32; otherwise undefined.
+ */
+function itaProduct(
+  s: MapState,
+  x: Mat,
+  K: number,
+  rqNode: GraphNode,
+  op: Extract<TilerOp, { kind: 'dgemm' }>,
+): { rq: Requant; biasAdd: number } | string {
+  if (op.aUnsigned && !s.below128.has(x.name)) return 'A holds uint8 values that may exceed 127';
+  if (op.perRow) return 'a requantiser per row: ITA has one per job';
+  if (op.unsigned) return 'an unsigned output: ITA writes int8';
+  let f: { rq: Requant; biasAdd: number };
+  try {
+    f = itaRequant(rqNode, s.T);
+  } catch (e) {
+    if (e instanceof InputError) return e.message.replace(/^node [^:]*: /, `${rqNode.opType}: `);
+    throw e;
+  }
+  return itaSumRange(K, 0, f.biasAdd) ?? productWraps(s, rqNode, K * 128 * 128) ?? f;
+}
+
+/** `MatMul`: a linear layer when B is a constant, a product of two activations otherwise. */
+function matmul(n: GraphNode, s: MapState): Recognised {
+  return s.isConst(n.inputs[1]!) ? matmulLinear(n, s) : actMatmul(n, s);
+}
+
+/** Ops that map an 8-bit value to another value one element at a time, with scalar constants. */
+const ELEMENTWISE = new Set(['RequantShift', 'iGELU']);
+
+/**
+ * A chain of element-wise ops of one 8-bit input (`RequantShift`, `iGELU` + `RequantShift`) as a
+ * table of its 256 results, computed by the executor's own op definitions.
+ */
+function elementwise(n: GraphNode, s: MapState): Recognised {
+  const x = s.matOf(n, n.inputs[0]!, 'data', true);
+  const nodes = [n];
+  while (nodes[nodes.length - 1]!.opType !== 'RequantShift') {
+    const next = s.only(nodes[nodes.length - 1]!.outputs[0]!);
+    if (!next || !ELEMENTWISE.has(next.opType))
+      refuse(n, `${n.opType} must be followed by a RequantShift (the tiler holds 8-bit activations)`);
+    nodes.push(next);
+  }
+  const uns = s.unsignedOf(n.inputs[0]!);
+  let cur: Tensor = {
+    shape: [256],
+    data: Float64Array.from({ length: 256 }, (_, u) => (uns ? u : (u << 24) >> 24)),
+    signed: !uns,
+  };
+  for (const m of nodes) {
+    const consts = m.inputs.slice(1).map((i) => {
+      const t = s.constOf(m, i, 'constant');
+      if (t.data.length !== 1)
+        refuse(m, `constant ${i} must hold one value (element-wise table), got ${t.data.length}`);
+      return { shape: [], data: t.data, signed: t.signed };
+    });
+    cur = OPS[m.opType]!.run(new OpContext(m, [cur, ...consts], { softmax: 'deeploy' }))[0]!;
+  }
+  const last = nodes[nodes.length - 1]!;
+  const levels = intAttr(last, 'n_levels', 0) || intAttr(last, 'n_levels_out', 256);
+  if (levels !== 256) refuse(last, `n_levels must be 256 (8-bit output), got ${levels}`);
+  const table = Uint8Array.from(cur.data, (v) => v & 0xff);
+  const y = s.newMat(last, last.outputs[0]!);
+  return {
+    covers: nodes,
+    ops: [{ kind: 'lut', nodes: nodes.map((m) => m.name), layer: s.layerOf(nodes), macs: 0, x, y, table }],
+  };
+}
+
+/** Deeploy's `ITAPartialMax` over the rows of a signed int8 matrix, on the cores. */
+function partialMax(n: GraphNode, s: MapState): Recognised {
+  const x = s.matOf(n, n.inputs[0]!, 'data', true);
+  if (s.unsignedOf(n.inputs[0]!)) refuse(n, 'the input must be signed int8');
+  if (intAttr(n, 'n_levels', 256) !== 256) refuse(n, 'n_levels must be 256');
+  const group = intAttr(n, 'group_width', 16);
+  const cols = validOf(x).cols;
+  if (group < 1 || cols % group !== 0) refuse(n, `group_width ${group} must divide the row length ${cols}`);
+  return {
+    covers: [n],
+    ops: [
+      {
+        kind: 'pmax',
+        nodes: [n.name],
+        layer: s.layerOf([n]),
+        macs: 0,
+        x,
+        y: pmaxOut(n, s),
+        group,
+      },
+    ],
+  };
+}
+
+/** The output of an ITAPartialMax: its values stay below 128 (the sum counts 256 for the maximum). */
+function pmaxOut(n: GraphNode, s: MapState): Mat {
+  const y = s.newMat(n, n.outputs[0]!);
+  s.below128.add(y.name);
+  return y;
+}
+
+/** `IntegerMean` / `ReduceMean` over the rows of a matrix (a power-of-two count, no keepdims). */
+function colMean(n: GraphNode, s: MapState): Recognised {
+  const x = s.matOf(n, n.inputs[0]!, 'data');
+  const shape = s.shapeOf(n, n.inputs[0]!);
+  const axes = (intsAttr(n, 'axes') ?? []).map((a) => (a < 0 ? a + shape.length : a));
+  const big = bigAxes(shape.slice(0, -1));
+  if (axes.length !== 1 || big.length !== 1 || axes[0] !== big[0])
+    refuse(
+      n,
+      `only the mean over the rows of a matrix is mapped (axes [${axes.join(',')}] of [${shape.join('x')}])`,
+    );
+  if (intAttr(n, 'keepdims', 1) !== 0) refuse(n, 'keepdims must be 0 (Deeploy then rounds by a shift)');
+  const count = validOf(x).rows;
+  if (count > 64 || !Number.isInteger(Math.log2(count)))
+    refuse(n, `the mean over ${count} rows: a power of two up to 64 is mapped`);
+  return {
+    covers: [n],
+    ops: [
+      {
+        kind: 'colmean',
+        nodes: [n.name],
+        layer: s.layerOf([n]),
+        macs: 0,
+        x,
+        y: s.newMat(n, n.outputs[0]!),
+        count,
+        unsigned: s.unsignedOf(n.inputs[0]!),
+      },
+    ],
+  };
+}
+
 /** The recogniser of each op that can start a pattern. */
 export const RECOGNISERS: Readonly<Record<string, Recogniser>> = {
-  ...Object.fromEntries([...LAYOUT_OPS].map((op) => [op, layoutAlias])),
+  ...Object.fromEntries([...LAYOUT_OPS].map((op) => [op, layoutOrTranspose])),
+  Gather: gatherAlias,
   MHSA: attention,
-  MatMul: matmulLinear,
+  MatMul: matmul,
+  Conv: conv,
+  MaxPool: maxPool,
+  RequantShift: elementwise,
+  iGELU: elementwise,
+  ITAPartialMax: partialMax,
+  IntegerMean: colMean,
+  ReduceMean: colMean,
   Gemm: gemmLinear,
   Add: residualAdd,
   iLayerNorm: norm,
@@ -900,7 +1462,7 @@ export function mapGraph(graph: Graph, tensors: Map<string, Tensor>, opts: MapOp
     const r = recognise(n, s);
     r.covers.forEach((x) => done.add(x));
     ops.push(...r.ops);
-    if (recognise === layoutAlias) aliases.push(n.name);
+    if (r.ops.length === 0) aliases.push(n.name);
   }
   return { ops, mats: s.mats, inputs, aliases };
 }

@@ -2,9 +2,10 @@
  * The place pass: each tiler op onto ITA or the 8 cores, with the reason. The only place that
  * decides where an op runs; the scheduler and the report read its answer.
  *
- * ITA computes attention (the fused MHSA: Q, K, V, QK + ITAMax + AV, OW per head) and linear
- * layers with at most 15 inner tiles (its TILES register: K <= 960). Everything else runs on the
- * cores, as does everything in cluster-only mode.
+ * ITA computes attention (the fused MHSA: Q, K, V, QK + ITAMax + AV, OW per head), linear layers
+ * with at most 15 inner tiles (its TILES register: K <= 960) and the products of two activations
+ * map.ts found exact on ITA (`itaRq`). Everything else runs on the cores, as does everything in
+ * cluster-only mode.
  */
 import type { TilerOp } from './map.ts';
 
@@ -37,6 +38,13 @@ export function placeOp(op: TilerOp, clusterOnly: boolean): Placed {
       return { where: 'ita', reason: "linear in ITA's requantiser form" };
     }
     case 'dgemm':
+      if (op.itaRq && op.x.cols / 64 <= ITA_MAX_INNER_TILES)
+        return clusterOnly
+          ? { where: 'cores', reason: 'cluster-only: gemm on the cores' }
+          : {
+              where: 'ita',
+              reason: "product of two activations in ITA's requantiser form (A within int8): ITA's linear",
+            };
       return { where: 'cores', reason: `not ITA's linear (${op.notIta}): Deeploy's int32 gemm on the cores` };
     case 'sum':
       return { where: 'cores', reason: 'head sum: ITA has no step for it' };
@@ -48,6 +56,24 @@ export function placeOp(op: TilerOp, clusterOnly: boolean): Placed {
       return { where: 'cores', reason: 'iNoNorm: ITA has no step for it' };
     case 'isoftmax':
       return { where: 'cores', reason: "iSoftmax: ITA's softmax is ITAMax, not I-BERT's polynomial" };
+    case 'conv':
+      return {
+        where: 'cores',
+        reason: 'conv with a requantiser per channel: ITA has one per job; direct conv on the cores',
+      };
+    case 'pool':
+      return { where: 'cores', reason: 'MaxPool: ITA has no step for it' };
+    case 'transpose':
+      return { where: 'cores', reason: 'transpose: ITA has no step for it' };
+    case 'lut':
+      return { where: 'cores', reason: 'element-wise ops of one 8-bit input: a 256-entry table' };
+    case 'pmax':
+      return {
+        where: 'cores',
+        reason: "Deeploy's ITAPartialMax kernel (its rounding differs from ITA's softmax): on the cores",
+      };
+    case 'colmean':
+      return { where: 'cores', reason: 'IntegerMean: ITA has no step for it' };
   }
 }
 

@@ -18,6 +18,8 @@
  *    6  ITA_WAIT   -                                 -
  *    7  GEMM       [0] aUnsigned, [1] biasPerRow,    a, bt, c, bias, m, n, k, r0 | r1 << 16,
  *                  [3:2] act (0 id, 1 relu, 2 gelu)  rq, gelu, actRq
+ *                  [4] Deeploy's requantiser         (then rq, gelu = mul, add vector addresses,
+ *                                                    actRq = shift | unsigned << 8)
  *                  rq / actRq = mult | shift << 8 | (add & 0xff) << 16; gelu = (b & 0xffff) | c << 16
  *    8  ITAMAX     -                                 x, y, cols, r0 | r1 << 16
  *    9  ADD        -                                 a, b, y, cols, r0 | r1 << 16, mul, add, shift, lut
@@ -29,7 +31,19 @@
  *   14  ISOFTMAX   -                                 x, y, cols | validCols << 16, r0 | r1 << 16, lut,
  *                                                    scale
  *   15  DGEMM      [0] unsigned out, [1] rq per  a, bt, y, bias, mul, add, n | nv << 16, k,
- *                  row, [2] int32 sum out            r0 | r1 << 16, alpha, shift
+ *                  row, [2] int32 sum out,           r0 | r1 << 16, alpha, shift
+ *                  [3] A unsigned, [4] bt is B (k x n)
+ *   16  CONV       number of x blocks nb             geom, y, w, mul, add, bias, r0 | r1 << 16, first
+ *                                                    pixel, x0..x(nb-1)
+ *   17  POOL       number of x blocks nb             geom, y, r0 | r1 << 16, first pixel, x0..x(nb-1)
+ *   18  TRANSPOSE  -                                 x (one tile), y (one tile), r0 | r1 << 16
+ *   19  LUT        -                                 x, y, cols, r0 | r1 << 16, lut (256 bytes)
+ *   20  PMAX       -                                 x, y, cols | validCols << 16, r0 | r1 << 16, group
+ *   21  COLMEAN    [0] x unsigned                    x, y, cols, c0 | c1 << 16, rows | log2 rows << 16
+ *
+ * ADD's x: [0] a holds unsigned bytes, [1] b does (then the table is read at a + b + 128 times the
+ * number of signed inputs). LAYERNORM's x: [0] x holds unsigned bytes (the table then holds their
+ * squares).
  *
  * Rows count in the T64 layout (see the tiler contract): a matrix of R x C int8 values is stored as
  * 64 x 64 tiles, tile (i, j) at byte `(i * C/64 + j) * 4096`, element (r, c) at
@@ -106,6 +120,12 @@ export const OP = {
   COPY: 13,
   ISOFTMAX: 14,
   DGEMM: 15,
+  CONV: 16,
+  POOL: 17,
+  TRANSPOSE: 18,
+  LUT: 19,
+  PMAX: 20,
+  COLMEAN: 21,
 } as const;
 
 export type Activation = 'identity' | 'relu' | 'gelu';
@@ -134,6 +154,12 @@ export type Kernel =
       actMult?: number;
       actShift?: number;
       actAdd?: number;
+      /**
+       * Deeploy's RequantShift of the exact int32 sum instead of ITA's (26-bit wrap, ITA
+       * requantiser, activation): int32 mul and add vectors (one per column), shift, unsigned
+       * output. mult, shift, add and act are then not used (act must be identity).
+       */
+      deeploy?: { mul: number; add: number; shift: number; unsigned: boolean };
     }
   | { op: 'itamax'; x: number; y: number; rows: number; cols: number; r0: number; r1: number }
   | {
@@ -150,6 +176,9 @@ export type Kernel =
       shift: number;
       /** Address of `sumTable(2, mul, add, shift)` in L1, or 0 (none: the cores multiply). */
       lut?: number;
+      /** a / b hold unsigned bytes (then `lut` is required: `sumTable` over their sums). */
+      aUnsigned?: boolean;
+      bUnsigned?: boolean;
     }
   | {
       op: 'sum';
@@ -178,6 +207,8 @@ export type Kernel =
       log2d: number;
       /** Address of `squareTable()` in L1, or 0 (none: a second pass multiplies). */
       squares?: number;
+      /** x holds unsigned bytes (`squares` then holds `squareTable(true)`). */
+      unsigned?: boolean;
     }
   | {
       op: 'nonorm';
@@ -244,6 +275,68 @@ export type Kernel =
        * layout of `bias`: one chunk of K, whose sum the next chunk takes as its bias.
        */
       partial?: boolean;
+      /** A holds unsigned bytes. */
+      aUnsigned?: boolean;
+      /** bt is B as it is (k x cols, T64): a product of two activations. */
+      bDirect?: boolean;
+    }
+  | {
+      /** Conv + RequantShift per channel (`convGeometry` words at geom), output pixels as rows. */
+      op: 'conv';
+      geom: number;
+      /** The 64-row blocks of the input image ((C H) x W, T64). */
+      xs: number[];
+      xBytes: number;
+      y: number;
+      rows: number;
+      cols: number;
+      w: number;
+      wBytes: number;
+      mul: number;
+      add: number;
+      bias: number;
+      r0: number;
+      r1: number;
+      /** Output pixel of row 0 of this block. */
+      p0: number;
+    }
+  | {
+      /** MaxPool over pixel rows (`poolGeometry` words at geom). */
+      op: 'pool';
+      geom: number;
+      xs: number[];
+      xBytes: number;
+      y: number;
+      rows: number;
+      cols: number;
+      r0: number;
+      r1: number;
+      p0: number;
+    }
+  | { op: 'transpose'; x: number; y: number; r0: number; r1: number }
+  | { op: 'lut'; x: number; y: number; rows: number; cols: number; r0: number; r1: number; lut: number }
+  | {
+      /** Deeploy's ITAPartialMax over the first validCols columns of each row. */
+      op: 'pmax';
+      x: number;
+      y: number;
+      rows: number;
+      cols: number;
+      validCols: number;
+      r0: number;
+      r1: number;
+      group: number;
+    }
+  | {
+      /** IntegerMean over the first `count` rows (a power of two), columns [c0, c1), into row 0. */
+      op: 'colmean';
+      x: number;
+      y: number;
+      cols: number;
+      c0: number;
+      c1: number;
+      count: number;
+      unsigned: boolean;
     };
 
 export interface BuiltProgram {
@@ -356,6 +449,28 @@ export function encodeKernel(k: Kernel): number[] {
       if (k.bias !== 0) checkRegion(`${what}: bias`, k.bias, 4 * (k.biasPerRow ? k.m : k.n), 4);
       if (!(k.act in ACT_CODE))
         throw new InputError(`${what}: act must be identity, relu or gelu, got ${String(k.act)}`);
+      if (k.deeploy) {
+        if (k.act !== 'identity') throw new InputError(`${what}: Deeploy's requantiser takes no activation`);
+        if (k.bias !== 0) throw new InputError(`${what}: Deeploy's requantiser takes no bias here`);
+        checkRegion(`${what}: mul`, k.deeploy.mul, 4 * k.n, 4);
+        checkRegion(`${what}: add`, k.deeploy.add, 4 * k.n, 4);
+        checkInt(`${what}: shift`, k.deeploy.shift, 0, 31);
+        const f = (k.aUnsigned ? 1 : 0) | 16;
+        return [
+          OP.GEMM | (f << 8),
+          k.a,
+          k.bt,
+          k.c,
+          0,
+          k.m,
+          k.n,
+          k.k,
+          rows16(k.r0, k.r1),
+          k.deeploy.mul,
+          k.deeploy.add,
+          (k.deeploy.shift | (k.deeploy.unsigned ? 256 : 0)) >>> 0,
+        ];
+      }
       const rq = packRq(what, k.mult, k.shift, k.add);
       let gelu = 0;
       let actRq = 0;
@@ -395,8 +510,10 @@ export function encodeKernel(k: Kernel): number[] {
       checkRegion(`${what}: y`, k.y, k.rows * k.cols, 4);
       checkRequantShift(what, k.mul, k.add, k.shift);
       if (k.lut) checkRegion(`${what}: lut`, k.lut, 2 * 255 + 1, 1);
+      if ((k.aUnsigned || k.bUnsigned) && !k.lut)
+        throw new InputError(`${what}: unsigned inputs need the table (lut)`);
       return [
-        OP.ADD,
+        OP.ADD | (((k.aUnsigned ? 1 : 0) | (k.bUnsigned ? 2 : 0)) << 8),
         k.a,
         k.b,
         k.y,
@@ -435,7 +552,17 @@ export function encodeKernel(k: Kernel): number[] {
       checkRegion(`${what}: b`, k.b, 4 * k.cols, 4);
       checkInt(`${what}: log2d`, k.log2d, 0, 31);
       if (k.squares) checkRegion(`${what}: squares`, k.squares, 512, 2);
-      return [OP.LAYERNORM, k.x, k.y, k.w, k.b, k.cols, rows16(k.r0, k.r1), k.log2d, k.squares ?? 0];
+      return [
+        OP.LAYERNORM | ((k.unsigned ? 1 : 0) << 8),
+        k.x,
+        k.y,
+        k.w,
+        k.b,
+        k.cols,
+        rows16(k.r0, k.r1),
+        k.log2d,
+        k.squares ?? 0,
+      ];
     case 'nonorm':
       checkDims(what, k.rows, k.cols, k.r0, k.r1);
       checkRegion(`${what}: x`, k.x, k.rows * k.cols, 4);
@@ -488,7 +615,12 @@ export function encodeKernel(k: Kernel): number[] {
       checkInt(`${what}: validCols`, k.validCols, 1, k.cols);
       checkInt(`${what}: alpha`, k.alpha, -(2 ** 31), 2 ** 31 - 1);
       checkInt(`${what}: shift`, k.shift, 0, 31);
-      const flags = (k.unsigned ? 1 : 0) | (k.perRow ? 2 : 0) | (k.partial ? 4 : 0);
+      const flags =
+        (k.unsigned ? 1 : 0) |
+        (k.perRow ? 2 : 0) |
+        (k.partial ? 4 : 0) |
+        (k.aUnsigned ? 8 : 0) |
+        (k.bDirect ? 16 : 0);
       return [
         OP.DGEMM | (flags << 8),
         k.a,
@@ -504,11 +636,92 @@ export function encodeKernel(k: Kernel): number[] {
         k.shift,
       ];
     }
+    case 'conv':
+      checkDims(what, k.rows, k.cols, k.r0, k.r1);
+      checkRegion(`${what}: geom`, k.geom, 4 * CONV_GEOMETRY_WORDS, 4);
+      checkBlocks(what, k.xs, k.xBytes);
+      checkRegion(`${what}: y`, k.y, k.rows * k.cols, 4);
+      checkRegion(`${what}: w`, k.w, k.wBytes, 4);
+      for (const [nm, a] of [
+        ['mul', k.mul],
+        ['add', k.add],
+        ['bias', k.bias],
+      ] as const)
+        checkRegion(`${what}: ${nm}`, a, 4 * k.cols, 4);
+      checkInt(`${what}: p0`, k.p0, 0, 0xffff_ffff);
+      return [
+        OP.CONV | (k.xs.length << 8),
+        k.geom,
+        k.y,
+        k.w,
+        k.mul,
+        k.add,
+        k.bias,
+        rows16(k.r0, k.r1),
+        k.p0,
+        ...k.xs,
+      ];
+    case 'pool':
+      checkDims(what, k.rows, k.cols, k.r0, k.r1);
+      checkRegion(`${what}: geom`, k.geom, 4 * POOL_GEOMETRY_WORDS, 4);
+      checkBlocks(what, k.xs, k.xBytes);
+      checkRegion(`${what}: y`, k.y, k.rows * k.cols, 4);
+      checkInt(`${what}: p0`, k.p0, 0, 0xffff_ffff);
+      return [OP.POOL | (k.xs.length << 8), k.geom, k.y, rows16(k.r0, k.r1), k.p0, ...k.xs];
+    case 'transpose':
+      checkDims(what, 64, 64, k.r0, k.r1);
+      checkRegion(`${what}: x`, k.x, 4096, 4);
+      checkRegion(`${what}: y`, k.y, 4096, 4);
+      return [OP.TRANSPOSE, k.x, k.y, rows16(k.r0, k.r1)];
+    case 'lut':
+      checkDims(what, k.rows, k.cols, k.r0, k.r1);
+      checkRegion(`${what}: x`, k.x, k.rows * k.cols, 4);
+      checkRegion(`${what}: y`, k.y, k.rows * k.cols, 4);
+      checkRegion(`${what}: lut`, k.lut, 256, 1);
+      return [OP.LUT, k.x, k.y, k.cols, rows16(k.r0, k.r1), k.lut];
+    case 'pmax':
+      checkDims(what, k.rows, k.cols, k.r0, k.r1);
+      checkRegion(`${what}: x`, k.x, k.rows * k.cols, 4);
+      checkRegion(`${what}: y`, k.y, k.rows * k.cols, 4);
+      checkInt(`${what}: validCols`, k.validCols, 1, k.cols);
+      checkInt(`${what}: group`, k.group, 1, k.validCols);
+      if (k.validCols % k.group !== 0)
+        throw new InputError(`${what}: group ${k.group} must divide validCols ${k.validCols}`);
+      return [OP.PMAX, k.x, k.y, (k.cols | (k.validCols << 16)) >>> 0, rows16(k.r0, k.r1), k.group];
+    case 'colmean': {
+      checkDims(what, 64, k.cols, 0, 64);
+      checkInt(`${what}: c0`, k.c0, 0, k.cols);
+      checkInt(`${what}: c1`, k.c1, k.c0, k.cols);
+      checkInt(`${what}: count`, k.count, 1, 64);
+      const log2 = Math.log2(k.count);
+      if (!Number.isInteger(log2)) throw new InputError(`${what}: count ${k.count} must be a power of two`);
+      checkRegion(`${what}: x`, k.x, 64 * k.cols, 4);
+      checkRegion(`${what}: y`, k.y, 64 * k.cols, 4);
+      return [
+        OP.COLMEAN | ((k.unsigned ? 1 : 0) << 8),
+        k.x,
+        k.y,
+        k.cols,
+        rows16(k.c0, k.c1),
+        (k.count | (log2 << 16)) >>> 0,
+      ];
+    }
     default:
       throw new InputError(
-        `kernel op must be one of gemm, itamax, add, sum, layernorm, nonorm, copy, isoftmax, dgemm, got ${String((k as { op: unknown }).op)}`,
+        `kernel op must be one of gemm, itamax, add, sum, layernorm, nonorm, copy, isoftmax, dgemm, conv, pool, transpose, lut, pmax, colmean, got ${String((k as { op: unknown }).op)}`,
       );
   }
+}
+
+/** Words of the conv and pool kernels' geometry blocks (see sw/kernels/tiler.c). */
+export const CONV_GEOMETRY_WORDS = 17;
+export const POOL_GEOMETRY_WORDS = 14;
+
+/** The 64-row blocks of a matrix a kernel reads (1 to 255 blocks of `bytes` each). */
+function checkBlocks(what: string, xs: number[], bytes: number): void {
+  if (!Array.isArray(xs) || xs.length < 1 || xs.length > 255)
+    throw new InputError(`${what}: xs must hold 1 to 255 block addresses, got ${xs?.length}`);
+  xs.forEach((x, i) => checkRegion(`${what}: xs[${i}]`, x, bytes, 4));
 }
 
 /** Deeploy's RequantShift constants: int32 mul and add, shift 0..31. */

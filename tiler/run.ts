@@ -17,7 +17,7 @@ import type { Graph, GraphNode } from '../onnx/model.ts';
 import { runGraph } from '../onnx/executor.ts';
 import { lowerGraph } from '../onnx/lower.ts';
 import type { Tensor } from '../onnx/tensor.ts';
-import { fromT64, t64Offset, toT64 } from './kernels.ts';
+import { bytesInt32, fromT64, toT64 } from './kernels.ts';
 import { Machine, TILER_L1_BYTES, type StepStats } from './machine.ts';
 import { DRAM_BASE, L1_BASE } from './program.ts';
 import { mapGraph, padMatrix, validOf, type EncoderModel, type Mat, type MappedGraph } from './map.ts';
@@ -111,10 +111,11 @@ export interface EncoderRunResult {
   aliases: string[];
 }
 
-/** The part of the graph that computes the first `k` layer outputs. */
+/** The part of the graph that computes the first `k` layer outputs (all of them: every graph output too). */
 export function firstLayers(model: EncoderModel, k: number): Graph {
   const g = model.graph;
-  const outs = model.layerOutputs.slice(0, k);
+  const all = k === model.layerOutputs.length ? g.outputs.map((o) => o.name) : [];
+  const outs = [...new Set([...model.layerOutputs.slice(0, k), ...all])];
   const producer = new Map<string, GraphNode>();
   for (const n of g.nodes) for (const o of n.outputs) producer.set(o, n);
   const keep = new Set<GraphNode>();
@@ -141,24 +142,54 @@ function expectedValues(m: Mat, tensors: Map<string, Tensor>): ArrayLike<number>
   const t = tensors.get(hm ? hm[1]! : m.name);
   if (!t) throw new Error(`no executor value for ${m.name}`);
   const { rows, cols } = validOf(m);
+  if (m.chw) {
+    // C x (H W) in the tensor, one pixel per row here
+    const out = new Float64Array(rows * cols);
+    for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[r * cols + c] = t.data[c * rows + r]!;
+    return out;
+  }
   const off = hm ? Number(hm[2]) * rows * cols : 0;
   return t.data.subarray(off, off + rows * cols);
 }
 
-/** The first element of a T64 matrix (padding ignored) that differs from `exp` (row-major). */
+/**
+ * The values of a matrix as stored (`bytes` from its DRAM home): its own rows and columns,
+ * row-major; int8 (or uint8 when `unsigned`) from the T64 layout, or int32 row-major (`Mat.int32`).
+ */
+function storedValues(m: Mat, bytes: Uint8Array, unsigned: boolean): Int32Array {
+  const { rows, cols } = validOf(m);
+  const out = new Int32Array(rows * cols);
+  if (m.int32) {
+    const all = bytesInt32(bytes);
+    for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[r * cols + c] = all[r * m.cols + c]!;
+    return out;
+  }
+  const v = fromT64(bytes, m.rows, m.cols, unsigned);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[r * cols + c] = v[r * m.cols + c]!;
+  return out;
+}
+
+/** Bytes a matrix takes in DRAM (T64 int8, or int32 row-major). */
+export function matBytes(m: Mat): number {
+  return m.rows * m.cols * (m.int32 ? 4 : 1);
+}
+
+/** The first element of a stored matrix (padding ignored) that differs from `exp` (row-major). */
 function firstMismatch(m: Mat, got: Uint8Array, exp: ArrayLike<number>): string | null {
   const { rows, cols } = validOf(m);
-  const s = (v: number): number => (v << 24) >> 24;
+  // 8-bit matrices compare their bytes (the executor's uint8 or int8 value modulo 256)
+  const v = storedValues(m, got, false);
+  const norm = (x: number): number => (m.int32 ? x | 0 : (x << 24) >> 24);
   let first = '';
   let count = 0;
   for (let r = 0; r < rows; r++)
     for (let c = 0; c < cols; c++) {
-      const g = got[t64Offset(r, c, m.cols)]!;
-      const e = exp[r * cols + c]! & 0xff;
+      const g = v[r * cols + c]!;
+      const e = norm(exp[r * cols + c]!);
       if (g === e) continue;
-      if (count++ === 0) first = `${m.name}[${r}, ${c}] = ${s(g)}, expected ${s(e)}`;
+      if (count++ === 0) first = `${m.name}[${r}, ${c}] = ${g}, expected ${e}`;
     }
-  return count === 0 ? null : `${first} (${count} bytes differ)`;
+  return count === 0 ? null : `${first} (${count} ${m.int32 ? 'values' : 'bytes'} differ)`;
 }
 
 export function runEncoder(model: EncoderModel, opts: EncoderRunOptions = {}): EncoderRunResult {
@@ -168,7 +199,7 @@ export function runEncoder(model: EncoderModel, opts: EncoderRunOptions = {}): E
     throw new InputError(`layers must be an integer from 1 to ${total}, got ${k}`);
   const graph = firstLayers(model, k);
   // the executor's run gives the reference values and every tensor's shape
-  const ref = runGraph(graph, model.inputs, { softmax: 'rtl' });
+  const ref = runGraph(graph, model.inputs, { softmax: 'ita' });
   const lowered = lowerGraph(graph);
   const layerOf = new Map<string, number>();
   model.layerNodes.forEach((ns, l) => ns.forEach((n) => layerOf.set(n, l)));
@@ -235,7 +266,7 @@ export function runEncoder(model: EncoderModel, opts: EncoderRunOptions = {}): E
   const outsOf = (op: MappedGraph['ops'][number]): Mat[] => (op.kind === 'attention' ? op.outs : [op.y]);
   const opMismatch = mapped.ops.map((op) => {
     for (const m of outsOf(op)) {
-      const got = machine.read(sch.matAddr.get(m.name)!, m.rows * m.cols);
+      const got = machine.read(sch.matAddr.get(m.name)!, matBytes(m));
       const bad = firstMismatch(m, got, expectedValues(m, ref.tensors));
       if (bad) return bad;
     }
@@ -254,7 +285,7 @@ export function runEncoder(model: EncoderModel, opts: EncoderRunOptions = {}): E
     if (!m) throw new InputError(`layer output ${name} is not a tensor the tiler computed`);
     const bad = firstMismatch(
       { ...m, name },
-      machine.read(sch.matAddr.get(m.name)!, m.rows * m.cols),
+      machine.read(sch.matAddr.get(m.name)!, matBytes(m)),
       ref.tensors.get(name)!.data,
     );
     if (bad && layers[l]!.bitExact) {
@@ -310,10 +341,8 @@ export function runEncoder(model: EncoderModel, opts: EncoderRunOptions = {}): E
     const m = mapped.mats.get(o.name);
     const want = ref.tensors.get(o.name);
     if (!m || !want) continue;
-    const { rows, cols } = validOf(m);
-    const v = fromT64(machine.read(sch.matAddr.get(m.name)!, m.rows * m.cols), m.rows, m.cols, !want.signed);
-    const data = new Float64Array(rows * cols);
-    for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) data[r * cols + c] = v[r * m.cols + c]!;
+    const v = storedValues(m, machine.read(sch.matAddr.get(m.name)!, matBytes(m)), !want.signed);
+    const data = Float64Array.from(v);
     outputs.set(o.name, { shape: want.shape, data, signed: want.signed });
   }
   let l1Peak = 0;

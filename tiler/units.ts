@@ -16,7 +16,15 @@
  */
 import { InputError } from '../rtl-model/errors.ts';
 import { DramPlan } from './alloc.ts';
-import { iSoftmaxTable, int32Bytes, premultiplyNoNorm, squareTable, sumTable, toT64 } from './kernels.ts';
+import {
+  iSoftmaxTable,
+  int32Bytes,
+  packConv,
+  premultiplyNoNorm,
+  squareTable,
+  sumTable,
+  toT64,
+} from './kernels.ts';
 import { validOf, type MappedGraph, type Mat, type TilerOp } from './map.ts';
 import type { Placed } from './place.ts';
 import { COMPUTE_HARTS, ITA_REG, ITA_STREAM, type Kernel } from './program.ts';
@@ -134,7 +142,7 @@ export class Split {
   home(m: Mat): number {
     let a = this.matAddr.get(m.name);
     if (a === undefined) {
-      a = this.dram.place(`t:${m.name}`, m.rows * m.cols);
+      a = this.dram.place(`t:${m.name}`, m.rows * m.cols * (m.int32 ? 4 : 1));
       this.matAddr.set(m.name, a);
     }
     return a;
@@ -144,10 +152,13 @@ export class Split {
     const full = c0 === 0 && c1 === m.cols / 64;
     const key = full ? `${m.name}:r${i}` : `${m.name}:r${i}:c${c0}-${c1}`;
     if (!this.bufs.has(key)) {
-      const addr = this.home(m) + (i * (m.cols / 64) + c0) * TILE;
+      // an int32 matrix is row-major in blocks of 64 rows: whole blocks only
+      const esz = m.int32 ? 4 : 1;
+      if (m.int32 && !full) throw new Error(`block: columns of the int32 matrix ${m.name}`);
+      const addr = this.home(m) + (i * (m.cols / 64) + c0) * TILE * esz;
       this.bufs.set(key, {
-        bytes: (c1 - c0) * TILE,
-        load: { addr, bytes: (c1 - c0) * TILE, block: `${m.name}:r${i}` },
+        bytes: (c1 - c0) * TILE * esz,
+        load: { addr, bytes: (c1 - c0) * TILE * esz, block: `${m.name}:r${i}` },
       });
     }
     return key;
@@ -287,7 +298,10 @@ function sumUnits(b: Split, op: Extract<TilerOp, { kind: 'sum' | 'add' }>, oi: n
   const ins = op.kind === 'sum' ? op.xs : [op.a, op.b];
   const C = op.y.cols / 64;
   // the requantisation of every reachable sum as a table: the cores look up, not multiply
-  const table = sumTable(ins.length, op.mul, op.add, op.shift);
+  const flags =
+    op.kind === 'add' ? { aUnsigned: op.aUnsigned ?? false, bUnsigned: op.bUnsigned ?? false } : {};
+  const nUns = (flags.aUnsigned ? 1 : 0) + (flags.bUnsigned ? 1 : 0);
+  const table = sumTable(ins.length, op.mul, op.add, op.shift, nUns);
   const lutKey = b.blob(`${name}/lut`, padTo4(table));
   let cb = C;
   while (cb > 1 && (ins.length + 1) * cb * TILE + table.length > b.budget) cb--;
@@ -314,7 +328,7 @@ function sumUnits(b: Split, op: Extract<TilerOp, { kind: 'sum' | 'add' }>, oi: n
           lut: at(P(lutKey)),
         };
         return op.kind === 'add'
-          ? { op: 'add', a: at(P(xk[0]!)), b: at(P(xk[1]!)), ...k }
+          ? { op: 'add', a: at(P(xk[0]!)), b: at(P(xk[1]!)), ...k, ...flags }
           : { op: 'sum', xs: xk.map((x) => at(P(x))), ...k };
       });
     }
@@ -368,7 +382,9 @@ function normUnits(
       ? b.blob(`${name}/w${i}`, wAll.subarray(i * 64 * cols * 4, (i + 1) * 64 * cols * 4))
       : b.blob(`${name}/w`, wAll);
   const bKey = b.blob(`${name}/b`, int32Bytes(pre?.b ?? op.b));
-  const sqKey = op.kind === 'layernorm' ? b.blob(`${name}/sq`, squareTable()) : undefined;
+  const uns = op.kind === 'layernorm' && (op.unsigned ?? false);
+  const sqKey =
+    op.kind === 'layernorm' ? b.blob(uns ? `${name}/usq` : `${name}/sq`, squareTable(uns)) : undefined;
   for (let i = 0; i < op.y.rows / 64; i++) {
     const u = b.newUnit(`${name}/r${i}`, oi, 'cores');
     const xk = b.block(op.x, i);
@@ -389,7 +405,7 @@ function normUnits(
         r1,
       };
       return op.kind === 'layernorm'
-        ? { op: 'layernorm', ...k, log2d: op.log2d, squares: at(P(sqKey!)) }
+        ? { op: 'layernorm', ...k, log2d: op.log2d, squares: at(P(sqKey!)), unsigned: uns }
         : { op: 'nonorm', ...k, mul: op.mul, log2d: op.log2d, premultiplied: pre !== undefined };
     };
     if (!perElement) b.rowsSplit(u, (at, r0, r1) => kernel(at, r0, r1, 0));
@@ -673,12 +689,18 @@ function dgemmUnits(b: Split, op: Extract<TilerOp, { kind: 'dgemm' }>, oi: numbe
   let kc = K;
   while (kc > 64 && ((64 + N) * kc > b.budget || K % kc !== 0)) kc -= 64;
   const chunks = K / kc;
-  const wKeys =
-    chunks === 1
+  if (op.bMat && chunks > 1)
+    throw new InputError(
+      `node ${name}: a product of two activations with K = ${K} does not fit a quarter of L1 in one block`,
+    );
+  const wKeys = op.bMat
+    ? [b.block(op.bMat, 0)]
+    : chunks === 1
       ? [b.blob(`${name}/w`, toT64(op.wT, N, K))]
       : Array.from({ length: chunks }, (_, q) =>
           b.blob(`${name}/w${q}`, toT64(columnsOf(op.wT, N, K, q * kc, kc), N, kc)),
         );
+  if (op.bMat && !op.perRow && !op.bias && op.alpha === 1) return actProductUnits(b, op, oi, name);
   const mul = int32Bytes(op.mul);
   const add = int32Bytes(op.add);
   // per column: one vector for every block; per row: 64 values per block
@@ -731,12 +753,263 @@ function dgemmUnits(b: Split, op: Extract<TilerOp, { kind: 'dgemm' }>, oi: numbe
               shift: op.shift,
               perRow: op.perRow,
               unsigned: op.unsigned,
-              partial: !last,
+              partial: !last || (op.y.int32 ?? false),
+              aUnsigned: op.aUnsigned ?? false,
+              bDirect: op.bDirect ?? false,
               hart: h,
             }) as unknown as Kernel,
         );
       }
     }
+  }
+}
+
+/**
+ * A product of two activations + requantiser per column: the cores' gemm (two products per
+ * multiply, the exact int32 sum) with Deeploy's requantiser. B as it is (K = 64 rows) is first
+ * transposed tile by tile into an L1 buffer: the gemm reads B^T row by row.
+ */
+function actProductUnits(b: Split, op: Extract<TilerOp, { kind: 'dgemm' }>, oi: number, name: string): void {
+  const K = op.x.cols;
+  const N = op.y.cols;
+  const bMat = op.bMat!;
+  let bt = b.block(bMat, 0);
+  if (op.bDirect) {
+    if (K !== 64) throw new InputError(`node ${name}: B as it is must have at most 64 rows, got ${K}`);
+    const src = bt;
+    bt = b.scratch(`${name}/bt`, N * K);
+    const u = b.newUnit(`${name}/bt`, oi, 'cores');
+    u.uses.push(src, bt);
+    u.produces.push(bt);
+    for (let j = 0; j < N / 64; j++)
+      b.rowsSplit(u, (at, r0, r1) => ({
+        op: 'transpose',
+        x: at(P(src, j * TILE)),
+        y: at(P(bt, j * TILE)),
+        r0,
+        r1,
+      }));
+  }
+  if (b.opts.placed[oi]!.where === 'ita') return itaProductUnits(b, op, oi, name, bt);
+  const mul = b.blob(`${name}/mul`, int32Bytes(op.mul));
+  const add = b.blob(`${name}/add`, int32Bytes(op.add));
+  for (let i = 0; i < op.y.rows / 64; i++) {
+    const u = b.newUnit(`${name}/r${i}`, oi, 'cores');
+    const xk = b.block(op.x, i);
+    const yk = b.block(op.y, i);
+    u.uses.push(xk, bt, mul, add, yk);
+    u.produces.push(yk);
+    u.stores.push(b.storeOf(yk));
+    b.rowsSplit(u, (at, r0, r1) => ({
+      op: 'gemm',
+      a: at(P(xk)),
+      bt: at(P(bt)),
+      c: at(P(yk)),
+      bias: 0,
+      m: 64,
+      n: N,
+      k: K,
+      r0,
+      r1,
+      aUnsigned: op.aUnsigned ?? false,
+      biasPerRow: false,
+      mult: 0,
+      shift: 0,
+      add: 0,
+      act: 'identity',
+      deeploy: { mul: at(P(mul)), add: at(P(add)), shift: op.shift, unsigned: op.unsigned },
+    }));
+  }
+}
+
+/**
+ * A product of two activations on ITA's linear (place.ts put it there: ITA computes it exactly):
+ * per 64-row block of A, the jobs over every inner tile and output column tile, B^T in L1 as the
+ * weights, a zero bias.
+ */
+function itaProductUnits(
+  b: Split,
+  op: Extract<TilerOp, { kind: 'dgemm' }>,
+  oi: number,
+  name: string,
+  bt: string,
+): void {
+  const te = op.x.cols / 64;
+  const nb = op.y.cols / 64;
+  const rq = op.itaRq!;
+  // the requantiser's add / mul, when it joined the bias, in every column
+  const zb = op.itaBiasAdd
+    ? b.blob(`${name}/b24`, bias24(new Int32Array(64 * nb).fill(op.itaBiasAdd)))
+    : b.blob(`zero-bias${nb}`, new Uint8Array(192 * nb));
+  const consts = new Map<number, number>([
+    [ITA_REG.TILES, 1 | (te << 4) | (nb << 8) | (1 << 12)],
+    [ITA_REG.EPS_MULT0, rq.mult],
+    [ITA_REG.RIGHT_SHIFT0, rq.shift],
+    [ITA_REG.ADD0, rq.add & 0xff],
+    [ITA_REG.GELU_B_C, 0],
+    [ITA_REG.ACTIVATION_REQUANT, 0],
+  ]);
+  for (let i = 0; i < op.y.rows / 64; i++) {
+    const u = b.newUnit(`${name}/r${i}`, oi, 'ita');
+    const xKey = b.block(op.x, i);
+    const yKey = b.block(op.y, i);
+    u.uses.push(xKey, bt, zb, yKey);
+    u.produces.push(yKey);
+    u.stores.push(b.storeOf(yKey));
+    for (let tx = 0; tx < nb; tx++)
+      for (let ti = 0; ti < te; ti++)
+        u.jobs.push({
+          input: P(xKey, ti * TILE),
+          w0: P(bt, (tx * te + ti) * TILE),
+          bias: P(zb, tx * 192),
+          output: P(yKey, tx * TILE),
+          stream: 0,
+          lastInner: ti === te - 1,
+          engine: 2 | (ACT_CODE.identity << 2),
+          consts,
+        });
+    sequence(u.jobs);
+  }
+}
+
+/** Every 64-row block of a matrix (a kernel that reads any of its rows). */
+function allBlocks(b: Split, m: Mat): string[] {
+  return Array.from({ length: m.rows / 64 }, (_, i) => b.block(m, i));
+}
+
+/** Conv + requantiser: one unit per 64-pixel block of the output, the whole image in L1. */
+function convUnits(b: Split, op: Extract<TilerOp, { kind: 'conv' }>, oi: number, name: string): void {
+  const geom = b.blob(`${name}/geom`, int32Bytes(op.geom));
+  // channel pairs packed for two products per multiply, their offsets folded into the bias
+  const packed = packConv(op.w, op.bias, op.w.length / op.K, op.K, op.y.cols);
+  const w = b.blob(`${name}/wp`, packed.words);
+  const mul = b.blob(`${name}/mul`, int32Bytes(op.mul));
+  const add = b.blob(`${name}/add`, int32Bytes(op.add));
+  const bias = b.blob(`${name}/bias`, int32Bytes(packed.bias));
+  const xs = allBlocks(b, op.x);
+  for (let i = 0; i < op.y.rows / 64; i++) {
+    const u = b.newUnit(`${name}/r${i}`, oi, 'cores');
+    const yk = b.block(op.y, i);
+    u.uses.push(...xs, geom, w, mul, add, bias, yk);
+    u.produces.push(yk);
+    u.stores.push(b.storeOf(yk));
+    b.rowsSplit(u, (at, r0, r1) => ({
+      op: 'conv',
+      geom: at(P(geom)),
+      xs: xs.map((x) => at(P(x))),
+      xBytes: op.x.cols * 64,
+      y: at(P(yk)),
+      rows: 64,
+      cols: op.y.cols,
+      w: at(P(w)),
+      wBytes: packed.words.length,
+      mul: at(P(mul)),
+      add: at(P(add)),
+      bias: at(P(bias)),
+      r0,
+      r1,
+      p0: 64 * i,
+    }));
+  }
+}
+
+/** MaxPool: one unit per 64-pixel block of the output, the whole input in L1. */
+function poolUnits(b: Split, op: Extract<TilerOp, { kind: 'pool' }>, oi: number, name: string): void {
+  const geom = b.blob(`${name}/geom`, int32Bytes(op.geom));
+  const xs = allBlocks(b, op.x);
+  for (let i = 0; i < op.y.rows / 64; i++) {
+    const u = b.newUnit(`${name}/r${i}`, oi, 'cores');
+    const yk = b.block(op.y, i);
+    u.uses.push(...xs, geom, yk);
+    u.produces.push(yk);
+    u.stores.push(b.storeOf(yk));
+    b.rowsSplit(u, (at, r0, r1) => ({
+      op: 'pool',
+      geom: at(P(geom)),
+      xs: xs.map((x) => at(P(x))),
+      xBytes: op.x.cols * 64,
+      y: at(P(yk)),
+      rows: 64,
+      cols: op.y.cols,
+      r0,
+      r1,
+      p0: 64 * i,
+    }));
+  }
+}
+
+/** Transpose of a one-block matrix: output row block j is input tile column j transposed. */
+function transposeUnits(
+  b: Split,
+  op: Extract<TilerOp, { kind: 'transpose' }>,
+  oi: number,
+  name: string,
+): void {
+  for (let j = 0; j < op.y.rows / 64; j++) {
+    const u = b.newUnit(`${name}/r${j}`, oi, 'cores');
+    const xk = b.block(op.x, 0, j, j + 1);
+    const yk = b.block(op.y, j);
+    u.uses.push(xk, yk);
+    u.produces.push(yk);
+    u.stores.push(b.storeOf(yk));
+    b.rowsSplit(u, (at, r0, r1) => ({ op: 'transpose', x: at(P(xk)), y: at(P(yk)), r0, r1 }));
+  }
+}
+
+/** An element-wise table, an ITAPartialMax: one unit per 64-row block. */
+function rowUnits(b: Split, op: Extract<TilerOp, { kind: 'lut' | 'pmax' }>, oi: number, name: string): void {
+  const lut = op.kind === 'lut' ? b.blob(`${name}/lut`, op.table) : null;
+  for (let i = 0; i < op.y.rows / 64; i++) {
+    const u = b.newUnit(`${name}/r${i}`, oi, 'cores');
+    const xk = b.block(op.x, i);
+    const yk = b.block(op.y, i);
+    u.uses.push(xk, yk, ...(lut ? [lut] : []));
+    u.produces.push(yk);
+    u.stores.push(b.storeOf(yk));
+    b.rowsSplit(u, (at, r0, r1) =>
+      op.kind === 'lut'
+        ? { op: 'lut', x: at(P(xk)), y: at(P(yk)), rows: 64, cols: op.y.cols, r0, r1, lut: at(P(lut!)) }
+        : {
+            op: 'pmax',
+            x: at(P(xk)),
+            y: at(P(yk)),
+            rows: 64,
+            cols: op.y.cols,
+            validCols: validOf(op.y).cols,
+            r0,
+            r1,
+            group: op.group,
+          },
+    );
+  }
+}
+
+/** IntegerMean over the rows of a one-block matrix: one unit, columns split across the harts. */
+function colmeanUnits(b: Split, op: Extract<TilerOp, { kind: 'colmean' }>, oi: number, name: string): void {
+  const u = b.newUnit(`${name}/r0`, oi, 'cores');
+  const xk = b.block(op.x, 0);
+  const yk = b.block(op.y, 0);
+  u.uses.push(xk, yk);
+  u.produces.push(yk);
+  u.stores.push(b.storeOf(yk));
+  const cols = op.y.cols;
+  for (let h = 0; h < COMPUTE_HARTS; h++) {
+    const c0 = Math.floor((h * cols) / COMPUTE_HARTS);
+    const c1 = Math.floor(((h + 1) * cols) / COMPUTE_HARTS);
+    u.kernels.push(
+      (at) =>
+        ({
+          op: 'colmean',
+          x: at(P(xk)),
+          y: at(P(yk)),
+          cols,
+          c0,
+          c1,
+          count: op.count,
+          unsigned: op.unsigned,
+          hart: h,
+        }) as unknown as Kernel,
+    );
   }
 }
 
@@ -763,6 +1036,17 @@ export function splitUnits(g: MappedGraph, opts: SplitOptions): Split {
       case 'layernorm':
       case 'nonorm':
         return normUnits(b, op, oi, name);
+      case 'conv':
+        return convUnits(b, op, oi, name);
+      case 'pool':
+        return poolUnits(b, op, oi, name);
+      case 'transpose':
+        return transposeUnits(b, op, oi, name);
+      case 'lut':
+      case 'pmax':
+        return rowUnits(b, op, oi, name);
+      case 'colmean':
+        return colmeanUnits(b, op, oi, name);
     }
   });
   return b;

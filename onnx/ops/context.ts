@@ -7,8 +7,12 @@ import type { Attr, GraphNode } from '../model.ts';
 import type { Tensor } from '../tensor.ts';
 import { shapeStr } from '../tensor.ts';
 
-/** Which ITA softmax the ITA softmax nodes (ITAMax, ITAPartialMax, MHSA) compute. */
-export type SoftmaxVariant = 'deeploy' | 'rtl';
+/**
+ * Which ITA softmax the ITA softmax nodes (ITAMax, ITAPartialMax, MHSA) compute: Deeploy's kernels,
+ * the RTL's ITAMax, or `ita`: the fused MHSA as ITA computes it (the RTL's) and the ITAMax /
+ * ITAPartialMax nodes as Deeploy's kernels (what the tiler runs on the cores).
+ */
+export type SoftmaxVariant = 'deeploy' | 'rtl' | 'ita';
 
 /** A graph the executor cannot run as asked: an unknown op, attribute or attribute value. */
 export class UnsupportedError extends InputError {

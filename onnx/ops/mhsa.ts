@@ -110,7 +110,7 @@ const MHSA: OpDef = {
         part(q),
         part(k),
         part(v),
-        ctx.options.softmax,
+        ctx.options.softmax === 'deeploy' ? 'deeploy' : 'rtl',
       );
       for (let h = 0; h < H; h++) out.set(r.Out_soft[h]!, (b * H + h) * S * E);
     }

@@ -4,14 +4,22 @@
    int8 matrices in the T64 layout (64 x 64 tiles, tile (i, j) of an R x C matrix at byte
    (i * C/64 + j) * 4096, so the 64 bytes of a row inside a tile are contiguous):
      gemm       ITA's linear: 26-bit wrapping accumulation, ITA requantiser, identity / ReLU /
-                ITA GELU followed by the activation requantiser
+                ITA GELU followed by the activation requantiser; or the exact int32 sum with
+                Deeploy's RequantShift per column (a product of two activations)
      itamax     ITA's softmax (ITAMax), int8 rows -> uint8 rows
      add, sum   Deeploy's RequantShift of the sum of 2 (or 1..8) int8 matrices, or a table of it
      layernorm  Deeploy's integer LayerNorm (truncating divisions, floor square root)
      nonorm     iNoNorm with per-column weight and bias (or both premultiplied by mul)
      copy       rows of a matrix
      isoftmax   Deeploy's iSoftmax, int8 rows -> uint8 rows, the exponent from a table
-     dgemm      Deeploy's Gemm / MatMul + RequantShift in int32 (what ITA's linear cannot do)
+     dgemm      Deeploy's Gemm / MatMul + RequantShift in int32 (what ITA's linear cannot do), also of
+                two activations (uint8 A, B as it is)
+     conv       Deeploy's 2-D Conv + RequantShift per output channel, output pixels as rows
+     pool       MaxPool over pixel rows, written in the order of the transpose that follows it
+     transpose  one 64 x 64 tile transposed
+     lut        y = table[x] byte by byte (a chain of element-wise ops of one 8-bit input)
+     pmax       Deeploy's ITAPartialMax kernel (int8 rows -> uint8 rows)
+     colmean    Deeploy's IntegerMean over the rows (a power-of-two count)
    Streams live in DRAM (one outstanding load per core, about 20 cycles each), so commands are short
    and an ITA job is programmed while the previous one runs. The host reads no results: the model
    observes barriers, busy lines and stalls itself. `tiler_l1` is the L1 the tiler allocates from;
@@ -39,6 +47,12 @@ enum {
   OP_COPY,
   OP_ISOFTMAX,
   OP_DGEMM,
+  OP_CONV,
+  OP_POOL,
+  OP_TRANSPOSE,
+  OP_LUT,
+  OP_PMAX,
+  OP_COLMEAN,
 };
 
 typedef struct {
@@ -200,8 +214,19 @@ DOT_PAIR(dot_s1, 1, FLIP)
 DOT_PAIR(dot_u4, 4, 0u)
 DOT_PAIR(dot_u1, 1, 0u)
 
+/* Deeploy's RequantShift of an int32 sum, per column c (gemm flags bit 4): rq and gelu hold the
+   addresses of the int32 mul and add vectors, act_rq the shift and (bit 8) an unsigned output. */
+static inline int32_t deeploy_out(const gemm_t *g, int32_t acc, uint32_t c) {
+  const uint32_t shift = g->act_rq & 0xffu;
+  int32_t v = (int32_t)((uint32_t)acc * (uint32_t)((const int32_t *)g->rq)[c] + (uint32_t)((const int32_t *)g->gelu)[c]);
+  if (shift > 0) v = (int32_t)((uint32_t)v + (1u << (shift - 1)));
+  v >>= shift;
+  if (g->act_rq & 0x100u) return v < 0 ? 0 : v > 255 ? 255 : v;
+  return sat8(v);
+}
+
 static void k_gemm(const gemm_t *g) {
-  const uint32_t kt = g->k >> 6, nt = g->n >> 6;
+  const uint32_t kt = g->k >> 6, nt = g->n >> 6, deeploy = (g->flags >> 4) & 1u;
   const uint32_t unsig = g->flags & 1u, per_row = (g->flags >> 1) & 1u;
   const uint32_t xa = unsig ? 0u : FLIP, ox = unsig ? 0u : 128u;
   const uint32_t kfix = 128u * ox * g->k;
@@ -236,8 +261,15 @@ static void k_gemm(const gemm_t *g) {
         for (uint32_t q = 0; q < nr; q++) {
           int8_t *crow = (int8_t *)seg(g->c, r + q, jt, nt);
           const uint32_t base = brow[q] - xs[q];
-          crow[j] = gemm_out(g, (int32_t)(s.all[q] - (s.hi[q] << 16) + c0 + base + b0), 0);
-          crow[j + 1] = gemm_out(g, (int32_t)(s.hi[q] + c1 + base + b1), 0);
+          const int32_t acc0 = (int32_t)(s.all[q] - (s.hi[q] << 16) + c0 + base + b0);
+          const int32_t acc1 = (int32_t)(s.hi[q] + c1 + base + b1);
+          if (deeploy) {
+            crow[j] = (int8_t)deeploy_out(g, acc0, jt * 64 + j);
+            crow[j + 1] = (int8_t)deeploy_out(g, acc1, jt * 64 + j + 1);
+          } else {
+            crow[j] = gemm_out(g, acc0, 0);
+            crow[j + 1] = gemm_out(g, acc1, 0);
+          }
         }
       }
     }
@@ -406,7 +438,7 @@ static inline int32_t sdiv_magic(int32_t n, udiv_t u) {
    int8(u)^2 for every byte u) the first pass also sums x^2 and the sum of squared deviations is
    sum(x^2) - 2 mean sum(x) + cols mean^2, the same integer, without a second pass of multiplies. */
 static void k_layernorm(uint32_t x, uint32_t y, const int32_t *w, const int32_t *b, uint32_t cols, uint32_t r0,
-                        uint32_t r1, uint32_t log2d, const uint16_t *sq) {
+                        uint32_t r1, uint32_t log2d, const uint16_t *sq, uint32_t uns) {
   const uint32_t ct = cols >> 6;
   for (uint32_t r = r0; r < r1; r++) {
     int32_t sum = 0, sum2 = 0;
@@ -414,7 +446,10 @@ static void k_layernorm(uint32_t x, uint32_t y, const int32_t *w, const int32_t 
       const uint32_t *in = (const uint32_t *)seg(x, r, j, ct);
       for (uint32_t i = 0; i < 16; i++) {
         uint32_t v = in[i];
-        sum += SB0(v) + SB1(v) + SB2(v) + SB3(v);
+        if (uns)
+          sum += (int32_t)((v & 0xffu) + ((v >> 8) & 0xffu) + ((v >> 16) & 0xffu) + (v >> 24));
+        else
+          sum += SB0(v) + SB1(v) + SB2(v) + SB3(v);
         if (sq) sum2 += sq[v & 0xffu] + sq[(v >> 8) & 0xffu] + sq[(v >> 16) & 0xffu] + sq[v >> 24];
       }
     }
@@ -424,26 +459,244 @@ static void k_layernorm(uint32_t x, uint32_t y, const int32_t *w, const int32_t 
       ss = sum2 - 2 * mean * sum + (int32_t)cols * mean * mean;
     else
       for (uint32_t j = 0; j < ct; j++) {
-        const int8_t *in = (const int8_t *)seg(x, r, j, ct);
+        const uint8_t *in = seg(x, r, j, ct);
         for (uint32_t i = 0; i < 64; i++) {
-          int32_t d = in[i] - mean;
+          int32_t d = (uns ? (int32_t)in[i] : (int32_t)(int8_t)in[i]) - mean;
           ss += d * d;
         }
       }
     const int32_t std = isqrt(ss / (int32_t)cols + 1);
     const udiv_t u = udiv_magic(std > 1 ? (uint32_t)std : 2u);
     for (uint32_t j = 0; j < ct; j++) {
-      const int8_t *in = (const int8_t *)seg(x, r, j, ct);
+      const uint8_t *in = seg(x, r, j, ct);
       int8_t *out = (int8_t *)seg(y, r, j, ct);
+#define XV(i) (uns ? (int32_t)in[i] : (int32_t)(int8_t)in[i])
       if (std == 1) {
         /* std 1: no division (the reciprocal needs a divisor of 2 or more) */
         for (uint32_t i = 0; i < 64; i++)
-          out[i] = (int8_t)(((in[i] - mean) * w[64 * j + i] + b[64 * j + i]) >> log2d);
+          out[i] = (int8_t)(((XV(i) - mean) * w[64 * j + i] + b[64 * j + i]) >> log2d);
       } else {
         for (uint32_t i = 0; i < 64; i++) {
-          int32_t d = in[i] - mean;
+          int32_t d = XV(i) - mean;
           out[i] = (int8_t)((sdiv_magic(d * w[64 * j + i], u) + b[64 * j + i]) >> log2d);
         }
+      }
+#undef XV
+    }
+  }
+}
+
+/* Residual add of two 8-bit matrices of which one or both hold unsigned bytes (flags bit 0: a,
+   bit 1: b): y = lut[a + b + 128 * (number of signed inputs)], the table of the requantisation of
+   every reachable sum (511 bytes). */
+static void k_add_mixed(uint32_t a, uint32_t b, uint32_t y, uint32_t cols, uint32_t r0, uint32_t r1, uint32_t lut,
+                        uint32_t flags) {
+  const uint32_t ct = cols >> 6;
+  const uint32_t ua = flags & 1u, ub = (flags >> 1) & 1u;
+  const uint8_t *t = (const uint8_t *)(lut + 128u * (2u - ua - ub));
+  for (uint32_t r = r0; r < r1; r++)
+    for (uint32_t j = 0; j < ct; j++) {
+      const uint8_t *pa = seg(a, r, j, ct), *pb = seg(b, r, j, ct);
+      uint8_t *out = seg(y, r, j, ct);
+      for (uint32_t i = 0; i < 64; i++) {
+        int32_t va = ua ? (int32_t)pa[i] : (int32_t)(int8_t)pa[i];
+        int32_t vb = ub ? (int32_t)pb[i] : (int32_t)(int8_t)pb[i];
+        out[i] = t[va + vb];
+      }
+    }
+}
+
+/* y = lut[x] for every byte of rows [r0, r1): a chain of element-wise ops of one 8-bit input (a
+   RequantShift, iGELU + RequantShift, ...), its 256 results computed by the tiler. */
+static void k_lut(uint32_t x, uint32_t y, uint32_t cols, uint32_t r0, uint32_t r1, const uint8_t *lut) {
+  const uint32_t ct = cols >> 6;
+  for (uint32_t r = r0; r < r1; r++)
+    for (uint32_t j = 0; j < ct; j++) {
+      const uint32_t *in = (const uint32_t *)seg(x, r, j, ct);
+      uint32_t *out = (uint32_t *)seg(y, r, j, ct);
+      for (uint32_t w = 0; w < 16; w++) {
+        uint32_t v = in[w];
+        out[w] = (uint32_t)lut[v & 0xffu] | (uint32_t)lut[(v >> 8) & 0xffu] << 8 |
+                 (uint32_t)lut[(v >> 16) & 0xffu] << 16 | (uint32_t)lut[v >> 24] << 24;
+      }
+    }
+}
+
+/* One 64 x 64 tile transposed: row r of y (one tile wide) is column r of the tile x. */
+static void k_transpose(uint32_t x, uint32_t y, uint32_t r0, uint32_t r1) {
+  const uint8_t *in = (const uint8_t *)x;
+  for (uint32_t r = r0; r < r1; r++) {
+    uint8_t *out = (uint8_t *)(y + (r << 6));
+    for (uint32_t c = 0; c < 64; c++) out[c] = in[(c << 6) + r];
+  }
+}
+
+/* Deeploy's ITAPartialMax over the first nv columns of each row (groups of `group` columns):
+   running maximum and sum of 256 >> ((max - x + 16) >> 5) (the sum shifted right when the maximum
+   grows), inverse = 32512 / sum, y = inverse >> ((max - x + 16) >> 5), its low byte. */
+static void k_pmax(uint32_t x, uint32_t y, uint32_t cols, uint32_t r0, uint32_t r1, uint32_t group) {
+  const uint32_t ct = (cols & 0xffffu) >> 6, nv = cols >> 16;
+#define AT(p, c) (p)[((c) >> 6) * TILE + ((c) & 63u)]
+  for (uint32_t r = r0; r < r1; r++) {
+    const int8_t *in = (const int8_t *)seg(x, r, 0, ct);
+    uint8_t *out = seg(y, r, 0, ct);
+    int32_t max = -128;
+    uint32_t acc = 0;
+    for (uint32_t g = 0; g < nv; g += group) {
+      int32_t cmax = -128;
+      for (uint32_t k = 0; k < group; k++)
+        if (AT(in, g + k) > cmax) cmax = AT(in, g + k);
+      uint32_t sh = 0;
+      if (cmax > max) {
+        sh = (uint32_t)(cmax - max + 16) >> 5;
+        max = cmax;
+      }
+      uint32_t sum = 0;
+      for (uint32_t k = 0; k < group; k++) sum += 256u >> ((uint32_t)(max - AT(in, g + k) + 16) >> 5);
+      acc = (acc >> sh) + sum;
+    }
+    const uint32_t inverse = 32512u / acc;
+    for (uint32_t c = 0; c < nv; c++) AT(out, c) = (uint8_t)(inverse >> ((uint32_t)(max - AT(in, c) + 16) >> 5));
+  }
+#undef AT
+}
+
+/* Deeploy's IntegerMean over the first `rows` rows of a one-block matrix, columns [c0, c1):
+   (sum + 2^(log2n - 1)) >> log2n, rows = 2^log2n; the result in row 0 of y. */
+static void k_colmean(uint32_t x, uint32_t y, uint32_t cols, uint32_t c0, uint32_t c1, uint32_t rows, uint32_t log2n,
+                      uint32_t uns) {
+  const uint32_t ct = cols >> 6;
+  for (uint32_t c = c0; c < c1; c++) {
+    int32_t sum = 0;
+    for (uint32_t r = 0; r < rows; r++) {
+      uint8_t v = seg(x, r, c >> 6, ct)[c & 63u];
+      sum += uns ? (int32_t)v : (int32_t)(int8_t)v;
+    }
+    if (log2n > 0) sum = (sum + (1 << (log2n - 1))) >> log2n;
+    seg(y, 0, c >> 6, ct)[c & 63u] = (uint8_t)sum;
+  }
+}
+
+/* Byte of element (row, col) of a matrix held as 64-row blocks, block i at xs[i], `ct` tiles wide. */
+static inline uint8_t *blk_at(const uint32_t *xs, uint32_t ct, uint32_t row, uint32_t col) {
+  return (uint8_t *)(xs[row >> 6] + (col >> 6) * TILE + ((row & 63u) << 6) + (col & 63u));
+}
+
+/* Conv geometry (int32 words): C, H, W, Wo, kh, kw, sh, sw, pt, pl, F (even), shift, unsigned, x
+   tiles wide, y tiles wide, K = C kh kw (the packed weight words per channel pair), output pixels. */
+enum { G_C, G_H, G_W, G_WO, G_KH, G_KW, G_SH, G_SW, G_PT, G_PL, G_F, G_SHIFT, G_UNS, G_XCT, G_YCT, G_KS, G_NPIX };
+
+/* Deeploy's 2-D Conv (group 1, NCHW input as a (C H) x W matrix) + RequantShift per output channel,
+   one output pixel per row of y (row p0 + r is pixel oh * Wo + ow), one channel per column: acc =
+   bias[f] + sum over the window (zero padding) of x w (int32, wrapping), y = clip((acc mul[f] +
+   add[f] + 2^(shift-1)) >> shift). The 8 cores share one multiplier, so each multiply computes
+   two products, as the gemm does: the K taps of a pixel (a padding tap is x = 0) as x' = x + 128,
+   wp[f/2][t] = (w[f][t] + 128) | (w[f+1][t] + 128) << 16; x' wp holds both products in its
+   halves without carries, the sum of the upper halves is sum x' w'(f+1) and the sum of the words
+   minus it times 2^16 is sum x' w'(f). Then sum x w = sum x' w' - 128 sum x' - 128 sum w' +
+   16384 K, where bias[] already holds bias[f] - 128 sum w'(f) + 16384 K (the tiler computes it). */
+static void k_conv(const int32_t *g, const uint32_t *xs, uint32_t y, const uint32_t *wp, const int32_t *mul,
+                   const int32_t *add, const int32_t *bias, uint32_t p0, uint32_t r0, uint32_t r1) {
+  /* four pixels at a time: tap t of pixel e is byte e of xb[t], so one weight word serves four
+     multiplies */
+  uint32_t xb[64];
+  const int32_t lo = g[G_UNS] ? 0 : -128, hi = g[G_UNS] ? 255 : 127;
+  const uint32_t shift = (uint32_t)g[G_SHIFT], K = (uint32_t)g[G_KS], F = (uint32_t)g[G_F];
+  const uint32_t xct = (uint32_t)g[G_XCT], yct = (uint32_t)g[G_YCT], npix = (uint32_t)g[G_NPIX];
+  for (uint32_t r = r0; r < r1 && p0 + r < npix; r += 4) {
+    uint32_t n = r1 - r < 4 ? r1 - r : 4;
+    if (p0 + r + n > npix) n = npix - p0 - r;
+    uint32_t xfix[4] = {0, 0, 0, 0};
+    for (uint32_t t = 0; t < K; t++) xb[t] = 0x80808080u;
+    for (uint32_t e = 0; e < n; e++) {
+      const int32_t p = (int32_t)(p0 + r + e);
+      const int32_t oh = p / g[G_WO], ow = p - oh * g[G_WO];
+      uint32_t t = 0, xsum = 0;
+      for (int32_t c = 0; c < g[G_C]; c++)
+        for (int32_t a = 0, ih = oh * g[G_SH] - g[G_PT], row = c * g[G_H] + ih; a < g[G_KH]; a++, ih++, row++)
+          for (int32_t b = 0, iw = ow * g[G_SW] - g[G_PL]; b < g[G_KW]; b++, iw++, t++) {
+            uint32_t v = 128;
+            if (ih >= 0 && ih < g[G_H] && iw >= 0 && iw < g[G_W]) {
+              v = (uint32_t)((int32_t)(int8_t)*blk_at(xs, xct, (uint32_t)row, (uint32_t)iw) + 128);
+              xb[t] = (xb[t] & ~(0xffu << (8 * e))) | v << (8 * e);
+            }
+            xsum += v;
+          }
+      xfix[e] = 128u * xsum;
+    }
+    const uint32_t *w = wp;
+    for (uint32_t f = 0; f < F; f += 2, w += K) {
+      uint32_t all0 = 0, up0 = 0, all1 = 0, up1 = 0, all2 = 0, up2 = 0, all3 = 0, up3 = 0;
+      for (uint32_t t = 0; t < K; t++) {
+        const uint32_t xw = xb[t], ww = w[t];
+        const uint32_t q0 = (xw & 0xffu) * ww, q1 = ((xw >> 8) & 0xffu) * ww;
+        const uint32_t q2 = ((xw >> 16) & 0xffu) * ww, q3 = (xw >> 24) * ww;
+        all0 += q0;
+        up0 += q0 >> 16;
+        all1 += q1;
+        up1 += q1 >> 16;
+        all2 += q2;
+        up2 += q2 >> 16;
+        all3 += q3;
+        up3 += q3 >> 16;
+      }
+      const uint32_t all[4] = {all0, all1, all2, all3}, up[4] = {up0, up1, up2, up3};
+      for (uint32_t e = 0; e < n; e++) {
+        uint8_t *out = seg(y, r + e, 0, yct);
+        const int32_t acc[2] = {(int32_t)(all[e] - (up[e] << 16) - xfix[e] + (uint32_t)bias[f]),
+                                (int32_t)(up[e] - xfix[e] + (uint32_t)bias[f + 1])};
+        for (uint32_t d = 0; d < 2; d++) {
+          const uint32_t ff = f + d;
+          int32_t v = (int32_t)((uint32_t)acc[d] * (uint32_t)mul[ff] + (uint32_t)add[ff]);
+          if (shift > 0) v = (int32_t)((uint32_t)v + (1u << (shift - 1)));
+          v >>= shift;
+          v = v < lo ? lo : v > hi ? hi : v;
+          out[(ff >> 6) * TILE + (ff & 63u)] = (uint8_t)v;
+        }
+      }
+    }
+  }
+}
+
+/* Pool geometry (int32 words): H, W, Ho, Wo, kh, kw, sh, sw, pt, pl, order, unsigned, x tiles wide,
+   output pixels. */
+enum { Q_H, Q_W, Q_HO, Q_WO, Q_KH, Q_KW, Q_SH, Q_SW, Q_PT, Q_PL, Q_ORDER, Q_UNS, Q_CT, Q_NPIX };
+
+/* MaxPool over an image held one pixel per row (row ih * W + iw, one channel per column), written
+   one output pixel per row: row q0 + r is pixel oh * Wo + ow (order 0) or ow * Ho + oh (order 1,
+   the layout after a transpose to N W H C). Padding never wins: the first tap inside the image
+   initialises the output row, every other one keeps the larger value. */
+static void k_pool(const int32_t *g, const uint32_t *xs, uint32_t y, uint32_t q0, uint32_t r0, uint32_t r1) {
+  const uint32_t ct = (uint32_t)g[Q_CT], uns = (uint32_t)g[Q_UNS];
+  for (uint32_t r = r0; r < r1; r++) {
+    const int32_t q = (int32_t)(q0 + r);
+    if (q >= g[Q_NPIX]) break;
+    int32_t oh, ow;
+    if (g[Q_ORDER]) {
+      ow = q / g[Q_HO];
+      oh = q - ow * g[Q_HO];
+    } else {
+      oh = q / g[Q_WO];
+      ow = q - oh * g[Q_WO];
+    }
+    uint32_t first = 1;
+    for (int32_t a = 0, ih = oh * g[Q_SH] - g[Q_PT]; a < g[Q_KH]; a++, ih++) {
+      if (ih < 0 || ih >= g[Q_H]) continue;
+      const int32_t row0 = ih * g[Q_W];
+      for (int32_t b = 0, iw = ow * g[Q_SW] - g[Q_PL]; b < g[Q_KW]; b++, iw++) {
+        if (iw < 0 || iw >= g[Q_W]) continue;
+        for (uint32_t j = 0; j < ct; j++) {
+          const uint8_t *in = blk_at(xs, ct, (uint32_t)(row0 + iw), 64 * j);
+          uint8_t *out = seg(y, r, j, ct);
+          if (first)
+            for (uint32_t c = 0; c < 64; c++) out[c] = in[c];
+          else if (uns)
+            for (uint32_t c = 0; c < 64; c++) out[c] = in[c] > out[c] ? in[c] : out[c];
+          else
+            for (uint32_t c = 0; c < 64; c++)
+              out[c] = (int8_t)in[c] > (int8_t)out[c] ? in[c] : out[c];
+        }
+        first = 0;
       }
     }
   }
@@ -580,7 +833,10 @@ int main(uint32_t hart) {
       break;
     case OP_ADD: {
       uint32_t xs[2] = {p[1], p[2]};
-      k_sum(xs, 2, p[3], p[4], p[5] & 0xffffu, p[5] >> 16, (int32_t)p[6], (int32_t)p[7], p[8], p[9]);
+      if ((h >> 8) & 3u)
+        k_add_mixed(p[1], p[2], p[3], p[4], p[5] & 0xffffu, p[5] >> 16, p[9], (h >> 8) & 3u);
+      else
+        k_sum(xs, 2, p[3], p[4], p[5] & 0xffffu, p[5] >> 16, (int32_t)p[6], (int32_t)p[7], p[8], p[9]);
       p += 10;
       break;
     }
@@ -594,7 +850,7 @@ int main(uint32_t hart) {
     }
     case OP_LAYERNORM:
       k_layernorm(p[1], p[2], (const int32_t *)p[3], (const int32_t *)p[4], p[5], p[6] & 0xffffu, p[6] >> 16,
-                  p[7], (const uint16_t *)p[8]);
+                  p[7], (const uint16_t *)p[8], (h >> 8) & 1u);
       p += 9;
       break;
     case OP_NONORM:
@@ -613,6 +869,35 @@ int main(uint32_t hart) {
     case OP_DGEMM:
       k_dgemm(p);
       p += 12;
+      break;
+    case OP_CONV: {
+      const uint32_t nb = h >> 8;
+      k_conv((const int32_t *)p[1], p + 9, p[2], (const uint32_t *)p[3], (const int32_t *)p[4],
+             (const int32_t *)p[5], (const int32_t *)p[6], p[8], p[7] & 0xffffu, p[7] >> 16);
+      p += 9 + nb;
+      break;
+    }
+    case OP_POOL: {
+      const uint32_t nb = h >> 8;
+      k_pool((const int32_t *)p[1], p + 5, p[2], p[4], p[3] & 0xffffu, p[3] >> 16);
+      p += 5 + nb;
+      break;
+    }
+    case OP_TRANSPOSE:
+      k_transpose(p[1], p[2], p[3] & 0xffffu, p[3] >> 16);
+      p += 4;
+      break;
+    case OP_LUT:
+      k_lut(p[1], p[2], p[3], p[4] & 0xffffu, p[4] >> 16, (const uint8_t *)p[5]);
+      p += 6;
+      break;
+    case OP_PMAX:
+      k_pmax(p[1], p[2], p[3], p[4] & 0xffffu, p[4] >> 16, p[5]);
+      p += 6;
+      break;
+    case OP_COLMEAN:
+      k_colmean(p[1], p[2], p[3], p[4] & 0xffffu, p[4] >> 16, p[5] & 0xffffu, (p[5] >> 16) & 0xffu, (h >> 8) & 1u);
+      p += 6;
       break;
     default: /* OP_END */
       if (hart == SNRT_DMA_CORE) tiler_wait_dma();
@@ -680,7 +965,9 @@ __attribute__((noinline)) static void k_isoftmax(uint32_t x, uint32_t y, uint32_
    block (flags bit 1) or per column. Only the first nv of the n columns are computed (the others
    are padding nobody reads). With flags bit 2 the int32 acc is written instead (y then holds
    int32[64][n] like the bias): the sum over K in chunks, each chunk's acc the next one's bias
-   (alpha distributes over the wrapping sum). One multiply per multiply-accumulate: exact, not fast.
+   (alpha distributes over the wrapping sum). Flags bit 3: A holds unsigned bytes; bit 4: bt is B as
+   it is (k x n, T64, one block of k rows per 64 of k; a product of two activations). One multiply
+   per multiply-accumulate: exact, not fast.
    Words: header (flags in x), a, bt, y, bias, mul, add, n | nv << 16, k, r0 | r1 << 16, alpha,
    shift. */
 __attribute__((noinline)) static void k_dgemm(const uint32_t *p) {
@@ -689,14 +976,25 @@ __attribute__((noinline)) static void k_dgemm(const uint32_t *p) {
   const uint32_t n = p[7] & 0xffffu, nv = p[7] >> 16, kt = p[8] >> 6, r0 = p[9] & 0xffffu, r1 = p[9] >> 16;
   const uint32_t shift = p[11];
   const int32_t alpha = (int32_t)p[10];
-  const uint32_t nt = n >> 6, per_row = (flags >> 1) & 1u;
+  const uint32_t nt = n >> 6, per_row = (flags >> 1) & 1u, a_uns = (flags >> 3) & 1u, b_direct = (flags >> 4) & 1u;
   const int32_t lo = flags & 1u ? 0 : -128, hi = flags & 1u ? 255 : 127;
   for (uint32_t r = r0; r < r1; r++) {
     for (uint32_t c = 0; c < nv; c++) {
       int32_t dot = 0;
       for (uint32_t j = 0; j < kt; j++) {
-        const int8_t *ar = (const int8_t *)seg(a, r, j, kt), *br = (const int8_t *)seg(bt, c, j, kt);
-        for (uint32_t i = 0; i < 64; i++) dot += ar[i] * br[i];
+        const uint8_t *ar = seg(a, r, j, kt);
+        if (!a_uns && !b_direct) {
+          const int8_t *as = (const int8_t *)ar, *br = (const int8_t *)seg(bt, c, j, kt);
+          for (uint32_t i = 0; i < 64; i++) dot += as[i] * br[i];
+        } else if (b_direct) {
+          /* B as it is (k x n): column c, 64 rows of block j */
+          const uint8_t *bc = (const uint8_t *)(bt + (j * nt + (c >> 6)) * TILE + (c & 63u));
+          for (uint32_t i = 0; i < 64; i++)
+            dot += (a_uns ? (int32_t)ar[i] : (int32_t)(int8_t)ar[i]) * (int8_t)bc[i << 6];
+        } else {
+          const int8_t *br = (const int8_t *)seg(bt, c, j, kt);
+          for (uint32_t i = 0; i < 64; i++) dot += (a_uns ? (int32_t)ar[i] : (int32_t)(int8_t)ar[i]) * br[i];
+        }
       }
       uint32_t acc = (uint32_t)alpha * (uint32_t)dot + (bias ? (uint32_t)bias[r * n + c] : 0u);
       if (flags & 4u) {

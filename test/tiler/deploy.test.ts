@@ -254,7 +254,125 @@ describe('itasim deploy', () => {
     expect(r.compare).toEqual([{ name: 'y', pass: true, detail: '' }]);
   });
 
-  it('refuses an op without a mapping: one line naming the node and why, exit 2', () => {
+  it('writes the int32 product of a Gemm without a requantiser (a graph output), bit-exact', () => {
+    // the shape of Deeploy's GEMM/Regular kernel test: 32 x 32 times 32 x 32, a bias per element
+    const c = writeCase(
+      mkdtempSync(join(dir, 'int32-')),
+      {
+        inputs: [{ name: 'x', shape: [32, 32], type: 'int8' }],
+        outputs: [{ name: 'y', type: 'int32' }],
+        nodes: [
+          {
+            op: 'Gemm',
+            name: 'gemm',
+            inputs: ['x', 'W', 'C'],
+            outputs: ['y'],
+            attrs: { transB: attr.int(1) },
+          },
+        ],
+        initializers: {
+          W: { shape: [32, 32], values: vals(1024, -128, 127, 13), type: 'int8' },
+          C: { shape: [32, 32], values: vals(1024, -128, 127, 14), type: 'int32' },
+        },
+      },
+      { shape: [32, 32], data: Float64Array.from(vals(1024, -128, 127, 15)), signed: true },
+    );
+    const y = c.want.get('y')!.data;
+    expect(Math.max(...y.map(Math.abs))).toBeGreaterThan(32_767); // beyond 16 bits
+    const r = deploy(c.onnx, c.inputs, { compare: c.outputs });
+    expect(r.perOp.map((o) => [o.kind, o.where, o.pass])).toEqual([['dgemm', 'cores', true]]);
+    expect(r.perOp[0]!.reason).toMatch(/int32 product/);
+    expect(r.compare).toEqual([{ name: 'y', pass: true, detail: '' }]);
+    // one value off in the reference is caught
+    const bad = join(dir, 'int32-bad.npz');
+    const wrong = Float64Array.from(y);
+    wrong[517] = wrong[517]! + 65536;
+    writeNpz(bad, new Map([['y', { shape: [32, 32], data: wrong, signed: true }]]));
+    expect(deploy(c.onnx, c.inputs, { compare: bad }).pass).toBe(false);
+  });
+
+  it("runs products of two activations with a requantiser per row as Deeploy's int32 gemm, bit-exact", () => {
+    // x . x^T (B^T is x itself) and (x + 128) . x (uint8 A, B read as it is), each + RequantShift per row
+    const rqRow = (name: string, x: string, y: string, mul: string, div: number): NodeSpec => ({
+      op: 'RequantShift',
+      name,
+      inputs: [x, mul, 'add'],
+      outputs: [y],
+      attrs: { div: attr.int(div), n_levels: attr.int(256), signed: attr.int(1) },
+    });
+    const c = writeCase(
+      mkdtempSync(join(dir, 'act-')),
+      {
+        inputs: [{ name: 'x', shape: [64, 64], type: 'int8' }],
+        outputs: [
+          { name: 'y1', type: 'int8' },
+          { name: 'y2', type: 'int8' },
+        ],
+        nodes: [
+          { op: 'Transpose', name: 'xt', inputs: ['x'], outputs: ['xT'], attrs: { perm: attr.ints([1, 0]) } },
+          { op: 'MatMul', name: 'xxt', inputs: ['x', 'xT'], outputs: ['s1'] },
+          rqRow('rq1', 's1', 'y1', 'mul', 2 ** 14),
+          {
+            op: 'RequantShift',
+            name: 'shift',
+            inputs: ['x', 'one', 'half'],
+            outputs: ['p'],
+            attrs: { div: attr.int(1), n_levels: attr.int(256), signed: attr.int(0) },
+          },
+          { op: 'MatMul', name: 'px', inputs: ['p', 'x'], outputs: ['s2'] },
+          rqRow('rq2', 's2', 'y2', 'mul2', 2 ** 16),
+        ],
+        initializers: {
+          mul: { shape: [64, 1], values: vals(64, 20, 60, 18), type: 'int32' },
+          add: { shape: [64, 1], values: vals(64, -50_000, 50_000, 19), type: 'int32' },
+          mul2: { shape: [64, 1], values: vals(64, 1, 4, 21), type: 'int32' },
+          one: { shape: [], values: [1], type: 'int32' },
+          half: { shape: [], values: [128], type: 'int32' },
+        },
+      },
+      { shape: [64, 64], data: Float64Array.from(vals(4096, -128, 127, 20)), signed: true },
+    );
+    for (const y of ['y1', 'y2']) expect(new Set(c.want.get(y)!.data).size, y).toBeGreaterThan(20);
+    expect(Math.max(...c.want.get('y2')!.data)).toBeLessThan(127); // not saturated
+    expect(Math.min(...c.want.get('y2')!.data)).toBeGreaterThan(-128);
+    const r = deploy(c.onnx, c.inputs, { compare: c.outputs });
+    expect(r.perOp.map((o) => [o.name, o.kind, o.pass])).toEqual([
+      ['xt', 'transpose', true],
+      ['xxt', 'dgemm', true],
+      ['shift', 'lut', true],
+      ['px', 'dgemm', true],
+    ]);
+    expect(r.compare!.every((m) => m.pass)).toBe(true);
+  });
+
+  it('refuses an int32 product that another op reads: one line, exit 2', () => {
+    const c = writeCase(
+      mkdtempSync(join(dir, 'int32-read-')),
+      {
+        inputs: [{ name: 'x', shape: [64, 64], type: 'int8' }],
+        outputs: [{ name: 'y', type: 'int8' }],
+        nodes: [
+          { op: 'MatMul', name: 'mm', inputs: ['x', 'W'], outputs: ['acc'] },
+          {
+            op: 'iGELU',
+            name: 'gelu',
+            inputs: ['acc'],
+            outputs: ['y'],
+            attrs: { b: attr.int(-80), one: attr.int(64) },
+          },
+        ],
+        initializers: { W: { shape: [64, 64], values: vals(4096, -3, 3, 16), type: 'int8' } },
+      },
+      { shape: [64, 64], data: Float64Array.from(vals(4096, -3, 3, 17)), signed: true },
+    );
+    const r = itasim(c.onnx, '--inputs', c.inputs);
+    expect(r.code).toBe(2);
+    expect(r.err.trim().split('\n')).toEqual([
+      expect.stringMatching(/^itasim: node mm \(MatMul\): a linear layer must end in one RequantShift/),
+    ]);
+  });
+
+  it('refuses an element-wise op that does not end in an 8-bit value: one line, exit 2', () => {
     const n = writeNetwork(mkdtempSync(join(dir, 'gelu-')), {
       op: 'iGELU',
       name: 'gelu',
@@ -266,7 +384,23 @@ describe('itasim deploy', () => {
     expect(r.code).toBe(2);
     expect(r.out).toBe('');
     expect(r.err.trim().split('\n')).toEqual([
-      expect.stringMatching(/^itasim: node gelu \(iGELU\): op iGELU has no tiler mapping/),
+      expect.stringMatching(/^itasim: node gelu \(iGELU\): iGELU must be followed by a RequantShift/),
+    ]);
+  });
+
+  it('refuses an op without a mapping: one line naming the node and why, exit 2', () => {
+    const n = writeNetwork(mkdtempSync(join(dir, 'itamax-')), {
+      op: 'ITAMax',
+      name: 'max',
+      inputs: ['h'],
+      outputs: ['y'],
+      attrs: { n_levels: attr.int(256) },
+    });
+    const r = itasim(n.onnx, '--inputs', n.inputs);
+    expect(r.code).toBe(2);
+    expect(r.out).toBe('');
+    expect(r.err.trim().split('\n')).toEqual([
+      expect.stringMatching(/^itasim: node max \(ITAMax\): op ITAMax has no tiler mapping/),
     ]);
   });
 });

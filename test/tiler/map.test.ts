@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { bindInputs, runGraph } from '../../onnx/executor.ts';
 import { parseModel } from '../../onnx/model.ts';
 import { attr, buildModel, type ConstSpec, type NodeSpec } from '../../onnx/writer.ts';
-import { RECOGNISERS, mapGraph, type MappedGraph } from '../../tiler/map.ts';
+import { RECOGNISERS, mapGraph, validOf, type MappedGraph } from '../../tiler/map.ts';
 
 const rq = (x: string, y: string, add = 0): NodeSpec => ({
   op: 'RequantShift',
@@ -28,6 +28,7 @@ const CONSTS: Record<string, ConstSpec> = {
   mul: { shape: [1], values: [50], type: 'int32' },
   add0: { shape: [1], values: [0], type: 'int32' },
   addk: { shape: [1], values: [5], type: 'int32' },
+  add350: { shape: [1], values: [350], type: 'int32' },
   lw: { shape: [64], values: Array.from({ length: 64 }, (_, i) => 20 + i), type: 'int32' },
   lb: { shape: [64], values: Array.from({ length: 64 }, (_, i) => 3 * i), type: 'int32' },
   shape: { shape: [2], values: [64, 64], type: 'int64' },
@@ -39,6 +40,9 @@ const CONSTS: Record<string, ConstSpec> = {
     type: 'int8',
   },
   nw: { shape: [64, 64], values: Array.from({ length: 4096 }, (_, i) => (i % 9) - 4), type: 'int32' },
+  cw: { shape: [64, 3, 3, 3], values: Array.from({ length: 1728 }, (_, i) => (i % 11) - 5), type: 'int8' },
+  cmul: { shape: [64, 1, 1], values: Array.from({ length: 64 }, (_, i) => 10 + i), type: 'int32' },
+  cshape: { shape: [2], values: [64, 64], type: 'int64' },
 };
 
 const gemm = (attrs: NodeSpec['attrs'], c = 'B'): NodeSpec[] => [
@@ -118,13 +122,32 @@ describe('recognise (mapGraph)', () => {
     expect(m.ops.map((o) => o.kind)).toEqual(['linear']);
   });
 
+  it("folds a requantiser add that is a multiple of mul into ITA's bias (add / mul per column)", () => {
+    const op = mapped(
+      [
+        ...linear.slice(0, 2),
+        {
+          op: 'RequantShift',
+          name: 'rq_y',
+          inputs: ['accb', 'mul', 'add350'],
+          outputs: ['y'],
+          attrs: { div: attr.int(2 ** 12), n_levels: attr.int(256), signed: attr.int(1) },
+        },
+      ],
+      'y',
+    ).ops[0]!;
+    if (op.kind !== 'linear') throw new Error(`not a linear: ${op.kind}`);
+    // (x mul + 350 + 2^11) >> 12 = ((x + 7) mul + 2^11) >> 12: bias + 7, ITA's add 0
+    expect([op.rq, op.bias[0], op.bias[63]]).toEqual([{ mult: 50, shift: 12, add: 0 }, -32 + 7, 31 + 7]);
+  });
+
   it("maps a requantiser add that ITA would apply after the shift to Deeploy's int32 gemm", () => {
     const op = mapped(
       [{ op: 'MatMul', name: 'mm', inputs: ['x', 'W'], outputs: ['acc'] }, rq('acc', 'y', 5)],
       'y',
     ).ops[0]!;
     if (op.kind !== 'dgemm') throw new Error(`not a dgemm: ${op.kind}`);
-    expect(op.notIta).toMatch(/^RequantShift: add 5 is not a multiple of div 4096/);
+    expect(op.notIta).toMatch(/^RequantShift: add 5 is neither a multiple of div 4096 .* nor of mul 50/);
     expect([op.perRow, op.mul[0], op.add[63], op.shift, op.unsigned]).toEqual([false, 50, 5, 12, false]);
   });
 
@@ -227,5 +250,132 @@ describe('recognise (mapGraph)', () => {
     expect([op.kind, op.nodes[0]]).toEqual(['isoftmax', 'sm']);
     if (op.kind !== 'isoftmax') throw new Error('not isoftmax');
     expect([op.x.rows, op.x.cols, op.y.valid]).toEqual([64, 64, { rows: 24, cols: 8 }]);
+  });
+
+  describe('the ops of a compact convolutional transformer', () => {
+    const conv: NodeSpec = {
+      op: 'Conv',
+      name: 'conv',
+      inputs: ['x', 'cw'],
+      outputs: ['c'],
+      attrs: { kernel_shape: attr.ints([3, 3]), pads: attr.ints([1, 1, 1, 1]) },
+    };
+    const convRq: NodeSpec = {
+      op: 'RequantShift',
+      name: 'conv_rq',
+      inputs: ['c', 'cmul', 'add0'],
+      outputs: ['cr'],
+      attrs: { div: attr.int(2 ** 8), n_levels: attr.int(256), signed: attr.int(1) },
+    };
+    const pool = (perm?: number[]): NodeSpec[] => [
+      {
+        op: 'MaxPool',
+        name: 'pool',
+        inputs: ['cr'],
+        outputs: ['p'],
+        attrs: { kernel_shape: attr.ints([2, 2]), strides: attr.ints([2, 2]) },
+      },
+      ...(perm
+        ? [{ op: 'Transpose', name: 'tr', inputs: ['p'], outputs: ['y'], attrs: { perm: attr.ints(perm) } }]
+        : []),
+    ];
+
+    it('takes Conv + RequantShift per channel, then MaxPool + Transpose to channels last as one op', () => {
+      const g = mapped([conv, convRq, ...pool([0, 2, 3, 1])], 'y', [1, 3, 8, 8]);
+      expect(g.ops.map((o) => [o.kind, o.nodes])).toEqual([
+        ['conv', ['conv', 'conv_rq']],
+        ['pool', ['pool', 'tr']],
+      ]);
+      const [c, p] = g.ops;
+      if (c?.kind !== 'conv' || p?.kind !== 'pool') throw new Error('conv, pool expected');
+      expect([c.y.chw, c.y.rows, c.y.cols, c.y.valid]).toEqual([true, 64, 64, undefined]);
+      expect([p.y.chw, validOf(p.y)]).toEqual([undefined, { rows: 16, cols: 64 }]);
+    });
+
+    it('refuses a Conv without a requantiser and a conv output read by anything but MaxPool', () => {
+      expect(() => mapped([{ ...conv, outputs: ['y'] }], 'y', [1, 3, 8, 8])).toThrow(
+        /^node conv \(Conv\): a Conv must feed exactly one RequantShift/,
+      );
+      const reshape: NodeSpec = { op: 'Reshape', name: 'flat', inputs: ['cr', 'cshape'], outputs: ['y'] };
+      expect(() => mapped([conv, convRq, reshape], 'y', [1, 3, 8, 8])).toThrow(
+        /^node flat \(Reshape\): input data \(cr\) is a conv output held one pixel per row: only MaxPool reads it/,
+      );
+    });
+
+    it('maps a matrix transpose and a product of two activations; refuses a transpose of three axes', () => {
+      const nodes: NodeSpec[] = [
+        {
+          op: 'Transpose',
+          name: 'kt',
+          inputs: ['x'],
+          outputs: ['xt'],
+          attrs: { perm: attr.ints([0, 2, 1]) },
+        },
+        { op: 'MatMul', name: 'qk', inputs: ['x', 'xt'], outputs: ['s'] },
+        rq('s', 'y'),
+      ];
+      const g = mapped(nodes, 'y');
+      expect(g.ops.map((o) => o.kind)).toEqual(['transpose', 'dgemm']);
+      const d = g.ops[1]!;
+      if (d.kind !== 'dgemm') throw new Error('dgemm expected');
+      // B^T of x x^T is x itself, read row by row
+      expect([d.bMat?.name, d.bDirect, d.itaRq]).toEqual(['x', false, { mult: 50, shift: 12, add: 0 }]);
+      const t3: NodeSpec = {
+        op: 'Transpose',
+        name: 't3',
+        inputs: ['x'],
+        outputs: ['y'],
+        attrs: { perm: attr.ints([2, 0, 1]) },
+      };
+      expect(() => mapped([t3], 'y', [2, 64, 64])).toThrow(/^node t3 \(Transpose\): perm \[2,0,1\]/);
+    });
+
+    it("takes element-wise ops of one 8-bit input as a table of the executor's results; refuses per-channel constants", () => {
+      const gelu: NodeSpec[] = [
+        {
+          op: 'iGELU',
+          name: 'gelu',
+          inputs: ['x'],
+          outputs: ['g'],
+          attrs: { b: attr.int(-42), one: attr.int(1929) },
+        },
+        rq('g', 'y'),
+      ];
+      const op = mapped(gelu, 'y').ops[0]!;
+      if (op.kind !== 'lut') throw new Error('lut expected');
+      expect(op.nodes).toEqual(['gelu', 'rq_y']);
+      // entry u: the executor's value of the int8 u (here 0, 1, -1, -128)
+      const exp = (v: number): number => {
+        const sign = Math.sign(v);
+        const q = Math.min(sign * v, 42);
+        const l = sign * (1929 - (q - 42) ** 2);
+        const gl = v * ((1929 + l) >> 1);
+        return Math.max(-128, Math.min(127, Math.floor((gl * 50 + 2048) / 4096)));
+      };
+      for (const u of [0, 1, 255, 128])
+        expect((op.table[u]! << 24) >> 24, `entry ${u}`).toBe(exp((u << 24) >> 24));
+      const perChannel: NodeSpec = {
+        op: 'RequantShift',
+        name: 'rqc',
+        inputs: ['x', 'lw', 'add0'],
+        outputs: ['y'],
+        attrs: { div: attr.int(2 ** 8), n_levels: attr.int(256), signed: attr.int(1) },
+      };
+      expect(() => mapped([perChannel], 'y')).toThrow(
+        /^node rqc \(RequantShift\): constant lw must hold one value/,
+      );
+    });
+
+    it('takes IntegerMean over the rows without keepdims; refuses keepdims', () => {
+      const mean = (keep: number): NodeSpec => ({
+        op: 'IntegerMean',
+        name: 'mean',
+        inputs: ['x'],
+        outputs: ['y'],
+        attrs: { axes: attr.ints([1]), keepdims: attr.int(keep) },
+      });
+      expect(mapped([mean(0)], 'y').ops.map((o) => o.kind)).toEqual(['colmean']);
+      expect(() => mapped([mean(1)], 'y')).toThrow(/^node mean \(IntegerMean\): keepdims must be 0/);
+    });
   });
 });

@@ -22,6 +22,7 @@ import {
   sumTable,
   toT64,
   type KernelMemory,
+  type RefKernel,
 } from '../../tiler/kernels.ts';
 import { Machine } from '../../tiler/machine.ts';
 import { DMA_HART, ITA_REG, ITA_STREAM, ProgramBuilder, itaPtr, type Kernel } from '../../tiler/program.ts';
@@ -75,7 +76,7 @@ const int8s = (n: number, rnd: (lo: number, hi: number) => number): number[] =>
   Array.from({ length: n }, () => rnd(-128, 127));
 
 /** Compares rows [r0, r1) of the output matrix of `k` in the machine with the reference. */
-function expectRows(m: Machine, ref: KernelMemory, k: Kernel, what: string): void {
+function expectRows(m: Machine, ref: KernelMemory, k: RefKernel, what: string): void {
   const exp = kernelRows(ref, k);
   const [addr, rows, cols] = k.op === 'gemm' ? [k.c, k.m, k.n] : [k.y, k.rows, k.cols];
   const unsigned = k.op === 'itamax' || k.op === 'isoftmax' || (k.op === 'dgemm' && k.unsigned);
@@ -257,9 +258,9 @@ describe('tiler runtime kernels', () => {
     expect(run.finished).toBe(true);
     expect(run.steps.map((s) => s.label)).toEqual(['gemm']);
     expect(run.steps[0]!.cores).toBeGreaterThan(0);
-    for (const k of kernels) expectRows(m, ref, k, `gemm rows ${(k as { r0: number }).r0}..`);
+    for (const k of kernels) expectRows(m, ref, k as RefKernel, `gemm rows ${(k as { r0: number }).r0}..`);
     // the reference's output is not trivially constant
-    const first = kernelRows(ref, kernels[0]!);
+    const first = kernelRows(ref, kernels[0]! as RefKernel);
     expect(new Set(first).size).toBeGreaterThan(20);
   }, 180_000);
 
@@ -348,7 +349,7 @@ describe('tiler runtime kernels', () => {
     expect(run.finished).toBe(true);
     expect(run.steps.length).toBe(Math.floor(list.length / 3) + 1);
     expect(pieces).toBeGreaterThan(list.length * 4);
-    refs.forEach((k, i) => expectRows(m, ref, k, `${list[i]!.op} ${i}`));
+    refs.forEach((k, i) => expectRows(m, ref, k as RefKernel, `${list[i]!.op} ${i}`));
   };
 
   it('itamax, add, nonorm and copy are bit-exact, rows split across harts', () => {

@@ -1,0 +1,103 @@
+/**
+ * A small compact convolutional transformer (the ops of Deeploy's ICCT_ITA, at sizes that simulate
+ * in seconds) deployed on the cycle-level system in ITA mode and cluster-only: the tokenizer Conv +
+ * RequantShift per channel (unsigned output), MaxPool (with padding) + Transpose to channels last,
+ * iLayerNorm of unsigned tokens, written-out attention (a real Transpose of K, MatMul of two
+ * activations, ITAPartialMax, MatMul with B as it is, Gather of the head), element-wise
+ * RequantShifts and iGELU + RequantShift as tables, a residual Add of a signed and an unsigned
+ * input, IntegerMean over the tokens and the classifier Gemm. Every op's output is compared with
+ * the functional executor byte by byte (run.ts), the graph output with the executor's outputs.npz.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bindInputs, runGraph } from '../../onnx/executor.ts';
+import { loadModel } from '../../onnx/model.ts';
+import { readNpz, writeNpz } from '../../onnx/npz.ts';
+import type { Tensor } from '../../onnx/tensor.ts';
+import { buildModel } from '../../onnx/writer.ts';
+import { deploy } from '../../tiler/deploy.ts';
+import { cctGraph, vals } from './cct-graph.ts';
+
+describe('a compact convolutional transformer (ICCT_ITA ops) on the cycle-level system', () => {
+  let dir: string;
+  let onnx: string;
+  let inputs: string;
+  let outputs: string;
+  let ref: Map<string, Tensor>;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'itasim-cct-'));
+    onnx = join(dir, 'network.onnx');
+    writeFileSync(onnx, buildModel(cctGraph()));
+    inputs = join(dir, 'inputs.npz');
+    const x: Tensor = {
+      shape: [1, 3, 16, 16],
+      data: Float64Array.from(vals(768, -128, 127, 16)),
+      signed: true,
+    };
+    writeNpz(inputs, new Map([['x', x]]));
+    const g = loadModel(onnx);
+    const run = runGraph(g, bindInputs(g, readNpz(inputs)));
+    ref = run.tensors;
+    outputs = join(dir, 'outputs.npz');
+    writeNpz(outputs, run.outputs);
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('exercises what it means to: unsigned tokens above 127, a spread softmax and classifier', () => {
+    const spread = (name: string): number => new Set(ref.get(name)!.data).size;
+    expect(Math.max(...ref.get('tok')!.data)).toBeGreaterThan(127);
+    expect(Math.max(...ref.get('tk2')!.data)).toBeGreaterThan(127);
+    for (const t of ['cr', 'tok', 'n', 's8', 'a', 'o8', 'h', 'g', 'r2'])
+      expect(spread(t), t).toBeGreaterThan(8);
+    expect(spread('y')).toBeGreaterThan(3);
+  });
+
+  const where = [
+    ['Conv', 'cores'],
+    ['MaxPool', 'cores'],
+    ['iLayerNorm', 'cores'],
+    ['MatMul', 'ita'],
+    ['MatMul', 'ita'],
+    ['Transpose', 'cores'],
+    ['MatMul', 'ita'],
+    ['MatMul', 'cores'],
+    ['ITAPartialMax', 'cores'],
+    ['MatMul', 'ita'],
+    ['MatMul', 'ita'],
+    ['RequantShift', 'cores'],
+    ['RequantShift', 'cores'],
+    ['Add', 'cores'],
+    ['MatMul', 'ita'],
+    ['iGELU', 'cores'],
+    ['MatMul', 'ita'],
+    ['RequantShift', 'cores'],
+    ['Add', 'cores'],
+    ['IntegerMean', 'cores'],
+    ['Gemm', 'cores'],
+  ];
+
+  for (const clusterOnly of [false, true]) {
+    it(`deploys bit-exact, every op against the executor (${clusterOnly ? 'cluster-only' : 'ITA mode'})`, () => {
+      const r = deploy(onnx, inputs, { compare: outputs, clusterOnly });
+      const ops = r.perOp.filter((o) => o.where !== 'dma');
+      const bad = ops.filter((o) => !o.pass).map((o) => `${o.name}: ${o.mismatch}`);
+      expect(bad).toEqual([]);
+      expect(ops.map((o) => [o.op, o.where])).toEqual(
+        where.map(([op, w]) => [op, clusterOnly ? 'cores' : w]),
+      );
+      expect(r.compare).toEqual([{ name: 'y', pass: true, detail: '' }]);
+      expect(r.pass).toBe(true);
+      expect(r.perOp.filter((o) => o.where === 'dma').map((o) => o.name)).toEqual([
+        'flatten',
+        'q_heads',
+        'q_t',
+        'k_heads',
+        'v_heads',
+        'v_t',
+        'head0',
+      ]);
+    }, 300_000);
+  }
+});
