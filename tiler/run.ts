@@ -135,18 +135,67 @@ export function firstLayers(model: EncoderModel, k: number): Graph {
   };
 }
 
-/** Expected values of a matrix (row-major, its own rows and columns); per-head MHSA outputs sliced. */
-function expectedValues(m: Mat, tensors: Map<string, Tensor>): ArrayLike<number> {
+/**
+ * The executor's run of `graph`: every tensor's shape and signedness (what the mapper reads of an
+ * activation), every constant whole (initialisers, `Constant` outputs and what is computed from
+ * them only), and of each activation its values' low bytes, taken once its last reader has run:
+ * the tiler's outputs are int8 matrices, compared byte by byte. The activations' full values are
+ * dropped as the run goes, so the executor holds one layer's values at a time.
+ */
+function referenceRun(
+  graph: Graph,
+  inputs: Map<string, Tensor>,
+): { tensors: Map<string, Tensor>; bytes: Map<string, Uint8Array> } {
+  const bytes = new Map<string, Uint8Array>();
+  const constant = new Set(graph.initializers.keys());
+  const retire = (name: string, t: Tensor): Tensor => {
+    const b = new Uint8Array(t.data.length);
+    for (let i = 0; i < b.length; i++) b[i] = t.data[i]! & 0xff;
+    bytes.set(name, b);
+    return valuesReleased(name, t);
+  };
+  const ref = runGraph(graph, inputs, {
+    softmax: 'rtl',
+    onNode: (_i, _n, node) => {
+      if (node.opType === 'Constant' || node.inputs.every((x) => x === '' || constant.has(x)))
+        node.outputs.forEach((o) => constant.add(o));
+    },
+    release: (name, t) => (constant.has(name) ? t : retire(name, t)),
+  });
+  for (const o of graph.outputs) {
+    const t = ref.tensors.get(o.name);
+    if (t && !constant.has(o.name)) ref.tensors.set(o.name, retire(o.name, t));
+  }
+  return { tensors: ref.tensors, bytes };
+}
+
+/** A tensor's shape and signedness; reading its values is an internal error. */
+function valuesReleased(name: string, t: Tensor): Tensor {
+  return {
+    shape: t.shape,
+    signed: t.signed,
+    get data(): Float64Array {
+      throw new Error(`the executor's values of ${name} were released after its last reader ran`);
+    },
+  };
+}
+
+/** Expected low bytes of a matrix (row-major, its own rows and columns); per-head MHSA outputs sliced. */
+function expectedValues(m: Mat, bytes: Map<string, Uint8Array>): Uint8Array {
   const hm = /^(.*)#h(\d+)$/.exec(m.name);
-  const t = tensors.get(hm ? hm[1]! : m.name);
+  const t = bytes.get(hm ? hm[1]! : m.name);
   if (!t) throw new Error(`no executor value for ${m.name}`);
   const { rows, cols } = validOf(m);
   const off = hm ? Number(hm[2]) * rows * cols : 0;
-  return t.data.subarray(off, off + rows * cols);
+  return t.subarray(off, off + rows * cols);
 }
 
-/** The first element of a T64 matrix (padding ignored) that differs from `exp` (row-major). */
-function firstMismatch(m: Mat, got: Uint8Array, exp: ArrayLike<number>): string | null {
+function noValue(name: string): never {
+  throw new Error(`no executor value for ${name}`);
+}
+
+/** The first element of a T64 matrix (padding ignored) that differs from `exp` (row-major low bytes). */
+function firstMismatch(m: Mat, got: Uint8Array, exp: Uint8Array): string | null {
   const { rows, cols } = validOf(m);
   const s = (v: number): number => (v << 24) >> 24;
   let first = '';
@@ -154,7 +203,7 @@ function firstMismatch(m: Mat, got: Uint8Array, exp: ArrayLike<number>): string 
   for (let r = 0; r < rows; r++)
     for (let c = 0; c < cols; c++) {
       const g = got[t64Offset(r, c, m.cols)]!;
-      const e = exp[r * cols + c]! & 0xff;
+      const e = exp[r * cols + c]!;
       if (g === e) continue;
       if (count++ === 0) first = `${m.name}[${r}, ${c}] = ${s(g)}, expected ${s(e)}`;
     }
@@ -168,11 +217,16 @@ export function runEncoder(model: EncoderModel, opts: EncoderRunOptions = {}): E
     throw new InputError(`layers must be an integer from 1 to ${total}, got ${k}`);
   const graph = firstLayers(model, k);
   // the executor's run gives the reference values and every tensor's shape
-  const ref = runGraph(graph, model.inputs, { softmax: 'rtl' });
+  const ref = referenceRun(graph, model.inputs);
   const lowered = lowerGraph(graph);
   const layerOf = new Map<string, number>();
   model.layerNodes.forEach((ns, l) => ns.forEach((n) => layerOf.set(n, l)));
   const mapped: MappedGraph = mapGraph(lowered, ref.tensors, { layerOf });
+  const outsOf = (op: MappedGraph['ops'][number]): Mat[] => (op.kind === 'attention' ? op.outs : [op.y]);
+  // only the values compared below are kept: every op's outputs and the layer outputs
+  const compared = new Set(model.layerOutputs.slice(0, k));
+  for (const op of mapped.ops) for (const m of outsOf(op)) compared.add(m.name.replace(/#h\d+$/, ''));
+  for (const name of ref.bytes.keys()) if (!compared.has(name)) ref.bytes.delete(name);
   // ops outside every layer count to the next op's layer (or the last layer)
   for (let i = mapped.ops.length - 1, next = k - 1; i >= 0; i--) {
     const op = mapped.ops[i]!;
@@ -232,11 +286,10 @@ export function runEncoder(model: EncoderModel, opts: EncoderRunOptions = {}): E
     bitExact: true,
     mismatch: null,
   }));
-  const outsOf = (op: MappedGraph['ops'][number]): Mat[] => (op.kind === 'attention' ? op.outs : [op.y]);
   const opMismatch = mapped.ops.map((op) => {
     for (const m of outsOf(op)) {
       const got = machine.read(sch.matAddr.get(m.name)!, m.rows * m.cols);
-      const bad = firstMismatch(m, got, expectedValues(m, ref.tensors));
+      const bad = firstMismatch(m, got, expectedValues(m, ref.bytes));
       if (bad) return bad;
     }
     return null;
@@ -255,7 +308,7 @@ export function runEncoder(model: EncoderModel, opts: EncoderRunOptions = {}): E
     const bad = firstMismatch(
       { ...m, name },
       machine.read(sch.matAddr.get(m.name)!, m.rows * m.cols),
-      ref.tensors.get(name)!.data,
+      ref.bytes.get(name) ?? noValue(name),
     );
     if (bad && layers[l]!.bitExact) {
       layers[l]!.bitExact = false;
