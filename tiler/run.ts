@@ -33,6 +33,12 @@ export interface EncoderRunOptions {
   vcd?: string;
   /** Stop a hung program after this many cycles (default 2^40). */
   maxCycles?: number;
+  /**
+   * Remove the model's weights (its graph's initialisers) once they are mapped: they then exist
+   * only as the tiler's copies and in the machine's DRAM, not twice over a long run. The model
+   * cannot run again.
+   */
+  dropWeights?: boolean;
   /** Called after the data is placed and before the run (tests corrupt DRAM here). */
   beforeRun?: (m: Machine, s: Schedule) => void;
 }
@@ -210,32 +216,43 @@ function firstMismatch(m: Mat, got: Uint8Array, exp: Uint8Array): string | null 
   return count === 0 ? null : `${first} (${count} bytes differ)`;
 }
 
-export function runEncoder(model: EncoderModel, opts: EncoderRunOptions = {}): EncoderRunResult {
-  const total = model.layerOutputs.length;
-  const k = opts.layers ?? total;
-  if (!Number.isInteger(k) || k < 1 || k > total)
-    throw new InputError(`layers must be an integer from 1 to ${total}, got ${k}`);
+/**
+ * The first `k` layers of `model` mapped, with what the checks need of the executor's run: the
+ * compared values' low bytes (every op's outputs and the layer outputs) and the graph outputs'
+ * shapes and signedness. With `dropWeights` the model's initialisers are removed once mapped.
+ */
+function mapModel(
+  model: EncoderModel,
+  k: number,
+  dropWeights: boolean,
+): {
+  mapped: MappedGraph;
+  bytes: Map<string, Uint8Array>;
+  outputs: { name: string; shape: number[]; signed: boolean }[];
+} {
   const graph = firstLayers(model, k);
   // the executor's run gives the reference values and every tensor's shape
   const ref = referenceRun(graph, model.inputs);
-  const lowered = lowerGraph(graph);
   const layerOf = new Map<string, number>();
   model.layerNodes.forEach((ns, l) => ns.forEach((n) => layerOf.set(n, l)));
-  const mapped: MappedGraph = mapGraph(lowered, ref.tensors, { layerOf });
-  const outsOf = (op: MappedGraph['ops'][number]): Mat[] => (op.kind === 'attention' ? op.outs : [op.y]);
-  // only the values compared below are kept: every op's outputs and the layer outputs
+  const mapped: MappedGraph = mapGraph(lowerGraph(graph), ref.tensors, { layerOf });
+  // only the values compared after the run are kept
   const compared = new Set(model.layerOutputs.slice(0, k));
   for (const op of mapped.ops) for (const m of outsOf(op)) compared.add(m.name.replace(/#h\d+$/, ''));
   for (const name of ref.bytes.keys()) if (!compared.has(name)) ref.bytes.delete(name);
-  // ops outside every layer count to the next op's layer (or the last layer)
-  for (let i = mapped.ops.length - 1, next = k - 1; i >= 0; i--) {
-    const op = mapped.ops[i]!;
-    if (op.layer < 0 || op.layer >= k) op.layer = next;
-    next = op.layer;
-  }
+  const outputs = graph.outputs.flatMap((o) => {
+    const t = ref.tensors.get(o.name);
+    return t ? [{ name: o.name, shape: t.shape, signed: t.signed }] : [];
+  });
+  if (dropWeights) model.graph.initializers.clear();
+  return { mapped, bytes: ref.bytes, outputs };
+}
 
-  const placed = place(mapped.ops, { clusterOnly: opts.clusterOnly ?? false });
-  // a first schedule sizes the DRAM (every op output stays there) and the program area
+/**
+ * Bytes of the program area and of DRAM a schedule of `mapped` needs, from a first schedule (every
+ * op output stays in DRAM).
+ */
+function machineSize(mapped: MappedGraph, placed: Placed[]): { programBytes: number; dramBytes: number } {
   let need = 0;
   const dry = schedule(mapped, {
     placed,
@@ -251,10 +268,31 @@ export function runEncoder(model: EncoderModel, opts: EncoderRunOptions = {}): E
   const programBytes =
     Math.ceil((dry.program.streams.reduce((n, st) => n + 4 * st.length, 0) + 64 * 9) / MiB) * MiB;
   const dramBytes = Math.max(64 * MiB, Math.ceil((need + programBytes) / MiB) * MiB + 8 * MiB);
+  return { programBytes, dramBytes };
+}
+
+const outsOf = (op: MappedGraph['ops'][number]): Mat[] => (op.kind === 'attention' ? op.outs : [op.y]);
+
+export function runEncoder(model: EncoderModel, opts: EncoderRunOptions = {}): EncoderRunResult {
+  const total = model.layerOutputs.length;
+  const k = opts.layers ?? total;
+  if (!Number.isInteger(k) || k < 1 || k > total)
+    throw new InputError(`layers must be an integer from 1 to ${total}, got ${k}`);
+  const ref = mapModel(model, k, opts.dropWeights ?? false);
+  const mapped = ref.mapped;
+  // ops outside every layer count to the next op's layer (or the last layer)
+  for (let i = mapped.ops.length - 1, next = k - 1; i >= 0; i--) {
+    const op = mapped.ops[i]!;
+    if (op.layer < 0 || op.layer >= k) op.layer = next;
+    next = op.layer;
+  }
+
+  const placed = place(mapped.ops, { clusterOnly: opts.clusterOnly ?? false });
+  const { programBytes, dramBytes } = machineSize(mapped, placed);
   const machine = new Machine({
     ita: !opts.clusterOnly,
     dramBytes,
-    programBytes: Math.max(programBytes, MiB),
+    programBytes: Math.max(programBytes, 1 << 20),
   });
   const sch = schedule(mapped, {
     placed,
@@ -359,15 +397,14 @@ export function runEncoder(model: EncoderModel, opts: EncoderRunOptions = {}): E
   const ops = opStats.reduce((n, o) => n + o.ops, 0);
   // the graph outputs as the machine holds them
   const outputs = new Map<string, Tensor>();
-  for (const o of graph.outputs) {
-    const m = mapped.mats.get(o.name);
-    const want = ref.tensors.get(o.name);
-    if (!m || !want) continue;
+  for (const want of ref.outputs) {
+    const m = mapped.mats.get(want.name);
+    if (!m) continue;
     const { rows, cols } = validOf(m);
     const v = fromT64(machine.read(sch.matAddr.get(m.name)!, m.rows * m.cols), m.rows, m.cols, !want.signed);
     const data = new Float64Array(rows * cols);
     for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) data[r * cols + c] = v[r * m.cols + c]!;
-    outputs.set(o.name, { shape: want.shape, data, signed: want.signed });
+    outputs.set(want.name, { shape: want.shape, data, signed: want.signed });
   }
   let l1Peak = 0;
   for (const p of sch.placements) l1Peak = Math.max(l1Peak, p.offset + p.bytes);
