@@ -273,11 +273,38 @@ function machineSize(mapped: MappedGraph, placed: Placed[]): { programBytes: num
 
 const outsOf = (op: MappedGraph['ops'][number]): Mat[] => (op.kind === 'attention' ? op.outs : [op.y]);
 
-export function runEncoder(model: EncoderModel, opts: EncoderRunOptions = {}): EncoderRunResult {
-  const total = model.layerOutputs.length;
-  const k = opts.layers ?? total;
-  if (!Number.isInteger(k) || k < 1 || k > total)
-    throw new InputError(`layers must be an integer from 1 to ${total}, got ${k}`);
+/** An op as the checks and statistics after the run see it. */
+interface OpInfo {
+  layer: number;
+  name: string;
+  kind: string;
+  macs: number;
+  outs: Mat[];
+  placed: Placed;
+}
+
+/**
+ * The machine loaded with the program of the first `k` layers, and what the checks and statistics
+ * need after the run. The tiler's weight copies, its units and the data staged for DRAM stay here:
+ * the machine's DRAM holds the data for the run.
+ */
+function prepare(
+  model: EncoderModel,
+  k: number,
+  opts: EncoderRunOptions,
+): {
+  machine: Machine;
+  program: Schedule['program'];
+  ops: OpInfo[];
+  mats: MappedGraph['mats'];
+  aliases: string[];
+  bytes: Map<string, Uint8Array>;
+  outputs: ReturnType<typeof mapModel>['outputs'];
+  matAddr: Map<string, number>;
+  stepOp: number[];
+  itaJobs: number;
+  l1Peak: number;
+} {
   const ref = mapModel(model, k, opts.dropWeights ?? false);
   const mapped = ref.mapped;
   // ops outside every layer count to the next op's layer (or the last layer)
@@ -310,8 +337,38 @@ export function runEncoder(model: EncoderModel, opts: EncoderRunOptions = {}): E
   }
   for (const [key, data] of sch.dram.data) machine.write(sch.dram.get(key), data);
   opts.beforeRun?.(machine, sch);
+  let l1Peak = 0;
+  for (const p of sch.placements) l1Peak = Math.max(l1Peak, p.offset + p.bytes);
+  return {
+    machine,
+    program: sch.program,
+    ops: mapped.ops.map((op, i) => ({
+      layer: op.layer,
+      name: op.nodes[0]!,
+      kind: op.kind,
+      macs: op.macs,
+      outs: outsOf(op),
+      placed: placed[i]!,
+    })),
+    mats: mapped.mats,
+    aliases: mapped.aliases,
+    bytes: ref.bytes,
+    outputs: ref.outputs,
+    matAddr: sch.matAddr,
+    stepOp: sch.stepOp,
+    itaJobs: sch.itaJobs,
+    l1Peak,
+  };
+}
 
-  const run = machine.run(sch.program, {
+export function runEncoder(model: EncoderModel, opts: EncoderRunOptions = {}): EncoderRunResult {
+  const total = model.layerOutputs.length;
+  const k = opts.layers ?? total;
+  if (!Number.isInteger(k) || k < 1 || k > total)
+    throw new InputError(`layers must be an integer from 1 to ${total}, got ${k}`);
+  const ref = prepare(model, k, opts);
+  const { machine, matAddr } = ref;
+  const run = machine.run(ref.program, {
     maxCycles: opts.maxCycles,
     vcd: opts.vcd,
     onProgress: opts.onProgress ? (s, n) => opts.onProgress!(s, n) : undefined,
@@ -324,15 +381,15 @@ export function runEncoder(model: EncoderModel, opts: EncoderRunOptions = {}): E
     bitExact: true,
     mismatch: null,
   }));
-  const opMismatch = mapped.ops.map((op) => {
-    for (const m of outsOf(op)) {
-      const got = machine.read(sch.matAddr.get(m.name)!, m.rows * m.cols);
+  const opMismatch = ref.ops.map((op) => {
+    for (const m of op.outs) {
+      const got = machine.read(matAddr.get(m.name)!, m.rows * m.cols);
       const bad = firstMismatch(m, got, expectedValues(m, ref.bytes));
       if (bad) return bad;
     }
     return null;
   });
-  mapped.ops.forEach((op, i) => {
+  ref.ops.forEach((op, i) => {
     const L = layers[op.layer]!;
     if (opMismatch[i] && L.bitExact) {
       L.bitExact = false;
@@ -341,11 +398,11 @@ export function runEncoder(model: EncoderModel, opts: EncoderRunOptions = {}): E
   });
   // the layer outputs themselves (aliases resolved)
   model.layerOutputs.slice(0, k).forEach((name, l) => {
-    const m = mapped.mats.get(name);
+    const m = ref.mats.get(name);
     if (!m) throw new InputError(`layer output ${name} is not a tensor the tiler computed`);
     const bad = firstMismatch(
       { ...m, name },
-      machine.read(sch.matAddr.get(m.name)!, m.rows * m.cols),
+      machine.read(matAddr.get(m.name)!, m.rows * m.cols),
       ref.bytes.get(name) ?? noValue(name),
     );
     if (bad && layers[l]!.bitExact) {
@@ -355,12 +412,12 @@ export function runEncoder(model: EncoderModel, opts: EncoderRunOptions = {}): E
   });
 
   // statistics
-  const opStats: OpStats[] = mapped.ops.map((op, i) => ({
+  const opStats: OpStats[] = ref.ops.map((op, i) => ({
     layer: op.layer,
-    name: op.nodes[0]!,
+    name: op.name,
     kind: op.kind,
-    unit: placed[i]!.where,
-    reason: placed[i]!.reason,
+    unit: op.placed.where,
+    reason: op.placed.reason,
     bitExact: opMismatch[i] === null,
     mismatch: opMismatch[i]!,
     ...noBusy(),
@@ -370,7 +427,7 @@ export function runEncoder(model: EncoderModel, opts: EncoderRunOptions = {}): E
   opStats[0]!.cycles += run.cycles - run.steps.reduce((n, st) => n + st.end - st.start, 0);
   const timeline: EncoderRunResult['timeline'] = [];
   run.steps.forEach((st, i) => {
-    const o = opStats[sch.stepOp[i]!]!;
+    const o = opStats[ref.stepOp[i]!]!;
     o.cycles += st.end - st.start;
     o.ita += st.ita;
     o.dma += st.dma;
@@ -398,16 +455,14 @@ export function runEncoder(model: EncoderModel, opts: EncoderRunOptions = {}): E
   // the graph outputs as the machine holds them
   const outputs = new Map<string, Tensor>();
   for (const want of ref.outputs) {
-    const m = mapped.mats.get(want.name);
+    const m = ref.mats.get(want.name);
     if (!m) continue;
     const { rows, cols } = validOf(m);
-    const v = fromT64(machine.read(sch.matAddr.get(m.name)!, m.rows * m.cols), m.rows, m.cols, !want.signed);
+    const v = fromT64(machine.read(matAddr.get(m.name)!, m.rows * m.cols), m.rows, m.cols, !want.signed);
     const data = new Float64Array(rows * cols);
     for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) data[r * cols + c] = v[r * m.cols + c]!;
     outputs.set(want.name, { shape: want.shape, data, signed: want.signed });
   }
-  let l1Peak = 0;
-  for (const p of sch.placements) l1Peak = Math.max(l1Peak, p.offset + p.bytes);
   return {
     cycles: run.cycles,
     ops,
@@ -420,11 +475,11 @@ export function runEncoder(model: EncoderModel, opts: EncoderRunOptions = {}): E
     timeline,
     simSeconds: run.seconds,
     simCyclesPerSecond: run.seconds > 0 ? run.cycles / run.seconds : 0,
-    steps: sch.program.steps,
+    steps: ref.program.steps,
     stepStats: run.steps,
-    itaJobs: sch.itaJobs,
-    l1Peak,
+    itaJobs: ref.itaJobs,
+    l1Peak: ref.l1Peak,
     outputs,
-    aliases: mapped.aliases,
+    aliases: ref.aliases,
   };
 }
