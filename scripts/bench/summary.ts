@@ -11,7 +11,10 @@
  * - `--pyita <runner.py>` or `PYITA_RUN`: a PyITA runner, called as
  *   `<python> <runner.py> <outdir> -S .. -E .. -P .. -F .. -H .. --activation .. --seed ..`
  *   (testGenerator.py's flags, the folder written to <outdir>); `--python <path>` or
- *   `PYITA_PYTHON` names the interpreter (default python3).
+ *   `PYITA_PYTHON` names the interpreter (default python3). PyITA's `tiler_QK` and `tiler_Out`
+ *   loop over `self.H` for the feed-forward weights too (one "head") and broadcast a bias of H rows
+ *   with `np.tile(bias, [1, S, 1])`, so at H > 1 the runner needs them looping over
+ *   `weight.shape[0]` and tiling `bias[:, np.newaxis, :]`; with that the folder equals itasim's.
  * - `--verilated <binary>` or `ITA_VERILATED`: a Verilated ITA (`ita.sv`) whose testbench streams
  *   random data through the same attention layer (S = E = 512, P = 256, F = 64: tiles 8,8,4,1)
  *   and exits 0; `ITA_VERILATED_ARGS` (space-separated) is passed to it.
