@@ -38,6 +38,13 @@ export interface RunOptions {
   softmax?: SoftmaxVariant;
   /** Called before each node runs (progress). */
   onNode?: (index: number, total: number, node: GraphNode) => void;
+  /**
+   * Called for each node output that is not a graph output once the last node reading it has run
+   * (at once for an output no node reads), with the node that produced it: the tensor is replaced
+   * in `tensors` by what the call returns (the same tensor keeps it, a smaller one frees its values).
+   * Without it every tensor is kept as computed.
+   */
+  release?: (name: string, t: Tensor, producer: GraphNode) => Tensor;
 }
 
 export interface RunResult {
@@ -139,6 +146,7 @@ export function runGraph(given: Graph, inputs: Map<string, Tensor>, options: Run
   checkSupported(given);
   const graph = lowerGraph(given);
   const tensors = new Map<string, Tensor>(graph.initializers);
+  const release = options.release;
   for (const vi of graph.inputs) {
     const t = inputs.get(vi.name);
     if (!t) throw new InputError(`graph input ${vi.name} is not given`);
@@ -147,6 +155,22 @@ export function runGraph(given: Graph, inputs: Map<string, Tensor>, options: Run
   const order = topoSort(graph, new Set(tensors.keys()));
   const opts = { softmax: options.softmax ?? 'deeploy' };
   const checked = new Set<string>();
+  // for `release`: the index of the last node reading each tensor, and its producer
+  const lastUse = new Map<string, number>();
+  const producer = new Map<string, GraphNode>();
+  const kept = new Set(graph.outputs.map((o) => o.name));
+  if (release)
+    order.forEach((node, i) => {
+      node.inputs.forEach((x) => lastUse.set(x, i));
+      node.outputs.forEach((o) => producer.set(o, node));
+    });
+  const releaseAt = (name: string, i: number): void => {
+    const by = producer.get(name);
+    if (!by || kept.has(name) || (lastUse.get(name) ?? i) !== i) return;
+    const t = tensors.get(name);
+    if (t) tensors.set(name, release!(name, t, by));
+    producer.delete(name);
+  };
   order.forEach((node, i) => {
     options.onNode?.(i, order.length, node);
     const ins = node.inputs.map((x) => (x === '' ? undefined : tensors.get(x)));
@@ -168,6 +192,10 @@ export function runGraph(given: Graph, inputs: Map<string, Tensor>, options: Run
       if (!t) throw new UnsupportedError(node.name, node.opType, `output ${j} (${o}) is not produced`);
       tensors.set(o, t);
     });
+    if (release) {
+      for (const x of node.inputs) if (x !== '') releaseAt(x, i);
+      for (const o of node.outputs) if (o !== '') releaseAt(o, i);
+    }
   });
   const outputs = new Map<string, Tensor>();
   for (const o of graph.outputs) {

@@ -59,28 +59,39 @@ function firstFit(
   size: number,
   what: string,
 ): Placement[] | InputError {
-  // placements alive in each step, for the overlap queries
+  // indices of the items placed in each step, for the overlap queries
   let maxStep = 0;
   for (const it of items) maxStep = Math.max(maxStep, it.last);
-  const byStep: Placement[][] = Array.from({ length: maxStep + 1 }, () => []);
+  const byStep: number[][] = Array.from({ length: maxStep + 1 }, () => []);
   const out = new Array<Placement>(items.length);
+  const lo = new Float64Array(items.length);
+  const hi = new Float64Array(items.length);
+  // the query (by stamp) that last took each placed item, so that each counts once
+  const seen = new Int32Array(items.length);
+  // the busy ranges of one query, sorted by their start
+  let busy = new Int32Array(64);
   let stamp = 0;
-  const seen = new Map<Placement, number>();
   for (const { it, i } of order) {
     const bytes = up(it.bytes);
     stamp++;
-    const busy: [number, number][] = [];
+    let n = 0;
     for (let s = it.first; s <= it.last; s++)
-      for (const p of byStep[s]!) {
-        if (seen.get(p) === stamp) continue;
-        seen.set(p, stamp);
-        busy.push([p.offset, p.offset + up(p.bytes)]);
+      for (const j of byStep[s]!) {
+        if (seen[j] === stamp) continue;
+        seen[j] = stamp;
+        if (n === busy.length) {
+          const wider = new Int32Array(2 * n);
+          wider.set(busy);
+          busy = wider;
+        }
+        busy[n++] = j;
       }
-    busy.sort((a, b) => a[0] - b[0]);
+    const q = busy.subarray(0, n).sort((a, b) => lo[a]! - lo[b]!);
     let off = 0;
-    for (const [lo, hi] of busy) {
-      if (off + bytes <= lo) break;
-      if (hi > off) off = hi;
+    for (let k = 0; k < n; k++) {
+      const j = q[k]!;
+      if (off + bytes <= lo[j]!) break;
+      if (hi[j]! > off) off = hi[j]!;
     }
     if (off + bytes > size) {
       // the most bytes live in one step of its lifetime
@@ -88,15 +99,16 @@ function firstFit(
       for (let s = it.first; s <= it.last; s++)
         live = Math.max(
           live,
-          byStep[s]!.reduce((n, p) => n + up(p.bytes), 0),
+          byStep[s]!.reduce((m, j) => m + hi[j]! - lo[j]!, 0),
         );
       return new InputError(
         `${what}: buffer ${it.key} (${it.bytes} bytes, steps ${it.first}..${it.last}) does not fit: up to ${live} of ${size} bytes are taken in those steps`,
       );
     }
-    const p = { ...it, offset: off };
-    for (let s = it.first; s <= it.last; s++) byStep[s]!.push(p);
-    out[i] = p;
+    out[i] = { ...it, offset: off };
+    lo[i] = off;
+    hi[i] = off + bytes;
+    for (let s = it.first; s <= it.last; s++) byStep[s]!.push(i);
   }
   return out;
 }

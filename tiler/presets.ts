@@ -185,7 +185,14 @@ class Builder {
     return Math.sqrt(Math.max(1e-9, s2 / n - (s / n) ** 2));
   }
 
-  layer(l: number): void {
+  /**
+   * Starts layer `l`, whose input is `x`: a layer reads nothing of the earlier layers but its input,
+   * so the probe values of the earlier layers are dropped (the calibration holds one layer's).
+   */
+  layer(l: number, x: string): void {
+    const input = this.probe.get(x)!;
+    this.probe.clear();
+    this.probe.set(x, input);
     this.layerNodes.push([]);
     this.rng = new Rng(this.seed, `${this.preset}/layer${l}`);
   }
@@ -437,7 +444,7 @@ function mobileBert(b: Builder, layers: number, S: number): EncoderModel {
   const outs: string[] = [];
   let x = 'x';
   for (let l = 0; l < layers; l++) {
-    b.layer(l);
+    b.layer(l, x);
     // bottlenecks: the layer input (residual of the attention block) and the shared q/k/v input
     const inner = b.noNorm(b.linear(x, E, B, RMS.input), B);
     const qkv = b.noNorm(b.linear(x, E, B, RMS.input), B);
@@ -477,7 +484,7 @@ function vitLike(
   const outs: string[] = [];
   let x = 'x';
   for (let l = 0; l < layers; l++) {
-    b.layer(l);
+    b.layer(l, x);
     // pre-norm block: x + attn(LN(x)), then h + FFN(LN(h))
     const att = b.attention(b.layerNorm(x, E), E, H, 64, RMS.norm);
     const h = b.residual(x, att);

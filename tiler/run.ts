@@ -33,6 +33,12 @@ export interface EncoderRunOptions {
   vcd?: string;
   /** Stop a hung program after this many cycles (default 2^40). */
   maxCycles?: number;
+  /**
+   * Remove the model's weights (its graph's initialisers) once they are mapped: they then exist
+   * only as the tiler's copies and in the machine's DRAM, not twice over a long run. The model
+   * cannot run again.
+   */
+  dropWeights?: boolean;
   /** Called after the data is placed and before the run (tests corrupt DRAM here). */
   beforeRun?: (m: Machine, s: Schedule) => void;
 }
@@ -136,20 +142,72 @@ export function firstLayers(model: EncoderModel, k: number): Graph {
   };
 }
 
+/**
+ * The executor's run of `graph`: every tensor's shape and signedness (what the mapper reads of an
+ * activation), every constant whole (initialisers, `Constant` outputs and what is computed from
+ * them only), and of each activation what the checks compare, taken once its last reader has run:
+ * its values' low bytes when they are 8-bit values (the tiler's 8-bit matrices are compared byte
+ * by byte), else the values as int32 (a matrix the tiler writes as int32). The activations' full
+ * values are dropped as the run goes, so the executor holds one layer's values at a time.
+ */
+function referenceRun(
+  graph: Graph,
+  inputs: Map<string, Tensor>,
+): { tensors: Map<string, Tensor>; bytes: Map<string, Compared> } {
+  const bytes = new Map<string, Compared>();
+  const constant = new Set(graph.initializers.keys());
+  const retire = (name: string, t: Tensor): Tensor => {
+    const d = t.data;
+    let byteValues = true;
+    for (let i = 0; i < d.length && byteValues; i++) if (d[i]! < -128 || d[i]! > 255) byteValues = false;
+    const b = byteValues ? new Uint8Array(d.length) : new Int32Array(d.length);
+    for (let i = 0; i < b.length; i++) b[i] = byteValues ? d[i]! & 0xff : d[i]! | 0;
+    bytes.set(name, b);
+    return valuesReleased(name, t);
+  };
+  const ref = runGraph(graph, inputs, {
+    softmax: 'ita',
+    onNode: (_i, _n, node) => {
+      if (node.opType === 'Constant' || node.inputs.every((x) => x === '' || constant.has(x)))
+        node.outputs.forEach((o) => constant.add(o));
+    },
+    release: (name, t) => (constant.has(name) ? t : retire(name, t)),
+  });
+  for (const o of graph.outputs) {
+    const t = ref.tensors.get(o.name);
+    if (t && !constant.has(o.name)) ref.tensors.set(o.name, retire(o.name, t));
+  }
+  return { tensors: ref.tensors, bytes };
+}
+
+/** What the checks keep of an executor value: its low bytes, or (values beyond 8 bits) int32. */
+type Compared = Uint8Array | Int32Array;
+
+/** A tensor's shape and signedness; reading its values is an internal error. */
+function valuesReleased(name: string, t: Tensor): Tensor {
+  return {
+    shape: t.shape,
+    signed: t.signed,
+    get data(): Float64Array {
+      throw new Error(`the executor's values of ${name} were released after its last reader ran`);
+    },
+  };
+}
+
 /** Expected values of a matrix (row-major, its own rows and columns); per-head MHSA outputs sliced. */
-function expectedValues(m: Mat, tensors: Map<string, Tensor>): ArrayLike<number> {
+function expectedValues(m: Mat, bytes: Map<string, Compared>): ArrayLike<number> {
   const hm = /^(.*)#h(\d+)$/.exec(m.name);
-  const t = tensors.get(hm ? hm[1]! : m.name);
+  const t = bytes.get(hm ? hm[1]! : m.name);
   if (!t) throw new Error(`no executor value for ${m.name}`);
   const { rows, cols } = validOf(m);
   if (m.chw) {
     // C x (H W) in the tensor, one pixel per row here
-    const out = new Float64Array(rows * cols);
-    for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[r * cols + c] = t.data[c * rows + r]!;
+    const out = new Int32Array(rows * cols);
+    for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[r * cols + c] = t[c * rows + r]!;
     return out;
   }
   const off = hm ? Number(hm[2]) * rows * cols : 0;
-  return t.data.subarray(off, off + rows * cols);
+  return t.subarray(off, off + rows * cols);
 }
 
 /**
@@ -174,7 +232,14 @@ export function matBytes(m: Mat): number {
   return m.rows * m.cols * (m.int32 ? 4 : 1);
 }
 
-/** The first element of a stored matrix (padding ignored) that differs from `exp` (row-major). */
+function noValue(name: string): never {
+  throw new Error(`no executor value for ${name}`);
+}
+
+/**
+ * The first element of a stored matrix (padding ignored) that differs from `exp` (row-major: the
+ * executor's values, or their low bytes for an 8-bit matrix).
+ */
 function firstMismatch(m: Mat, got: Uint8Array, exp: ArrayLike<number>): string | null {
   const { rows, cols } = validOf(m);
   // 8-bit matrices compare their bytes (the executor's uint8 or int8 value modulo 256)
@@ -192,27 +257,43 @@ function firstMismatch(m: Mat, got: Uint8Array, exp: ArrayLike<number>): string 
   return count === 0 ? null : `${first} (${count} ${m.int32 ? 'values' : 'bytes'} differ)`;
 }
 
-export function runEncoder(model: EncoderModel, opts: EncoderRunOptions = {}): EncoderRunResult {
-  const total = model.layerOutputs.length;
-  const k = opts.layers ?? total;
-  if (!Number.isInteger(k) || k < 1 || k > total)
-    throw new InputError(`layers must be an integer from 1 to ${total}, got ${k}`);
+/**
+ * The first `k` layers of `model` mapped, with what the checks need of the executor's run: the
+ * compared values' low bytes (every op's outputs and the layer outputs) and the graph outputs'
+ * shapes and signedness. With `dropWeights` the model's initialisers are removed once mapped.
+ */
+function mapModel(
+  model: EncoderModel,
+  k: number,
+  dropWeights: boolean,
+): {
+  mapped: MappedGraph;
+  bytes: Map<string, Compared>;
+  outputs: { name: string; shape: number[]; signed: boolean }[];
+} {
   const graph = firstLayers(model, k);
   // the executor's run gives the reference values and every tensor's shape
-  const ref = runGraph(graph, model.inputs, { softmax: 'ita' });
-  const lowered = lowerGraph(graph);
+  const ref = referenceRun(graph, model.inputs);
   const layerOf = new Map<string, number>();
   model.layerNodes.forEach((ns, l) => ns.forEach((n) => layerOf.set(n, l)));
-  const mapped: MappedGraph = mapGraph(lowered, ref.tensors, { layerOf });
-  // ops outside every layer count to the next op's layer (or the last layer)
-  for (let i = mapped.ops.length - 1, next = k - 1; i >= 0; i--) {
-    const op = mapped.ops[i]!;
-    if (op.layer < 0 || op.layer >= k) op.layer = next;
-    next = op.layer;
-  }
+  const mapped: MappedGraph = mapGraph(lowerGraph(graph), ref.tensors, { layerOf });
+  // only the values compared after the run are kept
+  const compared = new Set(model.layerOutputs.slice(0, k));
+  for (const op of mapped.ops) for (const m of outsOf(op)) compared.add(m.name.replace(/#h\d+$/, ''));
+  for (const name of ref.bytes.keys()) if (!compared.has(name)) ref.bytes.delete(name);
+  const outputs = graph.outputs.flatMap((o) => {
+    const t = ref.tensors.get(o.name);
+    return t ? [{ name: o.name, shape: t.shape, signed: t.signed }] : [];
+  });
+  if (dropWeights) model.graph.initializers.clear();
+  return { mapped, bytes: ref.bytes, outputs };
+}
 
-  const placed = place(mapped.ops, { clusterOnly: opts.clusterOnly ?? false });
-  // a first schedule sizes the DRAM (every op output stays there) and the program area
+/**
+ * Bytes of the program area and of DRAM a schedule of `mapped` needs, from a first schedule (every
+ * op output stays in DRAM).
+ */
+function machineSize(mapped: MappedGraph, placed: Placed[]): { programBytes: number; dramBytes: number } {
   let need = 0;
   const dry = schedule(mapped, {
     placed,
@@ -228,10 +309,58 @@ export function runEncoder(model: EncoderModel, opts: EncoderRunOptions = {}): E
   const programBytes =
     Math.ceil((dry.program.streams.reduce((n, st) => n + 4 * st.length, 0) + 64 * 9) / MiB) * MiB;
   const dramBytes = Math.max(64 * MiB, Math.ceil((need + programBytes) / MiB) * MiB + 8 * MiB);
+  return { programBytes, dramBytes };
+}
+
+const outsOf = (op: MappedGraph['ops'][number]): Mat[] => (op.kind === 'attention' ? op.outs : [op.y]);
+
+/** An op as the checks and statistics after the run see it. */
+interface OpInfo {
+  layer: number;
+  name: string;
+  kind: string;
+  macs: number;
+  outs: Mat[];
+  placed: Placed;
+}
+
+/**
+ * The machine loaded with the program of the first `k` layers, and what the checks and statistics
+ * need after the run. The tiler's weight copies, its units and the data staged for DRAM stay here:
+ * the machine's DRAM holds the data for the run.
+ */
+function prepare(
+  model: EncoderModel,
+  k: number,
+  opts: EncoderRunOptions,
+): {
+  machine: Machine;
+  program: Schedule['program'];
+  ops: OpInfo[];
+  mats: MappedGraph['mats'];
+  aliases: string[];
+  bytes: Map<string, Compared>;
+  outputs: ReturnType<typeof mapModel>['outputs'];
+  matAddr: Map<string, number>;
+  stepOp: number[];
+  itaJobs: number;
+  l1Peak: number;
+} {
+  const ref = mapModel(model, k, opts.dropWeights ?? false);
+  const mapped = ref.mapped;
+  // ops outside every layer count to the next op's layer (or the last layer)
+  for (let i = mapped.ops.length - 1, next = k - 1; i >= 0; i--) {
+    const op = mapped.ops[i]!;
+    if (op.layer < 0 || op.layer >= k) op.layer = next;
+    next = op.layer;
+  }
+
+  const placed = place(mapped.ops, { clusterOnly: opts.clusterOnly ?? false });
+  const { programBytes, dramBytes } = machineSize(mapped, placed);
   const machine = new Machine({
     ita: !opts.clusterOnly,
     dramBytes,
-    programBytes: Math.max(programBytes, MiB),
+    programBytes: Math.max(programBytes, 1 << 20),
   });
   const sch = schedule(mapped, {
     placed,
@@ -249,30 +378,59 @@ export function runEncoder(model: EncoderModel, opts: EncoderRunOptions = {}): E
   }
   for (const [key, data] of sch.dram.data) machine.write(sch.dram.get(key), data);
   opts.beforeRun?.(machine, sch);
+  let l1Peak = 0;
+  for (const p of sch.placements) l1Peak = Math.max(l1Peak, p.offset + p.bytes);
+  return {
+    machine,
+    program: sch.program,
+    ops: mapped.ops.map((op, i) => ({
+      layer: op.layer,
+      name: op.nodes[0]!,
+      kind: op.kind,
+      macs: op.macs,
+      outs: outsOf(op),
+      placed: placed[i]!,
+    })),
+    mats: mapped.mats,
+    aliases: mapped.aliases,
+    bytes: ref.bytes,
+    outputs: ref.outputs,
+    matAddr: sch.matAddr,
+    stepOp: sch.stepOp,
+    itaJobs: sch.itaJobs,
+    l1Peak,
+  };
+}
 
-  const run = machine.run(sch.program, {
+export function runEncoder(model: EncoderModel, opts: EncoderRunOptions = {}): EncoderRunResult {
+  const total = model.layerOutputs.length;
+  const k = opts.layers ?? total;
+  if (!Number.isInteger(k) || k < 1 || k > total)
+    throw new InputError(`layers must be an integer from 1 to ${total}, got ${k}`);
+  const ref = prepare(model, k, opts);
+  const { machine, matAddr } = ref;
+  const run = machine.run(ref.program, {
     maxCycles: opts.maxCycles,
     vcd: opts.vcd,
     onProgress: opts.onProgress ? (s, n) => opts.onProgress!(s, n) : undefined,
   });
 
-  // every op output, compared byte by byte
+  // every op output, compared element by element (8-bit matrices by their bytes)
   const layers: LayerStats[] = Array.from({ length: k }, (_, l) => ({
     ...noBusy(),
     layer: l,
     bitExact: true,
     mismatch: null,
   }));
-  const outsOf = (op: MappedGraph['ops'][number]): Mat[] => (op.kind === 'attention' ? op.outs : [op.y]);
-  const opMismatch = mapped.ops.map((op) => {
-    for (const m of outsOf(op)) {
-      const got = machine.read(sch.matAddr.get(m.name)!, matBytes(m));
-      const bad = firstMismatch(m, got, expectedValues(m, ref.tensors));
+  const opMismatch = ref.ops.map((op) => {
+    for (const m of op.outs) {
+      const got = machine.read(matAddr.get(m.name)!, matBytes(m));
+      const bad = firstMismatch(m, got, expectedValues(m, ref.bytes));
       if (bad) return bad;
     }
     return null;
   });
-  mapped.ops.forEach((op, i) => {
+  ref.ops.forEach((op, i) => {
     const L = layers[op.layer]!;
     if (opMismatch[i] && L.bitExact) {
       L.bitExact = false;
@@ -281,12 +439,12 @@ export function runEncoder(model: EncoderModel, opts: EncoderRunOptions = {}): E
   });
   // the layer outputs themselves (aliases resolved)
   model.layerOutputs.slice(0, k).forEach((name, l) => {
-    const m = mapped.mats.get(name);
+    const m = ref.mats.get(name);
     if (!m) throw new InputError(`layer output ${name} is not a tensor the tiler computed`);
     const bad = firstMismatch(
       { ...m, name },
-      machine.read(sch.matAddr.get(m.name)!, matBytes(m)),
-      ref.tensors.get(name)!.data,
+      machine.read(matAddr.get(m.name)!, matBytes(m)),
+      ref.bytes.get(name) ?? noValue(name),
     );
     if (bad && layers[l]!.bitExact) {
       layers[l]!.bitExact = false;
@@ -295,12 +453,12 @@ export function runEncoder(model: EncoderModel, opts: EncoderRunOptions = {}): E
   });
 
   // statistics
-  const opStats: OpStats[] = mapped.ops.map((op, i) => ({
+  const opStats: OpStats[] = ref.ops.map((op, i) => ({
     layer: op.layer,
-    name: op.nodes[0]!,
+    name: op.name,
     kind: op.kind,
-    unit: placed[i]!.where,
-    reason: placed[i]!.reason,
+    unit: op.placed.where,
+    reason: op.placed.reason,
     bitExact: opMismatch[i] === null,
     mismatch: opMismatch[i]!,
     ...noBusy(),
@@ -310,7 +468,7 @@ export function runEncoder(model: EncoderModel, opts: EncoderRunOptions = {}): E
   opStats[0]!.cycles += run.cycles - run.steps.reduce((n, st) => n + st.end - st.start, 0);
   const timeline: EncoderRunResult['timeline'] = [];
   run.steps.forEach((st, i) => {
-    const o = opStats[sch.stepOp[i]!]!;
+    const o = opStats[ref.stepOp[i]!]!;
     o.cycles += st.end - st.start;
     o.ita += st.ita;
     o.dma += st.dma;
@@ -337,16 +495,12 @@ export function runEncoder(model: EncoderModel, opts: EncoderRunOptions = {}): E
   const ops = opStats.reduce((n, o) => n + o.ops, 0);
   // the graph outputs as the machine holds them
   const outputs = new Map<string, Tensor>();
-  for (const o of graph.outputs) {
-    const m = mapped.mats.get(o.name);
-    const want = ref.tensors.get(o.name);
-    if (!m || !want) continue;
-    const v = storedValues(m, machine.read(sch.matAddr.get(m.name)!, matBytes(m)), !want.signed);
-    const data = Float64Array.from(v);
-    outputs.set(o.name, { shape: want.shape, data, signed: want.signed });
+  for (const want of ref.outputs) {
+    const m = ref.mats.get(want.name);
+    if (!m) continue;
+    const v = storedValues(m, machine.read(matAddr.get(m.name)!, matBytes(m)), !want.signed);
+    outputs.set(want.name, { shape: want.shape, data: Float64Array.from(v), signed: want.signed });
   }
-  let l1Peak = 0;
-  for (const p of sch.placements) l1Peak = Math.max(l1Peak, p.offset + p.bytes);
   return {
     cycles: run.cycles,
     ops,
@@ -359,11 +513,11 @@ export function runEncoder(model: EncoderModel, opts: EncoderRunOptions = {}): E
     timeline,
     simSeconds: run.seconds,
     simCyclesPerSecond: run.seconds > 0 ? run.cycles / run.seconds : 0,
-    steps: sch.program.steps,
+    steps: ref.program.steps,
     stepStats: run.steps,
-    itaJobs: sch.itaJobs,
-    l1Peak,
+    itaJobs: ref.itaJobs,
+    l1Peak: ref.l1Peak,
     outputs,
-    aliases: mapped.aliases,
+    aliases: ref.aliases,
   };
 }

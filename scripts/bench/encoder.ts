@@ -31,7 +31,7 @@ export function run(): void {
     };
     try {
       const m = buildPreset(c.preset, { seq: c.seq, layers: c.layers });
-      const r = runEncoder(m, { clusterOnly: c.clusterOnly });
+      const r = runEncoder(m, { clusterOnly: c.clusterOnly, dropWeights: true });
       const wall = (performance.now() - t0) / 1000;
       Object.assign(row, {
         'bit-exact': r.bitExact ? 'yes' : 'NO',

@@ -54,6 +54,7 @@ function run(
   layers: number,
   label: string,
   vcd?: string,
+  dropWeights = false,
 ): EncoderRunResult {
   let bar: ReturnType<typeof progressBar> | null = null;
   try {
@@ -61,6 +62,7 @@ function run(
       clusterOnly,
       layers,
       vcd,
+      dropWeights,
       onProgress: (step, steps) => {
         bar ??= progressBar(label, steps);
         bar.update(step);
@@ -150,7 +152,15 @@ export function encoderRun(
         ? 1
         : layers;
   checkFileOutputs({ '--report': o.report, '--vcd': o.vcd });
-  const result = run(model, !!o.clusterOnly, layers, o.clusterOnly ? 'cluster only' : 'ITA + cores', o.vcd);
+  // the weights stay in the model only when a second run (the baseline) follows
+  const result = run(
+    model,
+    !!o.clusterOnly,
+    layers,
+    o.clusterOnly ? 'cluster only' : 'ITA + cores',
+    o.vcd,
+    !o.speedup,
+  );
   const base = o.speedup ? run(model, true, speedLayers, 'cluster only') : undefined;
   const rep = buildReport(
     result,

@@ -440,6 +440,48 @@ describe('attention recognition and its ITA mapping', () => {
   });
 });
 
+describe('releasing tensors during a run', () => {
+  it('hands each node output over once its last reader ran, graph outputs never', () => {
+    // a -> Relu -> r; r + a -> s; s + r -> y (graph output); a -> Relu -> dead (read by nothing)
+    const spec: GraphSpec = {
+      inputs: [{ name: 'a', shape: [3] }],
+      outputs: [{ name: 'y' }],
+      initializers: {},
+      nodes: [
+        { op: 'Relu', name: 'n0', inputs: ['a'], outputs: ['r'] },
+        { op: 'Relu', name: 'n1', inputs: ['a'], outputs: ['dead'] },
+        { op: 'Add', name: 'n2', inputs: ['r', 'a'], outputs: ['s'] },
+        { op: 'Add', name: 'n3', inputs: ['s', 'r'], outputs: ['y'] },
+      ],
+    };
+    const graph = parseModel(buildModel(spec));
+    const feed = () => new Map([['a', { shape: [3], data: Float64Array.of(-2, 1, 3), signed: true }]]);
+    const whole = runGraph(graph, feed());
+    const seen: string[] = [];
+    const small = { shape: [0], data: new Float64Array(0), signed: false };
+    const r = runGraph(graph, feed(), {
+      onNode: (_i, _n, node) => seen.push(`run ${node.name}`),
+      release: (name, t, by) => {
+        seen.push(`release ${name} of ${by.name}`);
+        expect(Array.from(t.data)).toEqual(Array.from(whole.tensors.get(name)!.data));
+        return small;
+      },
+    });
+    expect(seen).toEqual([
+      'run n0',
+      'run n1',
+      'release dead of n1',
+      'run n2',
+      'run n3',
+      'release s of n2',
+      'release r of n0',
+    ]);
+    expect(vals(r.outputs.get('y')!)).toEqual(vals(whole.outputs.get('y')!));
+    expect(r.tensors.get('r')).toBe(small);
+    expect(r.tensors.get('a')!.data.length).toBe(3);
+  });
+});
+
 describe('refusals', () => {
   it('names the node, the op and what is missing', () => {
     expect(() => runOp('LSTM', f([1], [1]))).toThrow('node n0 (LSTM): op LSTM is not supported');

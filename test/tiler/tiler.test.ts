@@ -290,6 +290,17 @@ describe('tiler: small graphs on the cycle-level machine, bit-exact', () => {
     expect(res.opStats.map((o) => o.kind)).toEqual(['linear']);
   });
 
+  it('dropWeights: the same run, the model left without its initialisers', () => {
+    const keep = runEncoder(linearModel(3));
+    const model = linearModel(3);
+    expect(model.graph.initializers.size).toBeGreaterThan(0);
+    const drop = runEncoder(model, { dropWeights: true });
+    expect(model.graph.initializers.size).toBe(0);
+    const same = (r: typeof keep) => ({ ...r, simSeconds: 0, simCyclesPerSecond: 0 });
+    expect(same(drop)).toEqual(same(keep));
+    expect(drop.bitExact).toBe(true);
+  });
+
   it('detects a wrong byte: one weight corrupted in DRAM after placement', () => {
     const r = runEncoder(linearModel(7), {
       beforeRun: (m, s) => {
