@@ -381,7 +381,7 @@ class MapState {
   readonly unusable = new Map<string, string>();
   /** Output of a real transpose -> the matrix it transposes. */
   readonly transposeOf = new Map<string, Mat>();
-  /** Matrices of uint8 values that never exceed 127 (ITAPartialMax outputs: 32512 / sum, sum >= 256). */
+  /** uint8 matrices whose values never exceed 127 (ITAPartialMax outputs, whose sum counts 256 for the maximum; graph inputs in 0..127). */
   readonly below128 = new Set<string>();
 
   constructor(
@@ -1444,6 +1444,18 @@ function colMean(n: GraphNode, s: MapState): Recognised {
   };
 }
 
+/** The inputs (by position) that each op's mapping reads as uint8 when the tensor is unsigned. */
+const UNSIGNED_READERS: Readonly<Record<string, readonly number[]>> = {
+  MatMul: [0],
+  Gemm: [0],
+  Add: [0, 1],
+  iLayerNorm: [0],
+  RequantShift: [0],
+  iGELU: [0],
+  IntegerMean: [0],
+  ReduceMean: [0],
+};
+
 /** The recogniser of each op that can start a pattern. */
 export const RECOGNISERS: Readonly<Record<string, Recogniser>> = {
   ...Object.fromEntries([...LAYOUT_OPS].map((op) => [op, layoutOrTranspose])),
@@ -1486,10 +1498,28 @@ export function mapGraph(graph: Graph, tensors: Map<string, Tensor>, opts: MapOp
       s.unusable.set(vi.name, `graph input ${vi.name} [${t.shape.join('x')}] is empty`);
       continue;
     }
-    const bad = t.data.find((v) => v < -128 || v > 127);
+    const uns = t.signed === false;
+    const bad = t.data.find((v) => v < (uns ? 0 : -128) || v > (uns ? 255 : 127));
     if (bad !== undefined) {
-      s.unusable.set(vi.name, `graph input ${vi.name} holds ${bad}, outside int8`);
+      s.unusable.set(vi.name, `graph input ${vi.name} holds ${bad}, outside int8 and uint8`);
       continue;
+    }
+    if (uns) {
+      let max = 0;
+      for (const v of t.data) if (v > max) max = v;
+      if (max <= 127) s.below128.add(vi.name);
+      else {
+        const reader = (s.consumers.get(vi.name) ?? []).find(
+          (c) => !UNSIGNED_READERS[c.opType]?.includes(c.inputs.indexOf(vi.name)),
+        );
+        if (reader) {
+          s.unusable.set(
+            vi.name,
+            `graph input ${vi.name} holds uint8 values up to ${max}; ${reader.name} (${reader.opType}) is mapped for int8 inputs only`,
+          );
+          continue;
+        }
+      }
     }
     const m = paddedMat(vi.name, rows, cols);
     s.mats.set(vi.name, m);
