@@ -1535,7 +1535,7 @@ export function mapGraph(graph: Graph, tensors: Map<string, Tensor>, opts: MapOp
     if (!recognise)
       refuse(
         n,
-        `op ${n.opType} has no tiler mapping (MHSA + head sum, linear, residual add, iLayerNorm, iNoNorm, iSoftmax and layout ops are mapped)`,
+        `op ${n.opType} has no tiler mapping (the ops that start a mapping: ${Object.keys(RECOGNISERS).join(', ')})`,
       );
     const r = recognise(n, s);
     r.covers.forEach((x) => done.add(x));
