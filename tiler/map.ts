@@ -701,6 +701,8 @@ function linearTail(s: MapState, p: Product): Recognised {
     cur = next.outputs[0]!;
   }
   const y = s.newMat(n, cur);
+  // ReLU of ITA's int8 output: the executor calls it unsigned, but it never exceeds 127
+  if (act === 'relu') s.below128.add(y.name);
   const padded = y.cols !== N || x.cols !== K;
   return {
     covers: nodes,

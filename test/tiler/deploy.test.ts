@@ -442,6 +442,43 @@ describe('itasim deploy', () => {
     }
   }, 120_000);
 
+  it('keeps a linear that reads a ReLU output on ITA (the executor calls it unsigned; it stays below 128)', () => {
+    const rq = (name: string, x: string, y: string): NodeSpec => ({
+      op: 'RequantShift',
+      name,
+      inputs: [x, 'mul', 'add'],
+      outputs: [y],
+      attrs: { div: attr.int(2 ** 12), n_levels: attr.int(256), signed: attr.int(1) },
+    });
+    const c = writeCase(
+      mkdtempSync(join(dir, 'relu-linear-')),
+      {
+        inputs: [{ name: 'x', shape: [64, 64], type: 'int8' }],
+        outputs: [{ name: 'y', type: 'int8' }],
+        nodes: [
+          { op: 'MatMul', name: 'mm1', inputs: ['x', 'W1'], outputs: ['p1'] },
+          rq('rq1', 'p1', 'h1'),
+          { op: 'Relu', name: 'relu', inputs: ['h1'], outputs: ['r'] },
+          { op: 'MatMul', name: 'mm2', inputs: ['r', 'W2'], outputs: ['p2'] },
+          rq('rq2', 'p2', 'y'),
+        ],
+        initializers: {
+          W1: { shape: [64, 64], values: vals(4096, -128, 127, 31), type: 'int8' },
+          W2: { shape: [64, 64], values: vals(4096, -128, 127, 32), type: 'int8' },
+          mul: { shape: [], values: [9], type: 'int32' },
+          add: { shape: [], values: [0], type: 'int32' },
+        },
+      },
+      { shape: [64, 64], data: Float64Array.from(vals(4096, -128, 127, 33)), signed: true },
+    );
+    const r = deploy(c.onnx, c.inputs, { compare: c.outputs });
+    expect(r.perOp.map((o) => [o.name, o.where, o.pass])).toEqual([
+      ['mm1', 'ita', true],
+      ['mm2', 'ita', true],
+    ]);
+    expect(r.compare).toEqual([{ name: 'y', pass: true, detail: '' }]);
+  }, 120_000);
+
   it('refuses a uint8 graph input above 127 read by an op mapped for int8 only: one line, exit 2', () => {
     const c = uint8Case('uint8-softmax', {
       op: 'iSoftmax',
