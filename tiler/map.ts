@@ -20,7 +20,8 @@
  *   pool       `MaxPool` of a conv output [+ `Transpose` to channels last]
  *   transpose  a `Transpose` swapping the two axes of a matrix (at most 64 rows)
  *   lut        `RequantShift` of an 8-bit activation, `iGELU` + `RequantShift`: a 256-entry table
- *   pmax       Deeploy's `ITAPartialMax`;  colmean  `IntegerMean` / `ReduceMean` over the rows
+ *   pmax       Deeploy's `ITAPartialMax`, and its `ITAMax` (one group over the row, 255 x 256 / sum);
+ *   colmean    `IntegerMean` / `ReduceMean` over the rows
  *
  * Each pattern has one recogniser, looked up by the op of the node that starts it (`RECOGNISERS`);
  * nodes are visited in topological order and a node already covered by a pattern is skipped.
@@ -249,7 +250,14 @@ export type TilerOp =
       y: Mat;
       table: Uint8Array;
     })
-  | (OpBase & { kind: 'pmax'; x: Mat; y: Mat; group: number })
+  | (OpBase & {
+      /** Deeploy's ITAPartialMax (`full` false) or ITAMax (`full`: one group, the uint8 range). */
+      kind: 'pmax';
+      x: Mat;
+      y: Mat;
+      group: number;
+      full: boolean;
+    })
   | (OpBase & { kind: 'colmean'; x: Mat; y: Mat; count: number; unsigned: boolean })
   | (OpBase & {
       kind: 'isoftmax';
@@ -373,7 +381,7 @@ class MapState {
   readonly unusable = new Map<string, string>();
   /** Output of a real transpose -> the matrix it transposes. */
   readonly transposeOf = new Map<string, Mat>();
-  /** Matrices of uint8 values that never exceed 127 (ITAPartialMax outputs: 32512 / sum, sum >= 256). */
+  /** uint8 matrices whose values never exceed 127 (ITAPartialMax outputs, whose sum counts 256 for the maximum; graph inputs in 0..127). */
   readonly below128 = new Set<string>();
 
   constructor(
@@ -639,6 +647,8 @@ interface Product {
 function linearTail(s: MapState, p: Product): Recognised {
   const { n, x, K, N } = p;
   for (const v of p.wT) if (v < -128 || v > 127) refuse(n, `weight value ${v} is not int8`);
+  // uint8 A: the same bytes as int8 only while no value exceeds 127 (an ITAPartialMax output)
+  const aUns = s.unsignedOf(n.inputs[0]!) && !s.below128.has(x.name);
   const nodes = [n];
   let cur = n.outputs[0]!;
   let next = s.only(cur);
@@ -656,7 +666,7 @@ function linearTail(s: MapState, p: Product): Recognised {
   }
   if (!next || next.opType !== 'RequantShift') {
     if (s.graphOutputs.has(cur) || (s.consumers.get(cur) ?? []).length === 0)
-      return int32Linear(s, p, bias, nodes, cur);
+      return withUnsignedA(int32Linear(s, p, bias, nodes, cur), aUns);
     refuse(
       n,
       'a linear layer must end in one RequantShift (MatMul [+ Add bias] + RequantShift): the tiler holds int8 activations, not the int32 product (an int32 product is mapped only as a graph output)',
@@ -665,8 +675,10 @@ function linearTail(s: MapState, p: Product): Recognised {
   const rqNode = next;
   nodes.push(rqNode);
   cur = rqNode.outputs[0]!;
-  const notIta = whyNotItaLinear(s, p, bias, rqNode);
-  if (notIta !== null) return dgemm(s, p, bias, rqNode, nodes, notIta);
+  const notIta = aUns
+    ? 'A holds uint8 values that may exceed 127 (ITA reads int8)'
+    : whyNotItaLinear(s, p, bias, rqNode);
+  if (notIta !== null) return withUnsignedA(dgemm(s, p, bias, rqNode, nodes, notIta), aUns);
   const { rq, biasAdd } = itaRequant(rqNode, s.T);
   if (biasAdd !== 0) bias = Int32Array.from(bias ?? new Int32Array(N), (v) => v + biasAdd);
   let act: Act = 'identity';
@@ -689,6 +701,8 @@ function linearTail(s: MapState, p: Product): Recognised {
     cur = next.outputs[0]!;
   }
   const y = s.newMat(n, cur);
+  // ReLU of ITA's int8 output: the executor calls it unsigned, but it never exceeds 127
+  if (act === 'relu') s.below128.add(y.name);
   const padded = y.cols !== N || x.cols !== K;
   return {
     covers: nodes,
@@ -708,6 +722,14 @@ function linearTail(s: MapState, p: Product): Recognised {
       },
     ],
   };
+}
+
+/** The cores' int32 gemm reading A as uint8 when `aUns`. */
+function withUnsignedA(r: Recognised, aUns: boolean): Recognised {
+  const op = r.ops[0]!;
+  if (op.kind !== 'dgemm') throw new Error('withUnsignedA: dgemm expected');
+  if (aUns) op.aUnsigned = true;
+  return r;
 }
 
 /**
@@ -1353,6 +1375,33 @@ function partialMax(n: GraphNode, s: MapState): Recognised {
         x,
         y: pmaxOut(n, s),
         group,
+        full: false,
+      },
+    ],
+  };
+}
+
+/**
+ * Deeploy's `ITAMax` over the rows of a signed int8 matrix, on the cores: the ITAPartialMax kernel
+ * with one group over the row and 255 x 256 / sum as the inverse (its output spans uint8).
+ */
+function itaMaxNode(n: GraphNode, s: MapState): Recognised {
+  const x = s.matOf(n, n.inputs[0]!, 'data', true);
+  if (s.unsignedOf(n.inputs[0]!)) refuse(n, 'the input must be signed int8');
+  if (intAttr(n, 'n_levels', 256) !== 256) refuse(n, 'n_levels must be 256');
+  const cols = validOf(x).cols;
+  return {
+    covers: [n],
+    ops: [
+      {
+        kind: 'pmax',
+        nodes: [n.name],
+        layer: s.layerOf([n]),
+        macs: 0,
+        x,
+        y: s.newMat(n, n.outputs[0]!),
+        group: cols,
+        full: true,
       },
     ],
   };
@@ -1397,6 +1446,18 @@ function colMean(n: GraphNode, s: MapState): Recognised {
   };
 }
 
+/** The inputs (by position) that each op's mapping reads as uint8 when the tensor is unsigned. */
+const UNSIGNED_READERS: Readonly<Record<string, readonly number[]>> = {
+  MatMul: [0],
+  Gemm: [0],
+  Add: [0, 1],
+  iLayerNorm: [0],
+  RequantShift: [0],
+  iGELU: [0],
+  IntegerMean: [0],
+  ReduceMean: [0],
+};
+
 /** The recogniser of each op that can start a pattern. */
 export const RECOGNISERS: Readonly<Record<string, Recogniser>> = {
   ...Object.fromEntries([...LAYOUT_OPS].map((op) => [op, layoutOrTranspose])),
@@ -1408,6 +1469,7 @@ export const RECOGNISERS: Readonly<Record<string, Recogniser>> = {
   RequantShift: elementwise,
   iGELU: elementwise,
   ITAPartialMax: partialMax,
+  ITAMax: itaMaxNode,
   IntegerMean: colMean,
   ReduceMean: colMean,
   Gemm: gemmLinear,
@@ -1438,10 +1500,28 @@ export function mapGraph(graph: Graph, tensors: Map<string, Tensor>, opts: MapOp
       s.unusable.set(vi.name, `graph input ${vi.name} [${t.shape.join('x')}] is empty`);
       continue;
     }
-    const bad = t.data.find((v) => v < -128 || v > 127);
+    const uns = t.signed === false;
+    const bad = t.data.find((v) => v < (uns ? 0 : -128) || v > (uns ? 255 : 127));
     if (bad !== undefined) {
-      s.unusable.set(vi.name, `graph input ${vi.name} holds ${bad}, outside int8`);
+      s.unusable.set(vi.name, `graph input ${vi.name} holds ${bad}, outside int8 and uint8`);
       continue;
+    }
+    if (uns) {
+      let max = 0;
+      for (const v of t.data) if (v > max) max = v;
+      if (max <= 127) s.below128.add(vi.name);
+      else {
+        const reader = (s.consumers.get(vi.name) ?? []).find(
+          (c) => !UNSIGNED_READERS[c.opType]?.includes(c.inputs.indexOf(vi.name)),
+        );
+        if (reader) {
+          s.unusable.set(
+            vi.name,
+            `graph input ${vi.name} holds uint8 values up to ${max}; ${reader.name} (${reader.opType}) is mapped for int8 inputs only`,
+          );
+          continue;
+        }
+      }
     }
     const m = paddedMat(vi.name, rows, cols);
     s.mats.set(vi.name, m);
@@ -1457,7 +1537,7 @@ export function mapGraph(graph: Graph, tensors: Map<string, Tensor>, opts: MapOp
     if (!recognise)
       refuse(
         n,
-        `op ${n.opType} has no tiler mapping (MHSA + head sum, linear, residual add, iLayerNorm, iNoNorm, iSoftmax and layout ops are mapped)`,
+        `op ${n.opType} has no tiler mapping (the ops that start a mapping: ${Object.keys(RECOGNISERS).join(', ')})`,
       );
     const r = recognise(n, s);
     r.covers.forEach((x) => done.add(x));

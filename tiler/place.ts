@@ -70,7 +70,7 @@ export function placeOp(op: TilerOp, clusterOnly: boolean): Placed {
     case 'pmax':
       return {
         where: 'cores',
-        reason: "Deeploy's ITAPartialMax kernel (its rounding differs from ITA's softmax): on the cores",
+        reason: `Deeploy's ${op.full ? 'ITAMax' : 'ITAPartialMax'} kernel (its rounding differs from ITA's softmax): on the cores`,
       };
     case 'colmean':
       return { where: 'cores', reason: 'IntegerMean: ITA has no step for it' };

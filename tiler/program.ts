@@ -38,7 +38,7 @@
  *   17  POOL       number of x blocks nb             geom, y, r0 | r1 << 16, first pixel, x0..x(nb-1)
  *   18  TRANSPOSE  -                                 x (one tile), y (one tile), r0 | r1 << 16
  *   19  LUT        -                                 x, y, cols, r0 | r1 << 16, lut (256 bytes)
- *   20  PMAX       -                                 x, y, cols | validCols << 16, r0 | r1 << 16, group
+ *   20  PMAX       -                                 x, y, cols | validCols << 16, r0 | r1 << 16, group | num << 16
  *   21  COLMEAN    [0] x unsigned                    x, y, cols, c0 | c1 << 16, rows | log2 rows << 16
  *
  * ADD's x: [0] a holds unsigned bytes, [1] b does (then the table is read at a + b + 128 times the
@@ -316,7 +316,10 @@ export type Kernel =
   | { op: 'transpose'; x: number; y: number; r0: number; r1: number }
   | { op: 'lut'; x: number; y: number; rows: number; cols: number; r0: number; r1: number; lut: number }
   | {
-      /** Deeploy's ITAPartialMax over the first validCols columns of each row. */
+      /**
+       * Deeploy's ITAPartialMax over the first validCols columns of each row; the inverse is
+       * numerator / sum (127 x 256; ITAMax: 255 x 256 with one group).
+       */
       op: 'pmax';
       x: number;
       y: number;
@@ -326,6 +329,7 @@ export type Kernel =
       r0: number;
       r1: number;
       group: number;
+      numerator: number;
     }
   | {
       /** IntegerMean over the first `count` rows (a power of two), columns [c0, c1), into row 0. */
@@ -687,7 +691,16 @@ export function encodeKernel(k: Kernel): number[] {
       checkInt(`${what}: group`, k.group, 1, k.validCols);
       if (k.validCols % k.group !== 0)
         throw new InputError(`${what}: group ${k.group} must divide validCols ${k.validCols}`);
-      return [OP.PMAX, k.x, k.y, (k.cols | (k.validCols << 16)) >>> 0, rows16(k.r0, k.r1), k.group];
+      if (k.numerator !== 127 * 256 && k.numerator !== 255 * 256)
+        throw new InputError(`${what}: numerator must be 32512 or 65280, got ${k.numerator}`);
+      return [
+        OP.PMAX,
+        k.x,
+        k.y,
+        (k.cols | (k.validCols << 16)) >>> 0,
+        rows16(k.r0, k.r1),
+        (k.group | (k.numerator << 16)) >>> 0,
+      ];
     case 'colmean': {
       checkDims(what, 64, k.cols, 0, 64);
       checkInt(`${what}: c0`, k.c0, 0, k.cols);

@@ -979,6 +979,7 @@ function rowUnits(b: Split, op: Extract<TilerOp, { kind: 'lut' | 'pmax' }>, oi: 
             r0,
             r1,
             group: op.group,
+            numerator: op.full ? 255 * 256 : 127 * 256,
           },
     );
   }

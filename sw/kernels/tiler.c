@@ -18,7 +18,7 @@
      pool       MaxPool over pixel rows, written in the order of the transpose that follows it
      transpose  one 64 x 64 tile transposed
      lut        y = table[x] byte by byte (a chain of element-wise ops of one 8-bit input)
-     pmax       Deeploy's ITAPartialMax kernel (int8 rows -> uint8 rows)
+     pmax       Deeploy's ITAPartialMax and ITAMax kernels (int8 rows -> uint8 rows)
      colmean    Deeploy's IntegerMean over the rows (a power-of-two count)
    Streams live in DRAM (one outstanding load per core, about 20 cycles each), so commands are short
    and an ITA job is programmed while the previous one runs. The host reads no results: the model
@@ -533,8 +533,9 @@ static void k_transpose(uint32_t x, uint32_t y, uint32_t r0, uint32_t r1) {
 
 /* Deeploy's ITAPartialMax over the first nv columns of each row (groups of `group` columns):
    running maximum and sum of 256 >> ((max - x + 16) >> 5) (the sum shifted right when the maximum
-   grows), inverse = 32512 / sum, y = inverse >> ((max - x + 16) >> 5), its low byte. */
-static void k_pmax(uint32_t x, uint32_t y, uint32_t cols, uint32_t r0, uint32_t r1, uint32_t group) {
+   grows), inverse = num / sum (32512; ITAMax: 65280 with one group), y = inverse >> ((max - x + 16) >>
+   5), its low byte. */
+static void k_pmax(uint32_t x, uint32_t y, uint32_t cols, uint32_t r0, uint32_t r1, uint32_t group, uint32_t num) {
   const uint32_t ct = (cols & 0xffffu) >> 6, nv = cols >> 16;
 #define AT(p, c) (p)[((c) >> 6) * TILE + ((c) & 63u)]
   for (uint32_t r = r0; r < r1; r++) {
@@ -555,7 +556,7 @@ static void k_pmax(uint32_t x, uint32_t y, uint32_t cols, uint32_t r0, uint32_t 
       for (uint32_t k = 0; k < group; k++) sum += 256u >> ((uint32_t)(max - AT(in, g + k) + 16) >> 5);
       acc = (acc >> sh) + sum;
     }
-    const uint32_t inverse = 32512u / acc;
+    const uint32_t inverse = num / acc;
     for (uint32_t c = 0; c < nv; c++) AT(out, c) = (uint8_t)(inverse >> ((uint32_t)(max - AT(in, c) + 16) >> 5));
   }
 #undef AT
@@ -892,7 +893,7 @@ int main(uint32_t hart) {
       p += 6;
       break;
     case OP_PMAX:
-      k_pmax(p[1], p[2], p[3], p[4] & 0xffffu, p[4] >> 16, p[5]);
+      k_pmax(p[1], p[2], p[3], p[4] & 0xffffu, p[4] >> 16, p[5] & 0xffffu, p[5] >> 16);
       p += 6;
       break;
     case OP_COLMEAN:

@@ -389,18 +389,116 @@ describe('itasim deploy', () => {
   });
 
   it('refuses an op without a mapping: one line naming the node and why, exit 2', () => {
-    const n = writeNetwork(mkdtempSync(join(dir, 'itamax-')), {
-      op: 'ITAMax',
-      name: 'max',
+    const n = writeNetwork(mkdtempSync(join(dir, 'hardswish-')), {
+      op: 'iHardswish',
+      name: 'hswish',
       inputs: ['h'],
       outputs: ['y'],
-      attrs: { n_levels: attr.int(256) },
+      attrs: { one_over_six: attr.int(2731), six: attr.int(96), three: attr.int(48) },
     });
     const r = itasim(n.onnx, '--inputs', n.inputs);
     expect(r.code).toBe(2);
     expect(r.out).toBe('');
     expect(r.err.trim().split('\n')).toEqual([
-      expect.stringMatching(/^itasim: node max \(ITAMax\): op ITAMax has no tiler mapping/),
+      expect.stringMatching(/^itasim: node hswish \(iHardswish\): op iHardswish has no tiler mapping/),
+    ]);
+  });
+
+  /** A uint8 graph input x[64, 80] (values up to 250) into `node`. */
+  const uint8Case = (name: string, node: NodeSpec, extra: NodeSpec[] = []): Case =>
+    writeCase(
+      mkdtempSync(join(dir, `${name}-`)),
+      {
+        inputs: [{ name: 'x', shape: [64, 80], type: 'uint8' }],
+        outputs: [{ name: 'y', type: 'int8' }],
+        nodes: [node, ...extra],
+        initializers: {
+          W: { shape: [80, 64], values: vals(80 * 64, -128, 127, 21), type: 'int8' },
+          B: { shape: [64], values: vals(64, -4000, 4000, 22), type: 'int32' },
+          mul: { shape: [], values: [5], type: 'int32' },
+          add: { shape: [], values: [0], type: 'int32' },
+        },
+      },
+      { shape: [64, 80], data: Float64Array.from(vals(64 * 80, 0, 250, 23)), signed: false },
+    );
+
+  it('deploys a uint8 graph input above 127 into a linear: the cores read it as uint8', () => {
+    const c = uint8Case('uint8-in', { op: 'MatMul', name: 'mm', inputs: ['x', 'W'], outputs: ['p'] }, [
+      { op: 'Add', name: 'bias', inputs: ['B', 'p'], outputs: ['pb'] },
+      {
+        op: 'RequantShift',
+        name: 'rq',
+        inputs: ['pb', 'mul', 'add'],
+        outputs: ['y'],
+        attrs: { div: attr.int(2 ** 16), n_levels: attr.int(256), signed: attr.int(1) },
+      },
+    ]);
+    expect(new Set(c.want.get('y')!.data).size).toBeGreaterThan(32);
+    for (const clusterOnly of [false, true]) {
+      const r = deploy(c.onnx, c.inputs, { compare: c.outputs, clusterOnly });
+      expect(r.perOp.map((o) => [o.name, o.where, o.pass])).toEqual([['mm', 'cores', true]]);
+      expect(r.perOp[0]!.reason).toMatch(/uint8/);
+      expect(r.compare).toEqual([{ name: 'y', pass: true, detail: '' }]);
+    }
+  }, 120_000);
+
+  it('keeps a linear that reads a ReLU output on ITA (the executor calls it unsigned; it stays below 128)', () => {
+    const rq = (name: string, x: string, y: string): NodeSpec => ({
+      op: 'RequantShift',
+      name,
+      inputs: [x, 'mul', 'add'],
+      outputs: [y],
+      attrs: { div: attr.int(2 ** 12), n_levels: attr.int(256), signed: attr.int(1) },
+    });
+    const c = writeCase(
+      mkdtempSync(join(dir, 'relu-linear-')),
+      {
+        inputs: [{ name: 'x', shape: [64, 64], type: 'int8' }],
+        outputs: [{ name: 'y', type: 'int8' }],
+        nodes: [
+          { op: 'MatMul', name: 'mm1', inputs: ['x', 'W1'], outputs: ['p1'] },
+          rq('rq1', 'p1', 'h1'),
+          { op: 'Relu', name: 'relu', inputs: ['h1'], outputs: ['r'] },
+          { op: 'MatMul', name: 'mm2', inputs: ['r', 'W2'], outputs: ['p2'] },
+          rq('rq2', 'p2', 'y'),
+        ],
+        initializers: {
+          W1: { shape: [64, 64], values: vals(4096, -128, 127, 31), type: 'int8' },
+          W2: { shape: [64, 64], values: vals(4096, -128, 127, 32), type: 'int8' },
+          mul: { shape: [], values: [9], type: 'int32' },
+          add: { shape: [], values: [0], type: 'int32' },
+        },
+      },
+      { shape: [64, 64], data: Float64Array.from(vals(4096, -128, 127, 33)), signed: true },
+    );
+    const r = deploy(c.onnx, c.inputs, { compare: c.outputs });
+    expect(r.perOp.map((o) => [o.name, o.where, o.pass])).toEqual([
+      ['mm1', 'ita', true],
+      ['mm2', 'ita', true],
+    ]);
+    expect(r.compare).toEqual([{ name: 'y', pass: true, detail: '' }]);
+  }, 120_000);
+
+  it('refuses a uint8 graph input above 127 read by an op mapped for int8 only: one line, exit 2', () => {
+    const c = uint8Case('uint8-softmax', {
+      op: 'iSoftmax',
+      name: 'sm',
+      inputs: ['x'],
+      outputs: ['y'],
+      attrs: {
+        coeffA: attr.int(1),
+        coeffB: attr.int(1),
+        coeffC: attr.int(1),
+        log2: attr.int(1),
+        n_levels: attr.int(256),
+      },
+    });
+    const r = itasim(c.onnx, '--inputs', c.inputs);
+    expect(r.code).toBe(2);
+    expect(r.err.trim().split('\n')).toEqual([
+      expect.stringMatching(
+        /^itasim: node sm \(iSoftmax\): .*uint8 values up to 250; sm \(iSoftmax\) is mapped for int8 inputs only$/,
+      ),
     ]);
   });
 });
