@@ -743,9 +743,39 @@ function int32Linear(
   nodes: GraphNode[],
   out: string,
 ): Recognised {
-  const { n, x, K, N } = p;
   const y: Mat = { ...s.newMat(nodes[nodes.length - 1]!, out), int32: true };
   s.mats.set(out, y);
+  return dgemmOp(
+    s,
+    p,
+    bias,
+    nodes,
+    y,
+    { mul: new Int32Array(y.cols), add: new Int32Array(y.cols), perRow: false, shift: 0, unsigned: false },
+    `${p.n.opType} output is the int32 product (no RequantShift): ITA writes 8-bit outputs`,
+  );
+}
+
+/** Requantiser of a `dgemm`: per-column (or per-row) mul and add padded to the output, shift, sign. */
+interface DgemmRequant {
+  mul: Int32Array;
+  add: Int32Array;
+  perRow: boolean;
+  shift: number;
+  unsigned: boolean;
+}
+
+/** The `dgemm` op computing `y` = the product (+ bias), requantised by `rq`. */
+function dgemmOp(
+  s: MapState,
+  p: Product,
+  bias: Int32Array | undefined,
+  nodes: GraphNode[],
+  y: Mat,
+  rq: DgemmRequant,
+  notIta: string,
+): Recognised {
+  const { x, K, N } = p;
   const rows = validOf(y).rows;
   let biasEl: Int32Array | null = null;
   if (bias) {
@@ -765,12 +795,8 @@ function int32Linear(
         wT: padMatrix(p.wT, N, K, y.cols, x.cols),
         alpha: p.alpha,
         bias: biasEl,
-        mul: new Int32Array(y.cols),
-        add: new Int32Array(y.cols),
-        perRow: false,
-        shift: 0,
-        unsigned: false,
-        notIta: `${n.opType} output is the int32 product (no RequantShift): ITA writes 8-bit outputs`,
+        ...rq,
+        notIta,
       },
     ],
   };
@@ -861,41 +887,20 @@ function dgemm(
   nodes: GraphNode[],
   notIta: string,
 ): Recognised {
-  const { x, K, N } = p;
   const levels = intAttr(rqNode, 'n_levels', 0) || intAttr(rqNode, 'n_levels_out', 256);
   if (levels !== 256) refuse(rqNode, `n_levels must be 256 (8-bit output), got ${levels}`);
   const shift = log2Attr(rqNode, 'div');
   const y = s.newMat(rqNode, rqNode.outputs[0]!);
-  const rows = validOf(y).rows;
-  const v = rqVectors(s, rqNode, rows, N);
+  const v = rqVectors(s, rqNode, validOf(y).rows, p.N);
   const len = v.perRow ? y.rows : y.cols;
-  let biasEl: Int32Array | null = null;
-  if (bias) {
-    const full = p.biasPerElement ? bias : Int32Array.from({ length: rows * N }, (_, i) => bias[i % N]!);
-    biasEl = padMatrix(full, rows, N, y.rows, y.cols);
-  }
-  return {
-    covers: nodes,
-    ops: [
-      {
-        kind: 'dgemm',
-        nodes: nodes.map((x2) => x2.name),
-        layer: s.layerOf(nodes),
-        macs: rows * K * N,
-        x,
-        y,
-        wT: padMatrix(p.wT, N, K, y.cols, x.cols),
-        alpha: p.alpha,
-        bias: biasEl,
-        mul: padMatrix(v.mul, 1, v.mul.length, 1, len),
-        add: padMatrix(v.add, 1, v.add.length, 1, len),
-        perRow: v.perRow,
-        shift,
-        unsigned: intAttr(rqNode, 'signed', 1) === 0,
-        notIta,
-      },
-    ],
+  const rq: DgemmRequant = {
+    mul: padMatrix(v.mul, 1, v.mul.length, 1, len),
+    add: padMatrix(v.add, 1, v.add.length, 1, len),
+    perRow: v.perRow,
+    shift,
+    unsigned: intAttr(rqNode, 'signed', 1) === 0,
   };
+  return dgemmOp(s, p, bias, nodes, y, rq, notIta);
 }
 
 /** `MatMul` with constant K x N weights, then the linear's tail. */
