@@ -410,6 +410,9 @@ function emit(c: Ctx, inst: Inst[], placements: Placement[]): Schedule {
           if ((c.get(k) ?? 0) !== v) regs.set(k, v);
           c.set(k, v);
         }
+        // the same job as the context's last one (two linears of one input whose weights and
+        // outputs took the same L1 places): one register written, the job triggered again
+        if (regs.size === 0) regs.set(ITA_REG.CTRL_ENGINE, j.engine);
         pb.itaJob(ITA_HART, regs);
         jobsIssued++;
       }
