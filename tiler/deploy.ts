@@ -77,6 +77,7 @@ export function deploy(onnxPath: string, inputsNpz: string, opts: DeployOptions 
     maxCycles: opts.maxCycles,
     vcd: opts.vcd,
   });
+  const readAsBT = new Set(run.readAsBT ?? []);
   const perOp: DeployOpRow[] = [
     ...run.aliases.map((name): DeployOpRow => ({
       op: opType.get(name) ?? '?',
@@ -85,7 +86,9 @@ export function deploy(onnxPath: string, inputsNpz: string, opts: DeployOptions 
       where: 'dma',
       cycles: 0,
       itaBusy: 0,
-      reason: 'layout only: its output names the same bytes (no data moves)',
+      reason: readAsBT.has(name)
+        ? 'a transpose read only by products, which read its input as B^T: not computed'
+        : 'layout only: its output names the same bytes (no data moves)',
       pass: true,
       mismatch: null,
     })),

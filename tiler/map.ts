@@ -244,6 +244,15 @@ export type TilerOp =
     })
   | (OpBase & { kind: 'transpose'; x: Mat; y: Mat })
   | (OpBase & {
+      /**
+       * Columns moved between matrices of the same rows (a `Slice` of the last axis, a `Concat` on
+       * it): y's columns [yc, yc + n) are x's [xc, xc + n), part by part; y's padding is cleared.
+       */
+      kind: 'cols';
+      parts: { x: Mat; xc: number; yc: number; n: number }[];
+      y: Mat;
+    })
+  | (OpBase & {
       /** Element-wise ops of one 8-bit input as a table of their 256 results. */
       kind: 'lut';
       x: Mat;
@@ -277,6 +286,8 @@ export interface MappedGraph {
   inputs: Mat[];
   /** Layout nodes resolved as aliases (their output names their input's matrix). */
   aliases: string[];
+  /** Of those, the transposes not computed: their readers (products) read B^T, their input. */
+  readAsBT?: string[];
 }
 
 const LAYOUT_OPS = new Set(['Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Identity', 'Transpose']);
@@ -374,6 +385,7 @@ export interface MapOptions {
  */
 class MapState {
   readonly consumers = new Map<string, GraphNode[]>();
+  readonly producer = new Map<string, GraphNode>();
   readonly graphOutputs: Set<string>;
   readonly constNames = new Set<string>();
   readonly mats = new Map<string, Mat>();
@@ -381,6 +393,10 @@ class MapState {
   readonly unusable = new Map<string, string>();
   /** Output of a real transpose -> the matrix it transposes. */
   readonly transposeOf = new Map<string, Mat>();
+  /** Transposes read only as B of products: not computed. */
+  readonly readAsBT: string[] = [];
+  /** Matrices whose padding (rows and columns) holds zeros: graph inputs, `cols` outputs. */
+  readonly zeroPad = new Set<string>();
   /** uint8 matrices whose values never exceed 127 (ITAPartialMax outputs, whose sum counts 256 for the maximum; graph inputs in 0..127). */
   readonly below128 = new Set<string>();
 
@@ -389,8 +405,10 @@ class MapState {
     readonly T: Map<string, Tensor>,
     readonly opts: MapOptions,
   ) {
-    for (const n of graph.nodes)
+    for (const n of graph.nodes) {
       for (const i of n.inputs) if (i !== '') this.consumers.set(i, [...(this.consumers.get(i) ?? []), n]);
+      for (const o of n.outputs) this.producer.set(o, n);
+    }
     this.graphOutputs = new Set(graph.outputs.map((o) => o.name));
     for (const n of graph.nodes)
       if (CONST_OPS.has(n.opType)) n.outputs.forEach((o) => this.constNames.add(o));
@@ -948,11 +966,27 @@ function gemmLinear(n: GraphNode, s: MapState): Recognised {
 
 /** A residual `Add` of two int8 matrices + `RequantShift`. */
 function residualAdd(n: GraphNode, s: MapState): Recognised {
+  const rq = s.only(n.outputs[0]!);
+  // a chain of Adds, each read only by the next (the heads' outputs summed): one sum of them all,
+  // mapped at its last Add (its summands are computed by then)
+  if (rq && rq.opType === 'Add') return { ops: [], covers: [] };
+  if (!rq || rq.opType !== 'RequantShift')
+    refuse(n, 'a residual Add (or a chain of Adds) must feed exactly one RequantShift');
+  const chain: GraphNode[] = [];
+  const leaves: string[] = [];
+  const walk = (m: GraphNode): void => {
+    chain.push(m);
+    for (const i of m.inputs) {
+      const p = s.producer.get(i);
+      if (p && p.opType === 'Add' && s.only(i) === m) walk(p);
+      else leaves.push(i);
+    }
+  };
+  walk(n);
+  if (chain.length > 1) return sumChain(s, chain, leaves, rq);
   const a = s.matOf(n, n.inputs[0]!, 'A');
   const b = s.matOf(n, n.inputs[1]!, 'B');
   if (a.rows !== b.rows || a.cols !== b.cols) refuse(n, 'both inputs must have the same shape');
-  const rq = s.only(n.outputs[0]!);
-  if (!rq || rq.opType !== 'RequantShift') refuse(n, 'a residual Add must feed exactly one RequantShift');
   return {
     covers: [n, rq],
     ops: [
@@ -967,6 +1001,36 @@ function residualAdd(n: GraphNode, s: MapState): Recognised {
         ...deeployRequant(rq, s.T),
         aUnsigned: s.unsignedOf(n.inputs[0]!),
         bUnsigned: s.unsignedOf(n.inputs[1]!),
+      },
+    ],
+  };
+}
+
+/** A chain of Adds of up to 8 int8 matrices + RequantShift: the sum kernel (the head sum's). */
+function sumChain(s: MapState, chain: GraphNode[], leaves: string[], rq: GraphNode): Recognised {
+  const n = chain[0]!;
+  if (leaves.length > 8)
+    refuse(n, `a chain of Adds sums ${leaves.length} matrices: the sum kernel adds up to 8`);
+  const xs = leaves.map((l, i) => {
+    const m = s.matOf(chain[0]!, l, `summand ${i}`);
+    if (s.unsignedOf(l))
+      refuse(n, `summand ${i} (${l}) holds uint8 values: a chain of Adds is summed as int8`);
+    return m;
+  });
+  if (xs.some((m) => m.rows !== xs[0]!.rows || m.cols !== xs[0]!.cols))
+    refuse(n, 'every summand must have the same shape');
+  const nodes = [...chain, rq];
+  return {
+    covers: nodes,
+    ops: [
+      {
+        kind: 'sum',
+        nodes: nodes.map((x) => x.name),
+        layer: s.layerOf(nodes),
+        macs: 0,
+        xs,
+        y: s.newMat(rq, rq.outputs[0]!),
+        ...deeployRequant(rq, s.T),
       },
     ],
   };
@@ -1082,7 +1146,21 @@ function layoutOrTranspose(n: GraphNode, s: MapState): Recognised {
       n,
       `perm [${perm.join(',')}] of [${inShape.join('x')}] moves data beyond swapping the two axes of a matrix`,
     );
-  const x = s.matOf(n, n.inputs[0]!, 'data');
+  const x = s.matOf(n, n.inputs[0]!, 'data', true);
+  // read only as B of products: they read B^T, which is x; nothing is computed
+  const out = n.outputs[0]!;
+  const readers = s.consumers.get(out) ?? [];
+  if (
+    readers.length > 0 &&
+    !s.graphOutputs.has(out) &&
+    readers.every((r) => r.opType === 'MatMul' && r.inputs[1] === out && r.inputs[0] !== out)
+  ) {
+    s.transposeOf.set(out, x);
+    s.readAsBT.push(n.name);
+    return { covers: [n], ops: [] };
+  }
+  if (x.valid && x.valid.cols !== x.cols)
+    refuse(n, `input data (${x.name}) has padded columns: the transpose moves whole tiles`);
   if (validOf(x).rows > 64)
     refuse(n, `the transpose takes at most 64 rows (one block), the input has ${validOf(x).rows}`);
   const y = s.newMat(n, n.outputs[0]!);
@@ -1102,6 +1180,76 @@ function gatherAlias(n: GraphNode, s: MapState): Recognised {
   if (inShape[a] !== 1 || idx.data.length !== 1)
     refuse(n, `only one index on an axis of size 1 is mapped (axis ${axis} of [${inShape.join('x')}])`);
   return layoutAlias(n, s);
+}
+
+/** The columns of a matrix a `Slice` of its last axis keeps (constant starts and ends, step 1). */
+function sliceCols(n: GraphNode, s: MapState): Recognised {
+  const xShape = s.shapeOf(n, n.inputs[0]!);
+  const rank = xShape.length;
+  const ints = (i: number, role: string): number[] | undefined =>
+    n.inputs[i] ? Array.from(s.constOf(n, n.inputs[i]!, role).data) : undefined;
+  const starts = ints(1, 'starts') ?? intsAttr(n, 'starts') ?? refuse(n, 'starts are missing');
+  const ends = ints(2, 'ends') ?? intsAttr(n, 'ends') ?? refuse(n, 'ends are missing');
+  const axes = ints(3, 'axes') ?? intsAttr(n, 'axes') ?? starts.map((_, i) => i);
+  const steps = ints(4, 'steps') ?? starts.map(() => 1);
+  const C = xShape[rank - 1]!;
+  const sliced = axes.map((a, i) => ({ a: a < 0 ? a + rank : a, i }));
+  for (const { a, i } of sliced) {
+    if (a === rank - 1) continue;
+    const d = xShape[a]!;
+    const lo = Math.max(0, Math.min(d, starts[i]! < 0 ? starts[i]! + d : starts[i]!));
+    const hi = Math.max(0, Math.min(d, ends[i]! < 0 ? ends[i]! + d : ends[i]!));
+    if (lo !== 0 || hi !== d || steps[i] !== 1) refuse(n, `only the last axis may be sliced (axis ${a} is)`);
+  }
+  const last = sliced.find((v) => v.a === rank - 1);
+  if (!last) return layoutAlias(n, s);
+  if (steps[last.i] !== 1) refuse(n, `step ${steps[last.i]} on the last axis: only step 1 is mapped`);
+  const c0 = Math.max(0, Math.min(C, starts[last.i]! < 0 ? starts[last.i]! + C : starts[last.i]!));
+  const c1 = Math.max(c0, Math.min(C, ends[last.i]! < 0 ? ends[last.i]! + C : ends[last.i]!));
+  const x = s.matOf(n, n.inputs[0]!, 'data', true);
+  const y = s.newMat(n, n.outputs[0]!);
+  s.zeroPad.add(y.name);
+  if (s.below128.has(x.name)) s.below128.add(y.name);
+  return {
+    covers: [n],
+    ops: [
+      {
+        kind: 'cols',
+        nodes: [n.name],
+        layer: s.layerOf([n]),
+        macs: 0,
+        parts: [{ x, xc: c0, yc: 0, n: c1 - c0 }],
+        y,
+      },
+    ],
+  };
+}
+
+/** A `Concat` on the last axis: each input's columns side by side. */
+function concatCols(n: GraphNode, s: MapState): Recognised {
+  const yShape = s.shapeOf(n, n.outputs[0]!);
+  const rank = yShape.length;
+  const a = intAttr(n, 'axis');
+  if ((a < 0 ? a + rank : a) !== rank - 1)
+    refuse(n, `axis ${a}: only a Concat on the last axis (columns) is mapped`);
+  const names = n.inputs.filter((i) => i !== '');
+  if (names.some((i) => s.isConst(i))) refuse(n, 'every input must be an activation');
+  const parts: { x: Mat; xc: number; yc: number; n: number }[] = [];
+  let yc = 0;
+  for (const [k, name] of names.entries()) {
+    const w = s.shapeOf(n, name)[rank - 1]!;
+    if (w > 0) parts.push({ x: s.matOf(n, name, `input ${k}`, true), xc: 0, yc, n: w });
+    yc += w;
+  }
+  const signs = new Set(names.map((i) => s.unsignedOf(i)));
+  if (signs.size > 1) refuse(n, 'the inputs mix int8 and uint8 values');
+  const y = s.newMat(n, n.outputs[0]!);
+  s.zeroPad.add(y.name);
+  if (parts.every((p) => s.below128.has(p.x.name))) s.below128.add(y.name);
+  return {
+    covers: [n],
+    ops: [{ kind: 'cols', nodes: [n.name], layer: s.layerOf([n]), macs: 0, parts, y }],
+  };
 }
 
 /** Scalar (or one-per-channel) values of a constant as a vector of `len` padded to `plen`. */
@@ -1252,20 +1400,21 @@ function maxPool(n: GraphNode, s: MapState): Recognised {
 
 /** `MatMul` of two activations + `RequantShift`: Deeploy's int32 arithmetic on the cores. */
 function actMatmul(n: GraphNode, s: MapState): Recognised {
-  const x = s.matOf(n, n.inputs[0]!, 'A');
   const bName = n.inputs[1]!;
-  const bm = s.matOf(n, bName, 'B');
   const aShape = s.shapeOf(n, n.inputs[0]!);
   const bShape = s.shapeOf(n, bName);
   if (bigAxes(aShape.slice(0, -2)).length > 0 || bigAxes(bShape.slice(0, -2)).length > 0)
-    refuse(n, 'only one matrix product (every batch axis of size 1) is mapped');
+    refuse(
+      n,
+      'only one matrix product (every batch axis of size 1) is mapped: heads as a batch axis are mapped when the graph splits them off an S x (H d) activation by Reshape + Transpose',
+    );
   const K = aShape[aShape.length - 1]!;
   const N = bShape[bShape.length - 1]!;
   // B^T as a matrix of its own: the input of the transpose that made B, else B read column-wise
   const bt = s.transposeOf.get(bName);
-  const bMat = bt ?? bm;
-  if (bMat.rows > 64)
-    refuse(n, `B${bt ? '^T' : ''} must be one 64-row block (${bt ? N : K} rows at most 64)`);
+  const bMat = bt ?? s.matOf(n, bName, 'B', true);
+  // A's padded columns meet B's padded inner rows (B^T's columns): exact when those are zeros
+  const x = s.matOf(n, n.inputs[0]!, 'A', s.zeroPad.has(bMat.name));
   const rqNode = s.only(n.outputs[0]!);
   if (!rqNode || rqNode.opType !== 'RequantShift')
     refuse(
@@ -1467,6 +1616,8 @@ const UNSIGNED_READERS: Readonly<Record<string, readonly number[]>> = {
 export const RECOGNISERS: Readonly<Record<string, Recogniser>> = {
   ...Object.fromEntries([...LAYOUT_OPS].map((op) => [op, layoutOrTranspose])),
   Gather: gatherAlias,
+  Slice: sliceCols,
+  Concat: concatCols,
   MHSA: attention,
   MatMul: matmul,
   Conv: conv,
@@ -1530,6 +1681,8 @@ export function mapGraph(graph: Graph, tensors: Map<string, Tensor>, opts: MapOp
     }
     const m = paddedMat(vi.name, rows, cols);
     s.mats.set(vi.name, m);
+    // the host writes a graph input with zeros in its padding
+    s.zeroPad.add(vi.name);
     inputs.push(m);
   }
 
@@ -1545,9 +1698,11 @@ export function mapGraph(graph: Graph, tensors: Map<string, Tensor>, opts: MapOp
         `op ${n.opType} has no tiler mapping (the ops that start a mapping: ${Object.keys(RECOGNISERS).join(', ')})`,
       );
     const r = recognise(n, s);
+    // nothing covered: the node joins a pattern a later node maps (a chain of Adds)
+    if (r.covers.length === 0) continue;
     r.covers.forEach((x) => done.add(x));
     ops.push(...r.ops);
     if (r.ops.length === 0) aliases.push(n.name);
   }
-  return { ops, mats: s.mats, inputs, aliases };
+  return { ops, mats: s.mats, inputs, aliases, readAsBT: s.readAsBT };
 }

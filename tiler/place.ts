@@ -65,6 +65,14 @@ export function placeOp(op: TilerOp, clusterOnly: boolean): Placed {
       return { where: 'cores', reason: 'MaxPool: ITA has no step for it' };
     case 'transpose':
       return { where: 'cores', reason: 'transpose: ITA has no step for it' };
+    case 'cols':
+      return {
+        where: 'cores',
+        reason:
+          op.parts.length > 1
+            ? 'Concat of columns (heads side by side): a copy on the cores'
+            : 'Slice of columns (a head split off): a copy on the cores, its padding cleared',
+      };
     case 'lut':
       return { where: 'cores', reason: 'element-wise ops of one 8-bit input: a 256-entry table' };
     case 'pmax':

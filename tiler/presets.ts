@@ -37,6 +37,7 @@ import { OPS, bindInputs, checkSupported, topoSort } from '../onnx/executor.ts';
 import { OpContext } from '../onnx/ops/context.ts';
 import type { Attr, Graph, GraphNode } from '../onnx/model.ts';
 import { loadModel } from '../onnx/model.ts';
+import { splitHeads } from '../onnx/heads.ts';
 import { readNpz } from '../onnx/npz.ts';
 import type { Tensor } from '../onnx/tensor.ts';
 
@@ -559,13 +560,13 @@ export function buildPreset(name: string, opts: PresetOptions = {}): EncoderMode
  * sum); the last layer's output is the graph's first output. A graph without MHSA is one layer.
  */
 export function loadOnnxModel(path: string, inputsNpz?: string, seed = 1): EncoderModel {
-  const graph = loadModel(path);
-  checkSupported(graph);
+  const loaded = loadModel(path);
+  checkSupported(loaded);
   let inputs: Map<string, Tensor>;
-  if (inputsNpz) inputs = bindInputs(graph, readNpz(inputsNpz));
+  if (inputsNpz) inputs = bindInputs(loaded, readNpz(inputsNpz));
   else {
     inputs = new Map();
-    for (const vi of graph.inputs) {
+    for (const vi of loaded.inputs) {
       const shape = vi.shape;
       if (!shape || shape.some((d) => d === undefined))
         throw new InputError(`input ${vi.name} of ${path} has no fixed shape: give --inputs inputs.npz`);
@@ -576,6 +577,8 @@ export function loadOnnxModel(path: string, inputsNpz?: string, seed = 1): Encod
       inputs.set(vi.name, tensor(shape as number[], d));
     }
   }
+  // heads held as a batch axis, written out head by head (matrices the tiler maps)
+  const graph = splitHeads(loaded, inputs);
   const order = topoSort(graph, new Set([...graph.initializers.keys(), ...graph.inputs.map((i) => i.name)]));
   const consumers = new Map<string, GraphNode[]>();
   for (const n of order) for (const i of n.inputs) consumers.set(i, [...(consumers.get(i) ?? []), n]);

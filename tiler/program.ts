@@ -40,6 +40,8 @@
  *   19  LUT        -                                 x, y, cols, r0 | r1 << 16, lut (256 bytes)
  *   20  PMAX       -                                 x, y, cols | validCols << 16, r0 | r1 << 16, group | num << 16
  *   21  COLMEAN    [0] x unsigned                    x, y, cols, c0 | c1 << 16, rows | log2 rows << 16
+ *   22  COLS       [0] zero the rest of y's rows     x, y, x tiles | y tiles << 16, xc | yc << 16,
+ *                                                    n | valid rows << 16, r0 | r1 << 16
  *
  * ADD's x: [0] a holds unsigned bytes, [1] b does (then the table is read at a + b + 128 times the
  * number of signed inputs). LAYERNORM's x: [0] x holds unsigned bytes (the table then holds their
@@ -126,6 +128,7 @@ export const OP = {
   LUT: 19,
   PMAX: 20,
   COLMEAN: 21,
+  COLS: 22,
 } as const;
 
 export type Activation = 'identity' | 'relu' | 'gelu';
@@ -160,6 +163,8 @@ export type Kernel =
        * output. mult, shift, add and act are then not used (act must be identity).
        */
       deeploy?: { mul: number; add: number; shift: number; unsigned: boolean };
+      /** Columns computed (the rest of c is padding, not written); n when absent. */
+      validN?: number;
     }
   | { op: 'itamax'; x: number; y: number; rows: number; cols: number; r0: number; r1: number }
   | {
@@ -314,6 +319,24 @@ export type Kernel =
       p0: number;
     }
   | { op: 'transpose'; x: number; y: number; r0: number; r1: number }
+  | {
+      /**
+       * y's columns [yc, yc + n) = x's columns [xc, xc + n), rows [r0, r1) of a 64-row block;
+       * with `zero` the rest of each row is cleared first, and rows from `validRows` on whole.
+       */
+      op: 'cols';
+      x: number;
+      y: number;
+      xCols: number;
+      yCols: number;
+      xc: number;
+      yc: number;
+      n: number;
+      validRows: number;
+      zero: boolean;
+      r0: number;
+      r1: number;
+    }
   | { op: 'lut'; x: number; y: number; rows: number; cols: number; r0: number; r1: number; lut: number }
   | {
       /**
@@ -451,6 +474,9 @@ export function encodeKernel(k: Kernel): number[] {
       checkRegion(`${what}: bt`, k.bt, k.n * k.k, 4);
       checkRegion(`${what}: c`, k.c, k.m * k.n, 4);
       if (k.bias !== 0) checkRegion(`${what}: bias`, k.bias, 4 * (k.biasPerRow ? k.m : k.n), 4);
+      checkInt(`${what}: validN`, k.validN ?? k.n, 1, k.n);
+      // n with the computed columns in the high half when they are fewer
+      const nWord = k.validN === undefined || k.validN === k.n ? k.n : (k.n | (k.validN << 16)) >>> 0;
       if (!(k.act in ACT_CODE))
         throw new InputError(`${what}: act must be identity, relu or gelu, got ${String(k.act)}`);
       if (k.deeploy) {
@@ -467,7 +493,7 @@ export function encodeKernel(k: Kernel): number[] {
           k.c,
           0,
           k.m,
-          k.n,
+          nWord,
           k.k,
           rows16(k.r0, k.r1),
           k.deeploy.mul,
@@ -494,7 +520,7 @@ export function encodeKernel(k: Kernel): number[] {
         k.c,
         k.bias,
         k.m,
-        k.n,
+        nWord,
         k.k,
         rows16(k.r0, k.r1),
         rq,
@@ -677,6 +703,24 @@ export function encodeKernel(k: Kernel): number[] {
       checkRegion(`${what}: x`, k.x, 4096, 4);
       checkRegion(`${what}: y`, k.y, 4096, 4);
       return [OP.TRANSPOSE, k.x, k.y, rows16(k.r0, k.r1)];
+    case 'cols':
+      checkDims(what, 64, k.yCols, k.r0, k.r1);
+      checkInt(`${what}: xCols`, k.xCols, 64, 0xffc0, 64);
+      checkInt(`${what}: n`, k.n, 1, Math.min(k.xCols, k.yCols));
+      checkInt(`${what}: xc`, k.xc, 0, k.xCols - k.n);
+      checkInt(`${what}: yc`, k.yc, 0, k.yCols - k.n);
+      checkInt(`${what}: validRows`, k.validRows, 0, 64);
+      checkRegion(`${what}: x`, k.x, 64 * k.xCols, 4);
+      checkRegion(`${what}: y`, k.y, 64 * k.yCols, 4);
+      return [
+        OP.COLS | ((k.zero ? 1 : 0) << 8),
+        k.x,
+        k.y,
+        ((k.xCols >> 6) | ((k.yCols >> 6) << 16)) >>> 0,
+        (k.xc | (k.yc << 16)) >>> 0,
+        (k.n | (k.validRows << 16)) >>> 0,
+        rows16(k.r0, k.r1),
+      ];
     case 'lut':
       checkDims(what, k.rows, k.cols, k.r0, k.r1);
       checkRegion(`${what}: x`, k.x, k.rows * k.cols, 4);
@@ -721,7 +765,7 @@ export function encodeKernel(k: Kernel): number[] {
     }
     default:
       throw new InputError(
-        `kernel op must be one of gemm, itamax, add, sum, layernorm, nonorm, copy, isoftmax, dgemm, conv, pool, transpose, lut, pmax, colmean, got ${String((k as { op: unknown }).op)}`,
+        `kernel op must be one of gemm, itamax, add, sum, layernorm, nonorm, copy, isoftmax, dgemm, conv, pool, transpose, cols, lut, pmax, colmean, got ${String((k as { op: unknown }).op)}`,
       );
   }
 }

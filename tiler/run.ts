@@ -115,6 +115,8 @@ export interface EncoderRunResult {
   outputs: Map<string, Tensor>;
   /** Layout nodes resolved at map time (no data moves, no cycles). */
   aliases: string[];
+  /** Of those, transposes whose readers (products) read their input as B^T. */
+  readAsBT?: string[];
 }
 
 /** The part of the graph that computes the first `k` layer outputs (all of them: every graph output too). */
@@ -339,6 +341,7 @@ function prepare(
   ops: OpInfo[];
   mats: MappedGraph['mats'];
   aliases: string[];
+  readAsBT: string[];
   bytes: Map<string, Compared>;
   outputs: ReturnType<typeof mapModel>['outputs'];
   matAddr: Map<string, number>;
@@ -393,6 +396,7 @@ function prepare(
     })),
     mats: mapped.mats,
     aliases: mapped.aliases,
+    readAsBT: mapped.readAsBT ?? [],
     bytes: ref.bytes,
     outputs: ref.outputs,
     matAddr: sch.matAddr,
@@ -519,5 +523,6 @@ export function runEncoder(model: EncoderModel, opts: EncoderRunOptions = {}): E
     l1Peak: ref.l1Peak,
     outputs,
     aliases: ref.aliases,
+    readAsBT: ref.readAsBT,
   };
 }

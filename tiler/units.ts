@@ -194,11 +194,11 @@ export class Split {
     this.units.push(u);
     return u;
   }
-  /** One kernel split by rows across the compute harts (rows 0..64 of a 64-row block). */
-  rowsSplit(u: Unit, k: (at: (p: Ptr) => number, r0: number, r1: number) => Kernel): void {
+  /** One kernel split by rows across the compute harts (rows 0..rows of a 64-row block). */
+  rowsSplit(u: Unit, k: (at: (p: Ptr) => number, r0: number, r1: number) => Kernel, rows = 64): void {
     for (let h = 0; h < COMPUTE_HARTS; h++) {
-      const r0 = (h * 64) / COMPUTE_HARTS;
-      const r1 = ((h + 1) * 64) / COMPUTE_HARTS;
+      const r0 = Math.floor((h * rows) / COMPUTE_HARTS);
+      const r1 = Math.floor(((h + 1) * rows) / COMPUTE_HARTS);
       u.kernels.push((at) => ({ ...k(at, r0, r1), hart: h }) as unknown as Kernel);
     }
   }
@@ -693,6 +693,10 @@ function dgemmUnits(b: Split, op: Extract<TilerOp, { kind: 'dgemm' }>, oi: numbe
     throw new InputError(
       `node ${name}: a product of two activations with K = ${K} does not fit a quarter of L1 in one block`,
     );
+  if (op.bMat && op.bMat.rows > 64 && (op.perRow || op.bias || op.alpha !== 1))
+    throw new InputError(
+      `node ${name}: a product of two activations with a requantiser per row (or a bias, or alpha) takes B^T of one 64-row block, got ${op.bMat.rows} rows`,
+    );
   const wKeys = op.bMat
     ? [b.block(op.bMat, 0)]
     : chunks === 1
@@ -765,60 +769,108 @@ function dgemmUnits(b: Split, op: Extract<TilerOp, { kind: 'dgemm' }>, oi: numbe
 }
 
 /**
+ * B^T of a product of two activations, as 64-row blocks (64 output columns by K each): the blocks
+ * of B^T itself, or one L1 buffer (N x K, its blocks one after the other) into which B as it is
+ * (K x N) is first transposed tile by tile. `tile(j, t)` points at tile t of block j.
+ */
+interface BTransposed {
+  keys: string[];
+  tile: (j: number, t: number) => Ptr;
+  /** The blocks are one after the other (one gemm may run over all N columns). */
+  contiguous: boolean;
+}
+
+function bTransposed(
+  b: Split,
+  op: Extract<TilerOp, { kind: 'dgemm' }>,
+  oi: number,
+  name: string,
+): BTransposed {
+  const K = op.x.cols;
+  const N = op.y.cols;
+  const bMat = op.bMat!;
+  const kt = K / 64;
+  if (!op.bDirect) {
+    const keys = allBlocks(b, bMat);
+    return { keys, tile: (j, t) => P(keys[j]!, t * TILE), contiguous: keys.length === 1 };
+  }
+  const srcs = allBlocks(b, bMat);
+  const bt = b.scratch(`${name}/bt`, N * K);
+  const u = b.newUnit(`${name}/bt`, oi, 'cores');
+  u.uses.push(...srcs, bt);
+  u.produces.push(bt);
+  // tile (ri, j) of B is tile (j, ri) of B^T, transposed
+  for (let ri = 0; ri < kt; ri++)
+    for (let j = 0; j < N / 64; j++)
+      b.rowsSplit(u, (at, r0, r1) => ({
+        op: 'transpose',
+        x: at(P(srcs[ri]!, j * TILE)),
+        y: at(P(bt, (j * kt + ri) * TILE)),
+        r0,
+        r1,
+      }));
+  return { keys: [bt], tile: (j, t) => P(bt, (j * kt + t) * TILE), contiguous: true };
+}
+
+/**
  * A product of two activations + requantiser per column: the cores' gemm (two products per
- * multiply, the exact int32 sum) with Deeploy's requantiser. B as it is (K = 64 rows) is first
- * transposed tile by tile into an L1 buffer: the gemm reads B^T row by row.
+ * multiply, the exact int32 sum) with Deeploy's requantiser, over B^T row by row (B as it is is
+ * transposed into L1 first). B^T in several blocks: one gemm per 64 output columns.
  */
 function actProductUnits(b: Split, op: Extract<TilerOp, { kind: 'dgemm' }>, oi: number, name: string): void {
   const K = op.x.cols;
   const N = op.y.cols;
-  const bMat = op.bMat!;
-  let bt = b.block(bMat, 0);
-  if (op.bDirect) {
-    if (K !== 64) throw new InputError(`node ${name}: B as it is must have at most 64 rows, got ${K}`);
-    const src = bt;
-    bt = b.scratch(`${name}/bt`, N * K);
-    const u = b.newUnit(`${name}/bt`, oi, 'cores');
-    u.uses.push(src, bt);
-    u.produces.push(bt);
-    for (let j = 0; j < N / 64; j++)
-      b.rowsSplit(u, (at, r0, r1) => ({
-        op: 'transpose',
-        x: at(P(src, j * TILE)),
-        y: at(P(bt, j * TILE)),
-        r0,
-        r1,
-      }));
-  }
+  const bt = bTransposed(b, op, oi, name);
   if (b.opts.placed[oi]!.where === 'ita') return itaProductUnits(b, op, oi, name, bt);
   const mul = b.blob(`${name}/mul`, int32Bytes(op.mul));
   const add = b.blob(`${name}/add`, int32Bytes(op.add));
+  // one gemm over every column, or one per block of B^T; only the tensor's own rows and columns
+  const valid = validOf(op.y);
+  const parts = bt.contiguous
+    ? [{ j: 0, n: N, nv: valid.cols }]
+    : Array.from({ length: Math.ceil(valid.cols / 64) }, (_, j) => ({
+        j,
+        n: 64,
+        nv: Math.min(64, valid.cols - 64 * j),
+      }));
   for (let i = 0; i < op.y.rows / 64; i++) {
     const u = b.newUnit(`${name}/r${i}`, oi, 'cores');
     const xk = b.block(op.x, i);
     const yk = b.block(op.y, i);
-    u.uses.push(xk, bt, mul, add, yk);
+    u.uses.push(xk, ...bt.keys, mul, add, yk);
     u.produces.push(yk);
     u.stores.push(b.storeOf(yk));
-    b.rowsSplit(u, (at, r0, r1) => ({
-      op: 'gemm',
-      a: at(P(xk)),
-      bt: at(P(bt)),
-      c: at(P(yk)),
-      bias: 0,
-      m: 64,
-      n: N,
-      k: K,
-      r0,
-      r1,
-      aUnsigned: op.aUnsigned ?? false,
-      biasPerRow: false,
-      mult: 0,
-      shift: 0,
-      add: 0,
-      act: 'identity',
-      deeploy: { mul: at(P(mul)), add: at(P(add)), shift: op.shift, unsigned: op.unsigned },
-    }));
+    const rows = Math.min(64, valid.rows - 64 * i);
+    for (const { j, n, nv } of parts)
+      b.rowsSplit(
+        u,
+        (at, r0, r1) => ({
+          op: 'gemm',
+          a: at(P(xk)),
+          bt: at(bt.tile(j, 0)),
+          c: at(P(yk, j * TILE)),
+          bias: 0,
+          m: 64,
+          n,
+          k: K,
+          r0,
+          r1,
+          aUnsigned: op.aUnsigned ?? false,
+          biasPerRow: false,
+          mult: 0,
+          shift: 0,
+          add: 0,
+          act: 'identity',
+          deeploy: {
+            mul: at(P(mul, 4 * 64 * j)),
+            add: at(P(add, 4 * 64 * j)),
+            shift: op.shift,
+            unsigned: op.unsigned,
+          },
+          validN: nv,
+        }),
+        rows,
+      );
   }
 }
 
@@ -832,7 +884,7 @@ function itaProductUnits(
   op: Extract<TilerOp, { kind: 'dgemm' }>,
   oi: number,
   name: string,
-  bt: string,
+  bt: BTransposed,
 ): void {
   const te = op.x.cols / 64;
   const nb = op.y.cols / 64;
@@ -853,14 +905,14 @@ function itaProductUnits(
     const u = b.newUnit(`${name}/r${i}`, oi, 'ita');
     const xKey = b.block(op.x, i);
     const yKey = b.block(op.y, i);
-    u.uses.push(xKey, bt, zb, yKey);
+    u.uses.push(xKey, ...bt.keys, zb, yKey);
     u.produces.push(yKey);
     u.stores.push(b.storeOf(yKey));
     for (let tx = 0; tx < nb; tx++)
       for (let ti = 0; ti < te; ti++)
         u.jobs.push({
           input: P(xKey, ti * TILE),
-          w0: P(bt, (tx * te + ti) * TILE),
+          w0: bt.tile(tx, ti),
           bias: P(zb, tx * 192),
           output: P(yKey, tx * TILE),
           stream: 0,
@@ -956,6 +1008,41 @@ function transposeUnits(
   }
 }
 
+/**
+ * Columns between matrices (a Slice, a Concat): one unit per 64-row block of y, each part reading
+ * only the tiles of x that hold its columns; the first part clears y's rows (its padding stays 0).
+ */
+function colsUnits(b: Split, op: Extract<TilerOp, { kind: 'cols' }>, oi: number, name: string): void {
+  const validRows = validOf(op.y).rows;
+  for (let i = 0; i < op.y.rows / 64; i++) {
+    const u = b.newUnit(`${name}/r${i}`, oi, 'cores');
+    const yk = b.block(op.y, i);
+    u.uses.push(yk);
+    u.produces.push(yk);
+    u.stores.push(b.storeOf(yk));
+    op.parts.forEach((p, k) => {
+      const t0 = Math.floor(p.xc / 64);
+      const t1 = Math.ceil((p.xc + p.n) / 64);
+      const xk = b.block(p.x, i, t0, t1);
+      if (!u.uses.includes(xk)) u.uses.push(xk);
+      b.rowsSplit(u, (at, r0, r1) => ({
+        op: 'cols',
+        x: at(P(xk)),
+        y: at(P(yk)),
+        xCols: 64 * (t1 - t0),
+        yCols: op.y.cols,
+        xc: p.xc - 64 * t0,
+        yc: p.yc,
+        n: p.n,
+        validRows: Math.min(64, validRows - 64 * i),
+        zero: k === 0,
+        r0,
+        r1,
+      }));
+    });
+  }
+}
+
 /** An element-wise table, an ITAPartialMax: one unit per 64-row block. */
 function rowUnits(b: Split, op: Extract<TilerOp, { kind: 'lut' | 'pmax' }>, oi: number, name: string): void {
   const lut = op.kind === 'lut' ? b.blob(`${name}/lut`, op.table) : null;
@@ -1043,6 +1130,8 @@ export function splitUnits(g: MappedGraph, opts: SplitOptions): Split {
         return poolUnits(b, op, oi, name);
       case 'transpose':
         return transposeUnits(b, op, oi, name);
+      case 'cols':
+        return colsUnits(b, op, oi, name);
       case 'lut':
       case 'pmax':
         return rowUnits(b, op, oi, name);

@@ -20,6 +20,7 @@
      lut        y = table[x] byte by byte (a chain of element-wise ops of one 8-bit input)
      pmax       Deeploy's ITAPartialMax and ITAMax kernels (int8 rows -> uint8 rows)
      colmean    Deeploy's IntegerMean over the rows (a power-of-two count)
+     cols       columns of one matrix into another (a head split off, heads side by side)
    Streams live in DRAM (one outstanding load per core, about 20 cycles each), so commands are short
    and an ITA job is programmed while the previous one runs. The host reads no results: the model
    observes barriers, busy lines and stalls itself. `tiler_l1` is the L1 the tiler allocates from;
@@ -53,6 +54,7 @@ enum {
   OP_LUT,
   OP_PMAX,
   OP_COLMEAN,
+  OP_COLS,
 };
 
 typedef struct {
@@ -111,7 +113,7 @@ static inline int32_t rqs(int32_t x, int32_t mul, int32_t add, uint32_t shift) {
 /* ------------------------------------------------------------------ gemm */
 
 typedef struct {
-  uint32_t a, bt, c, bias, m, n, k, r0, r1, rq, gelu, act_rq, flags;
+  uint32_t a, bt, c, bias, m, n, nv, k, r0, r1, rq, gelu, act_rq, flags;
 } gemm_t;
 
 /* One output value from its 32-bit sum of products: bias, 26-bit wrap, requantiser, activation. */
@@ -226,7 +228,7 @@ static inline int32_t deeploy_out(const gemm_t *g, int32_t acc, uint32_t c) {
 }
 
 static void k_gemm(const gemm_t *g) {
-  const uint32_t kt = g->k >> 6, nt = g->n >> 6, deeploy = (g->flags >> 4) & 1u;
+  const uint32_t kt = g->k >> 6, nt = (g->nv + 63) >> 6, deeploy = (g->flags >> 4) & 1u;
   const uint32_t unsig = g->flags & 1u, per_row = (g->flags >> 1) & 1u;
   const uint32_t xa = unsig ? 0u : FLIP, ox = unsig ? 0u : 128u;
   const uint32_t kfix = 128u * ox * g->k;
@@ -243,7 +245,9 @@ static void k_gemm(const gemm_t *g) {
     const uint8_t *arow = seg(g->a, r, 0, kt);
     for (uint32_t jt = 0; jt < nt; jt++) {
       const uint8_t *btile = (const uint8_t *)(g->bt + jt * kt * TILE);
-      for (uint32_t j = 0; j < 64; j += 2) {
+      /* the columns of the tensor itself (in pairs): the rest is padding */
+      const uint32_t jn = g->nv - jt * 64 < 64 ? g->nv - jt * 64 : 64;
+      for (uint32_t j = 0; j < jn; j += 2) {
         sums_t s;
         if (nr == 4) {
           if (unsig) dot_u4(arow, btile + j * 64, kt, &s);
@@ -528,6 +532,37 @@ static void k_transpose(uint32_t x, uint32_t y, uint32_t r0, uint32_t r1) {
   for (uint32_t r = r0; r < r1; r++) {
     uint8_t *out = (uint8_t *)(y + (r << 6));
     for (uint32_t c = 0; c < 64; c++) out[c] = in[(c << 6) + r];
+  }
+}
+
+/* Columns [xc, xc + n) of rows r0..r1 of x (xt column tiles) into columns [yc, yc + n) of y (yt
+   column tiles). With `zero`, each row of y is cleared first, and rows from `vr` on are only
+   cleared: a head split off a wider matrix gets zeros in its padding, which a product may then
+   sum over. Words when every offset is a multiple of 4, else bytes. */
+static void k_cols(uint32_t x, uint32_t y, uint32_t xt, uint32_t yt, uint32_t xc, uint32_t yc, uint32_t n,
+                   uint32_t vr, uint32_t r0, uint32_t r1, uint32_t zero) {
+  const uint32_t words = ((xc | yc | n) & 3u) == 0;
+  for (uint32_t r = r0; r < r1; r++) {
+    if (zero)
+      for (uint32_t j = 0; j < yt; j++) {
+        uint32_t *out = (uint32_t *)seg(y, r, j, yt);
+        for (uint32_t w = 0; w < 16; w++) out[w] = 0;
+      }
+    if (r >= vr) continue;
+    for (uint32_t c = 0; c < n;) {
+      const uint32_t xi = xc + c, yi = yc + c;
+      /* the run up to the next tile edge of x or y */
+      uint32_t run = 64u - (xi & 63u);
+      if (64u - (yi & 63u) < run) run = 64u - (yi & 63u);
+      if (n - c < run) run = n - c;
+      const uint8_t *in = seg(x, r, xi >> 6, xt) + (xi & 63u);
+      uint8_t *out = seg(y, r, yi >> 6, yt) + (yi & 63u);
+      if (words)
+        for (uint32_t w = 0; w < run; w += 4) *(uint32_t *)(out + w) = *(const uint32_t *)(in + w);
+      else
+        for (uint32_t i = 0; i < run; i++) out[i] = in[i];
+      c += run;
+    }
   }
 }
 
@@ -817,7 +852,8 @@ int main(uint32_t hart) {
       g.c = p[3];
       g.bias = p[4];
       g.m = p[5];
-      g.n = p[6];
+      g.n = p[6] & 0xffffu;
+      g.nv = p[6] >> 16 ? p[6] >> 16 : g.n;
       g.k = p[7];
       g.r0 = p[8] & 0xffffu;
       g.r1 = p[8] >> 16;
@@ -895,6 +931,11 @@ int main(uint32_t hart) {
     case OP_PMAX:
       k_pmax(p[1], p[2], p[3], p[4] & 0xffffu, p[4] >> 16, p[5] & 0xffffu, p[5] >> 16);
       p += 6;
+      break;
+    case OP_COLS:
+      k_cols(p[1], p[2], p[3] & 0xffffu, p[3] >> 16, p[4] & 0xffffu, p[4] >> 16, p[5] & 0xffffu, p[5] >> 16,
+             p[6] & 0xffffu, p[6] >> 16, (h >> 8) & 1u);
+      p += 7;
       break;
     case OP_COLMEAN:
       k_colmean(p[1], p[2], p[3], p[4] & 0xffffu, p[4] >> 16, p[5] & 0xffffu, (p[5] >> 16) & 0xffu, (h >> 8) & 1u);

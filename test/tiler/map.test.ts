@@ -52,9 +52,13 @@ const gemm = (attrs: NodeSpec['attrs'], c = 'B'): NodeSpec[] => [
 
 /** Builds, runs and maps a graph on x [1, 64, 64] (or `xShape`). */
 function mapped(nodes: NodeSpec[], out: string, xShape = [1, 64, 64]): MappedGraph {
+  return mappedOut(nodes, [out], xShape);
+}
+
+function mappedOut(nodes: NodeSpec[], outs: string[], xShape = [1, 64, 64]): MappedGraph {
   const bytes = buildModel({
     inputs: [{ name: 'x', shape: xShape, type: 'int8' }],
-    outputs: [{ name: out, type: 'int8' }],
+    outputs: outs.map((name) => ({ name, type: 'int8' as const })),
     nodes,
     initializers: CONSTS,
   });
@@ -315,11 +319,16 @@ describe('recognise (mapGraph)', () => {
         rq('s', 'y'),
       ];
       const g = mapped(nodes, 'y');
-      expect(g.ops.map((o) => o.kind)).toEqual(['transpose', 'dgemm']);
-      const d = g.ops[1]!;
+      // read only as B of the product, whose B^T is x: the transpose is not computed
+      expect(g.ops.map((o) => o.kind)).toEqual(['dgemm']);
+      expect(g.readAsBT).toEqual(['kt']);
+      const d = g.ops[0]!;
       if (d.kind !== 'dgemm') throw new Error('dgemm expected');
       // B^T of x x^T is x itself, read row by row
       expect([d.bMat?.name, d.bDirect, d.itaRq]).toEqual(['x', false, { mult: 50, shift: 12, add: 0 }]);
+      // read by anything else too (here an element-wise op): computed on the cores
+      const also: NodeSpec[] = [...nodes, rq('xt', 'z')];
+      expect(mappedOut(also, ['y', 'z']).ops.map((o) => o.kind)).toEqual(['transpose', 'dgemm', 'lut']);
       const t3: NodeSpec = {
         op: 'Transpose',
         name: 't3',
