@@ -65,9 +65,8 @@ export function splitHeads(graph: Graph, inputs: Map<string, Tensor>): Graph {
     const cs = consumers.get(t) ?? [];
     return cs.length === 1 && !graph.outputs.some((o) => o.name === t) ? cs[0] : undefined;
   };
-  const candidate = graph.nodes.some(
-    (n) => n.opType === 'Reshape' && onlyReader(n.outputs[0]!)?.opType === 'Transpose',
-  );
+  // heads come out of a Transpose of four axes
+  const candidate = graph.nodes.some((n) => n.opType === 'Transpose' && intsOf(n, 'perm')?.length === 4);
   if (!candidate) return graph;
 
   const shapes = shapesOf(graph, inputs);
@@ -77,7 +76,35 @@ export function splitHeads(graph: Graph, inputs: Map<string, Tensor>): Graph {
     if (n.opType === 'Constant' && v?.kind === 'tensor') constants.set(n.outputs[0]!, v.value);
   }
   const initializers = new Map(graph.initializers);
+  const graphInputs = new Set(graph.inputs.map((i) => i.name));
   const heads = new Map<string, string[]>();
+  /** Rank of each head's tensor (a Slice of columns keeps the activation's rank). */
+  const headRank = new Map<string, number>();
+  const setHeads = (t: string, names: string[], rank: number): void => {
+    heads.set(t, names);
+    headRank.set(t, rank);
+  };
+  /** A Slice of `x` on one axis, [lo, hi), named `out`. */
+  const sliceNode = (base: string, x: string, axis: number, lo: number, hi: number, out: string): void => {
+    for (const [k, v] of [
+      ['starts', lo],
+      ['ends', hi],
+      ['axes', axis],
+    ] as const)
+      initializers.set(`${base}/${k}`, vector(v));
+    node(base, 'Slice', [x, `${base}/starts`, `${base}/ends`, `${base}/axes`], [out]);
+  };
+  /** Heads joined back into `out` of shape `shape` (a Concat of rows, then a relabel). */
+  const join = (base: string, hs: string[], out: string, shape: number[], axis = 0): void => {
+    const cat = `${out}@cat`;
+    node(`${base}/cat`, 'Concat', hs, [cat], new Map([['axis', { kind: 'int', value: axis }]]));
+    initializers.set(`${base}/shape`, {
+      shape: [shape.length],
+      data: Float64Array.from(shape),
+      signed: true,
+    });
+    node(`${base}/reshape`, 'Reshape', [cat, `${base}/shape`], [out]);
+  };
   const skip = new Set<GraphNode>();
   const nodes: GraphNode[] = [];
   const node = (name: string, opType: string, ins: string[], outs: string[], attrs = new Map()): void => {
@@ -99,31 +126,51 @@ export function splitHeads(graph: Graph, inputs: Map<string, Tensor>): Graph {
     if (!same(perm, [0, 2, 1, 3]) && !keyT) return false;
     const T = t.outputs[0]!;
     const names: string[] = [];
-    const rank = xs.length;
+    // every head as [1, 1, S, d] (K^T: [1, 1, d, S]), the rank of the batched tensor
+    const shapeName = `${t.name}/head_shape`;
+    initializers.set(shapeName, { shape: [4], data: Float64Array.from([1, 1, S, d]), signed: true });
     for (let h = 0; h < H; h++) {
       const name = `${T}@h${h}`;
       const base = `${t.name}@h${h}`;
-      if (H > 1)
-        for (const [k, v] of [
-          ['starts', h * d],
-          ['ends', (h + 1) * d],
-          ['axes', -1],
-        ] as const)
-          initializers.set(`${base}/${k}`, vector(v));
-      // one head is the whole activation: Q and V keep its bytes (a relabel), K^T transposes it
-      const sliced = H === 1 ? n.inputs[0]! : keyT ? `${name}/cols` : name;
-      if (H > 1)
-        node(base, 'Slice', [n.inputs[0]!, `${base}/starts`, `${base}/ends`, `${base}/axes`], [sliced]);
-      else if (!keyT) node(base, 'Identity', [sliced], [name]);
-      if (keyT) {
-        const p = [...Array(rank).keys()];
-        [p[rank - 2], p[rank - 1]] = [p[rank - 1]!, p[rank - 2]!];
-        node(`${base}/T`, 'Transpose', [sliced], [name], new Map([['perm', { kind: 'ints', value: p }]]));
-      }
+      // one head is the whole activation: its bytes as they are (a relabel)
+      const cols = H === 1 ? n.inputs[0]! : `${name}/cols`;
+      if (H > 1) sliceNode(base, n.inputs[0]!, -1, h * d, (h + 1) * d, cols);
+      const rows = keyT ? `${name}/rows` : name;
+      node(`${base}/R`, 'Reshape', [cols, shapeName], [rows]);
+      if (keyT)
+        node(
+          `${base}/T`,
+          'Transpose',
+          [rows],
+          [name],
+          new Map([['perm', { kind: 'ints', value: [0, 1, 3, 2] }]]),
+        );
       names.push(name);
     }
-    heads.set(T, names);
+    setHeads(T, names, 4);
     skip.add(t);
+    return true;
+  };
+
+  /** Transpose [1, 1, H, d] -> [1, H, 1, d]: head h is row h (a relabel of the axes of size 1). */
+  const rowHeads = (n: GraphNode): boolean => {
+    const xs = shapes.get(n.inputs[0]!);
+    if (n.opType !== 'Transpose' || !same(intsOf(n, 'perm'), [0, 2, 1, 3])) return false;
+    if (!xs || xs.length !== 4 || xs[0] !== 1 || xs[1] !== 1 || xs[2]! < 2) return false;
+    const T = n.outputs[0]!;
+    const names = Array.from({ length: xs[2]! }, (_, h) => `${T}@h${h}`);
+    names.forEach((name, h) => sliceNode(`${n.name}@h${h}`, n.inputs[0]!, 2, h, h + 1, name));
+    setHeads(T, names, 4);
+    return true;
+  };
+
+  /** A graph input [1, H, R, C] read with batched tensors of H heads: head h is a Slice of it. */
+  const inputHeads = (t: string, H: number): boolean => {
+    const xs = shapes.get(t);
+    if (!graphInputs.has(t) || !xs || xs.length !== 4 || xs[0] !== 1 || xs[1] !== H) return false;
+    const names = Array.from({ length: H }, (_, h) => `${t}@h${h}`);
+    names.forEach((name, h) => sliceNode(`${t}@h${h}/slice`, t, 1, h, h + 1, name));
+    setHeads(t, names, 4);
     return true;
   };
 
@@ -141,23 +188,53 @@ export function splitHeads(graph: Graph, inputs: Map<string, Tensor>): Graph {
       if ((axis < 0 ? axis + xs.length : axis) !== 1) return false;
       const i = idx.data[0]! < 0 ? idx.data[0]! + H : idx.data[0]!;
       if (!xh[i]) return false;
-      node(n.name, 'Identity', [xh[i]!], [n.outputs[0]!]);
+      // the head's tensor relabelled to the Gather's shape (no head axis)
+      const ys = shapes.get(n.outputs[0]!);
+      if (!ys) return false;
+      initializers.set(`${n.name}/shape`, { shape: [ys.length], data: Float64Array.from(ys), signed: true });
+      node(n.name, 'Reshape', [xh[i]!, `${n.name}/shape`], [n.outputs[0]!]);
       return true;
     }
-    if (n.opType === 'Transpose') {
+    const merging = onlyReader(n.outputs[0]!)?.opType === 'Reshape';
+    if (n.opType === 'Transpose' && same(intsOf(n, 'perm'), [0, 2, 1, 3]) && merging) {
       // [1, H, S, d] -> [1, S, H, d] + Reshape to [.., S, H d]: the heads side by side
       const r = onlyReader(n.outputs[0]!);
       const xs = shapes.get(x);
       const ys = r ? shapes.get(r.outputs[0]!) : undefined;
-      if (!xh || !r || r.opType !== 'Reshape' || !same(intsOf(n, 'perm'), [0, 2, 1, 3])) return false;
+      if (!xh || !r) return false;
       if (!xs || !ys || ys[ys.length - 1] !== xs[1]! * xs[3]! || ys[ys.length - 2] !== xs[2]) return false;
       if (ys.slice(0, -2).some((v) => v !== 1)) return false;
-      node(n.name, 'Concat', xh, [r.outputs[0]!], new Map([['axis', { kind: 'int', value: -1 }]]));
+      // each head's rows as they are, side by side: a Concat of columns, relabelled
+      const cat = `${r.outputs[0]!}@cat`;
+      node(n.name, 'Concat', xh, [cat], new Map([['axis', { kind: 'int', value: -1 }]]));
+      initializers.set(`${n.name}/shape`, { shape: [ys.length], data: Float64Array.from(ys), signed: true });
+      node(`${n.name}/reshape`, 'Reshape', [cat, `${n.name}/shape`], [r.outputs[0]!]);
       skip.add(r);
       return true;
     }
-    if (n.opType !== 'MatMul' && !ROW_OPS.has(n.opType)) return false;
-    // every other input: the same number of heads, or a constant that broadcasts along rows only
+    const rank = Math.max(...n.inputs.map((i) => headRank.get(i) ?? 0));
+    const attrs = new Map(n.attrs);
+    if (n.opType === 'Transpose' || n.opType === 'Concat') {
+      // the head axis (1) stays where it is; each head's tensor lacks it when its rank is 3
+      const xs = shapes.get(x);
+      if (!xs || xs.length !== 4) return false;
+      const drop = 4 - rank;
+      if (n.opType === 'Transpose') {
+        const p = intsOf(n, 'perm');
+        if (!p || p[0] !== 0 || p[1] !== 1) return false;
+        attrs.set('perm', {
+          kind: 'ints',
+          value: [...Array(2 - drop).keys(), ...p.slice(2).map((v) => v - drop)],
+        });
+      } else {
+        const a = n.attrs.get('axis');
+        const ax = a?.kind === 'int' ? (a.value < 0 ? a.value + 4 : a.value) : -1;
+        if (ax < 2) return false;
+        attrs.set('axis', { kind: 'int', value: ax - drop });
+      }
+    } else if (n.opType !== 'MatMul' && !ROW_OPS.has(n.opType)) return false;
+    // every other input: the same number of heads (a graph input [1, H, R, C] is split here), or
+    // a constant or an activation without the head axis, which broadcasts to every head alike
     for (const i of n.inputs) {
       if (i === '') continue;
       const hs = heads.get(i);
@@ -165,18 +242,21 @@ export function splitHeads(graph: Graph, inputs: Map<string, Tensor>): Graph {
         if (hs.length !== H) return false;
         continue;
       }
-      const c = constants.get(i);
-      if (n.opType === 'MatMul' || !c) return false;
-      if (c.shape.slice(0, -1).some((v) => v !== 1)) return false;
+      if (inputHeads(i, H)) continue;
+      const sh = constants.get(i)?.shape ?? shapes.get(i);
+      if (n.opType === 'MatMul' || n.opType === 'Concat' || !sh) return false;
+      if (sh.slice(0, -1).some((v) => v !== 1)) return false;
     }
     for (const o of n.outputs)
-      heads.set(
+      setHeads(
         o,
         Array.from({ length: H }, (_, h) => `${o}@h${h}`),
+        rank,
       );
     for (let h = 0; h < H; h++)
       nodes.push({
         ...n,
+        attrs,
         name: `${n.name}@h${h}`,
         inputs: n.inputs.map((i) => heads.get(i)?.[h] ?? i),
         outputs: n.outputs.map((o) => `${o}@h${h}`),
@@ -188,9 +268,20 @@ export function splitHeads(graph: Graph, inputs: Map<string, Tensor>): Graph {
   for (const n of order) {
     if (skip.has(n)) continue;
     if (n.inputs.some((i) => heads.has(i))) {
-      if (!perHead(n)) return graph;
-    } else if (!headSplit(n)) nodes.push(n);
+      if (!perHead(n)) {
+        if (process.env.HEADS_DEBUG) console.error('heads: stop at', n.name, n.opType);
+        return graph;
+      }
+    } else if (!headSplit(n) && !rowHeads(n)) nodes.push(n);
   }
-  if (graph.outputs.some((o) => heads.has(o.name))) return graph;
+  if (heads.size === 0) return graph;
+  // a graph output with the head axis: its heads joined back (rows one after the other)
+  for (const o of graph.outputs) {
+    const hs = heads.get(o.name);
+    const sh = shapes.get(o.name);
+    if (!hs) continue;
+    if (!sh) return graph;
+    join(`${o.name}@join`, hs, o.name, sh);
+  }
   return { ...graph, nodes, initializers };
 }

@@ -196,7 +196,10 @@ export function squareTable(unsigned = false): Uint8Array {
  * transpose, lut, pmax and colmean are checked against the executor through whole graphs
  * (test/tiler/kernels-graph.test.ts).
  */
-export type RefKernel = Exclude<Kernel, { op: 'conv' | 'pool' | 'transpose' | 'cols' | 'lut' | 'pmax' | 'colmean' }>;
+export type RefKernel = Exclude<
+  Kernel,
+  { op: 'conv' | 'pool' | 'transpose' | 'cols' | 'rmsnorm' | 'mul' | 'lut' | 'pmax' | 'colmean' }
+>;
 
 export function kernelRows(mem: KernelMemory, k: RefKernel): Int32Array {
   switch (k.op) {

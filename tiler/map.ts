@@ -245,11 +245,11 @@ export type TilerOp =
   | (OpBase & { kind: 'transpose'; x: Mat; y: Mat })
   | (OpBase & {
       /**
-       * Columns moved between matrices of the same rows (a `Slice` of the last axis, a `Concat` on
-       * it): y's columns [yc, yc + n) are x's [xc, xc + n), part by part; y's padding is cleared.
+       * Blocks of elements copied into a new matrix (a `Slice`, a `Concat`, a `Reshape` that changes
+       * the last axis), part by part; every element of y no part writes (its padding) is cleared.
        */
-      kind: 'cols';
-      parts: { x: Mat; xc: number; yc: number; n: number }[];
+      kind: 'copy';
+      parts: CopyPart[];
       y: Mat;
     })
   | (OpBase & {
@@ -268,6 +268,27 @@ export type TilerOp =
       full: boolean;
     })
   | (OpBase & { kind: 'colmean'; x: Mat; y: Mat; count: number; unsigned: boolean })
+  | (OpBase & {
+      /** Deeploy's iRMSNorm over each row (the tensor's own columns), one weight per column. */
+      kind: 'rmsnorm';
+      x: Mat;
+      y: Mat;
+      w: Int32Array;
+      log2d: number;
+    })
+  | (OpBase & {
+      /** `Mul` of two 8-bit matrices + `RequantShift` (scalar constants), element by element. */
+      kind: 'mul';
+      a: Mat;
+      b: Mat;
+      y: Mat;
+      mul: number;
+      add: number;
+      shift: number;
+      aUnsigned: boolean;
+      bUnsigned: boolean;
+      unsigned: boolean;
+    })
   | (OpBase & {
       kind: 'isoftmax';
       x: Mat;
@@ -488,7 +509,8 @@ type Recogniser = (n: GraphNode, s: MapState) => Recognised;
 
 /** A layout node that keeps the bytes of the row-major matrix: its output names its input. */
 function layoutAlias(n: GraphNode, s: MapState): Recognised {
-  const x = s.matOf(n, n.inputs[0]!, 'data');
+  // the readers of the alias check its padding themselves
+  const x = s.matOf(n, n.inputs[0]!, 'data', true);
   const outShape = s.shapeOf(n, n.outputs[0]!);
   if (n.opType === 'Transpose') {
     const inShape = s.shapeOf(n, n.inputs[0]!);
@@ -984,9 +1006,12 @@ function residualAdd(n: GraphNode, s: MapState): Recognised {
   };
   walk(n);
   if (chain.length > 1) return sumChain(s, chain, leaves, rq);
-  const a = s.matOf(n, n.inputs[0]!, 'A');
-  const b = s.matOf(n, n.inputs[1]!, 'B');
-  if (a.rows !== b.rows || a.cols !== b.cols) refuse(n, 'both inputs must have the same shape');
+  // element by element: padded columns give padding
+  const a = s.matOf(n, n.inputs[0]!, 'A', true);
+  const b = s.matOf(n, n.inputs[1]!, 'B', true);
+  const [va, vb] = [validOf(a), validOf(b)];
+  if (a.rows !== b.rows || a.cols !== b.cols || va.rows !== vb.rows || va.cols !== vb.cols)
+    refuse(n, 'both inputs must have the same shape');
   return {
     covers: [n, rq],
     ops: [
@@ -1012,7 +1037,7 @@ function sumChain(s: MapState, chain: GraphNode[], leaves: string[], rq: GraphNo
   if (leaves.length > 8)
     refuse(n, `a chain of Adds sums ${leaves.length} matrices: the sum kernel adds up to 8`);
   const xs = leaves.map((l, i) => {
-    const m = s.matOf(chain[0]!, l, `summand ${i}`);
+    const m = s.matOf(chain[0]!, l, `summand ${i}`, true);
     if (s.unsignedOf(l))
       refuse(n, `summand ${i} (${l}) holds uint8 values: a chain of Adds is summed as int8`);
     return m;
@@ -1135,7 +1160,12 @@ function bigAxes(shape: number[]): number[] {
  * on the cores (`transpose`).
  */
 function layoutOrTranspose(n: GraphNode, s: MapState): Recognised {
-  if (n.opType !== 'Transpose') return layoutAlias(n, s);
+  if (n.opType !== 'Transpose') {
+    const shape = s.shapeOf(n, n.outputs[0]!);
+    const x = s.mats.get(n.inputs[0]!);
+    if (x && shape[shape.length - 1] !== validOf(x).cols) return relayout(n, s);
+    return layoutAlias(n, s);
+  }
   const inShape = s.shapeOf(n, n.inputs[0]!);
   const perm = intsAttr(n, 'perm') ?? [...inShape.keys()].reverse();
   const moved = perm.filter((p) => inShape[p] !== 1);
@@ -1182,8 +1212,49 @@ function gatherAlias(n: GraphNode, s: MapState): Recognised {
   return layoutAlias(n, s);
 }
 
-/** The columns of a matrix a `Slice` of its last axis keeps (constant starts and ends, step 1). */
-function sliceCols(n: GraphNode, s: MapState): Recognised {
+/** A block of a copy: y[yr + i, yc + j] = x[xr + i, xc + j] for i < rows, j < cols. */
+export interface CopyPart {
+  x: Mat;
+  xr: number;
+  xc: number;
+  yr: number;
+  yc: number;
+  rows: number;
+  cols: number;
+}
+
+/** The most parts one copy may take (a relayout moves rows of a few elements each). */
+const MAX_COPY_PARTS = 4096;
+
+/** The `copy` op of `parts` into a new matrix for `out` (its padding cleared: zeros). */
+function copyOp(n: GraphNode, s: MapState, parts: CopyPart[], out: string, why: string): Recognised {
+  if (parts.length > MAX_COPY_PARTS)
+    refuse(n, `${why} takes ${parts.length} block copies, more than the ${MAX_COPY_PARTS} the tiler emits`);
+  const y = s.newMat(n, out);
+  s.zeroPad.add(y.name);
+  if (parts.every((p) => s.below128.has(p.x.name))) s.below128.add(y.name);
+  return {
+    covers: [n],
+    ops: [{ kind: 'copy', nodes: [n.name], layer: s.layerOf([n]), macs: 0, parts, y }],
+  };
+}
+
+/**
+ * Rows a range on a leading axis selects of the tensor as a matrix (rows = product of the
+ * leading axes): contiguous when every axis before it has size 1. [first row, count per unit].
+ */
+function rowSpan(n: GraphNode, shape: number[], a: number, lo: number, hi: number): [number, number] {
+  if (shape.slice(0, a).some((d) => d !== 1))
+    refuse(
+      n,
+      `axis ${a} of [${shape.join('x')}]: only the outermost axis that is not 1 may be sliced or joined`,
+    );
+  const inner = shape.slice(a + 1, -1).reduce((p, d) => p * d, 1);
+  return [lo * inner, (hi - lo) * inner];
+}
+
+/** A `Slice` (constant starts and ends, step 1) of the columns and / or the outer rows. */
+function slice(n: GraphNode, s: MapState): Recognised {
   const xShape = s.shapeOf(n, n.inputs[0]!);
   const rank = xShape.length;
   const ints = (i: number, role: string): number[] | undefined =>
@@ -1192,64 +1263,79 @@ function sliceCols(n: GraphNode, s: MapState): Recognised {
   const ends = ints(2, 'ends') ?? intsAttr(n, 'ends') ?? refuse(n, 'ends are missing');
   const axes = ints(3, 'axes') ?? intsAttr(n, 'axes') ?? starts.map((_, i) => i);
   const steps = ints(4, 'steps') ?? starts.map(() => 1);
-  const C = xShape[rank - 1]!;
-  const sliced = axes.map((a, i) => ({ a: a < 0 ? a + rank : a, i }));
-  for (const { a, i } of sliced) {
-    if (a === rank - 1) continue;
-    const d = xShape[a]!;
-    const lo = Math.max(0, Math.min(d, starts[i]! < 0 ? starts[i]! + d : starts[i]!));
-    const hi = Math.max(0, Math.min(d, ends[i]! < 0 ? ends[i]! + d : ends[i]!));
-    if (lo !== 0 || hi !== d || steps[i] !== 1) refuse(n, `only the last axis may be sliced (axis ${a} is)`);
-  }
-  const last = sliced.find((v) => v.a === rank - 1);
-  if (!last) return layoutAlias(n, s);
-  if (steps[last.i] !== 1) refuse(n, `step ${steps[last.i]} on the last axis: only step 1 is mapped`);
-  const c0 = Math.max(0, Math.min(C, starts[last.i]! < 0 ? starts[last.i]! + C : starts[last.i]!));
-  const c1 = Math.max(c0, Math.min(C, ends[last.i]! < 0 ? ends[last.i]! + C : ends[last.i]!));
   const x = s.matOf(n, n.inputs[0]!, 'data', true);
-  const y = s.newMat(n, n.outputs[0]!);
-  s.zeroPad.add(y.name);
-  if (s.below128.has(x.name)) s.below128.add(y.name);
-  return {
-    covers: [n],
-    ops: [
-      {
-        kind: 'cols',
-        nodes: [n.name],
-        layer: s.layerOf([n]),
-        macs: 0,
-        parts: [{ x, xc: c0, yc: 0, n: c1 - c0 }],
-        y,
-      },
-    ],
-  };
+  const { rows: R, cols: C } = validOf(x);
+  let [xr, rows, xc, cols] = [0, R, 0, C];
+  for (const [i, ax] of axes.entries()) {
+    const a = ax < 0 ? ax + rank : ax;
+    const d = xShape[a]!;
+    const clamp = (v: number): number => Math.max(0, Math.min(d, v < 0 ? v + d : v));
+    const lo = clamp(starts[i]!);
+    const hi = Math.max(lo, clamp(ends[i]!));
+    if (lo === 0 && hi === d) continue;
+    if (steps[i] !== 1) refuse(n, `step ${steps[i]} on axis ${a}: only step 1 is mapped`);
+    if (a === rank - 1) [xc, cols] = [lo, hi - lo];
+    else if (rows !== R) refuse(n, 'only one outer axis may be sliced');
+    else [xr, rows] = rowSpan(n, xShape, a, lo, hi);
+  }
+  if (rows === R && cols === C) return layoutAlias(n, s);
+  if (rows === 0 || cols === 0) refuse(n, 'the slice is empty');
+  return copyOp(n, s, [{ x, xr, xc, yr: 0, yc: 0, rows, cols }], n.outputs[0]!, 'the slice');
 }
 
-/** A `Concat` on the last axis: each input's columns side by side. */
-function concatCols(n: GraphNode, s: MapState): Recognised {
+/** A `Concat` on the last axis (columns side by side) or on the outermost axis that is not 1 (rows). */
+function concat(n: GraphNode, s: MapState): Recognised {
   const yShape = s.shapeOf(n, n.outputs[0]!);
   const rank = yShape.length;
-  const a = intAttr(n, 'axis');
-  if ((a < 0 ? a + rank : a) !== rank - 1)
-    refuse(n, `axis ${a}: only a Concat on the last axis (columns) is mapped`);
+  const ax = intAttr(n, 'axis');
+  const a = ax < 0 ? ax + rank : ax;
   const names = n.inputs.filter((i) => i !== '');
   if (names.some((i) => s.isConst(i))) refuse(n, 'every input must be an activation');
-  const parts: { x: Mat; xc: number; yc: number; n: number }[] = [];
-  let yc = 0;
-  for (const [k, name] of names.entries()) {
-    const w = s.shapeOf(n, name)[rank - 1]!;
-    if (w > 0) parts.push({ x: s.matOf(n, name, `input ${k}`, true), xc: 0, yc, n: w });
-    yc += w;
-  }
   const signs = new Set(names.map((i) => s.unsignedOf(i)));
   if (signs.size > 1) refuse(n, 'the inputs mix int8 and uint8 values');
-  const y = s.newMat(n, n.outputs[0]!);
-  s.zeroPad.add(y.name);
-  if (parts.every((p) => s.below128.has(p.x.name))) s.below128.add(y.name);
-  return {
-    covers: [n],
-    ops: [{ kind: 'cols', nodes: [n.name], layer: s.layerOf([n]), macs: 0, parts, y }],
-  };
+  const parts: CopyPart[] = [];
+  let at = 0;
+  for (const [k, name] of names.entries()) {
+    const shape = s.shapeOf(n, name);
+    const w = shape[a]!;
+    if (w === 0) continue;
+    const x = s.matOf(n, name, `input ${k}`, true);
+    const { rows, cols } = validOf(x);
+    if (a === rank - 1) parts.push({ x, xr: 0, xc: 0, yr: 0, yc: at, rows, cols });
+    else {
+      const [yr] = rowSpan(n, yShape, a, at, at + w);
+      parts.push({ x, xr: 0, xc: 0, yr, yc: 0, rows, cols });
+    }
+    at += w;
+  }
+  return copyOp(n, s, parts, n.outputs[0]!, 'the concat');
+}
+
+/**
+ * A `Reshape` that changes the last axis: each row of x split into rows of y (C_x a multiple of
+ * C_y), or rows of x joined into one row of y (C_y a multiple of C_x), element order kept.
+ */
+function relayout(n: GraphNode, s: MapState): Recognised {
+  const x = s.matOf(n, n.inputs[0]!, 'data', true);
+  const { rows: R, cols: cx } = validOf(x);
+  const yShape = s.shapeOf(n, n.outputs[0]!);
+  const cy = yShape[yShape.length - 1]!;
+  const parts: CopyPart[] = [];
+  if (cx % cy === 0) {
+    const k = cx / cy;
+    for (let r = 0; r < R; r++)
+      for (let j = 0; j < k; j++)
+        parts.push({ x, xr: r, xc: j * cy, yr: r * k + j, yc: 0, rows: 1, cols: cy });
+  } else if (cy % cx === 0) {
+    const k = cy / cx;
+    for (let r = 0; r < R; r++)
+      parts.push({ x, xr: r, xc: 0, yr: Math.floor(r / k), yc: (r % k) * cx, rows: 1, cols: cx });
+  } else
+    refuse(
+      n,
+      `changes the last axis from ${cx} to ${cy}: only a split of rows into rows of ${cy} or a join of rows is mapped`,
+    );
+  return copyOp(n, s, parts, n.outputs[0]!, `the relayout from ${cx} to ${cy} columns`);
 }
 
 /** Scalar (or one-per-channel) values of a constant as a vector of `len` padded to `plen`. */
@@ -1413,8 +1499,9 @@ function actMatmul(n: GraphNode, s: MapState): Recognised {
   // B^T as a matrix of its own: the input of the transpose that made B, else B read column-wise
   const bt = s.transposeOf.get(bName);
   const bMat = bt ?? s.matOf(n, bName, 'B', true);
-  // A's padded columns meet B's padded inner rows (B^T's columns): exact when those are zeros
-  const x = s.matOf(n, n.inputs[0]!, 'A', s.zeroPad.has(bMat.name));
+  // A's padded columns meet B's padded inner rows (B^T's columns): exact when either holds zeros
+  const aZero = s.zeroPad.has(s.mats.get(n.inputs[0]!)?.name ?? '');
+  const x = s.matOf(n, n.inputs[0]!, 'A', aZero || s.zeroPad.has(bMat.name));
   const rqNode = s.only(n.outputs[0]!);
   if (!rqNode || rqNode.opType !== 'RequantShift')
     refuse(
@@ -1469,7 +1556,7 @@ function matmul(n: GraphNode, s: MapState): Recognised {
 }
 
 /** Ops that map an 8-bit value to another value one element at a time, with scalar constants. */
-const ELEMENTWISE = new Set(['RequantShift', 'iGELU']);
+const ELEMENTWISE = new Set(['RequantShift', 'iGELU', 'iHardswish']);
 
 /**
  * A chain of element-wise ops of one 8-bit input (`RequantShift`, `iGELU` + `RequantShift`) as a
@@ -1504,6 +1591,8 @@ function elementwise(n: GraphNode, s: MapState): Recognised {
   if (levels !== 256) refuse(last, `n_levels must be 256 (8-bit output), got ${levels}`);
   const table = Uint8Array.from(cur.data, (v) => v & 0xff);
   const y = s.newMat(last, last.outputs[0]!);
+  // the kernel maps every byte of the blocks, padding included: zeros stay zeros when 0 -> 0
+  if (s.zeroPad.has(x.name) && table[0] === 0) s.zeroPad.add(y.name);
   return {
     covers: nodes,
     ops: [{ kind: 'lut', nodes: nodes.map((m) => m.name), layer: s.layerOf(nodes), macs: 0, x, y, table }],
@@ -1610,14 +1699,17 @@ const UNSIGNED_READERS: Readonly<Record<string, readonly number[]>> = {
   iGELU: [0],
   IntegerMean: [0],
   ReduceMean: [0],
+  Mul: [0, 1],
+  iHardswish: [0],
+  Slice: [0],
 };
 
 /** The recogniser of each op that can start a pattern. */
 export const RECOGNISERS: Readonly<Record<string, Recogniser>> = {
   ...Object.fromEntries([...LAYOUT_OPS].map((op) => [op, layoutOrTranspose])),
   Gather: gatherAlias,
-  Slice: sliceCols,
-  Concat: concatCols,
+  Slice: slice,
+  Concat: concat,
   MHSA: attention,
   MatMul: matmul,
   Conv: conv,
@@ -1633,7 +1725,74 @@ export const RECOGNISERS: Readonly<Record<string, Recogniser>> = {
   iLayerNorm: norm,
   iNoNorm: norm,
   iSoftmax: isoftmax,
+  iHardswish: elementwise,
+  iRMSNorm: rmsNorm,
+  Mul: mulRequant,
 };
+
+/** `iRMSNorm` over the last axis: one weight per column (or one value). */
+function rmsNorm(n: GraphNode, s: MapState): Recognised {
+  const x = s.matOf(n, n.inputs[0]!, 'data', true);
+  if (s.unsignedOf(n.inputs[0]!)) refuse(n, 'the input must be signed int8');
+  if (intAttr(n, 'n_levels', 256) !== 256) refuse(n, 'n_levels must be 256');
+  if (intAttr(n, 'stash_type', 1) !== 1) refuse(n, 'only stash_type 1 is supported');
+  const cols = validOf(x).cols;
+  const t = s.constOf(n, n.inputs[1] ?? '', 'weight');
+  if (t.data.length !== cols && t.data.length !== 1)
+    refuse(n, `weight must hold 1 or ${cols} values (one per column), got ${t.data.length}`);
+  const w = new Int32Array(x.cols);
+  for (let c = 0; c < cols; c++) w[c] = t.data[t.data.length === 1 ? 0 : c]!;
+  return {
+    covers: [n],
+    ops: [
+      {
+        kind: 'rmsnorm',
+        nodes: [n.name],
+        layer: s.layerOf([n]),
+        macs: 0,
+        x,
+        y: s.newMat(n, n.outputs[0]!),
+        w,
+        log2d: log2Attr(n, 'D'),
+      },
+    ],
+  };
+}
+
+/** `Mul` of two 8-bit activations of one shape + `RequantShift` with scalar constants. */
+function mulRequant(n: GraphNode, s: MapState): Recognised {
+  const a = s.matOf(n, n.inputs[0]!, 'A', true);
+  const b = s.matOf(n, n.inputs[1]!, 'B', true);
+  const [sa, sb] = [s.shapeOf(n, n.inputs[0]!), s.shapeOf(n, n.inputs[1]!)];
+  if (sa.length !== sb.length || sa.some((d, i) => d !== sb[i]))
+    refuse(n, `both inputs must have one shape, got [${sa.join('x')}] and [${sb.join('x')}]`);
+  const rq = s.only(n.outputs[0]!);
+  if (!rq || rq.opType !== 'RequantShift') refuse(n, 'a Mul must feed exactly one RequantShift');
+  const mulT = s.constOf(rq, rq.inputs[1] ?? '', 'mul');
+  const addT = s.constOf(rq, rq.inputs[2] ?? '', 'add');
+  const levels = intAttr(rq, 'n_levels', 0) || intAttr(rq, 'n_levels_out', 256);
+  if (levels !== 256) refuse(rq, `n_levels must be 256 (8-bit output), got ${levels}`);
+  return {
+    covers: [n, rq],
+    ops: [
+      {
+        kind: 'mul',
+        nodes: [n.name, rq.name],
+        layer: s.layerOf([n, rq]),
+        macs: validOf(a).rows * validOf(a).cols,
+        a,
+        b,
+        y: s.newMat(rq, rq.outputs[0]!),
+        mul: uniform(rq, mulT, 'mul'),
+        add: uniform(rq, addT, 'add'),
+        shift: log2Attr(rq, 'div'),
+        aUnsigned: s.unsignedOf(n.inputs[0]!),
+        bUnsigned: s.unsignedOf(n.inputs[1]!),
+        unsigned: intAttr(rq, 'signed', 1) === 0,
+      },
+    ],
+  };
+}
 
 /**
  * Maps `graph` (lowered, as runGraph runs it) given every tensor of a run of the executor

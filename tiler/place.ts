@@ -65,13 +65,14 @@ export function placeOp(op: TilerOp, clusterOnly: boolean): Placed {
       return { where: 'cores', reason: 'MaxPool: ITA has no step for it' };
     case 'transpose':
       return { where: 'cores', reason: 'transpose: ITA has no step for it' };
-    case 'cols':
+    case 'rmsnorm':
+      return { where: 'cores', reason: 'iRMSNorm: ITA has no step for it' };
+    case 'mul':
+      return { where: 'cores', reason: 'element-wise product of two activations: ITA has no step for it' };
+    case 'copy':
       return {
         where: 'cores',
-        reason:
-          op.parts.length > 1
-            ? 'Concat of columns (heads side by side): a copy on the cores'
-            : 'Slice of columns (a head split off): a copy on the cores, its padding cleared',
+        reason: `${op.parts.length} block${op.parts.length > 1 ? 's' : ''} copied on the cores (a slice, a concat or a relayout), the padding cleared`,
       };
     case 'lut':
       return { where: 'cores', reason: 'element-wise ops of one 8-bit input: a 256-entry table' };

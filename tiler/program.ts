@@ -40,8 +40,11 @@
  *   19  LUT        -                                 x, y, cols, r0 | r1 << 16, lut (256 bytes)
  *   20  PMAX       -                                 x, y, cols | validCols << 16, r0 | r1 << 16, group | num << 16
  *   21  COLMEAN    [0] x unsigned                    x, y, cols, c0 | c1 << 16, rows | log2 rows << 16
- *   22  COLS       [0] zero the rest of y's rows     x, y, x tiles | y tiles << 16, xc | yc << 16,
- *                                                    n | valid rows << 16, r0 | r1 << 16
+ *   22  COLS       [0] clear y's rows first          x, y, x tiles | y tiles << 16, xc | yc << 16,
+ *                                                    n, xr | yr << 16, count
+ *   23  RMSNORM    -                                 x, y, w, cols | validCols << 16, r0 | r1 << 16, log2 D
+ *   24  MUL        [0] a, [1] b unsigned, [2] y      a, b, y, cols, r0 | r1 << 16, mul, add, shift
+ *                  unsigned
  *
  * ADD's x: [0] a holds unsigned bytes, [1] b does (then the table is read at a + b + 128 times the
  * number of signed inputs). LAYERNORM's x: [0] x holds unsigned bytes (the table then holds their
@@ -129,6 +132,8 @@ export const OP = {
   PMAX: 20,
   COLMEAN: 21,
   COLS: 22,
+  RMSNORM: 23,
+  MUL: 24,
 } as const;
 
 export type Activation = 'identity' | 'relu' | 'gelu';
@@ -320,9 +325,38 @@ export type Kernel =
     }
   | { op: 'transpose'; x: number; y: number; r0: number; r1: number }
   | {
+      op: 'rmsnorm';
+      x: number;
+      y: number;
+      /** int32 weight per column */
+      w: number;
+      rows: number;
+      cols: number;
+      validCols: number;
+      r0: number;
+      r1: number;
+      log2d: number;
+    }
+  | {
+      op: 'mul';
+      a: number;
+      b: number;
+      y: number;
+      rows: number;
+      cols: number;
+      r0: number;
+      r1: number;
+      mul: number;
+      add: number;
+      shift: number;
+      aUnsigned: boolean;
+      bUnsigned: boolean;
+      unsigned: boolean;
+    }
+  | {
       /**
-       * y's columns [yc, yc + n) = x's columns [xc, xc + n), rows [r0, r1) of a 64-row block;
-       * with `zero` the rest of each row is cleared first, and rows from `validRows` on whole.
+       * For i < count: with `zero` row yr + i of y is cleared, then (n > 0) its columns
+       * [yc, yc + n) take columns [xc, xc + n) of row xr + i of x (rows within 64-row blocks).
        */
       op: 'cols';
       x: number;
@@ -332,10 +366,10 @@ export type Kernel =
       xc: number;
       yc: number;
       n: number;
-      validRows: number;
+      xr: number;
+      yr: number;
+      count: number;
       zero: boolean;
-      r0: number;
-      r1: number;
     }
   | { op: 'lut'; x: number; y: number; rows: number; cols: number; r0: number; r1: number; lut: number }
   | {
@@ -703,14 +737,43 @@ export function encodeKernel(k: Kernel): number[] {
       checkRegion(`${what}: x`, k.x, 4096, 4);
       checkRegion(`${what}: y`, k.y, 4096, 4);
       return [OP.TRANSPOSE, k.x, k.y, rows16(k.r0, k.r1)];
+    case 'rmsnorm':
+      checkDims(what, k.rows, k.cols, k.r0, k.r1);
+      checkRegion(`${what}: x`, k.x, k.rows * k.cols, 4);
+      checkRegion(`${what}: y`, k.y, k.rows * k.cols, 4);
+      checkRegion(`${what}: w`, k.w, 4 * k.cols, 4);
+      checkInt(`${what}: validCols`, k.validCols, 1, k.cols);
+      checkInt(`${what}: log2d`, k.log2d, 0, 31);
+      return [OP.RMSNORM, k.x, k.y, k.w, (k.cols | (k.validCols << 16)) >>> 0, rows16(k.r0, k.r1), k.log2d];
+    case 'mul':
+      checkDims(what, k.rows, k.cols, k.r0, k.r1);
+      checkRegion(`${what}: a`, k.a, k.rows * k.cols, 4);
+      checkRegion(`${what}: b`, k.b, k.rows * k.cols, 4);
+      checkRegion(`${what}: y`, k.y, k.rows * k.cols, 4);
+      checkInt(`${what}: mul`, k.mul, -(2 ** 31), 2 ** 31 - 1);
+      checkInt(`${what}: add`, k.add, -(2 ** 31), 2 ** 31 - 1);
+      checkInt(`${what}: shift`, k.shift, 0, 31);
+      return [
+        OP.MUL | (((k.aUnsigned ? 1 : 0) | (k.bUnsigned ? 2 : 0) | (k.unsigned ? 4 : 0)) << 8),
+        k.a,
+        k.b,
+        k.y,
+        k.cols,
+        rows16(k.r0, k.r1),
+        k.mul >>> 0,
+        k.add >>> 0,
+        k.shift,
+      ];
     case 'cols':
-      checkDims(what, 64, k.yCols, k.r0, k.r1);
+      checkDims(what, 64, k.yCols, 0, 64);
       checkInt(`${what}: xCols`, k.xCols, 64, 0xffc0, 64);
-      checkInt(`${what}: n`, k.n, 1, Math.min(k.xCols, k.yCols));
+      checkInt(`${what}: n`, k.n, 0, Math.min(k.xCols, k.yCols));
       checkInt(`${what}: xc`, k.xc, 0, k.xCols - k.n);
       checkInt(`${what}: yc`, k.yc, 0, k.yCols - k.n);
-      checkInt(`${what}: validRows`, k.validRows, 0, 64);
-      checkRegion(`${what}: x`, k.x, 64 * k.xCols, 4);
+      checkInt(`${what}: count`, k.count, 1, 64);
+      checkInt(`${what}: xr`, k.xr, 0, 64 - k.count);
+      checkInt(`${what}: yr`, k.yr, 0, 64 - k.count);
+      if (k.n > 0) checkRegion(`${what}: x`, k.x, 64 * k.xCols, 4);
       checkRegion(`${what}: y`, k.y, 64 * k.yCols, 4);
       return [
         OP.COLS | ((k.zero ? 1 : 0) << 8),
@@ -718,8 +781,9 @@ export function encodeKernel(k: Kernel): number[] {
         k.y,
         ((k.xCols >> 6) | ((k.yCols >> 6) << 16)) >>> 0,
         (k.xc | (k.yc << 16)) >>> 0,
-        (k.n | (k.validRows << 16)) >>> 0,
-        rows16(k.r0, k.r1),
+        k.n,
+        (k.xr | (k.yr << 16)) >>> 0,
+        k.count,
       ];
     case 'lut':
       checkDims(what, k.rows, k.cols, k.r0, k.r1);
@@ -765,7 +829,7 @@ export function encodeKernel(k: Kernel): number[] {
     }
     default:
       throw new InputError(
-        `kernel op must be one of gemm, itamax, add, sum, layernorm, nonorm, copy, isoftmax, dgemm, conv, pool, transpose, cols, lut, pmax, colmean, got ${String((k as { op: unknown }).op)}`,
+        `kernel op must be one of gemm, itamax, add, sum, layernorm, nonorm, copy, isoftmax, dgemm, conv, pool, transpose, cols, rmsnorm, mul, lut, pmax, colmean, got ${String((k as { op: unknown }).op)}`,
       );
   }
 }

@@ -1009,37 +1009,114 @@ function transposeUnits(
 }
 
 /**
- * Columns between matrices (a Slice, a Concat): one unit per 64-row block of y, each part reading
- * only the tiles of x that hold its columns; the first part clears y's rows (its padding stays 0).
+ * Blocks copied into a new matrix (a Slice, a Concat, a relayout): one unit per 64-row block of
+ * y. Each hart owns 8 rows of the block: it clears them, then copies into them what every part
+ * holds for them, reading only the x blocks and tiles that hold it.
  */
-function colsUnits(b: Split, op: Extract<TilerOp, { kind: 'cols' }>, oi: number, name: string): void {
-  const validRows = validOf(op.y).rows;
+function copyUnits(b: Split, op: Extract<TilerOp, { kind: 'copy' }>, oi: number, name: string): void {
   for (let i = 0; i < op.y.rows / 64; i++) {
     const u = b.newUnit(`${name}/r${i}`, oi, 'cores');
     const yk = b.block(op.y, i);
     u.uses.push(yk);
     u.produces.push(yk);
     u.stores.push(b.storeOf(yk));
-    op.parts.forEach((p, k) => {
-      const t0 = Math.floor(p.xc / 64);
-      const t1 = Math.ceil((p.xc + p.n) / 64);
-      const xk = b.block(p.x, i, t0, t1);
-      if (!u.uses.includes(xk)) u.uses.push(xk);
-      b.rowsSplit(u, (at, r0, r1) => ({
-        op: 'cols',
-        x: at(P(xk)),
-        y: at(P(yk)),
-        xCols: 64 * (t1 - t0),
-        yCols: op.y.cols,
-        xc: p.xc - 64 * t0,
-        yc: p.yc,
-        n: p.n,
-        validRows: Math.min(64, validRows - 64 * i),
-        zero: k === 0,
-        r0,
-        r1,
-      }));
-    });
+    const rowsPerHart = 64 / COMPUTE_HARTS;
+    for (let h = 0; h < COMPUTE_HARTS; h++) {
+      const g0 = 64 * i + h * rowsPerHart;
+      const g1 = g0 + rowsPerHart;
+      const base = { yCols: op.y.cols, y: P(yk) };
+      const calls: {
+        x: Ptr;
+        xCols: number;
+        xc: number;
+        yc: number;
+        n: number;
+        xr: number;
+        yr: number;
+        count: number;
+        zero: boolean;
+      }[] = [
+        { x: P(yk), xCols: 64, xc: 0, yc: 0, n: 0, xr: 0, yr: g0 - 64 * i, count: rowsPerHart, zero: true },
+      ];
+      for (const p of op.parts) {
+        const t0 = Math.floor(p.xc / 64);
+        const t1 = Math.ceil((p.xc + p.cols) / 64);
+        let g = Math.max(g0, p.yr);
+        const end = Math.min(g1, p.yr + p.rows);
+        while (g < end) {
+          const xrow = p.xr + g - p.yr;
+          const count = Math.min(end - g, 64 - (xrow % 64));
+          const xk = b.block(p.x, Math.floor(xrow / 64), t0, t1);
+          if (!u.uses.includes(xk)) u.uses.push(xk);
+          calls.push({
+            x: P(xk),
+            xCols: 64 * (t1 - t0),
+            xc: p.xc - 64 * t0,
+            yc: p.yc,
+            n: p.cols,
+            xr: xrow % 64,
+            yr: g - 64 * i,
+            count,
+            zero: false,
+          });
+          g += count;
+        }
+      }
+      for (const c of calls)
+        u.kernels.push(
+          (at) => ({ op: 'cols', ...c, ...base, x: at(c.x), y: at(base.y), hart: h }) as unknown as Kernel,
+        );
+    }
+  }
+}
+
+/** iRMSNorm, the product of two matrices: one unit per 64-row block, split by rows. */
+function rowKernelUnits(
+  b: Split,
+  op: Extract<TilerOp, { kind: 'rmsnorm' | 'mul' }>,
+  oi: number,
+  name: string,
+): void {
+  const w = op.kind === 'rmsnorm' ? b.blob(`${name}/w`, int32Bytes(op.w)) : null;
+  const cols = op.y.cols;
+  for (let i = 0; i < op.y.rows / 64; i++) {
+    const u = b.newUnit(`${name}/r${i}`, oi, 'cores');
+    const yk = b.block(op.y, i);
+    const ins = op.kind === 'rmsnorm' ? [b.block(op.x, i), w!] : [b.block(op.a, i), b.block(op.b, i)];
+    u.uses.push(...ins, yk);
+    u.produces.push(yk);
+    u.stores.push(b.storeOf(yk));
+    b.rowsSplit(u, (at, r0, r1) =>
+      op.kind === 'rmsnorm'
+        ? {
+            op: 'rmsnorm',
+            x: at(P(ins[0]!)),
+            y: at(P(yk)),
+            w: at(P(w!)),
+            rows: 64,
+            cols,
+            validCols: validOf(op.x).cols,
+            r0,
+            r1,
+            log2d: op.log2d,
+          }
+        : {
+            op: 'mul',
+            a: at(P(ins[0]!)),
+            b: at(P(ins[1]!)),
+            y: at(P(yk)),
+            rows: 64,
+            cols,
+            r0,
+            r1,
+            mul: op.mul,
+            add: op.add,
+            shift: op.shift,
+            aUnsigned: op.aUnsigned,
+            bUnsigned: op.bUnsigned,
+            unsigned: op.unsigned,
+          },
+    );
   }
 }
 
@@ -1130,8 +1207,11 @@ export function splitUnits(g: MappedGraph, opts: SplitOptions): Split {
         return poolUnits(b, op, oi, name);
       case 'transpose':
         return transposeUnits(b, op, oi, name);
-      case 'cols':
-        return colsUnits(b, op, oi, name);
+      case 'copy':
+        return copyUnits(b, op, oi, name);
+      case 'rmsnorm':
+      case 'mul':
+        return rowKernelUnits(b, op, oi, name);
       case 'lut':
       case 'pmax':
         return rowUnits(b, op, oi, name);

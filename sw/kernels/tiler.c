@@ -20,7 +20,9 @@
      lut        y = table[x] byte by byte (a chain of element-wise ops of one 8-bit input)
      pmax       Deeploy's ITAPartialMax and ITAMax kernels (int8 rows -> uint8 rows)
      colmean    Deeploy's IntegerMean over the rows (a power-of-two count)
-     cols       columns of one matrix into another (a head split off, heads side by side)
+     cols       rows and columns of one matrix into another (slice, concat, relayout)
+     rmsnorm    Deeploy's integer RMSNorm (truncating divisions, floor square root)
+     mul        Deeploy's RequantShift of the element-wise product of two 8-bit matrices
    Streams live in DRAM (one outstanding load per core, about 20 cycles each), so commands are short
    and an ITA job is programmed while the previous one runs. The host reads no results: the model
    observes barriers, busy lines and stalls itself. `tiler_l1` is the L1 the tiler allocates from;
@@ -55,6 +57,8 @@ enum {
   OP_PMAX,
   OP_COLMEAN,
   OP_COLS,
+  OP_RMSNORM,
+  OP_MUL,
 };
 
 typedef struct {
@@ -436,6 +440,48 @@ static inline int32_t sdiv_magic(int32_t n, udiv_t u) {
   return (int32_t)((q ^ s) - s);
 }
 
+/* Deeploy's iRMSNorm over the first nv columns of each row: ms = (sum of x^2) / nv, std =
+   isqrt(ms + 1), y = sat8(trunc(x w / std) >> log2d), x w wrapping in 32 bits. The division is a
+   multiply by the reciprocal of std (sdiv_magic), exact. */
+static void k_rmsnorm(uint32_t x, uint32_t y, const int32_t *w, uint32_t cols, uint32_t nv, uint32_t r0,
+                      uint32_t r1, uint32_t log2d) {
+  const uint32_t ct = cols >> 6;
+  for (uint32_t r = r0; r < r1; r++) {
+    int32_t ss = 0;
+    for (uint32_t c = 0; c < nv; c++) {
+      const int32_t v = (int8_t)seg(x, r, c >> 6, ct)[c & 63u];
+      ss += v * v;
+    }
+    const int32_t std = isqrt(ss / (int32_t)nv + 1);
+    const udiv_t u = udiv_magic(std > 1 ? (uint32_t)std : 2u);
+    for (uint32_t c = 0; c < nv; c++) {
+      const int32_t v = (int8_t)seg(x, r, c >> 6, ct)[c & 63u];
+      const int32_t p = (int32_t)((uint32_t)v * (uint32_t)w[c]);
+      seg(y, r, c >> 6, ct)[c & 63u] = (uint8_t)sat8((std == 1 ? p : sdiv_magic(p, u)) >> log2d);
+    }
+  }
+}
+
+/* Deeploy's RequantShift of the element-wise product of a and b (int8, or uint8 by flags):
+   (a b mul + add + 2^(shift-1)) >> shift in int32, clipped to int8 or (unsigned) uint8. */
+static void k_mul(uint32_t a, uint32_t b, uint32_t y, uint32_t cols, uint32_t r0, uint32_t r1, int32_t mul,
+                  int32_t add, uint32_t shift, uint32_t flags) {
+  const uint32_t ct = cols >> 6;
+  for (uint32_t r = r0; r < r1; r++)
+    for (uint32_t j = 0; j < ct; j++) {
+      const uint8_t *pa = seg(a, r, j, ct), *pb = seg(b, r, j, ct);
+      uint8_t *out = seg(y, r, j, ct);
+      for (uint32_t i = 0; i < 64; i++) {
+        const int32_t va = flags & 1u ? (int32_t)pa[i] : (int32_t)(int8_t)pa[i];
+        const int32_t vb = flags & 2u ? (int32_t)pb[i] : (int32_t)(int8_t)pb[i];
+        int32_t v = (int32_t)((uint32_t)(va * vb) * (uint32_t)mul + (uint32_t)add);
+        if (shift > 0) v = (int32_t)((uint32_t)v + (1u << (shift - 1)));
+        v >>= shift;
+        out[i] = (uint8_t)(flags & 4u ? (v < 0 ? 0 : v > 255 ? 255 : v) : sat8(v));
+      }
+    }
+}
+
 /* Deeploy's iLayerNorm over each row: mean and variance by truncating division, std =
    isqrt(var + 1), y = int8((trunc((x - mean) * w[c] / std) + b[c]) >> log2d). The division by std
    is a multiply by its reciprocal (`sdiv_magic`), exact. With a table of squares (sq != 0: sq[u] =
@@ -535,27 +581,27 @@ static void k_transpose(uint32_t x, uint32_t y, uint32_t r0, uint32_t r1) {
   }
 }
 
-/* Columns [xc, xc + n) of rows r0..r1 of x (xt column tiles) into columns [yc, yc + n) of y (yt
-   column tiles). With `zero`, each row of y is cleared first, and rows from `vr` on are only
-   cleared: a head split off a wider matrix gets zeros in its padding, which a product may then
-   sum over. Words when every offset is a multiple of 4, else bytes. */
+/* For i < count, row yr + i of y (yt column tiles) cleared when `zero`, then its columns
+   [yc, yc + n) set to columns [xc, xc + n) of row xr + i of x (xt column tiles): a slice, a
+   concat or a relayout, block by block, the padding of y zeros (a product may sum over it).
+   Words when every offset is a multiple of 4, else bytes. */
 static void k_cols(uint32_t x, uint32_t y, uint32_t xt, uint32_t yt, uint32_t xc, uint32_t yc, uint32_t n,
-                   uint32_t vr, uint32_t r0, uint32_t r1, uint32_t zero) {
+                   uint32_t xr, uint32_t yr, uint32_t count, uint32_t zero) {
   const uint32_t words = ((xc | yc | n) & 3u) == 0;
-  for (uint32_t r = r0; r < r1; r++) {
+  for (uint32_t i = 0; i < count; i++) {
+    const uint32_t r = yr + i, rx = xr + i;
     if (zero)
       for (uint32_t j = 0; j < yt; j++) {
         uint32_t *out = (uint32_t *)seg(y, r, j, yt);
         for (uint32_t w = 0; w < 16; w++) out[w] = 0;
       }
-    if (r >= vr) continue;
     for (uint32_t c = 0; c < n;) {
       const uint32_t xi = xc + c, yi = yc + c;
       /* the run up to the next tile edge of x or y */
       uint32_t run = 64u - (xi & 63u);
       if (64u - (yi & 63u) < run) run = 64u - (yi & 63u);
       if (n - c < run) run = n - c;
-      const uint8_t *in = seg(x, r, xi >> 6, xt) + (xi & 63u);
+      const uint8_t *in = seg(x, rx, xi >> 6, xt) + (xi & 63u);
       uint8_t *out = seg(y, r, yi >> 6, yt) + (yi & 63u);
       if (words)
         for (uint32_t w = 0; w < run; w += 4) *(uint32_t *)(out + w) = *(const uint32_t *)(in + w);
@@ -933,9 +979,17 @@ int main(uint32_t hart) {
       p += 6;
       break;
     case OP_COLS:
-      k_cols(p[1], p[2], p[3] & 0xffffu, p[3] >> 16, p[4] & 0xffffu, p[4] >> 16, p[5] & 0xffffu, p[5] >> 16,
-             p[6] & 0xffffu, p[6] >> 16, (h >> 8) & 1u);
+      k_cols(p[1], p[2], p[3] & 0xffffu, p[3] >> 16, p[4] & 0xffffu, p[4] >> 16, p[5], p[6] & 0xffffu, p[6] >> 16,
+             p[7], (h >> 8) & 1u);
+      p += 8;
+      break;
+    case OP_RMSNORM:
+      k_rmsnorm(p[1], p[2], (const int32_t *)p[3], p[4] & 0xffffu, p[4] >> 16, p[5] & 0xffffu, p[5] >> 16, p[6]);
       p += 7;
+      break;
+    case OP_MUL:
+      k_mul(p[1], p[2], p[3], p[4], p[5] & 0xffffu, p[5] >> 16, (int32_t)p[6], (int32_t)p[7], p[8], h >> 8);
+      p += 9;
       break;
     case OP_COLMEAN:
       k_colmean(p[1], p[2], p[3], p[4] & 0xffffu, p[4] >> 16, p[5] & 0xffffu, (p[5] >> 16) & 0xffu, (h >> 8) & 1u);

@@ -91,7 +91,14 @@ describe('a compact convolutional transformer (ICCT_ITA ops) on the cycle-level 
       // the one head's Q and V keep the bytes of q8 and v8 (heads written out, onnx/heads.ts);
       // K^T is read by Q.K^T as B^T, which is k8: no transpose runs
       const dma = r.perOp.filter((o) => o.where === 'dma');
-      expect(dma.map((o) => o.name)).toEqual(['flatten', 'q_t@h0', 'k_t@h0/T', 'v_t@h0', 'head0']);
+      expect(dma.map((o) => o.name)).toEqual([
+        'flatten',
+        'q_t@h0/R',
+        'k_t@h0/R',
+        'k_t@h0/T',
+        'v_t@h0/R',
+        'head0',
+      ]);
       expect(dma.find((o) => o.name === 'k_t@h0/T')!.reason).toMatch(/B\^T/);
     }, 300_000);
   }

@@ -391,17 +391,26 @@ describe('itasim deploy', () => {
 
   it('refuses an op without a mapping: one line naming the node and why, exit 2', () => {
     const n = writeNetwork(mkdtempSync(join(dir, 'hardswish-')), {
-      op: 'iHardswish',
+      op: 'RequantizediHardswish',
       name: 'hswish',
       inputs: ['h'],
       outputs: ['y'],
-      attrs: { one_over_six: attr.int(2731), six: attr.int(96), three: attr.int(48) },
+      attrs: {
+        one_over_six: attr.int(2731),
+        six: attr.int(96),
+        three: attr.int(48),
+        mul: attr.int(3),
+        add: attr.int(0),
+        shift: attr.int(8),
+      },
     });
     const r = itasim(n.onnx, '--inputs', n.inputs);
     expect(r.code).toBe(2);
     expect(r.out).toBe('');
     expect(r.err.trim().split('\n')).toEqual([
-      expect.stringMatching(/^itasim: node hswish \(iHardswish\): op iHardswish has no tiler mapping/),
+      expect.stringMatching(
+        /^itasim: node hswish \(RequantizediHardswish\): op RequantizediHardswish has no tiler mapping/,
+      ),
     ]);
   });
 

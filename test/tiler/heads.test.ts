@@ -12,7 +12,7 @@ import { splitHeads } from '../../onnx/heads.ts';
 import { parseModel, type Graph } from '../../onnx/model.ts';
 import { writeNpz } from '../../onnx/npz.ts';
 import type { Tensor } from '../../onnx/tensor.ts';
-import { buildModel, type GraphSpec } from '../../onnx/writer.ts';
+import { attr, buildModel, type GraphSpec } from '../../onnx/writer.ts';
 import { deploy } from '../../tiler/deploy.ts';
 import { vals } from './cct-graph.ts';
 import { gatheredHeads, mergedHeads } from './heads-graph.ts';
@@ -35,18 +35,51 @@ describe('splitHeads', () => {
       // no tensor with a head axis is left: Q, K, V each split by H Slices
       expect(ops.filter((o) => o === 'Slice')).toHaveLength(3 * H);
       expect(ops.filter((o) => o === 'MatMul')).toHaveLength(2 * H + 3 + (name === 'gathered' ? H : 1));
-      expect(ops.filter((o) => o === 'Reshape')).toHaveLength(0);
       const a = runGraph(g, x).outputs.get('y')!;
-      const b = runGraph(split, x).outputs.get('y')!;
+      const run = runGraph(split, x);
+      const b = run.outputs.get('y')!;
+      // every product multiplies matrices: no batch axis is left
+      for (const n of split.nodes.filter((m) => m.opType === 'MatMul'))
+        expect(
+          run.tensors
+            .get(n.outputs[0]!)!
+            .shape.slice(0, -2)
+            .every((v) => v === 1),
+          n.name,
+        ).toBe(true);
       expect(b.shape).toEqual(a.shape);
       expect(Array.from(b.data)).toEqual(Array.from(a.data));
       // the values are spread (the check can fail)
       expect(new Set(a.data).size).toBeGreaterThan(15);
     });
 
-  it('leaves a graph whose head axis reaches a graph output as it is', () => {
+  it('joins the heads of a graph output back (rows one after the other)', () => {
     const spec = mergedHeads();
     spec.outputs.push({ name: 'a', type: 'uint8' });
+    const g = graphOf(spec);
+    const x = input(66, 16);
+    const split = splitHeads(g, x);
+    expect(split).not.toBe(g);
+    const [a, b] = [runGraph(g, x).outputs.get('a')!, runGraph(split, x).outputs.get('a')!];
+    expect(b.shape).toEqual([1, 8, 66, 66]);
+    expect(Array.from(b.data)).toEqual(Array.from(a.data));
+  });
+
+  it('leaves a graph whose heads meet an op it does not split as it is', () => {
+    const spec = mergedHeads();
+    // a Softmax over the head axis mixes heads
+    spec.nodes.splice(
+      spec.nodes.findIndex((n) => n.name === 'softmax'),
+      1,
+      {
+        op: 'ReduceSum',
+        name: 'softmax',
+        inputs: ['s8', 'axis1'],
+        outputs: ['a'],
+        attrs: { keepdims: attr.int(1) },
+      },
+    );
+    spec.initializers!.axis1 = { shape: [1], values: [1], type: 'int64' };
     const g = graphOf(spec);
     expect(splitHeads(g, input(66, 16))).toBe(g);
   });
@@ -91,7 +124,7 @@ describe('heads on the cycle-level system', () => {
       // Q.K^T and A.V of each head on ITA (A an ITAPartialMax output, the requantiser in ITA's form)
       const products = rows.filter((o) => /^(qk|av)@h\d$/.test(o.name));
       expect(products.map((o) => o.where)).toEqual(new Array(6).fill(clusterOnly ? 'cores' : 'ita'));
-      expect(rows.filter((o) => o.kind === 'cols')).toHaveLength(9);
+      expect(rows.filter((o) => o.kind === 'copy')).toHaveLength(9);
       // the three projections summed by one kernel (mapped at the chain's last Add)
       expect(rows.filter((o) => o.kind === 'sum').map((o) => o.name)).toEqual(['head_sum2']);
       // K^T is read as B^T by the products: no transpose runs
@@ -108,7 +141,7 @@ describe('heads on the cycle-level system', () => {
     expect(r.compare).toEqual([{ name: 'y', pass: true, detail: '' }]);
     expect(r.pass).toBe(true);
     const kinds = r.perOp.filter((o) => o.where !== 'dma').map((o) => o.kind);
-    expect(kinds.filter((k) => k === 'cols')).toHaveLength(3 * 8 + 1);
+    expect(kinds.filter((k) => k === 'copy')).toHaveLength(3 * 8 + 1);
     expect(kinds.filter((k) => k === 'isoftmax')).toHaveLength(8);
     const av = r.perOp.filter((o) => /^av@h\d$/.test(o.name));
     expect(av.map((o) => o.where)).toEqual(new Array(8).fill('cores'));
