@@ -268,10 +268,7 @@ export function splitHeads(graph: Graph, inputs: Map<string, Tensor>): Graph {
   for (const n of order) {
     if (skip.has(n)) continue;
     if (n.inputs.some((i) => heads.has(i))) {
-      if (!perHead(n)) {
-        if (process.env.HEADS_DEBUG) console.error('heads: stop at', n.name, n.opType);
-        return graph;
-      }
+      if (!perHead(n)) return graph;
     } else if (!headSplit(n) && !rowHeads(n)) nodes.push(n);
   }
   if (heads.size === 0) return graph;
