@@ -5,10 +5,17 @@
  * PyITA's. Reading uses fflate; `compare` compares npz files by their arrays, so archives from
  * other zip writers compare equal when their arrays are.
  */
+import { createRequire } from 'node:module';
 import { crc32 } from 'node:zlib';
-import { unzipSync } from 'fflate';
-import { parse } from 'npyjs';
 import { InputError } from '../rtl-model/errors.ts';
+
+// The readers' libraries load on first use: writing a folder (`itasim golden`) needs neither, and
+// loading them costs a noticeable part of a short run.
+const requireHere = createRequire(import.meta.url);
+let fflate: typeof import('fflate') | undefined;
+let npyjs: typeof import('npyjs') | undefined;
+const unzipSync = (b: Uint8Array) => (fflate ??= requireHere('fflate') as typeof import('fflate')).unzipSync(b);
+const parse = (b: ArrayBuffer) => (npyjs ??= requireHere('npyjs') as typeof import('npyjs')).parse(b);
 
 export type NpyDtype = 'int8' | 'uint8' | 'int32';
 

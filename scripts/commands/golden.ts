@@ -12,7 +12,7 @@
 import { randomInt } from 'node:crypto';
 import { Option } from 'commander';
 import type { Command } from 'commander';
-import cliProgress from 'cli-progress';
+import { cliProgressLib } from '../progress.ts';
 import { InputError } from '../../rtl-model/errors.ts';
 import {
   allocateOutputs,
@@ -558,7 +558,8 @@ export function register(cmd: Command): void {
       const req = parseGoldenOptions(raw);
       const t0 = performance.now();
       const showBar = process.stderr.isTTY && workOf(req.params) >= PROGRESS_MIN_WORK;
-      const bar = showBar
+      const cliProgress = showBar ? cliProgressLib() : undefined;
+      const bar = cliProgress
         ? new cliProgress.SingleBar(
             { format: 'golden [{bar}] {percentage}% | {stage}', stream: process.stderr, hideCursor: true },
             cliProgress.Presets.shades_classic,
