@@ -8,17 +8,30 @@ import { InputError } from '../rtl-model/errors.ts';
 const enc = new TextEncoder();
 /**
  * ASCII of the decimal numbers -32768..65535, the range of almost every value written, as one flat
- * table (one array per number cost a tenth of a second at every start): value v's digits are
- * SMALL_DIG[8 * (v - SMALL_MIN) ..] of length SMALL_LEN[v - SMALL_MIN].
+ * table: value v's digits are SMALL_DIG[8 * (v - SMALL_MIN) ..] of length SMALL_LEN[v - SMALL_MIN].
+ * An entry is filled when its value is first written (length 0: not yet), so a start does not pay
+ * for the whole range.
  */
 const SMALL_MIN = -32768;
 const SMALL_END = 65536;
 const SMALL_DIG = new Uint8Array(8 * (SMALL_END - SMALL_MIN));
 const SMALL_LEN = new Uint8Array(SMALL_END - SMALL_MIN);
-for (let i = 0; i < SMALL_LEN.length; i++) {
-  const s = String(i + SMALL_MIN);
-  for (let j = 0; j < s.length; j++) SMALL_DIG[8 * i + j] = s.charCodeAt(j);
-  SMALL_LEN[i] = s.length;
+
+/** Fills table entry i (value i + SMALL_MIN) and returns its length. */
+function smallEntry(i: number): number {
+  let v = i + SMALL_MIN;
+  const neg = v < 0;
+  if (neg) v = -v;
+  const digits = v >= 10000 ? 5 : v >= 1000 ? 4 : v >= 100 ? 3 : v >= 10 ? 2 : 1;
+  const len = digits + (neg ? 1 : 0);
+  let o = 8 * i + len;
+  do {
+    SMALL_DIG[--o] = 48 + (v % 10);
+    v = (v / 10) | 0;
+  } while (v > 0);
+  if (neg) SMALL_DIG[8 * i] = 45;
+  SMALL_LEN[i] = len;
+  return len;
 }
 /** The int8 range as one flat table: value v's digits are DIG8[8 * (v + 128) ..] of length LEN8[v + 128]. */
 const DIG8 = new Uint8Array(256 * 8);
@@ -207,7 +220,7 @@ export class TextSink {
   int(v: number): this {
     if (!(v >= SMALL_MIN && v < SMALL_END)) return this.raw(enc.encode(String(v)));
     const i = v - SMALL_MIN;
-    const k = SMALL_LEN[i]!;
+    const k = SMALL_LEN[i] || smallEntry(i);
     if (this.n + k > this.buf.length) this.room(k);
     const b = this.buf;
     let n = this.n;
@@ -218,7 +231,10 @@ export class TextSink {
 
   /** Appends a decimal integer right-aligned in `width` characters (numpy's array2string). */
   intPadded(v: number, width: number): this {
-    const k = v >= SMALL_MIN && v < SMALL_END ? SMALL_LEN[v - SMALL_MIN]! : String(v).length;
+    const k =
+      v >= SMALL_MIN && v < SMALL_END
+        ? SMALL_LEN[v - SMALL_MIN] || smallEntry(v - SMALL_MIN)
+        : String(v).length;
     for (let i = k; i < width; i++) this.byte(32);
     return this.int(v);
   }
