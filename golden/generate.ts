@@ -307,28 +307,31 @@ export function findConstantOutput(o: ItaOutputs): string | undefined {
   return undefined;
 }
 
+/** |np.diff| of two values by (b - a) & 0xff: int8 differences (|-128| stays -128), or uint8 ones. */
+const ABS_DIFF_S8 = new Int32Array(256);
+const ABS_DIFF_U8 = new Int32Array(256);
+for (let d = 0; d < 256; d++) {
+  const s = d >= 128 ? d - 256 : d;
+  ABS_DIFF_S8[d] = s === -128 ? -128 : Math.abs(s);
+  ABS_DIFF_U8[d] = d;
+}
+
 /** Mean |np.diff| along the second-to-last and the last axis, in numpy's 8-bit arithmetic. */
 function neighbourDiffMeans(t: Tensor, unsigned: boolean): [number, number] {
   const cols = t.shape[t.shape.length - 1]!;
   const rows = t.shape[t.shape.length - 2]!;
   const mats = t.data.length / (rows * cols);
-  const absDiff = (a: number, b: number): number => {
-    const d = (b - a) & 0xff;
-    if (unsigned) return d;
-    const s = d >= 128 ? d - 256 : d;
-    return s === -128 ? -128 : Math.abs(s);
-  };
+  const abs = unsigned ? ABS_DIFF_U8 : ABS_DIFF_S8;
+  // The sums are integers well below 2^53: exact in any order.
   let sumRow = 0;
   let sumCol = 0;
   const x = t.data;
   for (let m = 0; m < mats; m++) {
     const base = m * rows * cols;
     for (let r = 0; r < rows; r++) {
-      for (let c = 0; c < cols; c++) {
-        const i = base + r * cols + c;
-        if (r + 1 < rows) sumRow += absDiff(x[i]!, x[i + cols]!);
-        if (c + 1 < cols) sumCol += absDiff(x[i]!, x[i + 1]!);
-      }
+      const o = base + r * cols;
+      if (r + 1 < rows) for (let c = 0; c < cols; c++) sumRow += abs[(x[o + c + cols]! - x[o + c]!) & 0xff]!;
+      for (let c = 0; c + 1 < cols; c++) sumCol += abs[(x[o + c + 1]! - x[o + c]!) & 0xff]!;
     }
   }
   return [sumRow / (mats * (rows - 1) * cols), sumCol / (mats * rows * (cols - 1))];

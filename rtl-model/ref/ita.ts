@@ -243,9 +243,27 @@ export function linear(
 
 /** Applies ITA's activation unit to requantised int8 values in place. */
 export function activate(v: Int32Array, activation: Activation, g: GeluConstants): Int32Array {
-  if (activation === 'gelu') for (let i = 0; i < v.length; i++) v[i] = geluRequantized(v[i]!, g);
-  else if (activation === 'relu') for (let i = 0; i < v.length; i++) v[i] = reluRequantized(v[i]!, g);
+  if (activation === 'identity') return v;
+  const table = activationTable(activation, g);
+  for (let i = 0; i < v.length; i++) {
+    const x = v[i]!;
+    v[i] = x >= -128 && x < 128 ? table[x + 128]! : activationOf(x, activation, g);
+  }
   return v;
+}
+
+/** The activation unit's output for one value (identity passes it through). */
+function activationOf(x: number, activation: Activation, g: GeluConstants): number {
+  if (activation === 'gelu') return geluRequantized(x, g);
+  if (activation === 'relu') return reluRequantized(x, g);
+  return x;
+}
+
+/** The activation unit's output for every int8 input, indexed by input + 128. */
+function activationTable(activation: Activation, g: GeluConstants): Int32Array {
+  const t = new Int32Array(256);
+  for (let x = -128; x < 128; x++) t[x + 128] = activationOf(x, activation, g);
+  return t;
 }
 
 function tensor(shape: number[], data: Int32Array): Tensor {
@@ -343,11 +361,20 @@ export function computeFeedForward(inputs: ItaInputs, out: ItaOutputs): void {
 /** Computes the activation unit's test outputs (gelu, relu of the preactivation) into `out`. */
 export function computeActivationTest(inputs: ItaInputs, out: ItaOutputs): void {
   const pre = inputs.preactivation.data;
+  const g = inputs.gelu;
   const gelu = out.gelu.data;
   const relu = out.relu.data;
+  const geluT = activationTable('gelu', g);
+  const reluT = activationTable('relu', g);
   for (let i = 0; i < pre.length; i++) {
-    gelu[i] = geluRequantized(pre[i]!, inputs.gelu);
-    relu[i] = reluRequantized(pre[i]!, inputs.gelu);
+    const x = pre[i]!;
+    if (x >= -128 && x < 128) {
+      gelu[i] = geluT[x + 128]!;
+      relu[i] = reluT[x + 128]!;
+    } else {
+      gelu[i] = geluRequantized(x, g);
+      relu[i] = reluRequantized(x, g);
+    }
   }
 }
 
