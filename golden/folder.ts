@@ -12,7 +12,7 @@ import type { FileMap } from './archive.ts';
 import { writeFolderAtomic } from './atomic.ts';
 import { readNpz, writeNpz } from './npz.ts';
 import type { NpyArray, NpyDtype } from './npz.ts';
-import { headerArrays, hwpeFiles, segmentIndices, segmentPlan, standaloneFiles, tensorDims } from './spec.ts';
+import { headerArrays, hwpeFiles, segmentIndices, standaloneFiles, tensorDims } from './spec.ts';
 import type { HeaderArray, Segment, TensorName } from './spec.ts';
 import { parseInts, TextSink } from './text.ts';
 import { ACTIVATIONS } from './types.ts';
@@ -93,12 +93,42 @@ export function caseTensors(c: ItaCase): Record<TensorName, Tensor> {
   };
 }
 
+/**
+ * Where the view of a segment lies in its tensor's data: view element (r, c) is
+ * `data[base + r * rowStep + c * colStep]` (the `tensorIndex` of each view).
+ */
+function viewSteps(p: ItaParams, seg: Segment): { base: number; rowStep: number; colStep: number } {
+  const [, R, C] = tensorDims(p, seg.tensor);
+  const base = seg.head * R * C;
+  switch (seg.view) {
+    case 'mat':
+      return { base, rowStep: C, colStep: 1 };
+    case 'matT':
+      return { base, rowStep: 1, colStep: C };
+    case 'bcast':
+      return { base, rowStep: 0, colStep: 1 };
+    case 'bcastT':
+      return { base, rowStep: 1, colStep: 0 };
+  }
+}
+
 /** Values of a segment in stream order. */
 function segmentValues(p: ItaParams, seg: Segment, t: Tensor): Int32Array {
-  const { base, idx } = segmentPlan(p, seg);
-  const out = new Int32Array(idx.length);
+  const { base, rowStep, colStep } = viewSteps(p, seg);
+  const out = new Int32Array(seg.length);
   const d = t.data;
-  for (let i = 0; i < idx.length; i++) out[i] = d[base + idx[i]!]!;
+  const w = seg.walk;
+  let k = 0;
+  for (let i = 0; i < w.length; i += 4) {
+    const r0 = w[i]!;
+    const c0 = w[i + 1]!;
+    const h = w[i + 2]!;
+    const wd = w[i + 3]!;
+    for (let r = 0; r < h; r++) {
+      let j = base + (r0 + r) * rowStep + c0 * colStep;
+      for (let c = 0; c < wd; c++, j += colStep) out[k++] = d[j]!;
+    }
+  }
   return out;
 }
 
@@ -140,8 +170,10 @@ function rootFiles(inp: ItaInputs): [string, Uint8Array][] {
 }
 
 /**
- * Appends a decimal stream file to `s`. With one value a line, each chunk of the stream that
- * repeats an earlier one (operands re-sent per output tile, broadcast biases) is copied as text.
+ * Appends a decimal stream file to `s`. With one value a line, a rectangle of the stream order
+ * that covers the same elements as an earlier one of its segment (operands re-sent per output
+ * tile, broadcast biases) is copied as text, and so is every row of a broadcast rectangle after
+ * its first.
  */
 function streamInto(
   s: TextSink,
@@ -152,21 +184,33 @@ function streamInto(
 ): void {
   if (perLine !== 1) {
     let pos = 0;
-    for (const seg of segments) pos = s.ints(tensors[seg.tensor].data, segmentIndices(p, seg), perLine, pos);
+    for (const seg of segments) pos = s.ints(segmentValues(p, seg, tensors[seg.tensor]), perLine, pos);
     return;
   }
   const start = s.length;
   for (const seg of segments) {
-    const { base, idx, chunk, same } = segmentPlan(p, seg);
+    const { base, rowStep, colStep } = viewSteps(p, seg);
     const data = tensors[seg.tensor].data;
-    const at = new Int32Array(same.length + 1);
-    const end = new Int32Array(same.length);
-    for (let k = 0; k < same.length; k++) {
-      at[k] = s.length;
-      const j = same[k]!;
-      if (j >= 0) s.again(at[j]!, end[j]!);
-      else s.lines(data, base, idx, k * chunk, Math.min(idx.length, (k + 1) * chunk));
-      end[k] = s.length;
+    const w = seg.walk;
+    // Text (start, end) of the rectangles written so far, by first element, height and width.
+    const seen = new Map<number, [number, number]>();
+    for (let i = 0; i < w.length; i += 4) {
+      const h = w[i + 2]!;
+      const wd = w[i + 3]!;
+      const first = base + w[i]! * rowStep + w[i + 1]! * colStep;
+      const key = (first * 1024 + h) * 1024 + wd; // h, wd <= 512; exact below 2^53
+      const text = seen.get(key);
+      if (text) {
+        s.again(text[0], text[1]);
+        continue;
+      }
+      const at = s.length;
+      if (rowStep === 0) {
+        s.column(data, first, colStep, wd);
+        const row = s.length;
+        for (let r = 1; r < h; r++) s.again(at, row);
+      } else for (let r = 0; r < h; r++) s.column(data, first + r * rowStep, colStep, wd);
+      seen.set(key, [at, s.length]);
     }
   }
   // No newline after the last value.
@@ -228,13 +272,13 @@ function hexInto(
   for (const { seg, bits } of parts) {
     const key = `${seg.tensor},${seg.head},${seg.view},${seg.rows},${seg.cols},${bits}`;
     const prev = done.get(key);
-    if (prev && prev[2] === seg.order) {
+    if (prev && prev[2] === seg.walk) {
       s.again(prev[0], prev[1]);
       continue;
     }
     const from = s.length;
     s.hexLines(packWords(segmentValues(p, seg, tensors[seg.tensor]), bits));
-    done.set(key, [from, s.length, seg.order]);
+    done.set(key, [from, s.length, seg.walk]);
   }
 }
 
@@ -371,20 +415,20 @@ export function folderJobs(c: ItaCase, opts: FolderOptions): FolderJob[] {
   for (const f of standaloneFiles(p))
     jobs.push({
       path: f.path,
-      weight: f.segments.reduce((n, seg) => n + seg.order.length, 0),
+      weight: f.segments.reduce((n, seg) => n + seg.length, 0),
       fill: (s) => streamInto(s, p, f.segments, f.perLine, tensors),
     });
   for (const f of hwpeFiles(p))
     jobs.push({
       path: f.path,
-      weight: f.parts.reduce((n, { seg }) => n + seg.order.length, 0),
+      weight: f.parts.reduce((n, { seg }) => n + seg.length, 0),
       fill: (s) => hexInto(s, p, f.parts, tensors),
     });
   jobs.push({ path: NPZ_PATH, weight: 0, fill: (s) => void s.raw(npzBytes(c)) });
   if (opts.exportSnitchCluster) {
     const { before, after } = headerArrays(p);
     const weight = [...before, ...after].reduce(
-      (n, a) => n + a.segments.reduce((m, seg) => m + seg.order.length, 0),
+      (n, a) => n + a.segments.reduce((m, seg) => m + seg.length, 0),
       0,
     );
     jobs.push({ path: HEADER_PATH, weight, fill: (s) => headerInto(s, c, opts.commandLine, tensors) });

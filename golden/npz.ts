@@ -14,7 +14,8 @@ import { InputError } from '../rtl-model/errors.ts';
 const requireHere = createRequire(import.meta.url);
 let fflate: typeof import('fflate') | undefined;
 let npyjs: typeof import('npyjs') | undefined;
-const unzipSync = (b: Uint8Array) => (fflate ??= requireHere('fflate') as typeof import('fflate')).unzipSync(b);
+const unzipSync = (b: Uint8Array) =>
+  (fflate ??= requireHere('fflate') as typeof import('fflate')).unzipSync(b);
 const parse = (b: ArrayBuffer) => (npyjs ??= requireHere('npyjs') as typeof import('npyjs')).parse(b);
 
 export type NpyDtype = 'int8' | 'uint8' | 'int32';

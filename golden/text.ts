@@ -87,12 +87,12 @@ export class TextSink {
   }
 
   /**
-   * Appends the values `data[idx[i]]` as a stream of decimal numbers: a newline after every
-   * `perLine` values, a space between the others. `pos` counts the values of the stream written
-   * so far (across calls); the new count is returned.
+   * Appends the values as a stream of decimal numbers: a newline after every `perLine` values, a
+   * space between the others. `pos` counts the values of the stream written so far (across
+   * calls); the new count is returned.
    */
-  ints(data: Int32Array, idx: Int32Array, perLine: number, pos: number): number {
-    const count = idx.length;
+  ints(values: Int32Array, perLine: number, pos: number): number {
+    const count = values.length;
     // At most 11 bytes a value (sign, 10 digits) and its separator.
     this.room(count * 12);
     let b = this.buf;
@@ -104,7 +104,7 @@ export class TextSink {
         else b[n++] = 32;
       }
       if (++col === perLine) col = 0;
-      const v = data[idx[i]!]!;
+      const v = values[i]!;
       if (v >= -128 && v < 128) {
         const o = 8 * (v + 128);
         const k = LEN8[v + 128]!;
@@ -144,21 +144,21 @@ export class TextSink {
     return this;
   }
 
-  /** Appends `data[base + idx[i]]` for i = from..to-1, each as a decimal number and a newline. */
-  lines(data: Int32Array, base: number, idx: Int32Array, from: number, to: number): this {
-    this.room((to - from) * 5);
+  /** Appends `data[start + i * stride]` for i = 0..count-1, each as a decimal number and a newline. */
+  column(data: Int32Array, start: number, stride: number, count: number): this {
+    this.room(count * 5);
     let b = this.buf;
     let n = this.n;
-    for (let i = from; i < to; i++) {
-      const v = data[base + idx[i]!]!;
+    for (let i = 0, j = start; i < count; i++, j += stride) {
+      const v = data[j]!;
       if (v >= -128 && v < 128) {
         const o = 8 * (v + 128);
         const end = o + LEN8[v + 128]!;
-        for (let j = o; j <= end; j++) b[n++] = DIG8NL[j]!;
+        for (let k = o; k <= end; k++) b[n++] = DIG8NL[k]!;
       } else {
         this.n = n;
         this.int(v).byte(10);
-        this.room((to - i) * 5);
+        this.room((count - i) * 5);
         b = this.buf;
         n = this.n;
       }
