@@ -27,6 +27,7 @@ import { requantize, requantizeArray } from './requant.ts';
 import type { Requant } from './requant.ts';
 import { itaMax } from './softmax.ts';
 import { geluRequantized, reluRequantized } from './gelu.ts';
+import { productsSimd } from './simd.ts';
 
 /** Accumulator width (WO) and bias port width (WO - 2). */
 export const WO = 26;
@@ -57,14 +58,8 @@ export function matmulAccT(
   unsignedX = false,
 ): Int32Array {
   const out = new Int32Array(rows * cols);
-  const xs = unsignedX ? new Int32Array(rows * inner) : x;
-  if (unsignedX) for (let i = 0; i < rows * inner; i++) xs[i] = x[i]! & 0xff;
-  let xMax = 0;
-  for (let i = 0; i < rows * inner; i++) xMax = Math.max(xMax, Math.abs(xs[i]!));
-  let wMax = 0;
-  for (let i = 0; i < cols * inner; i++) wMax = Math.max(wMax, Math.abs(wT[i]!));
-  if (inner * xMax * wMax < PAIR_LIMIT) productsPaired(xs, wT, rows, inner, cols, out);
-  else productsInt32(xs, wT, rows, inner, cols, out);
+  if (!productsSimd(x, wT, rows, inner, cols, out, unsignedX))
+    products(x, wT, rows, inner, cols, out, unsignedX);
   for (let r = 0; r < rows; r++) {
     const oo = r * cols;
     for (let c = 0; c < cols; c++) {
@@ -75,6 +70,26 @@ export function matmulAccT(
     }
   }
   return out;
+}
+
+/** The sums of products of `matmulAccT` (before bias and wrap) in plain JavaScript. */
+function products(
+  x: Int32Array,
+  wT: Int32Array,
+  rows: number,
+  inner: number,
+  cols: number,
+  out: Int32Array,
+  unsignedX: boolean,
+): void {
+  const xs = unsignedX ? new Int32Array(rows * inner) : x;
+  if (unsignedX) for (let i = 0; i < rows * inner; i++) xs[i] = x[i]! & 0xff;
+  let xMax = 0;
+  for (let i = 0; i < rows * inner; i++) xMax = Math.max(xMax, Math.abs(xs[i]!));
+  let wMax = 0;
+  for (let i = 0; i < cols * inner; i++) wMax = Math.max(wMax, Math.abs(wT[i]!));
+  if (inner * xMax * wMax < PAIR_LIMIT) productsPaired(xs, wT, rows, inner, cols, out);
+  else productsInt32(xs, wT, rows, inner, cols, out);
 }
 
 /**
