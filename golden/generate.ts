@@ -70,15 +70,18 @@ export function validateSeed(seed: number): number {
 interface Draws {
   /** `randint(low, high, n)` into int32 values (PyITA: uint8 / int8 dtypes). */
   randint(low: number, high: number, n: number, dtype: 'uint8' | 'int8'): Int32Array;
-  /** n standard Cauchy values. */
-  cauchy(out: Float64Array): Float64Array;
+  /**
+   * Standard Cauchy values times `mul` (a power of two), clipped to lo..hi and truncated toward
+   * zero (`clipTrunc`), one per element of `out`.
+   */
+  cauchyClipTrunc(out: Int32Array, mul: number, lo: number, hi: number): Int32Array;
 }
 
 function numpyDraws(seed: number): Draws {
   const rs = new RandomState(seed);
   return {
     randint: (low, high, n, dtype) => Int32Array.from(rs.randint(low, high, n, dtype)),
-    cauchy: (out) => rs.standardCauchyFill(out),
+    cauchyClipTrunc: (out, mul, lo, hi) => rs.standardCauchyClipTrunc(out, mul, lo, hi),
   };
 }
 
@@ -114,11 +117,11 @@ function nativeDraws(seed: number): Draws {
       for (let i = 0; i < n; i++) out[i] = low + Math.floor((next() / 4294967296) * span);
       return out;
     },
-    cauchy: (out) => {
+    cauchyClipTrunc: (out, mul, lo, hi) => {
       for (let i = 0; i < out.length; i++) {
         // u in (0, 1): 32 random bits plus a half step away from both ends.
         const u = (next() + 0.5) / 4294967296;
-        out[i] = Math.tan(Math.PI * (u - 0.5));
+        out[i] = clipTrunc(Math.tan(Math.PI * (u - 0.5)) * mul, lo, hi);
       }
       return out;
     },
@@ -215,14 +218,15 @@ function tensor(shape: number[], data: Int32Array): Tensor {
   return { shape, data };
 }
 
-/** PyITA's `random_shuffled_tensor(shape, bits)`: scaled Cauchy values, clipped, truncated. */
-function cauchyTensor(d: Draws, shape: number[], bits: number, scratch: Float64Array): Tensor {
+/**
+ * PyITA's `random_shuffled_tensor(shape, bits)`: scaled Cauchy values, clipped, truncated
+ * (`standard_cauchy * 2^(bits-1) / 4`; both factors are powers of two, so their product scales
+ * each value exactly as the two multiplications do).
+ */
+function cauchyTensor(d: Draws, shape: number[], bits: number): Tensor {
   const n = shape.reduce((x, y) => x * y, 1);
-  const c = d.cauchy(scratch.subarray(0, n));
   const scale = 2 ** (bits - 1);
-  const out = new Int32Array(n);
-  for (let i = 0; i < n; i++) out[i] = clipTrunc(c[i]! * scale * 0.25, -scale, scale - 1);
-  return tensor(shape, out);
+  return tensor(shape, d.cauchyClipTrunc(new Int32Array(n), scale * 0.25, -scale, scale - 1));
 }
 
 /** The inputs PyITA's testGenerator.py makes for `params` and `seed`. */
@@ -235,19 +239,18 @@ export function generateInputs(params: ItaParams, seed: number, mode: SeedMode =
   const rq = requantTables(d, p);
   const gelu = geluConstants();
 
-  const scratch = new Float64Array(Math.max(S * E, H * E * P, E * F));
-  const Q = cauchyTensor(d, [S, E], 8, scratch);
-  const V = cauchyTensor(d, [S, E], 8, scratch);
-  const FF = cauchyTensor(d, [S, E], 8, scratch);
-  const Wq = cauchyTensor(d, [H, E, P], 8, scratch);
-  const Wk = cauchyTensor(d, [H, E, P], 8, scratch);
-  const Wv = cauchyTensor(d, [H, E, P], 8, scratch);
-  const Wo = cauchyTensor(d, [H, P, E], 8, scratch);
-  const Wff = cauchyTensor(d, [1, E, F], 8, scratch);
-  const Wff2 = cauchyTensor(d, [1, F, E], 8, scratch);
+  const Q = cauchyTensor(d, [S, E], 8);
+  const V = cauchyTensor(d, [S, E], 8);
+  const FF = cauchyTensor(d, [S, E], 8);
+  const Wq = cauchyTensor(d, [H, E, P], 8);
+  const Wk = cauchyTensor(d, [H, E, P], 8);
+  const Wv = cauchyTensor(d, [H, E, P], 8);
+  const Wo = cauchyTensor(d, [H, P, E], 8);
+  const Wff = cauchyTensor(d, [1, E, F], 8);
+  const Wff2 = cauchyTensor(d, [1, F, E], 8);
   const bias = (shape: number[], dim: number): Tensor =>
     p.bias
-      ? cauchyTensor(d, shape, floorLog2(dim) + 8, scratch)
+      ? cauchyTensor(d, shape, floorLog2(dim) + 8)
       : tensor(shape, new Int32Array(shape.reduce((x, y) => x * y, 1)));
   const Bq = bias([H, P], P);
   const Bk = bias([H, P], P);

@@ -23,6 +23,9 @@
  * value lies within about 1e-14 of an integer, which the tests never met in a million draws.
  */
 
+/** Relative distance within which an estimated Cauchy value is formed again exactly (2^-40). */
+const NEAR = 2 ** -40;
+
 /** Number of 32-bit words in the MT19937 state. */
 const N = 624;
 /** Twist offset. */
@@ -202,6 +205,60 @@ export class RandomState {
       // The pair's second value is returned first (the numerator), its first one is the cached
       // value the next call returns (the denominator).
       out[i] = (f * x2) / (f * x1);
+    }
+    this.pos = pos;
+    return out;
+  }
+
+  /**
+   * Fills `out` with `np.clip(np.random.standard_cauchy(size=out.length) * mul, lo, hi)` cast to
+   * integers (truncated toward zero, as `clipTrunc`), for a power of two `mul`. Each draw is first
+   * formed with `Math.log`, which is within one unit in the last place of the correctly rounded
+   * logarithm; that moves the Cauchy value by a relative 2^-49 at most. When every value within a
+   * relative 2^-40 of that estimate clips and truncates to the same integer (almost always), that
+   * integer is the result; otherwise the draw is formed again exactly as `standardCauchyFill`
+   * forms it. The generator's state advances exactly as for `standardCauchyFill`.
+   */
+  standardCauchyClipTrunc(out: Int32Array, mul: number, lo: number, hi: number): Int32Array {
+    if (this.hasGauss) {
+      for (let i = 0; i < out.length; i++) out[i] = clipTrunc(this.standardCauchy() * mul, lo, hi);
+      return out;
+    }
+    const key = this.key;
+    let pos = this.pos;
+    const word = (): number => {
+      if (pos === N) {
+        this.twist();
+        pos = 0;
+      }
+      let y = key[pos++]!;
+      y ^= y >>> 11;
+      y ^= (y << 7) & 0x9d2c5680;
+      y ^= (y << 15) & 0xefc60000;
+      y ^= y >>> 18;
+      return y >>> 0;
+    };
+    for (let i = 0; i < out.length; i++) {
+      let x1: number;
+      let x2: number;
+      let r2: number;
+      do {
+        const a1 = word() >>> 5;
+        const b1 = word() >>> 6;
+        x1 = 2.0 * ((a1 * 67108864.0 + b1) / 9007199254740992.0) - 1.0;
+        const a2 = word() >>> 5;
+        const b2 = word() >>> 6;
+        x2 = 2.0 * ((a2 * 67108864.0 + b2) / 9007199254740992.0) - 1.0;
+        r2 = x1 * x1 + x2 * x2;
+      } while (r2 >= 1.0 || r2 === 0.0);
+      let f = Math.sqrt((-2.0 * Math.log(r2)) / r2);
+      let v = ((f * x2) / (f * x1)) * mul;
+      const below = clipTrunc(v * (1 - NEAR), lo, hi);
+      if (below !== clipTrunc(v * (1 + NEAR), lo, hi)) {
+        f = Math.sqrt((-2.0 * logCorrectlyRounded(r2)) / r2);
+        v = ((f * x2) / (f * x1)) * mul;
+        out[i] = clipTrunc(v, lo, hi);
+      } else out[i] = below;
     }
     this.pos = pos;
     return out;
