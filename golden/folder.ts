@@ -14,7 +14,7 @@ import { readNpz, writeNpz } from './npz.ts';
 import type { NpyArray, NpyDtype } from './npz.ts';
 import { headerArrays, hwpeFiles, segmentIndices, standaloneFiles, tensorDims } from './spec.ts';
 import type { HeaderArray, Segment, TensorName } from './spec.ts';
-import { parseInts, TextSink } from './text.ts';
+import { loadMatrix, parseInts, TextSink } from './text.ts';
 import { ACTIVATIONS } from './types.ts';
 import type { Activation, ItaCase, ItaInputs, ItaOutputs, ItaParams, RequantTable, Tensor } from './types.ts';
 import { blockOrder } from './layout.ts';
@@ -190,14 +190,20 @@ function streamInto(
   const start = s.length;
   for (const seg of segments) {
     const { base, rowStep, colStep } = viewSteps(p, seg);
-    const data = tensors[seg.tensor].data;
+    const [, R, C] = tensorDims(p, seg.tensor);
+    const data = tensors[seg.tensor].data.subarray(base, base + R * C);
+    const matrix = loadMatrix(data);
+    const lines = (first: number, rowStep: number, h: number, w: number): void => {
+      if (matrix) matrix.lines(s, first, rowStep, colStep, h, w);
+      else for (let r = 0; r < h; r++) s.column(data, first + r * rowStep, colStep, w);
+    };
     const w = seg.walk;
     // Text (start, end) of the rectangles written so far, by first element, height and width.
     const seen = new Map<number, [number, number]>();
     for (let i = 0; i < w.length; i += 4) {
       const h = w[i + 2]!;
       const wd = w[i + 3]!;
-      const first = base + w[i]! * rowStep + w[i + 1]! * colStep;
+      const first = w[i]! * rowStep + w[i + 1]! * colStep;
       const key = (first * 1024 + h) * 1024 + wd; // h, wd <= 512; exact below 2^53
       const text = seen.get(key);
       if (text) {
@@ -206,10 +212,10 @@ function streamInto(
       }
       const at = s.length;
       if (rowStep === 0) {
-        s.column(data, first, colStep, wd);
+        lines(first, 0, 1, wd);
         const row = s.length;
         for (let r = 1; r < h; r++) s.again(at, row);
-      } else for (let r = 0; r < h; r++) s.column(data, first + r * rowStep, colStep, wd);
+      } else lines(first, rowStep, h, wd);
       seen.set(key, [at, s.length]);
     }
   }
@@ -277,7 +283,17 @@ function hexInto(
       continue;
     }
     const from = s.length;
-    s.hexLines(packWords(segmentValues(p, seg, tensors[seg.tensor]), bits));
+    const w = seg.walk;
+    let rowsOfWords = true;
+    for (let i = 3; i < w.length; i += 4) rowsOfWords &&= w[i]! % 4 === 0;
+    const { base, rowStep, colStep } = viewSteps(p, seg);
+    const [, R, C] = tensorDims(p, seg.tensor);
+    const matrix = rowsOfWords ? loadMatrix(tensors[seg.tensor].data.subarray(base, base + R * C)) : null;
+    if (matrix) {
+      // Every word packs values of one row of a rectangle: the rectangles are packed one by one.
+      for (let i = 0; i < w.length; i += 4)
+        matrix.hex(s, w[i]! * rowStep + w[i + 1]! * colStep, rowStep, colStep, w[i + 2]!, w[i + 3]!, bits);
+    } else s.hexLines(packWords(segmentValues(p, seg, tensors[seg.tensor]), bits));
     done.set(key, [from, s.length, seg.walk]);
   }
 }
