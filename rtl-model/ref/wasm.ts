@@ -56,6 +56,7 @@ export const op = {
   set: (i: number) => [0x21, ...uleb(i)],
   tee: (i: number) => [0x22, ...uleb(i)],
   i32: (v: number) => [0x41, ...sleb(v)],
+  f64: (v: number) => [0x44, ...new Uint8Array(Float64Array.of(v).buffer)],
   call: (f: number) => [0x10, ...uleb(f)],
   block: [0x02, 0x40],
   loop: [0x03, 0x40],
@@ -99,6 +100,21 @@ export const op = {
   i32Shl: [0x74],
   i32ShrS: [0x75],
   i32ShrU: [0x76],
+  f64Load: (offset = 0) => [0x2b, 0, ...uleb(offset)],
+  f64Store: (offset = 0) => [0x39, 0, ...uleb(offset)],
+  f64Eq: [0x61],
+  f64Lt: [0x63],
+  f64Gt: [0x64],
+  f64Ge: [0x66],
+  f64Trunc: [0x9d],
+  f64Sqrt: [0x9f],
+  f64Add: [0xa0],
+  f64Sub: [0xa1],
+  f64Mul: [0xa2],
+  f64Div: [0xa3],
+  i32TruncF64S: [0xaa],
+  f64ConvertI32S: [0xb7],
+  f64ConvertI32U: [0xb8],
   // SIMD (prefix 0xfd).
   load8x8S: [0xfd, 1, 0, 0],
   load8x8U: [0xfd, 2, 0, 0],
@@ -124,10 +140,21 @@ export interface WasmFunction {
   code: number[];
 }
 
+/**
+ * A function the module imports from JavaScript (as `env.<name>`). Imports take the first
+ * function indices: a module's own function i is called as `op.call(imports.length + i)`.
+ */
+export interface WasmImport {
+  name: string;
+  params: number[];
+  results: number[];
+  fn: (...args: number[]) => number | void;
+}
+
 /** The parts of the WebAssembly API used here (this project's type set has no DOM declarations). */
 interface WasmApi {
   Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object) => { exports: unknown };
+  Instance: new (module: object, imports?: object) => { exports: unknown };
 }
 
 /** A module's memory as the exports show it. */
@@ -139,43 +166,48 @@ export interface WasmMemory {
 /** Bytes of a memory page. */
 export const PAGE = 65536;
 
-/** The bytes of a module with one memory of `pages` pages and `functions`, each exported. */
-export function moduleBytes(functions: WasmFunction[], pages = 1): Uint8Array {
-  const types = functions.map((f) => [
+/** The bytes of a module with `imports`, one memory of `pages` pages and `functions`, each exported. */
+export function moduleBytes(functions: WasmFunction[], pages = 1, imports: WasmImport[] = []): Uint8Array {
+  const signature = (f: { params: number[]; results: number[] }) => [
     0x60,
     ...vec(f.params.map((t) => [t])),
     ...vec(f.results.map((t) => [t])),
-  ]);
+  ];
+  const types = [...imports.map(signature), ...functions.map(signature)];
   const bodies = functions.map((f) => {
     const body = [...vec(f.locals.map(([t, n]) => [...uleb(n), t])), ...f.code, ...op.end];
     return [...uleb(body.length), ...body];
   });
+  const n = imports.length;
   return new Uint8Array([
     ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
     ...section(1, vec(types)),
-    ...section(3, vec(functions.map((_, i) => uleb(i)))),
+    ...(n ? section(2, vec(imports.map((f, i) => [...name('env'), ...name(f.name), 0x00, ...uleb(i)]))) : []),
+    ...section(3, vec(functions.map((_, i) => uleb(n + i)))),
     ...section(5, vec([[0x00, ...uleb(pages)]])),
     ...section(
       7,
-      vec([...functions.map((f, i) => [...name(f.name), 0x00, ...uleb(i)]), [...name('mem'), 0x02, 0]]),
+      vec([...functions.map((f, i) => [...name(f.name), 0x00, ...uleb(n + i)]), [...name('mem'), 0x02, 0]]),
     ),
     ...section(10, vec(bodies)),
   ]);
 }
 
 /**
- * Compiles and instantiates a module of `functions`; its exports (the functions by name, the
- * memory as `mem`), or null where WebAssembly (or an instruction used) is not available.
+ * Compiles and instantiates a module of `functions` (and `imports`); its exports (the functions
+ * by name, the memory as `mem`), or null where WebAssembly is not available. A module that does
+ * not compile is an error in its code here and throws.
  */
-export function instantiate<T>(functions: WasmFunction[], pages = 1): (T & { mem: WasmMemory }) | null {
-  try {
-    const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
-    return new wasm.Instance(new wasm.Module(moduleBytes(functions, pages))).exports as T & {
-      mem: WasmMemory;
-    };
-  } catch {
-    return null;
-  }
+export function instantiate<T>(
+  functions: WasmFunction[],
+  pages = 1,
+  imports: WasmImport[] = [],
+): (T & { mem: WasmMemory }) | null {
+  const wasm = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
+  if (!wasm) return null;
+  const env = Object.fromEntries(imports.map((f) => [f.name, f.fn]));
+  const module = new wasm.Module(moduleBytes(functions, pages, imports));
+  return new wasm.Instance(module, { env }).exports as T & { mem: WasmMemory };
 }
 
 /** Grows `mem` to at least `bytes` bytes. */
