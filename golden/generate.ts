@@ -80,7 +80,7 @@ interface Draws {
 function numpyDraws(seed: number): Draws {
   const rs = new RandomState(seed);
   return {
-    randint: (low, high, n, dtype) => Int32Array.from(rs.randint(low, high, n, dtype)),
+    randint: (low, high, n, dtype) => new Int32Array(rs.randint(low, high, n, dtype)),
     cauchyClipTrunc: (out, mul, lo, hi) => rs.standardCauchyClipTrunc(out, mul, lo, hi),
   };
 }

@@ -304,8 +304,10 @@ export class RandomState {
     // array reinterprets them as the signed type where needed (the same bits numpy stores).
     const wrap = (v: number): number => (info.bits === 64 ? v : ((v % span) + span) % span);
     const off = info.bits === 64 ? low : wrap(low);
+    // Storing off + v into the typed array wraps it modulo 2^bits exactly as wrap() would (int64
+    // values are plain numbers).
     const put = (i: number, v: number): void => {
-      out[i] = info.bits === 64 ? off + v : wrap(off + v);
+      out[i] = off + v;
     };
 
     if (rng === 0) {

@@ -27,7 +27,7 @@ import { requantize, requantizeArray } from './requant.ts';
 import type { Requant } from './requant.ts';
 import { itaMax } from './softmax.ts';
 import { geluRequantized, reluRequantized } from './gelu.ts';
-import { productsSimd } from './simd.ts';
+import { matmulSimd } from './simd.ts';
 
 /** Accumulator width (WO) and bias port width (WO - 2). */
 export const WO = 26;
@@ -57,9 +57,10 @@ export function matmulAccT(
   bias?: Int32Array,
   unsignedX = false,
 ): Int32Array {
+  const fast = matmulSimd(x, wT, true, rows, inner, cols, bias, unsignedX);
+  if (fast) return fast;
   const out = new Int32Array(rows * cols);
-  if (!productsSimd(x, wT, rows, inner, cols, out, unsignedX))
-    products(x, wT, rows, inner, cols, out, unsignedX);
+  products(x, wT, rows, inner, cols, out, unsignedX);
   for (let r = 0; r < rows; r++) {
     const oo = r * cols;
     for (let c = 0; c < cols; c++) {
@@ -233,7 +234,10 @@ export function matmulAcc(
   bias?: Int32Array,
   unsignedX = false,
 ): Int32Array {
-  return matmulAccT(x, transpose(w, inner, cols), rows, inner, cols, bias, unsignedX);
+  return (
+    matmulSimd(x, w, false, rows, inner, cols, bias, unsignedX) ??
+    matmulAccT(x, transpose(w, inner, cols), rows, inner, cols, bias, unsignedX)
+  );
 }
 
 /**
@@ -252,7 +256,9 @@ export function linear(
   rq: Requant,
   act?: { activation: Activation; gelu: GeluConstants },
 ): Int32Array {
-  const y = requantizeArray(matmulAcc(x, w, rows, inner, cols, bias), rq);
+  const y =
+    matmulSimd(x, w, false, rows, inner, cols, bias, false, rq) ??
+    requantizeArray(matmulAcc(x, w, rows, inner, cols, bias), rq);
   return act ? activate(y, act.activation, act.gelu) : y;
 }
 
@@ -327,9 +333,15 @@ export function computeHead(inputs: ItaInputs, h: number, out: ItaOutputs): void
   const kp = linear(inputs.K.data, head(inputs.Wk, h), head(inputs.Bk, h), S, E, P, requantOf(rqA, 1, h));
   const vp = linear(inputs.K.data, head(inputs.Wv, h), head(inputs.Bv, h), S, E, P, requantOf(rqA, 2, h));
   // QK^T: Kp (S x P) already is the transposed right operand.
-  const a = requantizeArray(matmulAccT(qp, kp, S, P, S), requantOf(rqA, 3, h));
+  const rqQK = requantOf(rqA, 3, h);
+  const a =
+    matmulSimd(qp, kp, true, S, P, S, undefined, false, rqQK) ??
+    requantizeArray(matmulAccT(qp, kp, S, P, S), rqQK);
   const soft = itaMax(a, S, S);
-  const o = requantizeArray(matmulAcc(soft, vp, S, S, P, undefined, true), requantOf(rqA, 4, h));
+  const rqAV = requantOf(rqA, 4, h);
+  const o =
+    matmulSimd(soft, vp, false, S, S, P, undefined, true, rqAV) ??
+    requantizeArray(matmulAcc(soft, vp, S, S, P, undefined, true), rqAV);
   const ow = linear(o, head(inputs.Wo, h), head(inputs.Bo, h), S, P, E, requantOf(rqA, 5, h));
   out.Qp.data.set(qp, h * S * P);
   out.Kp.data.set(kp, h * S * P);

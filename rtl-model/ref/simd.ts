@@ -1,5 +1,7 @@
 /**
- * Integer matrix products on WebAssembly SIMD, for the reference's matmuls of 8-bit operands.
+ * Integer matrix products on WebAssembly SIMD, for the reference's matmuls of 8-bit operands,
+ * with the steps around them (operand checks and narrowing, the weight's transpose, bias, the
+ * 26-bit wrap and the requantiser) in the same module.
  *
  * `X Wt^T` with X rows x inner and Wt cols x inner (the weight already transposed), both int8
  * (X may instead be uint8: the AV step's softmax input), accumulated in wrapping int32 lanes:
@@ -11,7 +13,7 @@
  * addresses into the module's memory; it computes four output columns at a time, `inner` a
  * multiple of 8 and `cols` of 4.
  */
-import { I32, V128, ensureMemory, instantiate, op } from './wasm.ts';
+import { F64, I32, V128, ensureMemory, instantiate, op } from './wasm.ts';
 import type { WasmFunction, WasmMemory } from './wasm.ts';
 
 // Parameters and locals.
@@ -104,48 +106,190 @@ function matmul(unsignedX: boolean): WasmFunction {
   };
 }
 
-type MatmulFn = (x: number, w: number, out: number, rows: number, inner: number, cols: number) => void;
-
-/** The instantiated module (undefined until first use; null where WebAssembly SIMD is missing). */
-let kernel: { mm_s: MatmulFn; mm_u: MatmulFn; mem: WasmMemory } | null | undefined;
+/**
+ * `narrow(src, n, dst, lo, hi)`: the n int32 values at src as bytes at dst; 0 as soon as one lies
+ * outside lo..hi, 1 otherwise. `narrowT(src, rows, cols, dst, lo, hi)`: the same for a rows x cols
+ * matrix written transposed (cols x rows).
+ */
+function narrowFunctions(): WasmFunction[] {
+  const { get, set, tee } = op;
+  // The value on the stack, kept in local v, returns 0 from the function when outside lo..hi.
+  const check = (v: number, lo: number, hi: number) => [
+    ...tee(v),
+    ...get(lo),
+    ...op.i32LtS,
+    ...get(v),
+    ...get(hi),
+    ...op.i32GtS,
+    ...op.i32Or,
+    ...op.if,
+    ...op.i32(0),
+    ...op.return,
+    ...op.end,
+  ];
+  // narrow: src 0, n 1, dst 2, lo 3, hi 4; i 5, v 6
+  const narrow = [
+    ...[...op.i32(0), ...set(5)],
+    ...op.block,
+    ...op.loop,
+    ...[...get(5), ...get(1), ...op.i32GeU, ...op.brIf(1)],
+    ...[...get(2), ...get(5), ...op.i32Add, ...get(0), ...get(5), ...op.i32(2), ...op.i32Shl, ...op.i32Add],
+    ...[...op.i32Load(), ...check(6, 3, 4), ...get(6), ...op.i32Store8()],
+    ...[...get(5), ...op.i32(1), ...op.i32Add, ...set(5), ...op.br(0)],
+    ...op.end,
+    ...op.end,
+    ...op.i32(1),
+  ];
+  // narrowT: src 0, rows 1, cols 2, dst 3, lo 4, hi 5; r 6, c 7, v 8, p 9 (source address)
+  const narrowT = [
+    ...[...get(0), ...set(9), ...op.i32(0), ...set(6)],
+    ...op.loop,
+    ...[...op.i32(0), ...set(7)],
+    ...op.loop,
+    // dst[c * rows + r] = src[r * cols + c]
+    ...[...get(3), ...get(7), ...get(1), ...op.i32Mul, ...op.i32Add, ...get(6), ...op.i32Add],
+    ...[...get(9), ...op.i32Load(), ...check(8, 4, 5), ...get(8), ...op.i32Store8()],
+    ...[...get(9), ...op.i32(4), ...op.i32Add, ...set(9)],
+    ...[...get(7), ...op.i32(1), ...op.i32Add, ...tee(7), ...get(2), ...op.i32LtU, ...op.brIf(0)],
+    ...op.end,
+    ...[...get(6), ...op.i32(1), ...op.i32Add, ...tee(6), ...get(1), ...op.i32LtU, ...op.brIf(0)],
+    ...op.end,
+    ...op.i32(1),
+  ];
+  return [
+    { name: 'narrow', params: [I32, I32, I32, I32, I32], results: [I32], locals: [[I32, 2]], code: narrow },
+    {
+      name: 'narrowT',
+      params: [I32, I32, I32, I32, I32, I32],
+      results: [I32],
+      locals: [[I32, 4]],
+      code: narrowT,
+    },
+  ];
+}
 
 /**
- * X Wt^T into `out` (rows x cols, int32, wrapping sums) when the SIMD kernel applies: every x a
- * signed (or, with `unsignedX`, unsigned) 8-bit value, every w a signed 8-bit value, `inner` a
- * multiple of 8 and `cols` of 4. Returns false, leaving `out` alone, otherwise.
+ * `finish(out, n, cols, bias, useBias, mult, scale, add, useRq)`: for the n accumulator sums at
+ * out (rows of `cols`), adds the column's bias sign-extended from 24 bits (if useBias), wraps to
+ * 26 bits and, if useRq, requantises as `requantizeArray` does for shifts 1..35 (scale =
+ * 2^-(shift-1)): floor((floor(mult * acc * scale) + 1) / 2) + add, saturated to int8.
  */
-export function productsSimd(
+function finishFunction(): WasmFunction {
+  const { get, set, tee } = op;
+  // out 0, n 1, cols 2, bias 3, useBias 4, mult 5 (f64), scale 6 (f64), add 7, useRq 8;
+  // i 9 (byte address), end 10, c 11, acc 12
+  const code = [
+    ...[...get(0), ...set(9), ...get(0), ...get(1), ...op.i32(2), ...op.i32Shl, ...op.i32Add, ...set(10)],
+    ...[...op.i32(0), ...set(11)],
+    ...op.block,
+    ...op.loop,
+    ...[...get(9), ...get(10), ...op.i32GeU, ...op.brIf(1)],
+    ...[...get(9), ...op.i32Load(), ...set(12)],
+    ...[...get(4), ...op.if],
+    ...[...get(12), ...get(3), ...get(11), ...op.i32(2), ...op.i32Shl, ...op.i32Add, ...op.i32Load()],
+    ...[...op.i32(8), ...op.i32Shl, ...op.i32(8), ...op.i32ShrS, ...op.i32Add, ...set(12)],
+    ...op.end,
+    ...[...get(12), ...op.i32(6), ...op.i32Shl, ...op.i32(6), ...op.i32ShrS, ...set(12)],
+    ...[...get(8), ...op.if],
+    ...[...get(5), ...get(12), ...op.f64ConvertI32S, ...op.f64Mul, ...get(6), ...op.f64Mul, ...op.f64Floor],
+    ...[...op.f64(1), ...op.f64Add, ...op.f64(0.5), ...op.f64Mul, ...op.f64Floor, ...op.i32TruncF64S],
+    ...[...get(7), ...op.i32Add, ...set(12)],
+    // saturate: v < -128 ? -128 : v > 127 ? 127 : v
+    ...[...op.i32(-128), ...op.i32(127), ...get(12), ...get(12), ...op.i32(127), ...op.i32GtS, ...op.select],
+    ...[...get(12), ...op.i32(-128), ...op.i32LtS, ...op.select, ...set(12)],
+    ...op.end,
+    ...[...get(9), ...get(12), ...op.i32Store()],
+    ...[...get(9), ...op.i32(4), ...op.i32Add, ...set(9)],
+    ...[...get(11), ...op.i32(1), ...op.i32Add, ...tee(11), ...get(2), ...op.i32Eq],
+    ...op.if,
+    ...[...op.i32(0), ...set(11)],
+    ...op.end,
+    ...op.br(0),
+    ...op.end,
+    ...op.end,
+  ];
+  return {
+    name: 'finish',
+    params: [I32, I32, I32, I32, I32, F64, F64, I32, I32],
+    results: [],
+    locals: [[I32, 4]],
+    code,
+  };
+}
+
+type MatmulFn = (x: number, w: number, out: number, rows: number, inner: number, cols: number) => void;
+
+interface Kernel {
+  mm_s: MatmulFn;
+  mm_u: MatmulFn;
+  narrow(src: number, n: number, dst: number, lo: number, hi: number): number;
+  narrowT(src: number, rows: number, cols: number, dst: number, lo: number, hi: number): number;
+  finish(
+    out: number,
+    n: number,
+    cols: number,
+    bias: number,
+    useBias: number,
+    mult: number,
+    scale: number,
+    add: number,
+    useRq: number,
+  ): void;
+  mem: WasmMemory;
+}
+
+/** The instantiated module (undefined until first use; null where WebAssembly is missing). */
+let kernel: Kernel | null | undefined;
+
+const align16 = (n: number) => (n + 15) & ~15;
+
+/**
+ * The accumulator values of X W (+ bias), wrapped to 26 bits as `matmulAccT` forms them, and, with
+ * `rq` (shift 1..35), requantised as `requantizeArray` does; computed on the kernel. `w` is
+ * inner x cols, or with `wTransposed` cols x inner. Null, when the kernel does not apply: an x
+ * outside int8 (with `unsignedX`: uint8), a w outside int8, `inner` not a multiple of 8 or `cols`
+ * not of 4.
+ */
+export function matmulSimd(
   x: Int32Array,
-  wT: Int32Array,
+  w: Int32Array,
+  wTransposed: boolean,
   rows: number,
   inner: number,
   cols: number,
-  out: Int32Array,
+  bias: Int32Array | undefined,
   unsignedX: boolean,
-): boolean {
-  if (rows < 1 || inner < 8 || inner % 8 !== 0 || cols < 4 || cols % 4 !== 0) return false;
+  rq?: { mult: number; shift: number; add: number },
+): Int32Array | null {
+  if (rows < 1 || inner < 8 || inner % 8 !== 0 || cols < 4 || cols % 4 !== 0) return null;
+  if (rq && (rq.shift < 1 || rq.shift > 35)) return null;
+  if (kernel === undefined)
+    kernel = instantiate<Omit<Kernel, 'mem'>>([
+      matmul(false),
+      matmul(true),
+      ...narrowFunctions(),
+      finishFunction(),
+    ]);
+  const k = kernel;
+  if (!k) return null;
   const xn = rows * inner;
   const wn = cols * inner;
-  for (let i = 0; i < xn; i++) {
-    const v = x[i]!;
-    if (unsignedX ? v < 0 || v > 255 : v < -128 || v > 127) return false;
-  }
-  for (let i = 0; i < wn; i++) {
-    const v = wT[i]!;
-    if (v < -128 || v > 127) return false;
-  }
-  if (kernel === undefined)
-    kernel = instantiate<{ mm_s: MatmulFn; mm_u: MatmulFn }>([matmul(false), matmul(true)]);
-  const k = kernel;
-  if (!k) return false;
-  const wAt = xn;
-  const outAt = (wAt + wn + 15) & ~15;
-  ensureMemory(k.mem, outAt + 4 * rows * cols);
+  const wAt = align16(xn);
+  const outAt = align16(wAt + wn);
+  const biasAt = outAt + 4 * rows * cols;
+  const stageAt = biasAt + 4 * cols;
+  ensureMemory(k.mem, stageAt + 4 * Math.max(xn, wn));
   const buf = k.mem.buffer;
-  // Int8Array.set stores each value modulo 2^8: the low byte, as the loads expect.
-  new Int8Array(buf, 0, xn).set(x);
-  new Int8Array(buf, wAt, wn).set(wT);
+  new Int32Array(buf, stageAt, xn).set(x.subarray(0, xn));
+  if (!k.narrow(stageAt, xn, 0, unsignedX ? 0 : -128, unsignedX ? 255 : 127)) return null;
+  new Int32Array(buf, stageAt, wn).set(w.subarray(0, wn));
+  if (
+    !(wTransposed ? k.narrow(stageAt, wn, wAt, -128, 127) : k.narrowT(stageAt, inner, cols, wAt, -128, 127))
+  )
+    return null;
   (unsignedX ? k.mm_u : k.mm_s)(0, wAt, outAt, rows, inner, cols);
-  out.set(new Int32Array(buf, outAt, rows * cols));
-  return true;
+  if (bias) new Int32Array(buf, biasAt, cols).set(bias.subarray(0, cols));
+  const scale = rq ? 2 ** -(rq.shift - 1) : 0;
+  k.finish(outAt, rows * cols, cols, biasAt, bias ? 1 : 0, rq?.mult ?? 0, scale, rq?.add ?? 0, rq ? 1 : 0);
+  return new Int32Array(buf, outAt, rows * cols).slice();
 }

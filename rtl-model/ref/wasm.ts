@@ -106,6 +106,7 @@ export const op = {
   f64Lt: [0x63],
   f64Gt: [0x64],
   f64Ge: [0x66],
+  f64Floor: [0x9c],
   f64Trunc: [0x9d],
   f64Sqrt: [0x9f],
   f64Add: [0xa0],

@@ -1,8 +1,21 @@
 import { describe, expect, it } from 'vitest';
-import { productsSimd } from '../../rtl-model/ref/simd.ts';
+import { matmulSimd } from '../../rtl-model/ref/simd.ts';
+import { requantize } from '../../rtl-model/ref/requant.ts';
 
-/** Sums of products in wrapping int32 arithmetic, X rows x inner, Wt cols x inner. */
-function plain(x: Int32Array, wT: Int32Array, rows: number, inner: number, cols: number, unsignedX: boolean) {
+/**
+ * X Wt^T in plain int32 arithmetic (X rows x inner, Wt cols x inner), plus the bias
+ * sign-extended from 24 bits, wrapped to 26 bits, then optionally requantised.
+ */
+function plain(
+  x: Int32Array,
+  wT: Int32Array,
+  rows: number,
+  inner: number,
+  cols: number,
+  unsignedX: boolean,
+  bias?: Int32Array,
+  rq?: { mult: number; shift: number; add: number },
+) {
   const out = new Int32Array(rows * cols);
   for (let r = 0; r < rows; r++)
     for (let c = 0; c < cols; c++) {
@@ -11,9 +24,17 @@ function plain(x: Int32Array, wT: Int32Array, rows: number, inner: number, cols:
         const xv = unsignedX ? x[r * inner + k]! & 0xff : x[r * inner + k]!;
         a = (a + xv * wT[c * inner + k]!) | 0;
       }
-      out[r * cols + c] = a;
+      if (bias) a = (a + ((bias[c]! << 8) >> 8)) | 0;
+      a = (a << 6) >> 6;
+      out[r * cols + c] = rq ? requantize(a, rq.mult, rq.shift, rq.add) : a;
     }
   return out;
+}
+
+function transpose(m: Int32Array, rows: number, cols: number): Int32Array {
+  const t = new Int32Array(rows * cols);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) t[c * rows + r] = m[r * cols + c]!;
+  return t;
 }
 
 /** A deterministic stream of values lo..hi. */
@@ -35,37 +56,70 @@ describe('WebAssembly SIMD matmul kernel', () => {
   ];
   for (const [rows, inner, cols] of shapes)
     for (const unsignedX of [false, true])
-      it(`matches the plain int32 sums for ${rows} x ${inner} x ${cols}${unsignedX ? ', uint8 X' : ''}`, () => {
+      it(`matches plain int32 arithmetic for ${rows} x ${inner} x ${cols}${unsignedX ? ', uint8 X' : ''}`, () => {
         const x = unsignedX ? values(rows * inner, 0, 255, rows) : values(rows * inner, -128, 127, rows);
-        const w = values(cols * inner, -128, 127, cols + 7);
-        const out = new Int32Array(rows * cols);
-        expect(productsSimd(x, w, rows, inner, cols, out, unsignedX)).toBe(true);
-        expect(out).toEqual(plain(x, w, rows, inner, cols, unsignedX));
+        const wT = values(cols * inner, -128, 127, cols + 7);
+        const bias = values(cols, -(2 ** 23), 2 ** 23 - 1, inner);
+        const w = transpose(wT, cols, inner);
+        expect(matmulSimd(x, wT, true, rows, inner, cols, undefined, unsignedX)).toEqual(
+          plain(x, wT, rows, inner, cols, unsignedX),
+        );
+        expect(matmulSimd(x, w, false, rows, inner, cols, bias, unsignedX)).toEqual(
+          plain(x, wT, rows, inner, cols, unsignedX, bias),
+        );
+        for (const rq of [
+          { mult: 97, shift: 14, add: 0 },
+          { mult: 255, shift: 1, add: -128 },
+          { mult: 64, shift: 35, add: 127 },
+        ])
+          expect(matmulSimd(x, w, false, rows, inner, cols, bias, unsignedX, rq)).toEqual(
+            plain(x, wT, rows, inner, cols, unsignedX, bias, rq),
+          );
       });
 
-  it('handles the extreme products (-128 * -128 over 512 terms, 255 * -128)', () => {
+  it('handles the extreme products (-128 * -128 over 512 terms, 255 * -128) and 24-bit biases', () => {
     const inner = 512;
     const w = new Int32Array(4 * inner).fill(-128);
-    const out = new Int32Array(4);
-    expect(productsSimd(new Int32Array(inner).fill(-128), w, 1, inner, 4, out, false)).toBe(true);
-    expect([...out]).toEqual([512 * 16384, 512 * 16384, 512 * 16384, 512 * 16384]);
-    expect(productsSimd(new Int32Array(inner).fill(255), w, 1, inner, 4, out, true)).toBe(true);
-    expect([...out]).toEqual(new Array(4).fill(-512 * 255 * 128));
+    const ones = (v: number) => new Int32Array(inner).fill(v);
+    expect([...matmulSimd(ones(-128), w, true, 1, inner, 4, undefined, false)!]).toEqual(
+      new Array(4).fill(512 * 16384),
+    );
+    expect([...matmulSimd(ones(255), w, true, 1, inner, 4, undefined, true)!]).toEqual(
+      new Array(4).fill(-512 * 255 * 128),
+    );
+    // The bias port reads 24 bits: 2^23 - 1 adds as it is, 2^23 as -2^23, 2^24 + 5 as 5.
+    const bias = Int32Array.of(2 ** 23 - 1, 2 ** 23, 2 ** 24 + 5, -1);
+    expect([...matmulSimd(ones(-128), w, true, 1, inner, 4, bias, false)!]).toEqual([
+      2 ** 24 - 1,
+      0,
+      2 ** 23 + 5,
+      2 ** 23 - 1,
+    ]);
   });
 
-  it('declines operands outside 8 bits and shapes it does not tile', () => {
-    const out = new Int32Array(16);
+  it('declines operands outside 8 bits, shifts outside 1..35 and shapes it does not tile', () => {
     expect(
-      productsSimd(Int32Array.of(300, 0, 0, 0, 0, 0, 0, 0), new Int32Array(32), 1, 8, 4, out, false),
-    ).toBe(false);
-    expect(productsSimd(Int32Array.of(-1, 0, 0, 0, 0, 0, 0, 0), new Int32Array(32), 1, 8, 4, out, true)).toBe(
-      false,
-    );
+      matmulSimd(
+        Int32Array.of(300, 0, 0, 0, 0, 0, 0, 0),
+        new Int32Array(32),
+        true,
+        1,
+        8,
+        4,
+        undefined,
+        false,
+      ),
+    ).toBe(null);
     expect(
-      productsSimd(new Int32Array(8), Int32Array.of(128, ...new Array(31).fill(0)), 1, 8, 4, out, false),
-    ).toBe(false);
-    expect(productsSimd(new Int32Array(12), new Int32Array(48), 1, 12, 4, out, false)).toBe(false);
-    expect(productsSimd(new Int32Array(8), new Int32Array(24), 1, 8, 3, out, false)).toBe(false);
-    expect([...out]).toEqual(new Array(16).fill(0));
+      matmulSimd(Int32Array.of(-1, 0, 0, 0, 0, 0, 0, 0), new Int32Array(32), true, 1, 8, 4, undefined, true),
+    ).toBe(null);
+    const w = new Int32Array(32);
+    w[31] = 128;
+    expect(matmulSimd(new Int32Array(8), w, true, 1, 8, 4, undefined, false)).toBe(null);
+    expect(matmulSimd(new Int32Array(8), w, false, 1, 8, 4, undefined, false)).toBe(null);
+    expect(matmulSimd(new Int32Array(12), new Int32Array(48), true, 1, 12, 4, undefined, false)).toBe(null);
+    expect(matmulSimd(new Int32Array(8), new Int32Array(24), true, 1, 8, 3, undefined, false)).toBe(null);
+    const rq = { mult: 1, shift: 0, add: 0 };
+    expect(matmulSimd(new Int32Array(8), new Int32Array(32), true, 1, 8, 4, undefined, false, rq)).toBe(null);
   });
 });
