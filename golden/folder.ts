@@ -4,7 +4,15 @@
  * `ITA.py` writes them (with the H > 1 fix of the standalone tilers: per-head biases, and the
  * feed-forward files for its single "head" only). `mempool/` is not written (PyITA leaves it empty).
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  writeFile,
+  writeFileSync,
+} from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { InputError } from '../rtl-model/errors.ts';
 import { linear, requantOf, activate } from '../rtl-model/ref/ita.ts';
@@ -486,6 +494,27 @@ export function writeJobs(
     onFile?.(job.path);
   }
   return bytes;
+}
+
+/**
+ * Formats one job and starts writing it below `dir` in the background (on libuv's threads, from a
+ * copy of the bytes), so that the next file can be formatted meanwhile. Returns the file's size
+ * and its write, which never rejects: it resolves to the error, if any.
+ */
+export function startWriteJob(
+  dir: string,
+  job: FolderJob,
+  s: TextSink,
+): { bytes: number; written: Promise<unknown> } {
+  job.fill(s.clear());
+  const path = join(dir, job.path);
+  mkdirSync(dirname(path), { recursive: true });
+  const data = Buffer.allocUnsafeSlow(s.length);
+  data.set(s.view());
+  return {
+    bytes: s.length,
+    written: new Promise((done) => writeFile(path, data, (e) => done(e ?? undefined))),
+  };
 }
 
 /**
