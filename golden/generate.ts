@@ -25,7 +25,7 @@ import { ACTIVATIONS } from './types.ts';
 import { InputError, SEED_MAX, checkInt } from '../rtl-model/errors.ts';
 import { RandomState, clipTrunc } from './numpy-random.ts';
 import { I32, ensureMemory, instantiate, op } from '../rtl-model/ref/wasm.ts';
-import type { WasmFunction, WasmMemory } from '../rtl-model/ref/wasm.ts';
+import type { Code, WasmFunction, WasmMemory } from '../rtl-model/ref/wasm.ts';
 
 /** Seed modes: `pyita` reproduces numpy's legacy stream; `native` is this project's own. */
 export type SeedMode = 'pyita' | 'native';
@@ -364,44 +364,44 @@ const MATRIX = 4096;
 function diffFunction(): WasmFunction {
   const { get, set, tee } = op;
   // src 0, rows 1, cols 2, table 3; p 4, end 5, lastRow 6, c 7, sumRow 8, sumCol 9, x 10
-  const term = (offset: number[], sum: number) => [
-    ...get(sum),
-    ...get(3),
-    ...get(4),
-    ...offset,
-    ...op.i32Load(),
-    ...get(10),
-    ...op.i32Sub,
-    ...op.i32(255),
-    ...op.i32And,
-    ...op.i32(2),
-    ...op.i32Shl,
-    ...op.i32Add,
-    ...op.i32Load(),
-    ...op.i32Add,
-    ...set(sum),
+  const term = (offset: Code, sum: number) => [
+    get(sum),
+    get(3),
+    get(4),
+    offset,
+    op.i32Load(),
+    get(10),
+    op.i32Sub,
+    op.i32(255),
+    op.i32And,
+    op.i32(2),
+    op.i32Shl,
+    op.i32Add,
+    op.i32Load(),
+    op.i32Add,
+    set(sum),
   ];
   const code = [
-    ...[...get(0), ...set(4), ...get(1), ...get(2), ...op.i32Mul, ...op.i32(2), ...op.i32Shl, ...get(0)],
-    ...[...op.i32Add, ...tee(5), ...get(2), ...op.i32(2), ...op.i32Shl, ...op.i32Sub, ...set(6)],
-    ...[...op.i32(0), ...set(7), ...op.i32(0), ...set(8), ...op.i32(0), ...set(9)],
-    ...op.block,
-    ...op.loop,
-    ...[...get(4), ...get(5), ...op.i32GeU, ...op.brIf(1)],
-    ...[...get(4), ...op.i32Load(), ...set(10)],
-    ...[...get(4), ...get(6), ...op.i32LtU, ...op.if],
-    ...term([...get(2), ...op.i32(2), ...op.i32Shl, ...op.i32Add], 8),
-    ...op.end,
-    ...[...get(7), ...op.i32(1), ...op.i32Add, ...tee(7), ...get(2), ...op.i32LtU],
-    ...op.if,
-    ...term([...op.i32(4), ...op.i32Add], 9),
-    ...op.else,
-    ...[...op.i32(0), ...set(7)],
-    ...op.end,
-    ...[...get(4), ...op.i32(4), ...op.i32Add, ...set(4), ...op.br(0)],
-    ...op.end,
-    ...op.end,
-    ...[...op.i32(SUMS), ...get(8), ...op.i32Store(), ...op.i32(SUMS), ...get(9), ...op.i32Store(4)],
+    [get(0), set(4), get(1), get(2), op.i32Mul, op.i32(2), op.i32Shl, get(0)],
+    [op.i32Add, tee(5), get(2), op.i32(2), op.i32Shl, op.i32Sub, set(6)],
+    [op.i32(0), set(7), op.i32(0), set(8), op.i32(0), set(9)],
+    op.block,
+    op.loop,
+    [get(4), get(5), op.i32GeU, op.brIf(1)],
+    [get(4), op.i32Load(), set(10)],
+    [get(4), get(6), op.i32LtU, op.if],
+    term([get(2), op.i32(2), op.i32Shl, op.i32Add], 8),
+    op.end,
+    [get(7), op.i32(1), op.i32Add, tee(7), get(2), op.i32LtU],
+    op.if,
+    term([op.i32(4), op.i32Add], 9),
+    op.else,
+    [op.i32(0), set(7)],
+    op.end,
+    [get(4), op.i32(4), op.i32Add, set(4), op.br(0)],
+    op.end,
+    op.end,
+    [op.i32(SUMS), get(8), op.i32Store(), op.i32(SUMS), get(9), op.i32Store(4)],
   ];
   return { name: 'diff', params: [I32, I32, I32, I32], results: [], locals: [[I32, 7]], code };
 }

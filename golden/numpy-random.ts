@@ -24,7 +24,7 @@
  */
 
 import { F64, I32, ensureMemory, instantiate, op } from '../rtl-model/ref/wasm.ts';
-import type { WasmFunction, WasmMemory } from '../rtl-model/ref/wasm.ts';
+import type { Code, WasmFunction, WasmMemory } from '../rtl-model/ref/wasm.ts';
 
 /** Relative distance within which an estimated Cauchy value is formed again exactly (2^-40). */
 const NEAR = 2 ** -40;
@@ -385,41 +385,25 @@ function cauchyFunctions(): WasmFunction[] {
   const signed = (u: number) => u | 0;
   // twist: i 0 (byte address of key[i]), y 1. key[i] = key[j] ^ (y >>> 1) ^ (-(y & 1) & MATRIX_A)
   // with y = (key[i] & UPPER) | (key[i + 1] & LOWER) (key[0] for i = N - 1).
-  const step = (next: number[], from: number[]) => [
-    ...[...get(0), ...op.i32Load(KEY), ...op.i32(signed(UPPER_MASK)), ...op.i32And],
-    ...[...next, ...op.i32Load(KEY), ...op.i32(LOWER_MASK), ...op.i32And, ...op.i32Or, ...set(1)],
-    ...get(0),
-    ...[...from, ...op.i32Load(KEY), ...get(1), ...op.i32(1), ...op.i32ShrU, ...op.i32Xor],
-    ...[...op.i32(0), ...get(1), ...op.i32(1), ...op.i32And, ...op.i32Sub, ...op.i32(signed(MATRIX_A))],
-    ...[...op.i32And, ...op.i32Xor, ...op.i32Store(KEY)],
+  const step = (next: Code, from: Code) => [
+    [get(0), op.i32Load(KEY), op.i32(signed(UPPER_MASK)), op.i32And],
+    [next, op.i32Load(KEY), op.i32(LOWER_MASK), op.i32And, op.i32Or, set(1)],
+    get(0),
+    [from, op.i32Load(KEY), get(1), op.i32(1), op.i32ShrU, op.i32Xor],
+    [op.i32(0), get(1), op.i32(1), op.i32And, op.i32Sub, op.i32(signed(MATRIX_A))],
+    [op.i32And, op.i32Xor, op.i32Store(KEY)],
   ];
   const twist = [
-    ...[...op.i32(0), ...set(0)],
-    ...op.loop,
-    ...step([...get(0), ...op.i32(4), ...op.i32Add], [...get(0), ...op.i32(4 * M), ...op.i32Add]),
-    ...[
-      ...get(0),
-      ...op.i32(4),
-      ...op.i32Add,
-      ...tee(0),
-      ...op.i32(4 * (N - M)),
-      ...op.i32LtU,
-      ...op.brIf(0),
-    ],
-    ...op.end,
-    ...op.loop,
-    ...step([...get(0), ...op.i32(4), ...op.i32Add], [...get(0), ...op.i32(4 * (M - N)), ...op.i32Add]),
-    ...[
-      ...get(0),
-      ...op.i32(4),
-      ...op.i32Add,
-      ...tee(0),
-      ...op.i32(4 * (N - 1)),
-      ...op.i32LtU,
-      ...op.brIf(0),
-    ],
-    ...op.end,
-    ...step(op.i32(0), op.i32(4 * (M - 1))),
+    [op.i32(0), set(0)],
+    op.loop,
+    step([get(0), op.i32(4), op.i32Add], [get(0), op.i32(4 * M), op.i32Add]),
+    [get(0), op.i32(4), op.i32Add, tee(0), op.i32(4 * (N - M)), op.i32LtU, op.brIf(0)],
+    op.end,
+    op.loop,
+    step([get(0), op.i32(4), op.i32Add], [get(0), op.i32(4 * (M - N)), op.i32Add]),
+    [get(0), op.i32(4), op.i32Add, tee(0), op.i32(4 * (N - 1)), op.i32LtU, op.brIf(0)],
+    op.end,
+    step(op.i32(0), op.i32(4 * (M - 1))),
   ];
   // cauchy: start 0 (then i), n 1, mul 2, lo 3, hi 4; x1 5, x2 6, r2 7, f 8, v 9, below 10,
   // t 11 (f64); pos 12 (byte address of the next state word), y 13 (i32)
@@ -427,74 +411,57 @@ function cauchyFunctions(): WasmFunction[] {
   const Y = 13;
   // The next tempered word on the stack (the state regenerated when all N words are used).
   const word = [
-    ...[...get(POS_L), ...op.i32(4 * N), ...op.i32Eq],
-    ...op.if,
-    ...[...op.call(TWIST), ...op.i32(0), ...set(POS_L)],
-    ...op.end,
-    ...[
-      ...get(POS_L),
-      ...op.i32Load(KEY),
-      ...set(Y),
-      ...get(POS_L),
-      ...op.i32(4),
-      ...op.i32Add,
-      ...set(POS_L),
-    ],
-    ...[...get(Y), ...get(Y), ...op.i32(11), ...op.i32ShrU, ...op.i32Xor, ...set(Y)],
-    ...[...get(Y), ...get(Y), ...op.i32(7), ...op.i32Shl, ...op.i32(signed(0x9d2c5680)), ...op.i32And],
-    ...[...op.i32Xor, ...set(Y)],
-    ...[...get(Y), ...get(Y), ...op.i32(15), ...op.i32Shl, ...op.i32(signed(0xefc60000)), ...op.i32And],
-    ...[...op.i32Xor, ...set(Y)],
-    ...[...get(Y), ...get(Y), ...op.i32(18), ...op.i32ShrU, ...op.i32Xor],
+    [get(POS_L), op.i32(4 * N), op.i32Eq],
+    op.if,
+    [op.call(TWIST), op.i32(0), set(POS_L)],
+    op.end,
+    [get(POS_L), op.i32Load(KEY), set(Y), get(POS_L), op.i32(4), op.i32Add, set(POS_L)],
+    [get(Y), get(Y), op.i32(11), op.i32ShrU, op.i32Xor, set(Y)],
+    [get(Y), get(Y), op.i32(7), op.i32Shl, op.i32(signed(0x9d2c5680)), op.i32And],
+    [op.i32Xor, set(Y)],
+    [get(Y), get(Y), op.i32(15), op.i32Shl, op.i32(signed(0xefc60000)), op.i32And],
+    [op.i32Xor, set(Y)],
+    [get(Y), get(Y), op.i32(18), op.i32ShrU, op.i32Xor],
   ];
   // 2.0 * ((a * 2^26 + b) / 2^53) - 1.0 with a = word >>> 5, b = word >>> 6 (a drawn first);
   // the division by 2^53 as the (identical) multiplication by 2^-53
   const sample = [
-    ...[...word, ...op.i32(5), ...op.i32ShrU, ...op.f64ConvertI32U, ...op.f64(67108864), ...op.f64Mul],
-    ...[...word, ...op.i32(6), ...op.i32ShrU, ...op.f64ConvertI32U, ...op.f64Add],
-    ...[...op.f64(2 ** -53), ...op.f64Mul, ...set(11), ...op.f64(2), ...get(11), ...op.f64Mul],
-    ...[...op.f64(1), ...op.f64Sub],
+    [word, op.i32(5), op.i32ShrU, op.f64ConvertI32U, op.f64(67108864), op.f64Mul],
+    [word, op.i32(6), op.i32ShrU, op.f64ConvertI32U, op.f64Add],
+    [op.f64(2 ** -53), op.f64Mul, set(11), op.f64(2), get(11), op.f64Mul],
+    [op.f64(1), op.f64Sub],
   ];
   // clip(t, lo, hi) truncated, of the value on the stack: t < lo ? lo : t > hi ? hi : t
   const clipTruncated = [
-    ...[...set(11), ...get(3), ...get(4), ...get(11), ...get(11), ...get(4), ...op.f64Gt, ...op.select],
-    ...[...get(11), ...get(3), ...op.f64Lt, ...op.select, ...op.f64Trunc],
+    [set(11), get(3), get(4), get(11), get(11), get(4), op.f64Gt, op.select],
+    [get(11), get(3), op.f64Lt, op.select, op.f64Trunc],
   ];
-  const savePos = [...op.i32(POS), ...get(POS_L), ...op.i32(2), ...op.i32ShrU, ...op.i32Store()];
+  const savePos = [op.i32(POS), get(POS_L), op.i32(2), op.i32ShrU, op.i32Store()];
   const cauchy = [
-    ...[...op.i32(POS), ...op.i32Load(), ...op.i32(2), ...op.i32Shl, ...set(POS_L)],
-    ...op.block,
-    ...op.loop,
-    ...[...get(0), ...get(1), ...op.i32GeU, ...op.brIf(1)],
-    ...op.loop,
-    ...[...sample, ...set(5), ...sample, ...set(6)],
-    ...[...get(5), ...get(5), ...op.f64Mul, ...get(6), ...get(6), ...op.f64Mul, ...op.f64Add, ...tee(7)],
-    ...[...op.f64(1), ...op.f64Ge, ...get(7), ...op.f64(0), ...op.f64Eq, ...op.i32Or, ...op.brIf(0)],
-    ...op.end,
-    ...[
-      ...op.f64(-2),
-      ...get(7),
-      ...op.call(LOG),
-      ...op.f64Mul,
-      ...get(7),
-      ...op.f64Div,
-      ...op.f64Sqrt,
-      ...set(8),
-    ],
-    ...[...get(8), ...get(6), ...op.f64Mul, ...get(8), ...get(5), ...op.f64Mul, ...op.f64Div, ...get(2)],
-    ...[...op.f64Mul, ...set(9)],
-    ...[...get(9), ...op.f64(1 - NEAR), ...op.f64Mul, ...clipTruncated, ...set(10)],
-    ...[...get(9), ...op.f64(1 + NEAR), ...op.f64Mul, ...clipTruncated, ...get(10), ...op.f64Eq],
-    ...op.if,
-    ...[...get(0), ...op.i32(2), ...op.i32Shl, ...get(10), ...op.i32TruncF64S, ...op.i32Store(OUT)],
-    ...op.else,
-    ...[...op.i32(X1), ...get(5), ...op.f64Store(), ...op.i32(X2), ...get(6), ...op.f64Store()],
-    ...[...savePos, ...get(0), ...op.return],
-    ...op.end,
-    ...[...get(0), ...op.i32(1), ...op.i32Add, ...set(0), ...op.br(0)],
-    ...op.end,
-    ...op.end,
-    ...[...savePos, ...get(1)],
+    [op.i32(POS), op.i32Load(), op.i32(2), op.i32Shl, set(POS_L)],
+    op.block,
+    op.loop,
+    [get(0), get(1), op.i32GeU, op.brIf(1)],
+    op.loop,
+    [sample, set(5), sample, set(6)],
+    [get(5), get(5), op.f64Mul, get(6), get(6), op.f64Mul, op.f64Add, tee(7)],
+    [op.f64(1), op.f64Ge, get(7), op.f64(0), op.f64Eq, op.i32Or, op.brIf(0)],
+    op.end,
+    [op.f64(-2), get(7), op.call(LOG), op.f64Mul, get(7), op.f64Div, op.f64Sqrt, set(8)],
+    [get(8), get(6), op.f64Mul, get(8), get(5), op.f64Mul, op.f64Div, get(2)],
+    [op.f64Mul, set(9)],
+    [get(9), op.f64(1 - NEAR), op.f64Mul, clipTruncated, set(10)],
+    [get(9), op.f64(1 + NEAR), op.f64Mul, clipTruncated, get(10), op.f64Eq],
+    op.if,
+    [get(0), op.i32(2), op.i32Shl, get(10), op.i32TruncF64S, op.i32Store(OUT)],
+    op.else,
+    [op.i32(X1), get(5), op.f64Store(), op.i32(X2), get(6), op.f64Store()],
+    [savePos, get(0), op.return],
+    op.end,
+    [get(0), op.i32(1), op.i32Add, set(0), op.br(0)],
+    op.end,
+    op.end,
+    [savePos, get(1)],
   ];
   return [
     { name: 'twist', params: [], results: [], locals: [[I32, 2]], code: twist },

@@ -52,10 +52,10 @@ export const V128 = 0x7b;
 
 /** Instructions (those the reference's kernels use). */
 export const op = {
-  get: (i: number) => [0x20, ...uleb(i)],
-  set: (i: number) => [0x21, ...uleb(i)],
-  tee: (i: number) => [0x22, ...uleb(i)],
-  i32: (v: number) => [0x41, ...sleb(v)],
+  get: (i: number) => (i < 128 ? [0x20, i] : [0x20, ...uleb(i)]),
+  set: (i: number) => (i < 128 ? [0x21, i] : [0x21, ...uleb(i)]),
+  tee: (i: number) => (i < 128 ? [0x22, i] : [0x22, ...uleb(i)]),
+  i32: (v: number) => (v >= -64 && v < 64 ? [0x41, v & 0x7f] : [0x41, ...sleb(v)]),
   f64: (v: number) => [0x44, ...new Uint8Array(Float64Array.of(v).buffer)],
   call: (f: number) => [0x10, ...uleb(f)],
   block: [0x02, 0x40],
@@ -131,6 +131,18 @@ export const op = {
   i32x4DotI16x8S: [0xfd, ...uleb(186)],
 };
 
+/**
+ * Instruction bytes, nested as convenient: a kernel writes its code as arrays of instructions
+ * (themselves byte arrays), flattened once when the module is laid out (nesting instead of
+ * spreading keeps the assembly cheap in a process that runs it once).
+ */
+export type Code = number | readonly Code[];
+
+/** The bytes of nested code, in order (Array.prototype.flat, without its deep type). */
+function flatten(code: readonly Code[]): number[] {
+  return (code as unknown as { flat(depth: number): number[] }).flat(Infinity);
+}
+
 /** A function of a module: parameter and result types, extra locals (type, count) and code. */
 export interface WasmFunction {
   name: string;
@@ -138,7 +150,7 @@ export interface WasmFunction {
   results: number[];
   locals: [type: number, count: number][];
   /** The instructions, without the final `end`. */
-  code: number[];
+  code: Code[];
 }
 
 /**
@@ -176,7 +188,7 @@ export function moduleBytes(functions: WasmFunction[], pages = 1, imports: WasmI
   ];
   const types = [...imports.map(signature), ...functions.map(signature)];
   const bodies = functions.map((f) => {
-    const body = [...vec(f.locals.map(([t, n]) => [...uleb(n), t])), ...f.code, ...op.end];
+    const body = [...vec(f.locals.map(([t, n]) => [...uleb(n), t])), ...flatten(f.code), ...op.end];
     return [...uleb(body.length), ...body];
   });
   const n = imports.length;
