@@ -496,10 +496,15 @@ export function writeJobs(
   return bytes;
 }
 
+/** Buffers of finished background writes, for the next files to be formatted into. */
+const spareBuffers: Uint8Array[] = [];
+
 /**
- * Formats one job and starts writing it below `dir` in the background (on libuv's threads, from a
- * copy of the bytes), so that the next file can be formatted meanwhile. Returns the file's size
- * and its write, which never rejects: it resolves to the error, if any.
+ * Formats one job and starts writing it below `dir` in the background (on libuv's threads), so
+ * that the next file can be formatted meanwhile: the sink hands its buffer to the write and
+ * carries on in a spare one (each buffer returns to the spares when its write is done, so a run
+ * reuses a few buffers rather than allocating one per file). Returns the file's size and its
+ * write, which never rejects: it resolves to the error, if any.
  */
 export function startWriteJob(
   dir: string,
@@ -509,12 +514,14 @@ export function startWriteJob(
   job.fill(s.clear());
   const path = join(dir, job.path);
   mkdirSync(dirname(path), { recursive: true });
-  const data = Buffer.allocUnsafeSlow(s.length);
-  data.set(s.view());
-  return {
-    bytes: s.length,
-    written: new Promise((done) => writeFile(path, data, (e) => done(e ?? undefined))),
-  };
+  const data = s.take(spareBuffers.pop() ?? new Uint8Array(1 << 20));
+  const written = new Promise((done) =>
+    writeFile(path, data, (e) => {
+      spareBuffers.push(new Uint8Array(data.buffer));
+      done(e ?? undefined);
+    }),
+  );
+  return { bytes: data.length, written };
 }
 
 /**

@@ -133,6 +133,17 @@ export class TextSink {
     return this;
   }
 
+  /**
+   * Hands over the content without copying it (a view of the current buffer, which the sink
+   * no longer touches) and carries on, empty, in `next`.
+   */
+  take(next: Uint8Array): Uint8Array {
+    const content = this.buf.subarray(0, this.n);
+    this.buf = next.length >= 16 ? next : new Uint8Array(16);
+    this.n = 0;
+    return content;
+  }
+
   /** The content without copying it (valid until the next write). */
   view(): Uint8Array {
     return this.buf.subarray(0, this.n);

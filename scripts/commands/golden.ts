@@ -9,7 +9,7 @@
  * (PyITA writes it, then fails). `--seed -1` (testGenerator.py: unseeded) draws a fresh seed and
  * prints it. For H > 1 the standalone files follow the fixed tilers of the reference folders.
  */
-import { randomInt } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { Option } from 'commander';
 import type { Command } from 'commander';
 import { cliProgressLib } from '../progress.ts';
@@ -506,6 +506,8 @@ export function parseGoldenOptions(o: RawOptions): GoldenRequest {
   });
   let seed = intFlag('--seed', o.seed, -1, SEED_MAX);
   if (seed === -1) {
+    // (node:crypto loads only here: a fixed seed, the usual case, does not need it)
+    const { randomInt } = createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto');
     seed = randomInt(0, 2 ** 32 - 1);
     process.stderr.write(`itasim golden: --seed -1: using seed ${seed}\n`);
   }
