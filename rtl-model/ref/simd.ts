@@ -217,6 +217,31 @@ function finishFunction(): WasmFunction {
   };
 }
 
+/**
+ * `lut(src, n, table, dst)`: the n int32 values at src mapped through the 256-entry int32 table
+ * (indexed by value + 128) into dst; 0 as soon as a value lies outside int8, 1 otherwise.
+ */
+function lutFunction(): WasmFunction {
+  const { get, set, tee } = op;
+  // src 0, n 1, table 2, dst 3; i 4 (byte offset), end 5, v 6
+  const code = [
+    [op.i32(0), set(4), get(1), op.i32(2), op.i32Shl, set(5)],
+    op.block,
+    op.loop,
+    [get(4), get(5), op.i32GeU, op.brIf(1)],
+    [get(0), get(4), op.i32Add, op.i32Load(), op.i32(128), op.i32Add, tee(6), op.i32(256), op.i32GeU],
+    op.if,
+    [op.i32(0), op.return],
+    op.end,
+    [get(3), get(4), op.i32Add, get(2), get(6), op.i32(2), op.i32Shl, op.i32Add, op.i32Load(), op.i32Store()],
+    [get(4), op.i32(4), op.i32Add, set(4), op.br(0)],
+    op.end,
+    op.end,
+    op.i32(1),
+  ];
+  return { name: 'lut', params: [I32, I32, I32, I32], results: [I32], locals: [[I32, 3]], code };
+}
+
 type MatmulFn = (x: number, w: number, out: number, rows: number, inner: number, cols: number) => void;
 
 interface Kernel {
@@ -235,13 +260,42 @@ interface Kernel {
     add: number,
     useRq: number,
   ): void;
+  lut(src: number, n: number, table: number, dst: number): number;
   mem: WasmMemory;
 }
 
 /** The instantiated module (undefined until first use; null where WebAssembly is missing). */
 let kernel: Kernel | null | undefined;
 
+function getKernel(): Kernel | null {
+  if (kernel === undefined)
+    kernel = instantiate<Omit<Kernel, 'mem'>>([
+      matmul(false),
+      matmul(true),
+      ...narrowFunctions(),
+      finishFunction(),
+      lutFunction(),
+    ]);
+  return kernel;
+}
+
 const align16 = (n: number) => (n + 15) & ~15;
+
+/**
+ * `out[i] = table[values[i] + 128]` on the kernel (`out` may be `values`); false, leaving `out`
+ * alone, where a value lies outside int8 (or without WebAssembly).
+ */
+export function mapInt8(values: Int32Array, table: Int32Array, out: Int32Array): boolean {
+  const k = getKernel();
+  if (!k) return false;
+  const n = values.length;
+  ensureMemory(k.mem, 1024 + 8 * n);
+  new Int32Array(k.mem.buffer, 0, 256).set(table.subarray(0, 256));
+  new Int32Array(k.mem.buffer, 1024, n).set(values);
+  if (!k.lut(1024, n, 0, 1024 + 4 * n)) return false;
+  out.set(new Int32Array(k.mem.buffer, 1024 + 4 * n, n));
+  return true;
+}
 
 /**
  * The accumulator values of X W (+ bias), wrapped to 26 bits as `matmulAccT` forms them, and, with
@@ -263,14 +317,7 @@ export function matmulSimd(
 ): Int32Array | null {
   if (rows < 1 || inner < 8 || inner % 8 !== 0 || cols < 4 || cols % 4 !== 0) return null;
   if (rq && (rq.shift < 1 || rq.shift > 35)) return null;
-  if (kernel === undefined)
-    kernel = instantiate<Omit<Kernel, 'mem'>>([
-      matmul(false),
-      matmul(true),
-      ...narrowFunctions(),
-      finishFunction(),
-    ]);
-  const k = kernel;
+  const k = getKernel();
   if (!k) return null;
   const xn = rows * inner;
   const wn = cols * inner;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { matmulSimd } from '../../rtl-model/ref/simd.ts';
+import { mapInt8, matmulSimd } from '../../rtl-model/ref/simd.ts';
 import { requantize } from '../../rtl-model/ref/requant.ts';
 
 /**
@@ -121,5 +121,23 @@ describe('WebAssembly SIMD matmul kernel', () => {
     expect(matmulSimd(new Int32Array(8), new Int32Array(24), true, 1, 8, 3, undefined, false)).toBe(null);
     const rq = { mult: 1, shift: 0, add: 0 };
     expect(matmulSimd(new Int32Array(8), new Int32Array(32), true, 1, 8, 4, undefined, false, rq)).toBe(null);
+  });
+});
+
+describe('WebAssembly int8 table lookup', () => {
+  it('maps every int8 value through the table, in place too, and declines wider values', () => {
+    const table = Int32Array.from({ length: 256 }, (_, i) => ((i * 37) % 251) - 100);
+    const values = Int32Array.from({ length: 1000 }, (_, i) => ((i * 97) % 256) - 128);
+    const out = new Int32Array(values.length);
+    expect(mapInt8(values, table, out)).toBe(true);
+    expect(out).toEqual(values.map((v) => table[v + 128]!));
+    const inPlace = values.slice();
+    expect(mapInt8(inPlace, table, inPlace)).toBe(true);
+    expect(inPlace).toEqual(out);
+    const wide = Int32Array.of(0, 5, 128);
+    const untouched = new Int32Array(3).fill(7);
+    expect(mapInt8(wide, table, untouched)).toBe(false);
+    expect([...untouched]).toEqual([7, 7, 7]);
+    expect(mapInt8(Int32Array.of(-129), table, new Int32Array(1))).toBe(false);
   });
 });
