@@ -54,7 +54,7 @@ export interface IntDTypeArray {
 interface DTypeInfo {
   bits: 8 | 16 | 32 | 64;
   signed: boolean;
-  make: (n: number) => ArrayLike<number> & { [i: number]: number };
+  make: (n: number) => ArrayLike<number> & { [i: number]: number; set(values: ArrayLike<number>): void };
 }
 
 const DTYPES: Record<IntDType, DTypeInfo> = {
@@ -312,6 +312,20 @@ export class RandomState {
 
     if (rng === 0) {
       for (let i = 0; i < size; i++) put(i, 0);
+    } else if ((info.bits === 8 || info.bits === 16) && getCauchyKernel()) {
+      const chunkMask = info.bits === 8 ? 0xff : 0xffff;
+      const mask = rng === chunkMask ? chunkMask : genMask(rng);
+      this.pos = randsubOnKernel(
+        getCauchyKernel()!,
+        this.key,
+        this.pos,
+        out,
+        size,
+        info.bits,
+        mask,
+        rng,
+        off,
+      );
     } else if (info.bits === 8 || info.bits === 16) {
       // Sub-word values come from one buffered 32-bit word, low chunk first.
       const chunks = 32 / info.bits;
@@ -373,7 +387,8 @@ const X2 = X1 + 8;
 const OUT = 4096;
 
 /**
- * Functions after the `log` import (index 0): `twist()` (1); `cauchy(start, n, mul, lo, hi)` (2):
+ * Functions after the `log` import (index 0): `twist()` (1); `randsub(n, bits, mask, rng, off)`
+ * (2): `randint`'s 8- and 16-bit draws into OUT; `cauchy(start, n, mul, lo, hi)` (3):
  * draws start..n-1 into OUT as `standardCauchyClipTrunc` does with `Math.log`, and returns n, or
  * the index of the first draw whose value must be formed exactly (its x1, x2 left at X1, X2; that
  * draw is complete otherwise).
@@ -463,8 +478,33 @@ function cauchyFunctions(): WasmFunction[] {
     op.end,
     [savePos, get(1)],
   ];
+  // randsub: n 0, bits 1, mask 2, rng 3, off 4; i 5, left 6, buf 7, v 8, chunks 9; pos and y at
+  // POS_L and Y as in cauchy. numpy's sub-word draws: each 32-bit word sliced into chunks of
+  // `bits`, low chunk first, each masked and rejected above rng; off + v stored as int32.
+  const randsub = [
+    [op.i32(POS), op.i32Load(), op.i32(2), op.i32Shl, set(POS_L)],
+    [op.i32(32), get(1), op.i32DivU, set(9), op.i32(0), set(5), op.i32(0), set(6)],
+    op.block,
+    op.loop,
+    [get(5), get(0), op.i32GeU, op.brIf(1)],
+    op.loop,
+    [get(6), op.i32Eqz],
+    op.if,
+    [word, set(7), get(9), op.i32(1), op.i32Sub, set(6)],
+    op.else,
+    [get(7), get(1), op.i32ShrU, set(7), get(6), op.i32(1), op.i32Sub, set(6)],
+    op.end,
+    [get(7), get(2), op.i32And, tee(8), get(3), op.i32GtU, op.brIf(0)],
+    op.end,
+    [get(5), op.i32(2), op.i32Shl, get(4), get(8), op.i32Add, op.i32Store(OUT)],
+    [get(5), op.i32(1), op.i32Add, set(5), op.br(0)],
+    op.end,
+    op.end,
+    savePos,
+  ];
   return [
     { name: 'twist', params: [], results: [], locals: [[I32, 2]], code: twist },
+    { name: 'randsub', params: [I32, I32, I32, I32, I32], results: [], locals: [[I32, 9]], code: randsub },
     {
       name: 'cauchy',
       params: [I32, I32, F64, F64, F64],
@@ -480,6 +520,7 @@ function cauchyFunctions(): WasmFunction[] {
 
 interface CauchyKernel {
   cauchy(start: number, n: number, mul: number, lo: number, hi: number): number;
+  randsub(n: number, bits: number, mask: number, rng: number, off: number): void;
   mem: WasmMemory;
 }
 
@@ -518,6 +559,30 @@ function cauchyOnKernel(
     const f = Math.sqrt((-2.0 * logCorrectlyRounded(r2)) / r2);
     new Int32Array(k.mem.buffer, OUT, n)[i] = clipTrunc(((f * x2!) / (f * x1!)) * mul, lo, hi);
   }
+  out.set(new Int32Array(k.mem.buffer, OUT, n));
+  key.set(new Uint32Array(k.mem.buffer, KEY, N));
+  return new Int32Array(k.mem.buffer, POS, 1)[0]!;
+}
+
+/**
+ * `randint`'s sub-word draws on the kernel from state (`key`, `pos`), which it advances; returns
+ * the new `pos`. Each off + v is stored into `out` (its typed array wraps it to the dtype).
+ */
+function randsubOnKernel(
+  k: CauchyKernel,
+  key: Uint32Array,
+  pos: number,
+  out: { set(values: ArrayLike<number>): void },
+  n: number,
+  bits: number,
+  mask: number,
+  rng: number,
+  off: number,
+): number {
+  ensureMemory(k.mem, OUT + 4 * n);
+  new Uint32Array(k.mem.buffer, KEY, N).set(key);
+  new Int32Array(k.mem.buffer, POS, 1)[0] = pos;
+  k.randsub(n, bits, mask, rng, off);
   out.set(new Int32Array(k.mem.buffer, OUT, n));
   key.set(new Uint32Array(k.mem.buffer, KEY, N));
   return new Int32Array(k.mem.buffer, POS, 1)[0]!;
