@@ -58,7 +58,8 @@ export function writeNpy(a: NpyArray): Uint8Array {
   out.set(head, 0);
   const body = out.subarray(head.length);
   if (a.dtype === 'int32') new Int32Array(body.buffer, body.byteOffset, n).set(a.data);
-  else for (let i = 0; i < n; i++) body[i] = a.data[i]! & 0xff;
+  // (storing into a Uint8Array keeps the low byte of each value, as & 0xff does)
+  else body.set(a.data.subarray(0, n));
   return out;
 }
 

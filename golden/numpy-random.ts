@@ -312,7 +312,7 @@ export class RandomState {
 
     if (rng === 0) {
       for (let i = 0; i < size; i++) put(i, 0);
-    } else if ((info.bits === 8 || info.bits === 16) && getCauchyKernel()) {
+    } else if ((info.bits === 8 || info.bits === 16) && size <= KERNEL_CHUNK && getCauchyKernel()) {
       const chunkMask = info.bits === 8 ? 0xff : 0xffff;
       const mask = rng === chunkMask ? chunkMask : genMask(rng);
       this.pos = randsubOnKernel(
@@ -385,6 +385,8 @@ const POS = 4 * N;
 const X1 = POS + 8;
 const X2 = X1 + 8;
 const OUT = 4096;
+/** Most values drawn into the module's memory at a time (4 MB; its memory never shrinks). */
+const KERNEL_CHUNK = 1 << 20;
 
 /**
  * Functions after the `log` import (index 0): `twist()` (1); `randsub(n, bits, mask, rng, off)`
@@ -549,17 +551,20 @@ function cauchyOnKernel(
   lo: number,
   hi: number,
 ): number {
-  const n = out.length;
-  ensureMemory(k.mem, OUT + 4 * n);
   new Uint32Array(k.mem.buffer, KEY, N).set(key);
   new Int32Array(k.mem.buffer, POS, 1)[0] = pos;
-  for (let i = k.cauchy(0, n, mul, lo, hi); i < n; i = k.cauchy(i + 1, n, mul, lo, hi)) {
-    const [x1, x2] = new Float64Array(k.mem.buffer, X1, 2);
-    const r2 = x1! * x1! + x2! * x2!;
-    const f = Math.sqrt((-2.0 * logCorrectlyRounded(r2)) / r2);
-    new Int32Array(k.mem.buffer, OUT, n)[i] = clipTrunc(((f * x2!) / (f * x1!)) * mul, lo, hi);
+  // In chunks, so that the module's memory (which never shrinks) stays small.
+  for (let from = 0; from < out.length; from += KERNEL_CHUNK) {
+    const n = Math.min(KERNEL_CHUNK, out.length - from);
+    ensureMemory(k.mem, OUT + 4 * n);
+    for (let i = k.cauchy(0, n, mul, lo, hi); i < n; i = k.cauchy(i + 1, n, mul, lo, hi)) {
+      const [x1, x2] = new Float64Array(k.mem.buffer, X1, 2);
+      const r2 = x1! * x1! + x2! * x2!;
+      const f = Math.sqrt((-2.0 * logCorrectlyRounded(r2)) / r2);
+      new Int32Array(k.mem.buffer, OUT, n)[i] = clipTrunc(((f * x2!) / (f * x1!)) * mul, lo, hi);
+    }
+    out.set(new Int32Array(k.mem.buffer, OUT, n), from);
   }
-  out.set(new Int32Array(k.mem.buffer, OUT, n));
   key.set(new Uint32Array(k.mem.buffer, KEY, N));
   return new Int32Array(k.mem.buffer, POS, 1)[0]!;
 }
@@ -573,17 +578,19 @@ function randsubOnKernel(
   key: Uint32Array,
   pos: number,
   out: { set(values: ArrayLike<number>): void },
-  n: number,
+  size: number,
   bits: number,
   mask: number,
   rng: number,
   off: number,
 ): number {
-  ensureMemory(k.mem, OUT + 4 * n);
   new Uint32Array(k.mem.buffer, KEY, N).set(key);
   new Int32Array(k.mem.buffer, POS, 1)[0] = pos;
-  k.randsub(n, bits, mask, rng, off);
-  out.set(new Int32Array(k.mem.buffer, OUT, n));
+  // (one call: sub-word draws carry their buffered word from value to value; callers pass at
+  // most KERNEL_CHUNK values)
+  ensureMemory(k.mem, OUT + 4 * size);
+  k.randsub(size, bits, mask, rng, off);
+  out.set(new Int32Array(k.mem.buffer, OUT, size));
   key.set(new Uint32Array(k.mem.buffer, KEY, N));
   return new Int32Array(k.mem.buffer, POS, 1)[0]!;
 }

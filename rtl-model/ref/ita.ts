@@ -27,7 +27,7 @@ import { requantize, requantizeArray } from './requant.ts';
 import type { Requant } from './requant.ts';
 import { itaMax } from './softmax.ts';
 import { geluRequantized, reluRequantized } from './gelu.ts';
-import { mapInt8, matmulSimd } from './simd.ts';
+import { headSumSimd, mapInt8, matmulSimd } from './simd.ts';
 
 /** Accumulator width (WO) and bias port width (WO - 2). */
 export const WO = 26;
@@ -356,13 +356,19 @@ export function computeHead(inputs: ItaInputs, h: number, out: ItaOutputs): void
 /** Sum over heads (outside the accelerator), requantised with the head-0 constants of step 7. */
 export function computeHeadSum(inputs: ItaInputs, out: ItaOutputs): void {
   const { S, E, H } = inputs.params;
-  const sum = new Int32Array(S * E);
   const all = out.Out_soft.data;
+  const rq = requantOf(inputs.rqsAttn, 6, 0);
+  const fast = headSumSimd(all, H, S * E, rq);
+  if (fast) {
+    out.Out_soft_sum.data.set(fast);
+    return;
+  }
+  const sum = new Int32Array(S * E);
   for (let h = 0; h < H; h++) {
     const o = all.subarray(h * S * E, (h + 1) * S * E);
     for (let i = 0; i < S * E; i++) sum[i] = sum[i]! + o[i]!;
   }
-  out.Out_soft_sum.data.set(requantizeArray(sum, requantOf(inputs.rqsAttn, 6, 0), sum));
+  out.Out_soft_sum.data.set(requantizeArray(sum, rq, sum));
 }
 
 /** Computes the feed-forward layer (FFp, FF2p) into `out`. */

@@ -169,52 +169,77 @@ function narrowFunctions(): WasmFunction[] {
 }
 
 /**
- * `finish(out, n, cols, bias, useBias, mult, scale, add, useRq)`: for the n accumulator sums at
- * out (rows of `cols`), adds the column's bias sign-extended from 24 bits (if useBias), wraps to
- * 26 bits and, if useRq, requantises as `requantizeArray` does for shifts 1..35 (scale =
- * 2^-(shift-1)): floor((floor(mult * acc * scale) + 1) / 2) + add, saturated to int8.
+ * `finish(out, n, cols, bias, useBias, mult, scale, add, useRq, wrap)`: for the n accumulator
+ * sums at out (rows of `cols`), adds the column's bias sign-extended from 24 bits (if useBias),
+ * wraps to 26 bits (if wrap) and, if useRq, requantises as `requantizeArray` does for shifts
+ * 1..35 (scale = 2^-(shift-1)): floor((floor(mult * acc * scale) + 1) / 2) + add, saturated to
+ * int8. `sumHeads(src, heads, n, dst)`: dst[i] = the int32 (wrapping) sum over h of
+ * src[h * n + i].
  */
-function finishFunction(): WasmFunction {
+function finishFunctions(): WasmFunction[] {
   const { get, set, tee } = op;
-  // out 0, n 1, cols 2, bias 3, useBias 4, mult 5 (f64), scale 6 (f64), add 7, useRq 8;
-  // i 9 (byte address), end 10, c 11, acc 12
-  const code = [
-    [get(0), set(9), get(0), get(1), op.i32(2), op.i32Shl, op.i32Add, set(10)],
-    [op.i32(0), set(11)],
+  const [OUT_, N_, COLS_, BIAS, USE_BIAS, MULT, SCALE, ADD, USE_RQ, WRAP] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
+  const [P, END, C, ACC, T] = [10, 11, 12, 13, 14];
+  const finish = [
+    [get(OUT_), set(P), get(OUT_), get(N_), op.i32(2), op.i32Shl, op.i32Add, set(END)],
+    [op.i32(0), set(C)],
     op.block,
     op.loop,
-    [get(9), get(10), op.i32GeU, op.brIf(1)],
-    [get(9), op.i32Load(), set(12)],
-    [get(4), op.if],
-    [get(12), get(3), get(11), op.i32(2), op.i32Shl, op.i32Add, op.i32Load()],
-    [op.i32(8), op.i32Shl, op.i32(8), op.i32ShrS, op.i32Add, set(12)],
+    [get(P), get(END), op.i32GeU, op.brIf(1)],
+    [get(P), op.i32Load(), set(ACC)],
+    [get(USE_BIAS), op.if],
+    [get(ACC), get(BIAS), get(C), op.i32(2), op.i32Shl, op.i32Add, op.i32Load()],
+    [op.i32(8), op.i32Shl, op.i32(8), op.i32ShrS, op.i32Add, set(ACC)],
     op.end,
-    [get(12), op.i32(6), op.i32Shl, op.i32(6), op.i32ShrS, set(12)],
-    [get(8), op.if],
-    [get(5), get(12), op.f64ConvertI32S, op.f64Mul, get(6), op.f64Mul, op.f64Floor],
-    [op.f64(1), op.f64Add, op.f64(0.5), op.f64Mul, op.f64Floor, op.i32TruncF64S],
-    [get(7), op.i32Add, set(12)],
-    // saturate: v < -128 ? -128 : v > 127 ? 127 : v
-    [op.i32(-128), op.i32(127), get(12), get(12), op.i32(127), op.i32GtS, op.select],
-    [get(12), op.i32(-128), op.i32LtS, op.select, set(12)],
+    [get(WRAP), op.if],
+    [get(ACC), op.i32(6), op.i32Shl, op.i32(6), op.i32ShrS, set(ACC)],
     op.end,
-    [get(9), get(12), op.i32Store()],
-    [get(9), op.i32(4), op.i32Add, set(9)],
-    [get(11), op.i32(1), op.i32Add, tee(11), get(2), op.i32Eq],
+    [get(USE_RQ), op.if],
+    [get(MULT), get(ACC), op.f64ConvertI32S, op.f64Mul, get(SCALE), op.f64Mul, op.f64Floor],
+    [op.f64(1), op.f64Add, op.f64(0.5), op.f64Mul, op.f64Floor, get(ADD), op.f64ConvertI32S, op.f64Add],
+    // saturate in doubles (exact; the value may lie beyond int32): t < -128 ? -128 : t > 127 ? 127 : t
+    [set(T), op.f64(-128), op.f64(127), get(T), get(T), op.f64(127), op.f64Gt, op.select],
+    [get(T), op.f64(-128), op.f64Lt, op.select, op.i32TruncF64S, set(ACC)],
+    op.end,
+    [get(P), get(ACC), op.i32Store()],
+    [get(P), op.i32(4), op.i32Add, set(P)],
+    [get(C), op.i32(1), op.i32Add, tee(C), get(COLS_), op.i32Eq],
     op.if,
-    [op.i32(0), set(11)],
+    [op.i32(0), set(C)],
     op.end,
     op.br(0),
     op.end,
     op.end,
   ];
-  return {
-    name: 'finish',
-    params: [I32, I32, I32, I32, I32, F64, F64, I32, I32],
-    results: [],
-    locals: [[I32, 4]],
-    code,
-  };
+  // sumHeads: src 0, heads 1, n 2, dst 3; i 4 (byte offset), end 5, h 6, acc 7, p 8, stride 9
+  const sumHeads = [
+    [op.i32(0), set(4), get(2), op.i32(2), op.i32Shl, tee(5), set(9)],
+    op.block,
+    op.loop,
+    [get(4), get(5), op.i32GeU, op.brIf(1)],
+    [op.i32(0), set(7), get(0), get(4), op.i32Add, set(8), op.i32(0), set(6)],
+    op.loop,
+    [get(7), get(8), op.i32Load(), op.i32Add, set(7), get(8), get(9), op.i32Add, set(8)],
+    [get(6), op.i32(1), op.i32Add, tee(6), get(1), op.i32LtU, op.brIf(0)],
+    op.end,
+    [get(3), get(4), op.i32Add, get(7), op.i32Store()],
+    [get(4), op.i32(4), op.i32Add, set(4), op.br(0)],
+    op.end,
+    op.end,
+  ];
+  return [
+    {
+      name: 'finish',
+      params: [I32, I32, I32, I32, I32, F64, F64, I32, I32, I32],
+      results: [],
+      locals: [
+        [I32, 4],
+        [F64, 1],
+      ],
+      code: finish,
+    },
+    { name: 'sumHeads', params: [I32, I32, I32, I32], results: [], locals: [[I32, 6]], code: sumHeads },
+  ];
 }
 
 /**
@@ -259,7 +284,9 @@ interface Kernel {
     scale: number,
     add: number,
     useRq: number,
+    wrap: number,
   ): void;
+  sumHeads(src: number, heads: number, n: number, dst: number): void;
   lut(src: number, n: number, table: number, dst: number): number;
   mem: WasmMemory;
 }
@@ -273,7 +300,7 @@ function getKernel(): Kernel | null {
       matmul(false),
       matmul(true),
       ...narrowFunctions(),
-      finishFunction(),
+      ...finishFunctions(),
       lutFunction(),
     ]);
   return kernel;
@@ -282,13 +309,41 @@ function getKernel(): Kernel | null {
 const align16 = (n: number) => (n + 15) & ~15;
 
 /**
+ * Most int32 values a call stages in the module's memory (64 MB), which never shrinks: larger
+ * operands (far beyond ITA's sizes) take the JavaScript paths.
+ */
+const KERNEL_VALUES = 1 << 24;
+
+/**
+ * rq(sum over the `heads` blocks of `n` values of `all`) (int32 wrapping sums, requantised as
+ * `requantizeArray` does) on the kernel; null for a shift outside 1..35 (or without WebAssembly).
+ */
+export function headSumSimd(
+  all: Int32Array,
+  heads: number,
+  n: number,
+  rq: { mult: number; shift: number; add: number },
+): Int32Array | null {
+  if (rq.shift < 1 || rq.shift > 35 || heads < 1 || n < 1 || (heads + 1) * n > KERNEL_VALUES) return null;
+  const k = getKernel();
+  if (!k) return null;
+  const dst = 4 * heads * n;
+  ensureMemory(k.mem, dst + 4 * n);
+  new Int32Array(k.mem.buffer, 0, heads * n).set(all.subarray(0, heads * n));
+  k.sumHeads(0, heads, n, dst);
+  k.finish(dst, n, n, 0, 0, rq.mult, 2 ** -(rq.shift - 1), rq.add, 1, 0);
+  return new Int32Array(k.mem.buffer, dst, n).slice();
+}
+
+/**
  * `out[i] = table[values[i] + 128]` on the kernel (`out` may be `values`); false, leaving `out`
  * alone, where a value lies outside int8 (or without WebAssembly).
  */
 export function mapInt8(values: Int32Array, table: Int32Array, out: Int32Array): boolean {
+  const n = values.length;
+  if (2 * n > KERNEL_VALUES) return false;
   const k = getKernel();
   if (!k) return false;
-  const n = values.length;
   ensureMemory(k.mem, 1024 + 8 * n);
   new Int32Array(k.mem.buffer, 0, 256).set(table.subarray(0, 256));
   new Int32Array(k.mem.buffer, 1024, n).set(values);
@@ -317,6 +372,7 @@ export function matmulSimd(
 ): Int32Array | null {
   if (rows < 1 || inner < 8 || inner % 8 !== 0 || cols < 4 || cols % 4 !== 0) return null;
   if (rq && (rq.shift < 1 || rq.shift > 35)) return null;
+  if (rows * inner + cols * inner + rows * cols > KERNEL_VALUES) return null;
   const k = getKernel();
   if (!k) return null;
   const xn = rows * inner;
@@ -337,6 +393,6 @@ export function matmulSimd(
   (unsignedX ? k.mm_u : k.mm_s)(0, wAt, outAt, rows, inner, cols);
   if (bias) new Int32Array(buf, biasAt, cols).set(bias.subarray(0, cols));
   const scale = rq ? 2 ** -(rq.shift - 1) : 0;
-  k.finish(outAt, rows * cols, cols, biasAt, bias ? 1 : 0, rq?.mult ?? 0, scale, rq?.add ?? 0, rq ? 1 : 0);
+  k.finish(outAt, rows * cols, cols, biasAt, bias ? 1 : 0, rq?.mult ?? 0, scale, rq?.add ?? 0, rq ? 1 : 0, 1);
   return new Int32Array(buf, outAt, rows * cols).slice();
 }

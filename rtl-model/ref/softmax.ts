@@ -61,8 +61,9 @@ export function itaMax(a: Int32Array, rows: number, cols: number): Int32Array {
   if (cols % SOFTMAX_GROUP !== 0)
     throw new RangeError(`itaMax: ${cols} columns is not a multiple of ${SOFTMAX_GROUP}`);
   if (a.length < rows * cols) throw new RangeError(`itaMax: ${a.length} values for ${rows} x ${cols}`);
-  const k = getKernel();
-  if (k && rows > 0 && cols > 0) return itaMaxOnKernel(k, a, rows, cols);
+  // (beyond 2^23 values, far past ITA's sizes, the JavaScript loop: the module's memory never shrinks)
+  const k = rows > 0 && cols > 0 && rows * cols <= 1 << 23 ? getKernel() : null;
+  if (k) return itaMaxOnKernel(k, a, rows, cols);
   const out = new Int32Array(rows * cols);
   for (let r = 0; r < rows; r++) {
     const off = r * cols;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mapInt8, matmulSimd } from '../../rtl-model/ref/simd.ts';
+import { headSumSimd, mapInt8, matmulSimd } from '../../rtl-model/ref/simd.ts';
 import { requantize } from '../../rtl-model/ref/requant.ts';
 
 /**
@@ -70,6 +70,7 @@ describe('WebAssembly SIMD matmul kernel', () => {
         for (const rq of [
           { mult: 97, shift: 14, add: 0 },
           { mult: 255, shift: 1, add: -128 },
+          { mult: 255, shift: 1, add: 127 },
           { mult: 64, shift: 35, add: 127 },
         ])
           expect(matmulSimd(x, w, false, rows, inner, cols, bias, unsignedX, rq)).toEqual(
@@ -95,6 +96,18 @@ describe('WebAssembly SIMD matmul kernel', () => {
       2 ** 23 + 5,
       2 ** 23 - 1,
     ]);
+  });
+
+  it('saturates requantised values far beyond int32 (shift 1, mult 255, full-range sums)', () => {
+    const inner = 512;
+    const x = new Int32Array(inner).fill(-128);
+    const wT = new Int32Array(4 * inner).fill(-128);
+    wT.fill(127, 2 * inner);
+    const bias = Int32Array.of(2 ** 23 - 1, -(2 ** 23), 2 ** 23 - 1, -(2 ** 23));
+    const rq = { mult: 255, shift: 1, add: 0 };
+    expect(matmulSimd(x, wT, true, 1, inner, 4, bias, false, rq)).toEqual(
+      plain(x, wT, 1, inner, 4, false, bias, rq),
+    );
   });
 
   it('declines operands outside 8 bits, shifts outside 1..35 and shapes it does not tile', () => {
@@ -139,5 +152,26 @@ describe('WebAssembly int8 table lookup', () => {
     expect(mapInt8(wide, table, untouched)).toBe(false);
     expect([...untouched]).toEqual([7, 7, 7]);
     expect(mapInt8(Int32Array.of(-129), table, new Int32Array(1))).toBe(false);
+  });
+});
+
+describe('WebAssembly head sum', () => {
+  it('sums the heads and requantises as requantize does, without the 26-bit wrap', () => {
+    const n = 300;
+    for (const heads of [1, 3, 8]) {
+      const all = values(heads * n, -(2 ** 24), 2 ** 24, heads);
+      for (const rq of [
+        { mult: 100, shift: 9, add: 3 },
+        { mult: 255, shift: 1, add: -128 },
+      ]) {
+        const want = Int32Array.from({ length: n }, (_, i) => {
+          let sum = 0;
+          for (let h = 0; h < heads; h++) sum = (sum + all[h * n + i]!) | 0;
+          return requantize(sum, rq.mult, rq.shift, rq.add);
+        });
+        expect(headSumSimd(all, heads, n, rq)).toEqual(want);
+      }
+    }
+    expect(headSumSimd(new Int32Array(4), 1, 4, { mult: 1, shift: 0, add: 0 })).toBe(null);
   });
 });
