@@ -46,8 +46,8 @@ function firstDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
 /** Where value k of a list of segments lies: "Qp head 0 row 3 column 17". */
 function locate(p: ItaParams, segments: Segment[], k: number): string {
   for (const seg of segments) {
-    if (k < seg.order.length) return describeElement(p, seg.tensor, segmentIndices(p, seg)[k]!);
-    k -= seg.order.length;
+    if (k < seg.length) return describeElement(p, seg.tensor, segmentIndices(p, seg)[k]!);
+    k -= seg.length;
   }
   return `value ${k + 1} past the expected end`;
 }
@@ -76,7 +76,7 @@ function valueDiff(
 function hexLine(parts: { seg: Segment; bits: 8 | 24 }[], k: number): number {
   let word = 0;
   for (const { seg, bits } of parts) {
-    const n = seg.order.length;
+    const n = seg.length;
     if (k < n)
       return (
         word + (bits === 8 ? Math.floor(k / 4) : Math.floor(k / 4) * 3 + Math.floor(((k % 4) * 24) / 32)) + 1
@@ -260,12 +260,12 @@ export function compareFolders(
       if (!Array.isArray(r)) d = r;
       else {
         const unpack = (w: Uint32Array) => {
-          const total = h.parts.reduce((n, q) => n + q.seg.order.length, 0);
+          const total = h.parts.reduce((n, q) => n + q.seg.length, 0);
           const vals = new Int32Array(total);
           let k = 0;
           let v = 0;
           for (const { seg, bits } of h.parts) {
-            const n = bits === 8 ? seg.order.length / 4 : (seg.order.length / 4) * 3;
+            const n = bits === 8 ? seg.length / 4 : (seg.length / 4) * 3;
             const u = unpackWords(w.subarray(k, k + n), bits, seg.tensor === 'A_soft');
             vals.set(u, v);
             v += u.length;

@@ -4,7 +4,15 @@
  * `ITA.py` writes them (with the H > 1 fix of the standalone tilers: per-head biases, and the
  * feed-forward files for its single "head" only). `mempool/` is not written (PyITA leaves it empty).
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  writeFile,
+  writeFileSync,
+} from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { InputError } from '../rtl-model/errors.ts';
 import { linear, requantOf, activate } from '../rtl-model/ref/ita.ts';
@@ -12,9 +20,9 @@ import type { FileMap } from './archive.ts';
 import { writeFolderAtomic } from './atomic.ts';
 import { readNpz, writeNpz } from './npz.ts';
 import type { NpyArray, NpyDtype } from './npz.ts';
-import { headerArrays, hwpeFiles, segmentIndices, segmentPlan, standaloneFiles, tensorDims } from './spec.ts';
+import { headerArrays, hwpeFiles, segmentIndices, standaloneFiles, tensorDims } from './spec.ts';
 import type { HeaderArray, Segment, TensorName } from './spec.ts';
-import { parseInts, TextSink } from './text.ts';
+import { loadMatrix, parseInts, TextSink } from './text.ts';
 import { ACTIVATIONS } from './types.ts';
 import type { Activation, ItaCase, ItaInputs, ItaOutputs, ItaParams, RequantTable, Tensor } from './types.ts';
 import { blockOrder } from './layout.ts';
@@ -93,12 +101,42 @@ export function caseTensors(c: ItaCase): Record<TensorName, Tensor> {
   };
 }
 
+/**
+ * Where the view of a segment lies in its tensor's data: view element (r, c) is
+ * `data[base + r * rowStep + c * colStep]` (the `tensorIndex` of each view).
+ */
+function viewSteps(p: ItaParams, seg: Segment): { base: number; rowStep: number; colStep: number } {
+  const [, R, C] = tensorDims(p, seg.tensor);
+  const base = seg.head * R * C;
+  switch (seg.view) {
+    case 'mat':
+      return { base, rowStep: C, colStep: 1 };
+    case 'matT':
+      return { base, rowStep: 1, colStep: C };
+    case 'bcast':
+      return { base, rowStep: 0, colStep: 1 };
+    case 'bcastT':
+      return { base, rowStep: 1, colStep: 0 };
+  }
+}
+
 /** Values of a segment in stream order. */
 function segmentValues(p: ItaParams, seg: Segment, t: Tensor): Int32Array {
-  const { base, idx } = segmentPlan(p, seg);
-  const out = new Int32Array(idx.length);
+  const { base, rowStep, colStep } = viewSteps(p, seg);
+  const out = new Int32Array(seg.length);
   const d = t.data;
-  for (let i = 0; i < idx.length; i++) out[i] = d[base + idx[i]!]!;
+  const w = seg.walk;
+  let k = 0;
+  for (let i = 0; i < w.length; i += 4) {
+    const r0 = w[i]!;
+    const c0 = w[i + 1]!;
+    const h = w[i + 2]!;
+    const wd = w[i + 3]!;
+    for (let r = 0; r < h; r++) {
+      let j = base + (r0 + r) * rowStep + c0 * colStep;
+      for (let c = 0; c < wd; c++, j += colStep) out[k++] = d[j]!;
+    }
+  }
   return out;
 }
 
@@ -140,8 +178,10 @@ function rootFiles(inp: ItaInputs): [string, Uint8Array][] {
 }
 
 /**
- * Appends a decimal stream file to `s`. With one value a line, each chunk of the stream that
- * repeats an earlier one (operands re-sent per output tile, broadcast biases) is copied as text.
+ * Appends a decimal stream file to `s`. With one value a line, a rectangle of the stream order
+ * that covers the same elements as an earlier one of its segment (operands re-sent per output
+ * tile, broadcast biases) is copied as text, and so is every row of a broadcast rectangle after
+ * its first.
  */
 function streamInto(
   s: TextSink,
@@ -152,21 +192,39 @@ function streamInto(
 ): void {
   if (perLine !== 1) {
     let pos = 0;
-    for (const seg of segments) pos = s.ints(tensors[seg.tensor].data, segmentIndices(p, seg), perLine, pos);
+    for (const seg of segments) pos = s.ints(segmentValues(p, seg, tensors[seg.tensor]), perLine, pos);
     return;
   }
   const start = s.length;
   for (const seg of segments) {
-    const { base, idx, chunk, same } = segmentPlan(p, seg);
-    const data = tensors[seg.tensor].data;
-    const at = new Int32Array(same.length + 1);
-    const end = new Int32Array(same.length);
-    for (let k = 0; k < same.length; k++) {
-      at[k] = s.length;
-      const j = same[k]!;
-      if (j >= 0) s.again(at[j]!, end[j]!);
-      else s.lines(data, base, idx, k * chunk, Math.min(idx.length, (k + 1) * chunk));
-      end[k] = s.length;
+    const { base, rowStep, colStep } = viewSteps(p, seg);
+    const [, R, C] = tensorDims(p, seg.tensor);
+    const data = tensors[seg.tensor].data.subarray(base, base + R * C);
+    const matrix = loadMatrix(data);
+    const lines = (first: number, rowStep: number, h: number, w: number): void => {
+      if (matrix) matrix.lines(s, first, rowStep, colStep, h, w);
+      else for (let r = 0; r < h; r++) s.column(data, first + r * rowStep, colStep, w);
+    };
+    const w = seg.walk;
+    // Text (start, end) of the rectangles written so far, by first element, height and width.
+    const seen = new Map<number, [number, number]>();
+    for (let i = 0; i < w.length; i += 4) {
+      const h = w[i + 2]!;
+      const wd = w[i + 3]!;
+      const first = w[i]! * rowStep + w[i + 1]! * colStep;
+      const key = (first * 1024 + h) * 1024 + wd; // h, wd <= 512; exact below 2^53
+      const text = seen.get(key);
+      if (text) {
+        s.again(text[0], text[1]);
+        continue;
+      }
+      const at = s.length;
+      if (rowStep === 0) {
+        lines(first, 0, 1, wd);
+        const row = s.length;
+        for (let r = 1; r < h; r++) s.again(at, row);
+      } else lines(first, rowStep, h, wd);
+      seen.set(key, [at, s.length]);
     }
   }
   // No newline after the last value.
@@ -228,13 +286,23 @@ function hexInto(
   for (const { seg, bits } of parts) {
     const key = `${seg.tensor},${seg.head},${seg.view},${seg.rows},${seg.cols},${bits}`;
     const prev = done.get(key);
-    if (prev && prev[2] === seg.order) {
+    if (prev && prev[2] === seg.walk) {
       s.again(prev[0], prev[1]);
       continue;
     }
     const from = s.length;
-    s.hexLines(packWords(segmentValues(p, seg, tensors[seg.tensor]), bits));
-    done.set(key, [from, s.length, seg.order]);
+    const w = seg.walk;
+    let rowsOfWords = true;
+    for (let i = 3; i < w.length; i += 4) rowsOfWords &&= w[i]! % 4 === 0;
+    const { base, rowStep, colStep } = viewSteps(p, seg);
+    const [, R, C] = tensorDims(p, seg.tensor);
+    const matrix = rowsOfWords ? loadMatrix(tensors[seg.tensor].data.subarray(base, base + R * C)) : null;
+    if (matrix) {
+      // Every word packs values of one row of a rectangle: the rectangles are packed one by one.
+      for (let i = 0; i < w.length; i += 4)
+        matrix.hex(s, w[i]! * rowStep + w[i + 1]! * colStep, rowStep, colStep, w[i + 2]!, w[i + 3]!, bits);
+    } else s.hexLines(packWords(segmentValues(p, seg, tensors[seg.tensor]), bits));
+    done.set(key, [from, s.length, seg.walk]);
   }
 }
 
@@ -371,20 +439,20 @@ export function folderJobs(c: ItaCase, opts: FolderOptions): FolderJob[] {
   for (const f of standaloneFiles(p))
     jobs.push({
       path: f.path,
-      weight: f.segments.reduce((n, seg) => n + seg.order.length, 0),
+      weight: f.segments.reduce((n, seg) => n + seg.length, 0),
       fill: (s) => streamInto(s, p, f.segments, f.perLine, tensors),
     });
   for (const f of hwpeFiles(p))
     jobs.push({
       path: f.path,
-      weight: f.parts.reduce((n, { seg }) => n + seg.order.length, 0),
+      weight: f.parts.reduce((n, { seg }) => n + seg.length, 0),
       fill: (s) => hexInto(s, p, f.parts, tensors),
     });
   jobs.push({ path: NPZ_PATH, weight: 0, fill: (s) => void s.raw(npzBytes(c)) });
   if (opts.exportSnitchCluster) {
     const { before, after } = headerArrays(p);
     const weight = [...before, ...after].reduce(
-      (n, a) => n + a.segments.reduce((m, seg) => m + seg.order.length, 0),
+      (n, a) => n + a.segments.reduce((m, seg) => m + seg.length, 0),
       0,
     );
     jobs.push({ path: HEADER_PATH, weight, fill: (s) => headerInto(s, c, opts.commandLine, tensors) });
@@ -426,6 +494,34 @@ export function writeJobs(
     onFile?.(job.path);
   }
   return bytes;
+}
+
+/** Buffers of finished background writes, for the next files to be formatted into. */
+const spareBuffers: Uint8Array[] = [];
+
+/**
+ * Formats one job and starts writing it below `dir` in the background (on libuv's threads), so
+ * that the next file can be formatted meanwhile: the sink hands its buffer to the write and
+ * carries on in a spare one (each buffer returns to the spares when its write is done, so a run
+ * reuses a few buffers rather than allocating one per file). Returns the file's size and its
+ * write, which never rejects: it resolves to the error, if any.
+ */
+export function startWriteJob(
+  dir: string,
+  job: FolderJob,
+  s: TextSink,
+): { bytes: number; written: Promise<unknown> } {
+  job.fill(s.clear());
+  const path = join(dir, job.path);
+  mkdirSync(dirname(path), { recursive: true });
+  const data = s.take(spareBuffers.pop() ?? new Uint8Array(1 << 20));
+  const written = new Promise((done) =>
+    writeFile(path, data, (e) => {
+      spareBuffers.push(new Uint8Array(data.buffer));
+      done(e ?? undefined);
+    }),
+  );
+  return { bytes: data.length, written };
 }
 
 /**

@@ -24,6 +24,8 @@ import type { ItaInputs, ItaOutputs, ItaParams, RequantTable, Tensor, GeluConsta
 import { ACTIVATIONS } from './types.ts';
 import { InputError, SEED_MAX, checkInt } from '../rtl-model/errors.ts';
 import { RandomState, clipTrunc } from './numpy-random.ts';
+import { I32, ensureMemory, instantiate, op } from '../rtl-model/ref/wasm.ts';
+import type { Code, WasmFunction, WasmMemory } from '../rtl-model/ref/wasm.ts';
 
 /** Seed modes: `pyita` reproduces numpy's legacy stream; `native` is this project's own. */
 export type SeedMode = 'pyita' | 'native';
@@ -70,15 +72,18 @@ export function validateSeed(seed: number): number {
 interface Draws {
   /** `randint(low, high, n)` into int32 values (PyITA: uint8 / int8 dtypes). */
   randint(low: number, high: number, n: number, dtype: 'uint8' | 'int8'): Int32Array;
-  /** n standard Cauchy values. */
-  cauchy(out: Float64Array): Float64Array;
+  /**
+   * Standard Cauchy values times `mul` (a power of two), clipped to lo..hi and truncated toward
+   * zero (`clipTrunc`), one per element of `out`.
+   */
+  cauchyClipTrunc(out: Int32Array, mul: number, lo: number, hi: number): Int32Array;
 }
 
 function numpyDraws(seed: number): Draws {
   const rs = new RandomState(seed);
   return {
-    randint: (low, high, n, dtype) => Int32Array.from(rs.randint(low, high, n, dtype)),
-    cauchy: (out) => rs.standardCauchyFill(out),
+    randint: (low, high, n, dtype) => new Int32Array(rs.randint(low, high, n, dtype)),
+    cauchyClipTrunc: (out, mul, lo, hi) => rs.standardCauchyClipTrunc(out, mul, lo, hi),
   };
 }
 
@@ -114,11 +119,11 @@ function nativeDraws(seed: number): Draws {
       for (let i = 0; i < n; i++) out[i] = low + Math.floor((next() / 4294967296) * span);
       return out;
     },
-    cauchy: (out) => {
+    cauchyClipTrunc: (out, mul, lo, hi) => {
       for (let i = 0; i < out.length; i++) {
         // u in (0, 1): 32 random bits plus a half step away from both ends.
         const u = (next() + 0.5) / 4294967296;
-        out[i] = Math.tan(Math.PI * (u - 0.5));
+        out[i] = clipTrunc(Math.tan(Math.PI * (u - 0.5)) * mul, lo, hi);
       }
       return out;
     },
@@ -215,14 +220,15 @@ function tensor(shape: number[], data: Int32Array): Tensor {
   return { shape, data };
 }
 
-/** PyITA's `random_shuffled_tensor(shape, bits)`: scaled Cauchy values, clipped, truncated. */
-function cauchyTensor(d: Draws, shape: number[], bits: number, scratch: Float64Array): Tensor {
+/**
+ * PyITA's `random_shuffled_tensor(shape, bits)`: scaled Cauchy values, clipped, truncated
+ * (`standard_cauchy * 2^(bits-1) / 4`; both factors are powers of two, so their product scales
+ * each value exactly as the two multiplications do).
+ */
+function cauchyTensor(d: Draws, shape: number[], bits: number): Tensor {
   const n = shape.reduce((x, y) => x * y, 1);
-  const c = d.cauchy(scratch.subarray(0, n));
   const scale = 2 ** (bits - 1);
-  const out = new Int32Array(n);
-  for (let i = 0; i < n; i++) out[i] = clipTrunc(c[i]! * scale * 0.25, -scale, scale - 1);
-  return tensor(shape, out);
+  return tensor(shape, d.cauchyClipTrunc(new Int32Array(n), scale * 0.25, -scale, scale - 1));
 }
 
 /** The inputs PyITA's testGenerator.py makes for `params` and `seed`. */
@@ -235,19 +241,18 @@ export function generateInputs(params: ItaParams, seed: number, mode: SeedMode =
   const rq = requantTables(d, p);
   const gelu = geluConstants();
 
-  const scratch = new Float64Array(Math.max(S * E, H * E * P, E * F));
-  const Q = cauchyTensor(d, [S, E], 8, scratch);
-  const V = cauchyTensor(d, [S, E], 8, scratch);
-  const FF = cauchyTensor(d, [S, E], 8, scratch);
-  const Wq = cauchyTensor(d, [H, E, P], 8, scratch);
-  const Wk = cauchyTensor(d, [H, E, P], 8, scratch);
-  const Wv = cauchyTensor(d, [H, E, P], 8, scratch);
-  const Wo = cauchyTensor(d, [H, P, E], 8, scratch);
-  const Wff = cauchyTensor(d, [1, E, F], 8, scratch);
-  const Wff2 = cauchyTensor(d, [1, F, E], 8, scratch);
+  const Q = cauchyTensor(d, [S, E], 8);
+  const V = cauchyTensor(d, [S, E], 8);
+  const FF = cauchyTensor(d, [S, E], 8);
+  const Wq = cauchyTensor(d, [H, E, P], 8);
+  const Wk = cauchyTensor(d, [H, E, P], 8);
+  const Wv = cauchyTensor(d, [H, E, P], 8);
+  const Wo = cauchyTensor(d, [H, P, E], 8);
+  const Wff = cauchyTensor(d, [1, E, F], 8);
+  const Wff2 = cauchyTensor(d, [1, F, E], 8);
   const bias = (shape: number[], dim: number): Tensor =>
     p.bias
-      ? cauchyTensor(d, shape, floorLog2(dim) + 8, scratch)
+      ? cauchyTensor(d, shape, floorLog2(dim) + 8)
       : tensor(shape, new Int32Array(shape.reduce((x, y) => x * y, 1)));
   const Bq = bias([H, P], P);
   const Bk = bias([H, P], P);
@@ -307,29 +312,130 @@ export function findConstantOutput(o: ItaOutputs): string | undefined {
   return undefined;
 }
 
+/** |np.diff| of two values by (b - a) & 0xff: int8 differences (|-128| stays -128), or uint8 ones. */
+const ABS_DIFF_S8 = new Int32Array(256);
+const ABS_DIFF_U8 = new Int32Array(256);
+for (let d = 0; d < 256; d++) {
+  const s = d >= 128 ? d - 256 : d;
+  ABS_DIFF_S8[d] = s === -128 ? -128 : Math.abs(s);
+  ABS_DIFF_U8[d] = d;
+}
+
 /** Mean |np.diff| along the second-to-last and the last axis, in numpy's 8-bit arithmetic. */
-function neighbourDiffMeans(t: Tensor, unsigned: boolean): [number, number] {
+export function neighbourDiffMeans(t: Tensor, unsigned: boolean): [number, number] {
   const cols = t.shape[t.shape.length - 1]!;
   const rows = t.shape[t.shape.length - 2]!;
   const mats = t.data.length / (rows * cols);
-  const absDiff = (a: number, b: number): number => {
-    const d = (b - a) & 0xff;
-    if (unsigned) return d;
-    const s = d >= 128 ? d - 256 : d;
-    return s === -128 ? -128 : Math.abs(s);
-  };
+  const abs = unsigned ? ABS_DIFF_U8 : ABS_DIFF_S8;
+  // The sums are integers well below 2^53: exact in any order.
   let sumRow = 0;
   let sumCol = 0;
   const x = t.data;
+  const k = getDiffKernel();
   for (let m = 0; m < mats; m++) {
     const base = m * rows * cols;
+    if (k) {
+      const [r, c] = diffSumsOnKernel(k, x.subarray(base, base + rows * cols), rows, cols, unsigned);
+      sumRow += r;
+      sumCol += c;
+      continue;
+    }
     for (let r = 0; r < rows; r++) {
-      for (let c = 0; c < cols; c++) {
-        const i = base + r * cols + c;
-        if (r + 1 < rows) sumRow += absDiff(x[i]!, x[i + cols]!);
-        if (c + 1 < cols) sumCol += absDiff(x[i]!, x[i + 1]!);
-      }
+      const o = base + r * cols;
+      if (r + 1 < rows) for (let c = 0; c < cols; c++) sumRow += abs[(x[o + c + cols]! - x[o + c]!) & 0xff]!;
+      for (let c = 0; c + 1 < cols; c++) sumCol += abs[(x[o + c + 1]! - x[o + c]!) & 0xff]!;
     }
   }
   return [sumRow / (mats * (rows - 1) * cols), sumCol / (mats * rows * (cols - 1))];
+}
+
+// The sums of neighbourDiffMeans for one matrix on WebAssembly (it runs once, over every output
+// value, mostly before JavaScript would have optimised it). Memory: ABS_DIFF_S8 at 0, ABS_DIFF_U8
+// at 1024 (int32 each), the two sums at SUMS, the matrix from MATRIX.
+
+const SUMS = 2048;
+const MATRIX = 4096;
+
+/**
+ * `diff(src, rows, cols, table)`: over the rows x cols int32 matrix at src, the sums of
+ * table[(next - value) & 255] for each value's neighbour below (into SUMS) and to its right (SUMS +
+ * 4); int32 sums, at most 512 * 512 * 255.
+ */
+function diffFunction(): WasmFunction {
+  const { get, set, tee } = op;
+  // src 0, rows 1, cols 2, table 3; p 4, end 5, lastRow 6, c 7, sumRow 8, sumCol 9, x 10
+  const term = (offset: Code, sum: number) => [
+    get(sum),
+    get(3),
+    get(4),
+    offset,
+    op.i32Load(),
+    get(10),
+    op.i32Sub,
+    op.i32(255),
+    op.i32And,
+    op.i32(2),
+    op.i32Shl,
+    op.i32Add,
+    op.i32Load(),
+    op.i32Add,
+    set(sum),
+  ];
+  const code = [
+    [get(0), set(4), get(1), get(2), op.i32Mul, op.i32(2), op.i32Shl, get(0)],
+    [op.i32Add, tee(5), get(2), op.i32(2), op.i32Shl, op.i32Sub, set(6)],
+    [op.i32(0), set(7), op.i32(0), set(8), op.i32(0), set(9)],
+    op.block,
+    op.loop,
+    [get(4), get(5), op.i32GeU, op.brIf(1)],
+    [get(4), op.i32Load(), set(10)],
+    [get(4), get(6), op.i32LtU, op.if],
+    term([get(2), op.i32(2), op.i32Shl, op.i32Add], 8),
+    op.end,
+    [get(7), op.i32(1), op.i32Add, tee(7), get(2), op.i32LtU],
+    op.if,
+    term([op.i32(4), op.i32Add], 9),
+    op.else,
+    [op.i32(0), set(7)],
+    op.end,
+    [get(4), op.i32(4), op.i32Add, set(4), op.br(0)],
+    op.end,
+    op.end,
+    [op.i32(SUMS), get(8), op.i32Store(), op.i32(SUMS), get(9), op.i32Store(4)],
+  ];
+  return { name: 'diff', params: [I32, I32, I32, I32], results: [], locals: [[I32, 7]], code };
+}
+
+interface DiffKernel {
+  diff(src: number, rows: number, cols: number, table: number): void;
+  mem: WasmMemory;
+}
+
+/** The kernel (undefined until first used; null where WebAssembly is missing). */
+let diffKernel: DiffKernel | null | undefined;
+
+function getDiffKernel(): DiffKernel | null {
+  if (diffKernel === undefined) {
+    diffKernel = instantiate<DiffKernel>([diffFunction()]);
+    if (diffKernel) {
+      new Int32Array(diffKernel.mem.buffer, 0, 256).set(ABS_DIFF_S8);
+      new Int32Array(diffKernel.mem.buffer, 1024, 256).set(ABS_DIFF_U8);
+    }
+  }
+  return diffKernel;
+}
+
+/** The row and column sums of one matrix (see `diffFunction`). */
+function diffSumsOnKernel(
+  k: DiffKernel,
+  m: Int32Array,
+  rows: number,
+  cols: number,
+  unsigned: boolean,
+): [number, number] {
+  ensureMemory(k.mem, MATRIX + 4 * m.length);
+  new Int32Array(k.mem.buffer, MATRIX, m.length).set(m);
+  k.diff(MATRIX, rows, cols, unsigned ? 1024 : 0);
+  const sums = new Int32Array(k.mem.buffer, SUMS, 2);
+  return [sums[0]!, sums[1]!];
 }

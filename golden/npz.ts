@@ -5,10 +5,18 @@
  * PyITA's. Reading uses fflate; `compare` compares npz files by their arrays, so archives from
  * other zip writers compare equal when their arrays are.
  */
+import { createRequire } from 'node:module';
 import { crc32 } from 'node:zlib';
-import { unzipSync } from 'fflate';
-import { parse } from 'npyjs';
 import { InputError } from '../rtl-model/errors.ts';
+
+// The readers' libraries load on first use: writing a folder (`itasim golden`) needs neither, and
+// loading them costs a noticeable part of a short run.
+const requireHere = createRequire(import.meta.url);
+let fflate: typeof import('fflate') | undefined;
+let npyjs: typeof import('npyjs') | undefined;
+const unzipSync = (b: Uint8Array) =>
+  (fflate ??= requireHere('fflate') as typeof import('fflate')).unzipSync(b);
+const parse = (b: ArrayBuffer) => (npyjs ??= requireHere('npyjs') as typeof import('npyjs')).parse(b);
 
 export type NpyDtype = 'int8' | 'uint8' | 'int32';
 
@@ -50,7 +58,8 @@ export function writeNpy(a: NpyArray): Uint8Array {
   out.set(head, 0);
   const body = out.subarray(head.length);
   if (a.dtype === 'int32') new Int32Array(body.buffer, body.byteOffset, n).set(a.data);
-  else for (let i = 0; i < n; i++) body[i] = a.data[i]! & 0xff;
+  // (storing into a Uint8Array keeps the low byte of each value, as & 0xff does)
+  else body.set(a.data.subarray(0, n));
   return out;
 }
 

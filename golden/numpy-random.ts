@@ -23,6 +23,12 @@
  * value lies within about 1e-14 of an integer, which the tests never met in a million draws.
  */
 
+import { F64, I32, ensureMemory, instantiate, op } from '../rtl-model/ref/wasm.ts';
+import type { Code, WasmFunction, WasmMemory } from '../rtl-model/ref/wasm.ts';
+
+/** Relative distance within which an estimated Cauchy value is formed again exactly (2^-40). */
+const NEAR = 2 ** -40;
+
 /** Number of 32-bit words in the MT19937 state. */
 const N = 624;
 /** Twist offset. */
@@ -48,7 +54,7 @@ export interface IntDTypeArray {
 interface DTypeInfo {
   bits: 8 | 16 | 32 | 64;
   signed: boolean;
-  make: (n: number) => ArrayLike<number> & { [i: number]: number };
+  make: (n: number) => ArrayLike<number> & { [i: number]: number; set(values: ArrayLike<number>): void };
 }
 
 const DTYPES: Record<IntDType, DTypeInfo> = {
@@ -207,6 +213,65 @@ export class RandomState {
     return out;
   }
 
+  /**
+   * Fills `out` with `np.clip(np.random.standard_cauchy(size=out.length) * mul, lo, hi)` cast to
+   * integers (truncated toward zero, as `clipTrunc`), for a power of two `mul`. Each draw is first
+   * formed with `Math.log`, which is within one unit in the last place of the correctly rounded
+   * logarithm; that moves the Cauchy value by a relative 2^-49 at most. When every value within a
+   * relative 2^-40 of that estimate clips and truncates to the same integer (almost always), that
+   * integer is the result; otherwise the draw is formed again exactly as `standardCauchyFill`
+   * forms it. The generator's state advances exactly as for `standardCauchyFill`.
+   */
+  standardCauchyClipTrunc(out: Int32Array, mul: number, lo: number, hi: number): Int32Array {
+    if (this.hasGauss) {
+      for (let i = 0; i < out.length; i++) out[i] = clipTrunc(this.standardCauchy() * mul, lo, hi);
+      return out;
+    }
+    const k = getCauchyKernel();
+    if (k) {
+      this.pos = cauchyOnKernel(k, this.key, this.pos, out, mul, lo, hi);
+      return out;
+    }
+    const key = this.key;
+    let pos = this.pos;
+    const word = (): number => {
+      if (pos === N) {
+        this.twist();
+        pos = 0;
+      }
+      let y = key[pos++]!;
+      y ^= y >>> 11;
+      y ^= (y << 7) & 0x9d2c5680;
+      y ^= (y << 15) & 0xefc60000;
+      y ^= y >>> 18;
+      return y >>> 0;
+    };
+    for (let i = 0; i < out.length; i++) {
+      let x1: number;
+      let x2: number;
+      let r2: number;
+      do {
+        const a1 = word() >>> 5;
+        const b1 = word() >>> 6;
+        x1 = 2.0 * ((a1 * 67108864.0 + b1) / 9007199254740992.0) - 1.0;
+        const a2 = word() >>> 5;
+        const b2 = word() >>> 6;
+        x2 = 2.0 * ((a2 * 67108864.0 + b2) / 9007199254740992.0) - 1.0;
+        r2 = x1 * x1 + x2 * x2;
+      } while (r2 >= 1.0 || r2 === 0.0);
+      let f = Math.sqrt((-2.0 * Math.log(r2)) / r2);
+      let v = ((f * x2) / (f * x1)) * mul;
+      const below = clipTrunc(v * (1 - NEAR), lo, hi);
+      if (below !== clipTrunc(v * (1 + NEAR), lo, hi)) {
+        f = Math.sqrt((-2.0 * logCorrectlyRounded(r2)) / r2);
+        v = ((f * x2) / (f * x1)) * mul;
+        out[i] = clipTrunc(v, lo, hi);
+      } else out[i] = below;
+    }
+    this.pos = pos;
+    return out;
+  }
+
   /** Fills `out` with `np.random.random_sample(size=out.length)`. */
   randomSampleFill(out: Float64Array): Float64Array {
     for (let i = 0; i < out.length; i++) out[i] = this.randomSample();
@@ -239,12 +304,28 @@ export class RandomState {
     // array reinterprets them as the signed type where needed (the same bits numpy stores).
     const wrap = (v: number): number => (info.bits === 64 ? v : ((v % span) + span) % span);
     const off = info.bits === 64 ? low : wrap(low);
+    // Storing off + v into the typed array wraps it modulo 2^bits exactly as wrap() would (int64
+    // values are plain numbers).
     const put = (i: number, v: number): void => {
-      out[i] = info.bits === 64 ? off + v : wrap(off + v);
+      out[i] = off + v;
     };
 
     if (rng === 0) {
       for (let i = 0; i < size; i++) put(i, 0);
+    } else if ((info.bits === 8 || info.bits === 16) && size <= KERNEL_CHUNK && getCauchyKernel()) {
+      const chunkMask = info.bits === 8 ? 0xff : 0xffff;
+      const mask = rng === chunkMask ? chunkMask : genMask(rng);
+      this.pos = randsubOnKernel(
+        getCauchyKernel()!,
+        this.key,
+        this.pos,
+        out,
+        size,
+        info.bits,
+        mask,
+        rng,
+        off,
+      );
     } else if (info.bits === 8 || info.bits === 16) {
       // Sub-word values come from one buffered 32-bit word, low chunk first.
       const chunks = 32 / info.bits;
@@ -291,6 +372,227 @@ export class RandomState {
     }
     return out as IntDTypeArray[D];
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// `standardCauchyClipTrunc` on WebAssembly: the same words, samples and arithmetic (IEEE doubles
+// in the same order; `Math.log` imported), so it runs at full speed from its first draw. Memory:
+// the MT19937 state words from KEY, the next word's index at POS (kept in a local while drawing),
+// the pair (x1, x2) of a draw to be formed exactly at X1 / X2, the output values from OUT.
+
+const KEY = 0;
+const POS = 4 * N;
+const X1 = POS + 8;
+const X2 = X1 + 8;
+const OUT = 4096;
+/** Most values drawn into the module's memory at a time (4 MB; its memory never shrinks). */
+const KERNEL_CHUNK = 1 << 20;
+
+/**
+ * Functions after the `log` import (index 0): `twist()` (1); `randsub(n, bits, mask, rng, off)`
+ * (2): `randint`'s 8- and 16-bit draws into OUT; `cauchy(start, n, mul, lo, hi)` (3):
+ * draws start..n-1 into OUT as `standardCauchyClipTrunc` does with `Math.log`, and returns n, or
+ * the index of the first draw whose value must be formed exactly (its x1, x2 left at X1, X2; that
+ * draw is complete otherwise).
+ */
+function cauchyFunctions(): WasmFunction[] {
+  const { get, set, tee } = op;
+  const LOG = 0;
+  const TWIST = 1;
+  const signed = (u: number) => u | 0;
+  // twist: i 0 (byte address of key[i]), y 1. key[i] = key[j] ^ (y >>> 1) ^ (-(y & 1) & MATRIX_A)
+  // with y = (key[i] & UPPER) | (key[i + 1] & LOWER) (key[0] for i = N - 1).
+  const step = (next: Code, from: Code) => [
+    [get(0), op.i32Load(KEY), op.i32(signed(UPPER_MASK)), op.i32And],
+    [next, op.i32Load(KEY), op.i32(LOWER_MASK), op.i32And, op.i32Or, set(1)],
+    get(0),
+    [from, op.i32Load(KEY), get(1), op.i32(1), op.i32ShrU, op.i32Xor],
+    [op.i32(0), get(1), op.i32(1), op.i32And, op.i32Sub, op.i32(signed(MATRIX_A))],
+    [op.i32And, op.i32Xor, op.i32Store(KEY)],
+  ];
+  const twist = [
+    [op.i32(0), set(0)],
+    op.loop,
+    step([get(0), op.i32(4), op.i32Add], [get(0), op.i32(4 * M), op.i32Add]),
+    [get(0), op.i32(4), op.i32Add, tee(0), op.i32(4 * (N - M)), op.i32LtU, op.brIf(0)],
+    op.end,
+    op.loop,
+    step([get(0), op.i32(4), op.i32Add], [get(0), op.i32(4 * (M - N)), op.i32Add]),
+    [get(0), op.i32(4), op.i32Add, tee(0), op.i32(4 * (N - 1)), op.i32LtU, op.brIf(0)],
+    op.end,
+    step(op.i32(0), op.i32(4 * (M - 1))),
+  ];
+  // cauchy: start 0 (then i), n 1, mul 2, lo 3, hi 4; x1 5, x2 6, r2 7, f 8, v 9, below 10,
+  // t 11 (f64); pos 12 (byte address of the next state word), y 13 (i32)
+  const POS_L = 12;
+  const Y = 13;
+  // The next tempered word on the stack (the state regenerated when all N words are used).
+  const word = [
+    [get(POS_L), op.i32(4 * N), op.i32Eq],
+    op.if,
+    [op.call(TWIST), op.i32(0), set(POS_L)],
+    op.end,
+    [get(POS_L), op.i32Load(KEY), set(Y), get(POS_L), op.i32(4), op.i32Add, set(POS_L)],
+    [get(Y), get(Y), op.i32(11), op.i32ShrU, op.i32Xor, set(Y)],
+    [get(Y), get(Y), op.i32(7), op.i32Shl, op.i32(signed(0x9d2c5680)), op.i32And],
+    [op.i32Xor, set(Y)],
+    [get(Y), get(Y), op.i32(15), op.i32Shl, op.i32(signed(0xefc60000)), op.i32And],
+    [op.i32Xor, set(Y)],
+    [get(Y), get(Y), op.i32(18), op.i32ShrU, op.i32Xor],
+  ];
+  // 2.0 * ((a * 2^26 + b) / 2^53) - 1.0 with a = word >>> 5, b = word >>> 6 (a drawn first);
+  // the division by 2^53 as the (identical) multiplication by 2^-53
+  const sample = [
+    [word, op.i32(5), op.i32ShrU, op.f64ConvertI32U, op.f64(67108864), op.f64Mul],
+    [word, op.i32(6), op.i32ShrU, op.f64ConvertI32U, op.f64Add],
+    [op.f64(2 ** -53), op.f64Mul, set(11), op.f64(2), get(11), op.f64Mul],
+    [op.f64(1), op.f64Sub],
+  ];
+  // clip(t, lo, hi) truncated, of the value on the stack: t < lo ? lo : t > hi ? hi : t
+  const clipTruncated = [
+    [set(11), get(3), get(4), get(11), get(11), get(4), op.f64Gt, op.select],
+    [get(11), get(3), op.f64Lt, op.select, op.f64Trunc],
+  ];
+  const savePos = [op.i32(POS), get(POS_L), op.i32(2), op.i32ShrU, op.i32Store()];
+  const cauchy = [
+    [op.i32(POS), op.i32Load(), op.i32(2), op.i32Shl, set(POS_L)],
+    op.block,
+    op.loop,
+    [get(0), get(1), op.i32GeU, op.brIf(1)],
+    op.loop,
+    [sample, set(5), sample, set(6)],
+    [get(5), get(5), op.f64Mul, get(6), get(6), op.f64Mul, op.f64Add, tee(7)],
+    [op.f64(1), op.f64Ge, get(7), op.f64(0), op.f64Eq, op.i32Or, op.brIf(0)],
+    op.end,
+    [op.f64(-2), get(7), op.call(LOG), op.f64Mul, get(7), op.f64Div, op.f64Sqrt, set(8)],
+    [get(8), get(6), op.f64Mul, get(8), get(5), op.f64Mul, op.f64Div, get(2)],
+    [op.f64Mul, set(9)],
+    [get(9), op.f64(1 - NEAR), op.f64Mul, clipTruncated, set(10)],
+    [get(9), op.f64(1 + NEAR), op.f64Mul, clipTruncated, get(10), op.f64Eq],
+    op.if,
+    [get(0), op.i32(2), op.i32Shl, get(10), op.i32TruncF64S, op.i32Store(OUT)],
+    op.else,
+    [op.i32(X1), get(5), op.f64Store(), op.i32(X2), get(6), op.f64Store()],
+    [savePos, get(0), op.return],
+    op.end,
+    [get(0), op.i32(1), op.i32Add, set(0), op.br(0)],
+    op.end,
+    op.end,
+    [savePos, get(1)],
+  ];
+  // randsub: n 0, bits 1, mask 2, rng 3, off 4; i 5, left 6, buf 7, v 8, chunks 9; pos and y at
+  // POS_L and Y as in cauchy. numpy's sub-word draws: each 32-bit word sliced into chunks of
+  // `bits`, low chunk first, each masked and rejected above rng; off + v stored as int32.
+  const randsub = [
+    [op.i32(POS), op.i32Load(), op.i32(2), op.i32Shl, set(POS_L)],
+    [op.i32(32), get(1), op.i32DivU, set(9), op.i32(0), set(5), op.i32(0), set(6)],
+    op.block,
+    op.loop,
+    [get(5), get(0), op.i32GeU, op.brIf(1)],
+    op.loop,
+    [get(6), op.i32Eqz],
+    op.if,
+    [word, set(7), get(9), op.i32(1), op.i32Sub, set(6)],
+    op.else,
+    [get(7), get(1), op.i32ShrU, set(7), get(6), op.i32(1), op.i32Sub, set(6)],
+    op.end,
+    [get(7), get(2), op.i32And, tee(8), get(3), op.i32GtU, op.brIf(0)],
+    op.end,
+    [get(5), op.i32(2), op.i32Shl, get(4), get(8), op.i32Add, op.i32Store(OUT)],
+    [get(5), op.i32(1), op.i32Add, set(5), op.br(0)],
+    op.end,
+    op.end,
+    savePos,
+  ];
+  return [
+    { name: 'twist', params: [], results: [], locals: [[I32, 2]], code: twist },
+    { name: 'randsub', params: [I32, I32, I32, I32, I32], results: [], locals: [[I32, 9]], code: randsub },
+    {
+      name: 'cauchy',
+      params: [I32, I32, F64, F64, F64],
+      results: [I32],
+      locals: [
+        [F64, 7],
+        [I32, 2],
+      ],
+      code: cauchy,
+    },
+  ];
+}
+
+interface CauchyKernel {
+  cauchy(start: number, n: number, mul: number, lo: number, hi: number): number;
+  randsub(n: number, bits: number, mask: number, rng: number, off: number): void;
+  mem: WasmMemory;
+}
+
+/** The kernel (undefined until first used; null where WebAssembly is missing). */
+let cauchyKernel: CauchyKernel | null | undefined;
+
+function getCauchyKernel(): CauchyKernel | null {
+  if (cauchyKernel === undefined)
+    cauchyKernel = instantiate<CauchyKernel>(cauchyFunctions(), 1, [
+      { name: 'log', params: [F64], results: [F64], fn: Math.log },
+    ]);
+  return cauchyKernel;
+}
+
+/**
+ * `standardCauchyClipTrunc` on the kernel from state (`key`, `pos`), which it advances; returns
+ * the new `pos`. A draw the kernel leaves open is formed exactly here, as the JavaScript path
+ * forms it.
+ */
+function cauchyOnKernel(
+  k: CauchyKernel,
+  key: Uint32Array,
+  pos: number,
+  out: Int32Array,
+  mul: number,
+  lo: number,
+  hi: number,
+): number {
+  new Uint32Array(k.mem.buffer, KEY, N).set(key);
+  new Int32Array(k.mem.buffer, POS, 1)[0] = pos;
+  // In chunks, so that the module's memory (which never shrinks) stays small.
+  for (let from = 0; from < out.length; from += KERNEL_CHUNK) {
+    const n = Math.min(KERNEL_CHUNK, out.length - from);
+    ensureMemory(k.mem, OUT + 4 * n);
+    for (let i = k.cauchy(0, n, mul, lo, hi); i < n; i = k.cauchy(i + 1, n, mul, lo, hi)) {
+      const [x1, x2] = new Float64Array(k.mem.buffer, X1, 2);
+      const r2 = x1! * x1! + x2! * x2!;
+      const f = Math.sqrt((-2.0 * logCorrectlyRounded(r2)) / r2);
+      new Int32Array(k.mem.buffer, OUT, n)[i] = clipTrunc(((f * x2!) / (f * x1!)) * mul, lo, hi);
+    }
+    out.set(new Int32Array(k.mem.buffer, OUT, n), from);
+  }
+  key.set(new Uint32Array(k.mem.buffer, KEY, N));
+  return new Int32Array(k.mem.buffer, POS, 1)[0]!;
+}
+
+/**
+ * `randint`'s sub-word draws on the kernel from state (`key`, `pos`), which it advances; returns
+ * the new `pos`. Each off + v is stored into `out` (its typed array wraps it to the dtype).
+ */
+function randsubOnKernel(
+  k: CauchyKernel,
+  key: Uint32Array,
+  pos: number,
+  out: { set(values: ArrayLike<number>): void },
+  size: number,
+  bits: number,
+  mask: number,
+  rng: number,
+  off: number,
+): number {
+  new Uint32Array(k.mem.buffer, KEY, N).set(key);
+  new Int32Array(k.mem.buffer, POS, 1)[0] = pos;
+  // (one call: sub-word draws carry their buffered word from value to value; callers pass at
+  // most KERNEL_CHUNK values)
+  ensureMemory(k.mem, OUT + 4 * size);
+  k.randsub(size, bits, mask, rng, off);
+  out.set(new Int32Array(k.mem.buffer, OUT, size));
+  key.set(new Uint32Array(k.mem.buffer, KEY, N));
+  return new Int32Array(k.mem.buffer, POS, 1)[0]!;
 }
 
 /**

@@ -9,7 +9,8 @@
  * column of an n x cols view).
  */
 import type { ItaParams } from './types.ts';
-import { blockOrder, plainOrder, rowRepeatOrder, tileOrder } from './layout.ts';
+import { blockWalk, plainWalk, rowRepeatWalk, tileWalk, walkLength, walkPositions } from './layout.ts';
+import type { Walk } from './layout.ts';
 
 export type View = 'mat' | 'matT' | 'bcast' | 'bcastT';
 
@@ -51,8 +52,46 @@ export interface Segment {
   /** Dimensions of the view. */
   rows: number;
   cols: number;
-  /** Positions (r * cols + c) into the view, in stream order. */
-  order: Int32Array;
+  /** The stream order as rectangles of the view (`layout.ts`). */
+  walk: Walk;
+  /** Number of values of the segment. */
+  length: number;
+  /** Positions (r * cols + c) into the view, in stream order (expanded from `walk` when first read). */
+  readonly order: Int32Array;
+}
+
+/** Expanded walks, per walk and view width. */
+const positionsCache = new WeakMap<Walk, Map<number, Int32Array>>();
+
+function positionsOf(w: Walk, cols: number): Int32Array {
+  let byCols = positionsCache.get(w);
+  if (!byCols) positionsCache.set(w, (byCols = new Map()));
+  let v = byCols.get(cols);
+  if (!v) byCols.set(cols, (v = walkPositions(w, cols)));
+  return v;
+}
+
+/** A segment walking a rows x cols view of head `head` of `tensor` by `walk`. */
+export function segment(
+  tensor: TensorName,
+  head: number,
+  view: View,
+  rows: number,
+  cols: number,
+  walk: Walk,
+): Segment {
+  return {
+    tensor,
+    head,
+    view,
+    rows,
+    cols,
+    walk,
+    length: walkLength(walk),
+    get order() {
+      return positionsOf(walk, cols);
+    },
+  };
 }
 
 /** A decimal text file of the standalone testbench. */
@@ -175,71 +214,6 @@ export function segmentIndices(p: ItaParams, seg: Segment): Int32Array {
   return out;
 }
 
-/**
- * The element indices of a segment split into its head offset and a head-independent part, with
- * the repetitions of the stream found once: the stream is cut into chunks of `chunk` values, and
- * `same[k]` is the first earlier chunk holding exactly the same indices as chunk k (or -1). The
- * writer formats a repeated chunk by copying the text it already made.
- */
-export interface SegmentPlan {
-  /** Offset of the segment's head in the tensor data. */
-  base: number;
-  /** Tensor indices minus `base`, in stream order. */
-  idx: Int32Array;
-  chunk: number;
-  same: Int32Array;
-}
-
-/** Values per chunk of a `SegmentPlan` (every tile 64 x 64 and block 64 x 16 is a whole number of chunks). */
-export const PLAN_CHUNK = 1024;
-
-/** Plans by stream order (shared by the heads of a file kind), then by view and dimensions. */
-const planCache = new WeakMap<Int32Array, Map<string, { idx: Int32Array; same: Int32Array }>>();
-
-/** The `SegmentPlan` of a segment, memoised per stream order, view and dimensions. */
-export function segmentPlan(p: ItaParams, seg: Segment): SegmentPlan {
-  const [, R, C] = tensorDims(p, seg.tensor);
-  const base = seg.head * R * C;
-  let byKey = planCache.get(seg.order);
-  if (!byKey) planCache.set(seg.order, (byKey = new Map()));
-  const key = `${seg.view},${R},${C},${seg.cols}`;
-  let plan = byKey.get(key);
-  if (!plan) {
-    const idx = segmentIndices(p, { ...seg, head: 0 });
-    plan = { idx, same: repeatedChunks(idx, PLAN_CHUNK) };
-    byKey.set(key, plan);
-  }
-  return { base, idx: plan.idx, chunk: PLAN_CHUNK, same: plan.same };
-}
-
-/** For each chunk of `idx`, the first earlier chunk with identical contents (or -1). */
-function repeatedChunks(idx: Int32Array, chunk: number): Int32Array {
-  const n = Math.ceil(idx.length / chunk);
-  const same = new Int32Array(n).fill(-1);
-  const seen = new Map<number, number[]>();
-  for (let k = 0; k < n; k++) {
-    const lo = k * chunk;
-    const hi = Math.min(idx.length, lo + chunk);
-    let h = hi - lo;
-    for (let i = lo; i < hi; i++) h = Math.imul(h ^ idx[i]!, 0x9e3779b1) ^ (h >>> 15);
-    const cands = seen.get(h);
-    if (cands) {
-      const hit = cands.find((j) => {
-        const jo = j * chunk;
-        if (Math.min(idx.length, jo + chunk) - jo !== hi - lo) return false;
-        for (let i = 0; i < hi - lo; i++) if (idx[jo + i] !== idx[lo + i]) return false;
-        return true;
-      });
-      if (hit !== undefined) {
-        same[k] = hit;
-        continue;
-      }
-      cands.push(k);
-    } else seen.set(h, [k]);
-  }
-  return same;
-}
-
 /** "Qp head 1 row 3 column 17" for a tensor index. */
 export function describeElement(p: ItaParams, t: TensorName, index: number): string {
   const [H, R, C] = tensorDims(p, t);
@@ -262,17 +236,17 @@ export function describeElement(p: ItaParams, t: TensorName, index: number): str
 
 /** Memoised stream orders (several files share a shape). */
 function orders() {
-  const cache = new Map<string, Int32Array>();
-  const get = (key: string, make: () => Int32Array) => {
+  const cache = new Map<string, Walk>();
+  const get = (key: string, make: () => Walk) => {
     let v = cache.get(key);
     if (!v) cache.set(key, (v = make()));
     return v;
   };
   return {
-    plain: (r: number, c: number, rep = 1) => get(`p${r},${c},${rep}`, () => plainOrder(r, c, rep)),
-    tile: (r: number, c: number, rep = 1) => get(`t${r},${c},${rep}`, () => tileOrder(r, c, rep)),
-    rowRep: (r: number, c: number, rep: number) => get(`r${r},${c},${rep}`, () => rowRepeatOrder(r, c, rep)),
-    block: (r: number, c: number) => get(`b${r},${c}`, () => blockOrder(r, c)),
+    plain: (r: number, c: number, rep = 1) => get(`p${r},${c},${rep}`, () => plainWalk(r, c, rep)),
+    tile: (r: number, c: number, rep = 1) => get(`t${r},${c},${rep}`, () => tileWalk(r, c, rep)),
+    rowRep: (r: number, c: number, rep: number) => get(`r${r},${c},${rep}`, () => rowRepeatWalk(r, c, rep)),
+    block: (r: number, c: number) => get(`b${r},${c}`, () => blockWalk(r, c)),
   };
 }
 
@@ -281,21 +255,7 @@ export function standaloneFiles(p: ItaParams): StreamFile[] {
   const { S, E, P, F, H } = p;
   const o = orders();
   const files: StreamFile[] = [];
-  const seg = (
-    tensor: TensorName,
-    head: number,
-    view: View,
-    rows: number,
-    cols: number,
-    order: Int32Array,
-  ): Segment => ({
-    tensor,
-    head,
-    view,
-    rows,
-    cols,
-    order,
-  });
+  const seg = segment;
   const add = (name: string, step: string, s: Segment, perLine = 1) =>
     files.push({ kind: 'stream', path: `standalone/${name}.txt`, step, segments: [s], perLine });
 
@@ -373,11 +333,11 @@ export function hwpeFiles(p: ItaParams): HexFile[] {
     rows: number,
     cols: number,
   ): { seg: Segment; bits: 8 } => ({
-    seg: { tensor, head, view, rows, cols, order: o.tile(rows, cols) },
+    seg: segment(tensor, head, view, rows, cols, o.tile(rows, cols)),
     bits: 8,
   });
   const vec = (tensor: TensorName, head: number, n: number): { seg: Segment; bits: 24 } => ({
-    seg: { tensor, head, view: 'mat', rows: 1, cols: n, order: o.plain(1, n) },
+    seg: segment(tensor, head, 'mat', 1, n, o.plain(1, n)),
     bits: 24,
   });
   const mem: HexFile['parts'] = [];
@@ -445,14 +405,9 @@ export function headerArrays(p: ItaParams): { before: HeaderArray[]; after: Head
   const { S, E, P, H } = p;
   const o = orders();
   const heads = (tensor: TensorName, view: View, rows: number, cols: number, tiled = true): Segment[] =>
-    Array.from({ length: H }, (_, h) => ({
-      tensor,
-      head: h,
-      view,
-      rows,
-      cols,
-      order: tiled ? o.tile(rows, cols) : o.plain(rows, cols),
-    }));
+    Array.from({ length: H }, (_, h) =>
+      segment(tensor, h, view, rows, cols, tiled ? o.tile(rows, cols) : o.plain(rows, cols)),
+    );
   const arr = (
     name: string,
     ctype: string,
@@ -468,20 +423,8 @@ export function headerArrays(p: ItaParams): { before: HeaderArray[]; after: Head
   });
   return {
     before: [
-      arr(
-        'input_q',
-        'int8_t',
-        'inputs',
-        [{ tensor: 'Q', head: 0, view: 'mat', rows: S, cols: E, order: o.tile(S, E) }],
-        false,
-      ),
-      arr(
-        'input_k',
-        'int8_t',
-        'inputs',
-        [{ tensor: 'K', head: 0, view: 'mat', rows: S, cols: E, order: o.tile(S, E) }],
-        false,
-      ),
+      arr('input_q', 'int8_t', 'inputs', [segment('Q', 0, 'mat', S, E, o.tile(S, E))], false),
+      arr('input_k', 'int8_t', 'inputs', [segment('K', 0, 'mat', S, E, o.tile(S, E))], false),
       arr('input_Wq', 'int8_t', 'inputs', heads('Wq', 'matT', P, E)),
       arr('input_Wk', 'int8_t', 'inputs', heads('Wk', 'matT', P, E)),
       arr('input_Wv', 'int8_t', 'inputs', heads('Wv', 'matT', P, E)),

@@ -49,7 +49,7 @@ function checkStream(files: FolderFileMap, f: StreamFile, p: ItaParams, where: s
   if (!data) return;
   const file = `${where}/${f.path}`;
   const v = parseInts(data, file);
-  const expected = f.segments.reduce((n, s) => n + s.order.length, 0);
+  const expected = f.segments.reduce((n, s) => n + s.length, 0);
   if (v.length < expected)
     throw new InputError(
       `${file}: ends at line ${filledLines(data)} after ${v.length} values; expected ${expected} for ${sizes(p)} (a truncated file?)`,
@@ -66,7 +66,7 @@ function checkStream(files: FolderFileMap, f: StreamFile, p: ItaParams, where: s
 
 /** The 32-bit words of a hex image (8-bit values 4 per word, 24-bit values 4 per 3 words). */
 function wordsOf(f: HexFile): number {
-  return f.parts.reduce((n, { seg, bits }) => n + (seg.order.length * bits) / 32, 0);
+  return f.parts.reduce((n, { seg, bits }) => n + (seg.length * bits) / 32, 0);
 }
 
 /** Checks one hex image (if the folder has it): one word per line, as many as the sizes give. */

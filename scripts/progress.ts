@@ -4,7 +4,15 @@
  * short (`itasim progress: <what>: ...`, not to be taken for an error). `--quiet`
  * (progressPolicy.quiet) silences both.
  */
-import cliProgress from 'cli-progress';
+import { createRequire } from 'node:module';
+
+type CliProgress = typeof import('cli-progress');
+let cliProgressModule: CliProgress | undefined;
+
+/** The bar library, loaded when a bar is first drawn (runs without a terminal never need it). */
+export function cliProgressLib(): CliProgress {
+  return (cliProgressModule ??= createRequire(import.meta.url)('cli-progress') as CliProgress);
+}
 
 export interface Progress {
   increment(n?: number): void;
@@ -76,6 +84,7 @@ export function progressBar(label: string, total: number, unit = ''): Progress {
     total > 0
       ? `${label.padEnd(18)} {bar} {percentage}% | {value}/{total}${unit}{detail} | eta {eta_formatted}`
       : `${label.padEnd(18)} {value}${unit}{detail}`;
+  const cliProgress = cliProgressLib();
   const bar = new cliProgress.SingleBar(
     { format, stream: process.stderr, hideCursor: true, clearOnComplete: true, etaBuffer: 50 },
     cliProgress.Presets.shades_classic,

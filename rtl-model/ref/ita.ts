@@ -27,6 +27,7 @@ import { requantize, requantizeArray } from './requant.ts';
 import type { Requant } from './requant.ts';
 import { itaMax } from './softmax.ts';
 import { geluRequantized, reluRequantized } from './gelu.ts';
+import { headSumSimd, mapInt8, matmulSimd } from './simd.ts';
 
 /** Accumulator width (WO) and bias port width (WO - 2). */
 export const WO = 26;
@@ -56,15 +57,10 @@ export function matmulAccT(
   bias?: Int32Array,
   unsignedX = false,
 ): Int32Array {
+  const fast = matmulSimd(x, wT, true, rows, inner, cols, bias, unsignedX);
+  if (fast) return fast;
   const out = new Int32Array(rows * cols);
-  const xs = unsignedX ? new Int32Array(rows * inner) : x;
-  if (unsignedX) for (let i = 0; i < rows * inner; i++) xs[i] = x[i]! & 0xff;
-  let xMax = 0;
-  for (let i = 0; i < rows * inner; i++) xMax = Math.max(xMax, Math.abs(xs[i]!));
-  let wMax = 0;
-  for (let i = 0; i < cols * inner; i++) wMax = Math.max(wMax, Math.abs(wT[i]!));
-  if (inner * xMax * wMax < PAIR_LIMIT) productsPaired(xs, wT, rows, inner, cols, out);
-  else productsInt32(xs, wT, rows, inner, cols, out);
+  products(x, wT, rows, inner, cols, out, unsignedX);
   for (let r = 0; r < rows; r++) {
     const oo = r * cols;
     for (let c = 0; c < cols; c++) {
@@ -75,6 +71,26 @@ export function matmulAccT(
     }
   }
   return out;
+}
+
+/** The sums of products of `matmulAccT` (before bias and wrap) in plain JavaScript. */
+function products(
+  x: Int32Array,
+  wT: Int32Array,
+  rows: number,
+  inner: number,
+  cols: number,
+  out: Int32Array,
+  unsignedX: boolean,
+): void {
+  const xs = unsignedX ? new Int32Array(rows * inner) : x;
+  if (unsignedX) for (let i = 0; i < rows * inner; i++) xs[i] = x[i]! & 0xff;
+  let xMax = 0;
+  for (let i = 0; i < rows * inner; i++) xMax = Math.max(xMax, Math.abs(xs[i]!));
+  let wMax = 0;
+  for (let i = 0; i < cols * inner; i++) wMax = Math.max(wMax, Math.abs(wT[i]!));
+  if (inner * xMax * wMax < PAIR_LIMIT) productsPaired(xs, wT, rows, inner, cols, out);
+  else productsInt32(xs, wT, rows, inner, cols, out);
 }
 
 /**
@@ -218,7 +234,10 @@ export function matmulAcc(
   bias?: Int32Array,
   unsignedX = false,
 ): Int32Array {
-  return matmulAccT(x, transpose(w, inner, cols), rows, inner, cols, bias, unsignedX);
+  return (
+    matmulSimd(x, w, false, rows, inner, cols, bias, unsignedX) ??
+    matmulAccT(x, transpose(w, inner, cols), rows, inner, cols, bias, unsignedX)
+  );
 }
 
 /**
@@ -237,15 +256,36 @@ export function linear(
   rq: Requant,
   act?: { activation: Activation; gelu: GeluConstants },
 ): Int32Array {
-  const y = requantizeArray(matmulAcc(x, w, rows, inner, cols, bias), rq);
+  const y =
+    matmulSimd(x, w, false, rows, inner, cols, bias, false, rq) ??
+    requantizeArray(matmulAcc(x, w, rows, inner, cols, bias), rq);
   return act ? activate(y, act.activation, act.gelu) : y;
 }
 
 /** Applies ITA's activation unit to requantised int8 values in place. */
 export function activate(v: Int32Array, activation: Activation, g: GeluConstants): Int32Array {
-  if (activation === 'gelu') for (let i = 0; i < v.length; i++) v[i] = geluRequantized(v[i]!, g);
-  else if (activation === 'relu') for (let i = 0; i < v.length; i++) v[i] = reluRequantized(v[i]!, g);
+  if (activation === 'identity') return v;
+  const table = activationTable(activation, g);
+  if (mapInt8(v, table, v)) return v;
+  for (let i = 0; i < v.length; i++) {
+    const x = v[i]!;
+    v[i] = x >= -128 && x < 128 ? table[x + 128]! : activationOf(x, activation, g);
+  }
   return v;
+}
+
+/** The activation unit's output for one value (identity passes it through). */
+function activationOf(x: number, activation: Activation, g: GeluConstants): number {
+  if (activation === 'gelu') return geluRequantized(x, g);
+  if (activation === 'relu') return reluRequantized(x, g);
+  return x;
+}
+
+/** The activation unit's output for every int8 input, indexed by input + 128. */
+function activationTable(activation: Activation, g: GeluConstants): Int32Array {
+  const t = new Int32Array(256);
+  for (let x = -128; x < 128; x++) t[x + 128] = activationOf(x, activation, g);
+  return t;
 }
 
 function tensor(shape: number[], data: Int32Array): Tensor {
@@ -294,9 +334,15 @@ export function computeHead(inputs: ItaInputs, h: number, out: ItaOutputs): void
   const kp = linear(inputs.K.data, head(inputs.Wk, h), head(inputs.Bk, h), S, E, P, requantOf(rqA, 1, h));
   const vp = linear(inputs.K.data, head(inputs.Wv, h), head(inputs.Bv, h), S, E, P, requantOf(rqA, 2, h));
   // QK^T: Kp (S x P) already is the transposed right operand.
-  const a = requantizeArray(matmulAccT(qp, kp, S, P, S), requantOf(rqA, 3, h));
+  const rqQK = requantOf(rqA, 3, h);
+  const a =
+    matmulSimd(qp, kp, true, S, P, S, undefined, false, rqQK) ??
+    requantizeArray(matmulAccT(qp, kp, S, P, S), rqQK);
   const soft = itaMax(a, S, S);
-  const o = requantizeArray(matmulAcc(soft, vp, S, S, P, undefined, true), requantOf(rqA, 4, h));
+  const rqAV = requantOf(rqA, 4, h);
+  const o =
+    matmulSimd(soft, vp, false, S, S, P, undefined, true, rqAV) ??
+    requantizeArray(matmulAcc(soft, vp, S, S, P, undefined, true), rqAV);
   const ow = linear(o, head(inputs.Wo, h), head(inputs.Bo, h), S, P, E, requantOf(rqA, 5, h));
   out.Qp.data.set(qp, h * S * P);
   out.Kp.data.set(kp, h * S * P);
@@ -310,13 +356,19 @@ export function computeHead(inputs: ItaInputs, h: number, out: ItaOutputs): void
 /** Sum over heads (outside the accelerator), requantised with the head-0 constants of step 7. */
 export function computeHeadSum(inputs: ItaInputs, out: ItaOutputs): void {
   const { S, E, H } = inputs.params;
-  const sum = new Int32Array(S * E);
   const all = out.Out_soft.data;
+  const rq = requantOf(inputs.rqsAttn, 6, 0);
+  const fast = headSumSimd(all, H, S * E, rq);
+  if (fast) {
+    out.Out_soft_sum.data.set(fast);
+    return;
+  }
+  const sum = new Int32Array(S * E);
   for (let h = 0; h < H; h++) {
     const o = all.subarray(h * S * E, (h + 1) * S * E);
     for (let i = 0; i < S * E; i++) sum[i] = sum[i]! + o[i]!;
   }
-  out.Out_soft_sum.data.set(requantizeArray(sum, requantOf(inputs.rqsAttn, 6, 0), sum));
+  out.Out_soft_sum.data.set(requantizeArray(sum, rq, sum));
 }
 
 /** Computes the feed-forward layer (FFp, FF2p) into `out`. */
@@ -343,11 +395,21 @@ export function computeFeedForward(inputs: ItaInputs, out: ItaOutputs): void {
 /** Computes the activation unit's test outputs (gelu, relu of the preactivation) into `out`. */
 export function computeActivationTest(inputs: ItaInputs, out: ItaOutputs): void {
   const pre = inputs.preactivation.data;
+  const g = inputs.gelu;
   const gelu = out.gelu.data;
   const relu = out.relu.data;
+  const geluT = activationTable('gelu', g);
+  const reluT = activationTable('relu', g);
+  if (mapInt8(pre, geluT, gelu) && mapInt8(pre, reluT, relu)) return;
   for (let i = 0; i < pre.length; i++) {
-    gelu[i] = geluRequantized(pre[i]!, inputs.gelu);
-    relu[i] = reluRequantized(pre[i]!, inputs.gelu);
+    const x = pre[i]!;
+    if (x >= -128 && x < 128) {
+      gelu[i] = geluT[x + 128]!;
+      relu[i] = reluT[x + 128]!;
+    } else {
+      gelu[i] = geluRequantized(x, g);
+      relu[i] = reluRequantized(x, g);
+    }
   }
 }
 

@@ -42,13 +42,27 @@ export interface Requant {
   add: number;
 }
 
-/** Requantises every element of `acc` into `out` (which may be `acc`). */
+/**
+ * Requantises every element of `acc` into `out` (which may be `acc`). For shifts up to the
+ * product's width the rounding shift is done in doubles: with |product| < 2^35 every step below
+ * (scaling by a power of two, adding 1, halving, flooring) is exact, and
+ * floor((floor(p / 2^(s-1)) + 1) / 2) is `sraRound(p, s)`. Wider shifts take `requantize`.
+ */
 export function requantizeArray(
   acc: Int32Array,
   rq: Requant,
   out: Int32Array = new Int32Array(acc.length),
 ): Int32Array {
   const { mult, shift, add } = rq;
-  for (let i = 0; i < acc.length; i++) out[i] = requantize(acc[i]!, mult, shift, add);
+  const n = acc.length;
+  if (shift < 1 || shift > PRODUCT_WIDTH) {
+    for (let i = 0; i < n; i++) out[i] = requantize(acc[i]!, mult, shift, add);
+    return out;
+  }
+  const scale = 2 ** -(shift - 1);
+  for (let i = 0; i < n; i++) {
+    const v = Math.floor((Math.floor(mult * acc[i]! * scale) + 1) * 0.5) + add;
+    out[i] = v < -128 ? -128 : v > 127 ? 127 : v;
+  }
   return out;
 }

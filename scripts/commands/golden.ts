@@ -9,10 +9,10 @@
  * (PyITA writes it, then fails). `--seed -1` (testGenerator.py: unseeded) draws a fresh seed and
  * prints it. For H > 1 the standalone files follow the fixed tilers of the reference folders.
  */
-import { randomInt } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { Option } from 'commander';
 import type { Command } from 'commander';
-import cliProgress from 'cli-progress';
+import { cliProgressLib } from '../progress.ts';
 import { InputError } from '../../rtl-model/errors.ts';
 import {
   allocateOutputs,
@@ -22,7 +22,7 @@ import {
   computeHeadSum,
   computeOutputs,
 } from '../../rtl-model/ref/ita.ts';
-import { buildFolder, folderJobs, writeJobs } from '../../golden/folder.ts';
+import { buildFolder, folderJobs, startWriteJob, writeJobs } from '../../golden/folder.ts';
 import type { FolderJob, FolderOptions } from '../../golden/folder.ts';
 import { TextSink } from '../../golden/text.ts';
 import type { FileMap } from '../../golden/archive.ts';
@@ -316,7 +316,11 @@ function claimFiles(
   while (claimFile(jobs, dir, ctl, bytes, busy, sink)) onFile();
 }
 
-/** Claims, formats and writes one file; false when none is left (or the run is aborted). */
+/**
+ * Claims, formats and writes one file; false when none is left (or the run is aborted). With
+ * `writes`, the file is written in the background and its write (resolving to its error, if any)
+ * added to `writes`.
+ */
 function claimFile(
   jobs: FolderJob[],
   dir: string,
@@ -324,13 +328,19 @@ function claimFile(
   bytes: BigInt64Array,
   busy: boolean,
   sink: TextSink,
+  writes?: Promise<unknown>[],
 ): boolean {
   if (Atomics.load(ctl, PHASE) !== PHASE_FILES) return false;
   if (busy) Atomics.add(ctl, BUSY, 1);
   try {
     const f = Atomics.add(ctl, NEXT_FILE, 1);
     if (f >= jobs.length) return false;
-    const n = writeJobs(dir, [jobs[f]!], undefined, sink);
+    let n: number;
+    if (writes) {
+      const started = startWriteJob(dir, jobs[f]!, sink);
+      writes.push(started.written);
+      n = started.bytes;
+    } else n = writeJobs(dir, [jobs[f]!], undefined, sink);
     Atomics.add(bytes, 0, BigInt(n));
   } finally {
     if (busy) {
@@ -377,10 +387,14 @@ async function shareWork(
   const writing = () => stage('writing files', 0.4 + (0.6 * Atomics.load(ctl, FILES_DONE)) / jobs.length);
   writing();
   const sink = new TextSink(1 << 20);
-  while (claimFile(jobs, tmp, ctl, bytes, false, sink)) {
+  // This thread's files are written in the background while it formats the next ones.
+  const writes: Promise<unknown>[] = [];
+  while (claimFile(jobs, tmp, ctl, bytes, false, sink, writes)) {
     writing();
     await yieldToEvents();
   }
+  const failed = (await Promise.all(writes)).find((e) => e !== undefined);
+  if (failed !== undefined) throw failed;
   await waitFor(ctl, FILES_DONE, jobs.length, ports, writing);
   if (Atomics.load(ctl, FAILED)) throw workerError(ports);
 }
@@ -492,6 +506,8 @@ export function parseGoldenOptions(o: RawOptions): GoldenRequest {
   });
   let seed = intFlag('--seed', o.seed, -1, SEED_MAX);
   if (seed === -1) {
+    // (node:crypto loads only here: a fixed seed, the usual case, does not need it)
+    const { randomInt } = createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto');
     seed = randomInt(0, 2 ** 32 - 1);
     process.stderr.write(`itasim golden: --seed -1: using seed ${seed}\n`);
   }
@@ -558,7 +574,8 @@ export function register(cmd: Command): void {
       const req = parseGoldenOptions(raw);
       const t0 = performance.now();
       const showBar = process.stderr.isTTY && workOf(req.params) >= PROGRESS_MIN_WORK;
-      const bar = showBar
+      const cliProgress = showBar ? cliProgressLib() : undefined;
+      const bar = cliProgress
         ? new cliProgress.SingleBar(
             { format: 'golden [{bar}] {percentage}% | {stage}', stream: process.stderr, hideCursor: true },
             cliProgress.Presets.shades_classic,

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadGolden, PYITA_FOLDERS, type FileMap } from '../../golden/archive.ts';
 import { readFolderFiles } from '../../golden/folder.ts';
-import { findConstantOutput } from '../../golden/generate.ts';
+import { findConstantOutput, neighbourDiffMeans } from '../../golden/generate.ts';
 import { readNpz } from '../../golden/npz.ts';
 import type { ItaOutputs, Tensor } from '../../golden/types.ts';
 import { Command } from 'commander';
@@ -173,6 +173,45 @@ describe('PyITA constant-output check', () => {
     expect(findConstantOutput(outputs({ Vp: t([1, 2, 3], [4, 4, 4, 4, 4, 4]) }))).toBe('Vp');
     // Rows equal to each other: constant along the row axis only.
     expect(findConstantOutput(outputs({ A: t([1, 2, 3], [1, 2, 3, 1, 2, 3]) }))).toBe('A');
+  });
+
+  it('sums |np.diff| exactly over heads of every size', () => {
+    // The definition, value by value (int8: |-128| stays -128; uint8: the wrapped difference).
+    const direct = (x: Tensor, unsigned: boolean): [number, number] => {
+      const [H, R, C] = x.shape as [number, number, number];
+      const abs = (a: number, b: number) => {
+        const d = (b - a) & 0xff;
+        if (unsigned) return d;
+        const v = d >= 128 ? d - 256 : d;
+        return v === -128 ? -128 : Math.abs(v);
+      };
+      let row = 0;
+      let col = 0;
+      for (let h = 0; h < H; h++)
+        for (let r = 0; r < R; r++)
+          for (let c = 0; c < C; c++) {
+            const i = (h * R + r) * C + c;
+            if (r + 1 < R) row += abs(x.data[i]!, x.data[i + C]!);
+            if (c + 1 < C) col += abs(x.data[i]!, x.data[i + 1]!);
+          }
+      return [row / (H * (R - 1) * C), col / (H * R * (C - 1))];
+    };
+    let s = 7;
+    const next = () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) >>> 24;
+    for (const shape of [
+      [1, 2, 2],
+      [3, 5, 7],
+      [2, 64, 64],
+      [1, 512, 512],
+    ])
+      for (const unsigned of [false, true]) {
+        const n = shape.reduce((a, b) => a * b, 1);
+        const x = t(
+          shape,
+          Array.from({ length: n }, () => (unsigned ? next() : next() - 128)),
+        );
+        expect(neighbourDiffMeans(x, unsigned)).toEqual(direct(x, unsigned));
+      }
   });
 
   it('wraps differences in int8 like np.diff (|-128| stays -128) and in uint8 for A_soft', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { itaMax, itaMaxInverse } from '../../rtl-model/ref/softmax.ts';
+import { itaMax, itaMaxInverse, itaMaxRowSum } from '../../rtl-model/ref/softmax.ts';
 import { ItaSerdiv } from '../../rtl-model/ita/serdiv.ts';
 import { Module, Simulator } from '../../rtl-model/sim/kernel.ts';
 
@@ -86,6 +86,38 @@ describe('itaMax', () => {
     expect(y[0]).toBe(14 >> 4);
     expect(y[16]).toBe(14 >> 3);
     expect(y[32]).toBe(14);
+  });
+
+  it('gives what its row sums give for any int32 values (shift amounts past 2^31 too)', () => {
+    // pass 2 from the JavaScript pass 1, for comparison with the whole matrix
+    const byRows = (a: Int32Array, rows: number, cols: number) => {
+      const out = new Int32Array(rows * cols);
+      for (let r = 0; r < rows; r++) {
+        const { max, inverse } = itaMaxRowSum(a, r * cols, cols);
+        for (let c = 0; c < cols; c++) {
+          const d = max - a[r * cols + c]!;
+          out[r * cols + c] = (d >= 19 ? 0 : inverse >>> d) & 0xff;
+        }
+      }
+      return out;
+    };
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 6 }),
+        fc.integer({ min: 1, max: 5 }),
+        fc.constantFrom(8, 1000, 2 ** 31),
+        fc.integer(),
+        (rows, groups, span, seed) => {
+          const cols = 16 * groups;
+          let s = seed >>> 0;
+          const a = Int32Array.from({ length: rows * cols }, () => {
+            s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+            return Math.floor((s / 2 ** 32) * 2 * span - span) | 0;
+          });
+          expect(itaMax(a, rows, cols)).toEqual(byRows(a, rows, cols));
+        },
+      ),
+    );
   });
 
   it('treats rows independently', () => {
