@@ -52,40 +52,61 @@ export class ItaSumdotp extends Module {
   compute(): void {
     const M = this.p.M;
     const N = this.p.N;
-    const a = this.a;
-    const x = this.inp1_i;
-    if (this.sign_mode_i) for (let m = 0; m < M; m++) a[m] = x[m]!;
-    else for (let m = 0; m < M; m++) a[m] = x[m]! & 0xff;
+    // Unsigned mode reads the bytes zero-extended; the signed mode reads the row as it is.
+    let x: Int8Array | Float64Array = this.inp1_i;
+    if (!this.sign_mode_i) {
+      const a = this.a;
+      for (let m = 0; m < M; m++) a[m] = x[m]! & 0xff;
+      x = a;
+    }
     const w = this.inp2_packed_i;
     const out = this.oup_o;
     const WO = this.p.WO;
-    const S = PAIR_SCALE;
+    // Each unit's sum fits WO bits when WO <= 32 is wrapped by shifting (exact on int32 values).
+    const sh = WO <= 32 ? 32 - WO : -1;
+    // Four packed pairs (eight units) per pass: independent sums keep the multiply-adds flowing.
     let k = 0;
-    for (; k + 1 < N / 2; k += 2) {
+    for (; k + 3 < N / 2; k += 4) {
       const b0 = k * M;
       const b1 = b0 + M;
+      const b2 = b1 + M;
+      const b3 = b2 + M;
       let s0 = 0;
       let s1 = 0;
+      let s2 = 0;
+      let s3 = 0;
       for (let m = 0; m < M; m++) {
-        const am = a[m]!;
+        const am = x[m]!;
         s0 += am * w[b0 + m]!;
         s1 += am * w[b1 + m]!;
+        s2 += am * w[b2 + m]!;
+        s3 += am * w[b3 + m]!;
       }
-      const h0 = Math.round(s0 / S);
-      const h1 = Math.round(s1 / S);
-      out[2 * k] = wrapS(s0 - h0 * S, WO);
-      out[2 * k + 1] = wrapS(h0, WO);
-      out[2 * k + 2] = wrapS(s1 - h1 * S, WO);
-      out[2 * k + 3] = wrapS(h1, WO);
+      this.split(out, 2 * k, s0, sh);
+      this.split(out, 2 * k + 2, s1, sh);
+      this.split(out, 2 * k + 4, s2, sh);
+      this.split(out, 2 * k + 6, s3, sh);
     }
     for (; k < N / 2; k++) {
       const b0 = k * M;
       let s0 = 0;
-      for (let m = 0; m < M; m++) s0 += a[m]! * w[b0 + m]!;
-      const h0 = Math.round(s0 / S);
-      out[2 * k] = wrapS(s0 - h0 * S, WO);
-      out[2 * k + 1] = wrapS(h0, WO);
+      for (let m = 0; m < M; m++) s0 += x[m]! * w[b0 + m]!;
+      this.split(out, 2 * k, s0, sh);
     }
     this.macs.value += N * M;
+  }
+
+  /** Recovers the two units' sums of packed sum `s` into lanes i and i+1, wrapped to WO bits. */
+  private split(out: Int32Array, i: number, s: number, sh: number): void {
+    const S = PAIR_SCALE;
+    const h = Math.round(s / S);
+    const l = s - h * S;
+    if (sh >= 0) {
+      out[i] = (l << sh) >> sh;
+      out[i + 1] = (h << sh) >> sh;
+    } else {
+      out[i] = wrapS(l, this.p.WO);
+      out[i + 1] = wrapS(h, this.p.WO);
+    }
   }
 }
