@@ -134,7 +134,7 @@ class Recorder {
     if (dut.valid_o && dut.ready_i) {
       this.lastActivity = cycle;
       this.outCycles.push(cycle);
-      this.outWords.push(Int8Array.from(dut.oup_o));
+      this.outWords.push(dut.oup_o.slice());
       this.outRun.push(this.outputRun());
     }
     if (dut.ctrl_i.start) {

@@ -12,6 +12,9 @@ export class VecReg<T extends Lanes = Int32Array> implements Clocked {
   cur: T;
   private nxt: T;
   private written = false;
+  /** `cur` holds all zeros (then clearing a register that is not written is a no-op). */
+  private curZero = true;
+  private nxtZero = false;
   constructor(
     readonly name: string,
     readonly lanes: number,
@@ -24,6 +27,7 @@ export class VecReg<T extends Lanes = Int32Array> implements Clocked {
   /** The next-value array; every lane must be written. */
   next(): T {
     this.written = true;
+    this.nxtZero = false;
     return this.nxt;
   }
   /** Next value = a copy of `src`. */
@@ -32,13 +36,21 @@ export class VecReg<T extends Lanes = Int32Array> implements Clocked {
   }
   /** Next value = all zeros. */
   clear(): void {
-    this.next().fill(0);
+    if (this.written) {
+      this.nxt.fill(0);
+      this.nxtZero = true;
+    } else if (!this.curZero) {
+      this.nxt.fill(0);
+      this.written = true;
+      this.nxtZero = true;
+    }
   }
   commit(): void {
     if (this.written) {
       const t = this.cur;
       this.cur = this.nxt;
       this.nxt = t;
+      this.curZero = this.nxtZero;
       this.written = false;
     }
   }
@@ -51,6 +63,8 @@ export class VecReg<T extends Lanes = Int32Array> implements Clocked {
     this.cur.fill(0);
     this.nxt.fill(0);
     this.written = false;
+    this.curZero = true;
+    this.nxtZero = false;
   }
 }
 
