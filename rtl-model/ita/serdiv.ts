@@ -24,14 +24,21 @@ function lzc(x: number, w: number): number {
 class RegGroup implements Clocked {
   readonly regs: Reg[] = [];
   dirty = false;
+  constructor(private readonly owner: ItaSerdiv) {}
   commit(): void {
     if (!this.dirty) return;
-    for (const r of this.regs) r.cur = r.nxt;
+    const rs = this.regs;
+    for (let i = 0; i < rs.length; i++) {
+      const r = rs[i]!;
+      r.cur = r.nxt;
+    }
     this.dirty = false;
+    this.owner.stale = true;
   }
   reset(): void {
     for (const r of this.regs) r.reset();
     this.dirty = false;
+    this.owner.stale = true;
   }
   changes(): boolean {
     return this.dirty && this.regs.some((r) => r.changes());
@@ -56,7 +63,12 @@ export class ItaSerdiv extends Module {
   readonly op_b_zero_q: Reg;
   readonly div_res_zero_q: Reg;
   private readonly cntBits: number;
-  private readonly group = new RegGroup();
+  private readonly group = new RegGroup(this);
+  /**
+   * Set when the registers may have changed (an edge after `update`, or reset): the outputs, which
+   * depend on the registers only, need evaluating again. A parent may clear it once it has.
+   */
+  stale = true;
   readonly busyCycles = this.counter('busy_cycles');
   constructor(
     parent: Module,

@@ -98,6 +98,9 @@ export class ItaSoftmax extends Module {
   private shiftZero = true;
   private readonly pushWord = new Int32Array(1);
   private oupActive = false;
+  /** The lanes of `div_valid_o` / `div_ready_o` that may be set (all others are 0). */
+  private validLane = 0;
+  private readyLane = 0;
   private readonly tileLen: number;
   private readonly accMask: number;
 
@@ -253,10 +256,13 @@ export class ItaSoftmax extends Module {
 
     // Division
     const nd = this.p.NumDiv;
-    this.div_valid_o.fill(0);
-    this.div_ready_o.fill(0);
     const dr = this.div_read_q.cur;
     const dw = this.div_write_q.cur;
+    // one-hot: only the lanes set last cycle need clearing
+    this.div_valid_o[this.validLane] = 0;
+    this.div_ready_o[this.readyLane] = 0;
+    this.validLane = dr;
+    this.readyLane = dw;
     this.div_inp_o = fifo.dataLane(0);
     this.div_valid_o[dr] = fifo.empty_o ? 0 : 1;
     this.div_ready_o[dw] = 1;
