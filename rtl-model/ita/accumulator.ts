@@ -5,14 +5,14 @@
  * result.
  */
 import { Module } from '../sim/kernel.ts';
-import type { Clocked, Reg } from '../sim/kernel.ts';
+import type { CommitsWhenWritten, Reg, WrittenList } from '../sim/kernel.ts';
 import { wrapS } from '../sim/bits.ts';
 import type { ItaParams } from './params.ts';
 import { vecReg } from './vec.ts';
 import type { VecReg } from './vec.ts';
 
 /** `tc_sram` with Latency 1: a read's data appears in the cycle after the request. */
-export class TcSram extends Module implements Clocked {
+export class TcSram extends Module implements CommitsWhenWritten {
   req_read = 0;
   addr_read = 0;
   req_write = 0;
@@ -26,6 +26,19 @@ export class TcSram extends Module implements Clocked {
   private pendReadAddr = 0;
   private pendWrite = false;
   private pendWriteAddr = 0;
+  private list: WrittenList | null = null;
+  private enrolled = false;
+  /** Asks to be committed at the next edge (once per cycle; see `WrittenList`). */
+  private enroll(): void {
+    if (!this.enrolled && this.list !== null) {
+      this.enrolled = true;
+      this.list.add(this);
+    }
+  }
+  commitVia(list: WrittenList): void {
+    this.list = list;
+    if (this.enrolled) list.add(this);
+  }
   constructor(
     parent: Module,
     readonly numWords: number,
@@ -41,14 +54,17 @@ export class TcSram extends Module implements Clocked {
     if (this.req_read) {
       this.pendRead = true;
       this.pendReadAddr = this.addr_read;
+      this.enroll();
     }
     if (this.req_write) {
       this.pendWrite = true;
       this.pendWriteAddr = this.addr_write;
       this.pend.set(this.wdata);
+      this.enroll();
     }
   }
   commit(): void {
+    this.enrolled = false;
     const L = this.lanes;
     if (this.pendRead) {
       const b = this.pendReadAddr * L;

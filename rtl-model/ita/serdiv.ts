@@ -5,7 +5,7 @@
  * than the dividend gives 0 without iterating. Iteration count therefore depends on the data.
  */
 import { Module, Reg } from '../sim/kernel.ts';
-import type { Clocked } from '../sim/kernel.ts';
+import type { CommitsWhenWritten, WrittenList } from '../sim/kernel.ts';
 import { truncU, wrapS } from '../sim/bits.ts';
 
 const IDLE = 0;
@@ -21,10 +21,21 @@ function lzc(x: number, w: number): number {
  * The divider's registers, committed together and only in cycles in which the divider computed a
  * next state (an idle divider's registers hold, so there is nothing to commit).
  */
-class RegGroup implements Clocked {
+class RegGroup implements CommitsWhenWritten {
   readonly regs: Reg[] = [];
   dirty = false;
+  private list: WrittenList | null = null;
   constructor(private readonly owner: ItaSerdiv) {}
+  /** The divider computed a next state this cycle. */
+  touch(): void {
+    if (this.dirty) return;
+    this.dirty = true;
+    this.list?.add(this);
+  }
+  commitVia(list: WrittenList): void {
+    this.list = list;
+    if (this.dirty) list.add(this);
+  }
   commit(): void {
     if (!this.dirty) return;
     const rs = this.regs;
@@ -100,7 +111,7 @@ export class ItaSerdiv extends Module {
     this.out_vld_o = s === FINISH || (s === DIVIDE && this.div_res_zero_q.cur) ? 1 : 0;
   }
   override update(): void {
-    this.group.dirty = true;
+    this.group.touch();
     const W = this.WIDTH;
     const s = this.state_q.cur;
     if (s === IDLE) {

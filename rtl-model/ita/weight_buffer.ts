@@ -6,7 +6,7 @@
  * double, see `sumdotp.ts`), updated slice by slice.
  */
 import { Module } from '../sim/kernel.ts';
-import type { Clocked } from '../sim/kernel.ts';
+import type { CommitsWhenWritten, WrittenList } from '../sim/kernel.ts';
 import { packWeightPair } from './sumdotp.ts';
 
 /** A weight word as the datapath sees it: bytes and packed pairs. */
@@ -21,7 +21,7 @@ export interface WordHolder {
   beforeWrite(w: WeightWord): void;
 }
 
-export class ItaWeightBuffer extends Module implements Clocked {
+export class ItaWeightBuffer extends Module implements CommitsWhenWritten {
   ReadEnable = 0;
   ReadAddr = 0;
   WriteEnable = 0;
@@ -37,6 +37,19 @@ export class ItaWeightBuffer extends Module implements Clocked {
   private pendAddr = 0;
   private pendSlice = 0;
   private readonly pendData: Int8Array;
+  private list: WrittenList | null = null;
+  private enrolled = false;
+  /** Asks to be committed at the next edge (once per cycle; see `WrittenList`). */
+  private enroll(): void {
+    if (!this.enrolled && this.list !== null) {
+      this.enrolled = true;
+      this.list.add(this);
+    }
+  }
+  commitVia(list: WrittenList): void {
+    this.list = list;
+    if (this.enrolled) list.add(this);
+  }
   constructor(
     parent: Module,
     readonly N: number,
@@ -55,14 +68,17 @@ export class ItaWeightBuffer extends Module implements Clocked {
   }
   override update(): void {
     this.RAddrNext = this.ReadEnable ? this.ReadAddr : this.RAddrRegxDP;
+    if (this.RAddrNext !== this.RAddrRegxDP) this.enroll();
     if (this.WriteEnable) {
       this.pendWrite = true;
       this.pendAddr = this.WriteAddr;
       this.pendSlice = this.WriteSelectIdx;
       this.pendData.set(this.WriteData);
+      this.enroll();
     }
   }
   commit(): void {
+    this.enrolled = false;
     this.RAddrRegxDP = this.RAddrNext;
     if (this.pendWrite) {
       const w = this.words[this.pendAddr]!;

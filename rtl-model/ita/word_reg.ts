@@ -4,15 +4,17 @@
  * the referenced word, the register first takes a private copy, so it always shows the value
  * captured at its edge, exactly like the flop.
  */
-import type { Clocked, Module } from '../sim/kernel.ts';
+import type { CommitsWhenWritten, Module, WrittenList } from '../sim/kernel.ts';
 import type { WeightWord, WordHolder } from './weight_buffer.ts';
 import { packLanes } from './vec.ts';
 
-export class WordReg implements Clocked, WordHolder {
+export class WordReg implements CommitsWhenWritten, WordHolder {
   cur: WeightWord;
   private nxt: WeightWord;
   private readonly own: WeightWord;
   private readonly zero: WeightWord;
+  private list: WrittenList | null = null;
+  private enrolled = false;
   constructor(
     readonly name: string,
     N: number,
@@ -26,18 +28,34 @@ export class WordReg implements Clocked, WordHolder {
   /** Next value: the given word (referenced, not copied). */
   load(w: WeightWord): void {
     this.nxt = w;
+    if (w !== this.cur && !this.enrolled && this.list !== null) {
+      this.enrolled = true;
+      this.list.add(this);
+    }
   }
   commit(): void {
+    this.enrolled = false;
     this.cur = this.nxt;
+  }
+  commitVia(list: WrittenList): void {
+    this.list = list;
+    if (this.cur !== this.nxt) {
+      this.enrolled = true;
+      list.add(this);
+    }
   }
   changes(): boolean {
     return this.cur !== this.nxt;
   }
+  /**
+   * Word `w` is overwritten at this edge. If it is what the register holds after the edge, the
+   * register takes a private copy first (this runs before or after the register's own commit).
+   */
   beforeWrite(w: WeightWord): void {
-    if (this.cur !== w) return;
+    if (this.nxt !== w) return;
     this.own.bytes.set(w.bytes);
     this.own.packed.set(w.packed);
-    this.cur = this.own;
+    if (this.cur === this.nxt) this.cur = this.own;
     this.nxt = this.own;
   }
   reset(): void {
