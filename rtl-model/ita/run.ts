@@ -99,7 +99,8 @@ const STALL_KEYS: (keyof StallCounts | null)[] = [
 /** Samples every cycle: starts, output handshakes, per-run compute and stall cycles. */
 class Recorder {
   readonly outCycles: number[] = [];
-  readonly outWords: Int8Array[] = [];
+  /** The output words, one after the other (grown by doubling). */
+  private outBytes = new Int8Array(1 << 12);
   readonly outRun: number[] = [];
   readonly startCycles: number[] = [];
   readonly startLayers: number[] = [];
@@ -133,8 +134,15 @@ class Recorder {
       this.lastActivity = cycle;
     if (dut.valid_o && dut.ready_i) {
       this.lastActivity = cycle;
+      const w = dut.oup_o;
+      const at = this.outCycles.length * w.length;
+      if (at + w.length > this.outBytes.length) {
+        const grown = new Int8Array(2 * this.outBytes.length);
+        grown.set(this.outBytes);
+        this.outBytes = grown;
+      }
+      this.outBytes.set(w, at);
       this.outCycles.push(cycle);
-      this.outWords.push(dut.oup_o.slice());
       this.outRun.push(this.outputRun());
     }
     if (dut.ctrl_i.start) {
@@ -145,6 +153,15 @@ class Recorder {
   };
 
   result(cycles: number): RunResult {
+    const bytes = this.outBytes;
+    const n = this.outCycles.length;
+    const N = this.dut.oup_o.length;
+    let words: Int8Array[] | undefined;
+    const wordViews = (): Int8Array[] => {
+      const ws: Int8Array[] = [];
+      for (let i = 0; i < n; i++) ws.push(bytes.subarray(i * N, (i + 1) * N));
+      return ws;
+    };
     const snap = this.dut.stats.snapshot();
     const perStep: Record<string, number> = {};
     let busy = 0;
@@ -187,7 +204,10 @@ class Recorder {
       mismatches: 0,
       firstMismatch: null,
       outCycles: this.outCycles,
-      outWords: this.outWords,
+      // views into the recorded bytes, made when first asked for
+      get outWords(): Int8Array[] {
+        return (words ??= wordViews());
+      },
       startCycles: this.startCycles,
       startLayers: this.startLayers,
       simCycles: 0,
@@ -359,13 +379,12 @@ export function runRandom(cfg: RandomLayerConfig, opts: RunOptions = {}): RunRes
   const sim = new Simulator(dut);
   sim.reset();
   const coins = opts.stalls ?? NO_STALLS;
-  let rng = ((cfg.seed ?? 1) * 2654435761) >>> 0 || 1;
+  // xorshift32, kept as a signed 32-bit value (the same bits; callers only mask it)
+  let rng = ((cfg.seed ?? 1) * 2654435761) | 0 || 1;
   const rand = (): number => {
     rng ^= rng << 13;
-    rng >>>= 0;
     rng ^= rng >>> 17;
     rng ^= rng << 5;
-    rng >>>= 0;
     return rng;
   };
   // Random bytes come from a pool, read at a pseudo-random row per handshake.
