@@ -84,14 +84,20 @@ export class ItaWeightBuffer extends Module implements CommitsWhenWritten {
       const w = this.words[this.pendAddr]!;
       this.holder?.beforeWrite(w);
       const base = this.pendSlice * this.sliceBytes;
-      w.bytes.set(this.pendData, base);
+      const bytes = w.bytes;
+      const packed = w.packed;
+      bytes.set(this.pendData, base);
       const M = this.M;
-      for (let i = 0; i < this.sliceBytes; i++) {
-        const f = base + i;
+      // re-pack the columns the slice touched, row by row (a slice may span rows)
+      const end = base + this.sliceBytes;
+      for (let f = base; f < end; ) {
         const n = (f / M) | 0;
-        const m = f - n * M;
-        const k = n >> 1;
-        w.packed[k * M + m] = packWeightPair(w.bytes[2 * k * M + m]!, w.bytes[(2 * k + 1) * M + m]!);
+        const row = n * M;
+        const stop = Math.min(end, row + M);
+        const lo = (n & ~1) * M;
+        const hi = lo + M;
+        const pk = (n >> 1) * M;
+        for (let m = f - row; f < stop; f++, m++) packed[pk + m] = packWeightPair(bytes[lo + m]!, bytes[hi + m]!);
       }
       this.pendWrite = false;
     }
