@@ -39,6 +39,9 @@ export class ItaActivation extends Module {
   private readonly geluIn: Int8Array;
   private readonly requantIn: Int32Array;
   private readonly zero8: Int8Array;
+  /** `geluIn` / `requantIn` hold all zeros. */
+  private geluInZero = true;
+  private requantInZero = true;
 
   constructor(
     parent: Module,
@@ -70,22 +73,34 @@ export class ItaActivation extends Module {
     g.c_i = this.c_i;
     g.calc_en_i = this.calc_en_i;
     g.calc_en_q_i = this.calc_en_q_i;
-    if (this.calc_en_i && this.activation_i === Activation.Gelu) this.geluIn.set(this.data_i);
-    else this.geluIn.fill(0);
+    if (this.calc_en_i && this.activation_i === Activation.Gelu) {
+      this.geluIn.set(this.data_i);
+      this.geluInZero = false;
+    } else if (!this.geluInZero) {
+      this.geluIn.fill(0);
+      this.geluInZero = true;
+    }
+    g.dataZero_i = this.geluInZero;
     // requant_in: GELU output, ReLU of the twice-delayed data, or zero.
     const ri = this.requantIn;
     const act2 = this.activation_q2_i;
     if (act2 === Activation.Gelu) {
       ri.set(g.data_o);
+      this.requantInZero = false;
     } else if (act2 === Activation.Relu) {
+      this.requantInZero = false;
       const d = this.data_q2.cur;
       const en = this.calc_en_q2.cur;
       for (let i = 0; i < N; i++) {
         const v = en ? d[i]! : 0;
         ri[i] = v > 0 ? v : 0;
       }
-    } else ri.fill(0);
+    } else if (!this.requantInZero) {
+      ri.fill(0);
+      this.requantInZero = true;
+    }
     const rq = this.i_requantizer;
+    rq.resultZero_i = this.requantInZero;
     rq.eps_mult_i = this.requant_mult_i;
     rq.right_shift_i = this.requant_shift_i;
     rq.add_i = this.requant_add_i;

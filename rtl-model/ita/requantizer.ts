@@ -16,6 +16,8 @@ export class ItaRequantizer extends Module {
   calc_en_i = 0;
   calc_en_q_i = 0;
   result_i!: Int32Array;
+  /** Set by the parent when every lane of `result_i` is zero. */
+  resultZero_i = false;
   add_i = 0;
   readonly shifted_q: VecReg<Float64Array>;
   readonly requant_oup_q: VecReg<Int8Array>;
@@ -40,7 +42,10 @@ export class ItaRequantizer extends Module {
   }
   override update(): void {
     const N = this.p.N;
-    if (this.calc_en_i) {
+    if (this.calc_en_i && this.resultZero_i) {
+      // a zero product shifts and rounds to zero
+      this.shifted_q.clear();
+    } else if (this.calc_en_i) {
       const s = this.shifted_q.next();
       const r = this.result_i;
       const mult = this.eps_mult_i;
@@ -51,7 +56,12 @@ export class ItaRequantizer extends Module {
       const pw = 8 + this.p.WO + 1;
       for (let i = 0; i < N; i++) s[i] = sraRoundIn(mult * r[i]!, sh, pw);
     } else this.shifted_q.clear();
-    if (this.calc_en_q_i) {
+    if (this.calc_en_q_i && this.shifted_q.holds(0)) {
+      // every lane is the saturated offset
+      const v = satS(this.add_q1.cur, 8);
+      this.requant_oup_q.fill(v);
+      this.oupZero = v === 0;
+    } else if (this.calc_en_q_i) {
       const o = this.requant_oup_q.next();
       const s = this.shifted_q.cur;
       const add = this.add_q1.cur;

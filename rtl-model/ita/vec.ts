@@ -12,9 +12,12 @@ export class VecReg<T extends Lanes = Int32Array> implements Clocked {
   cur: T;
   private nxt: T;
   private written = false;
-  /** `cur` holds all zeros (then clearing a register that is not written is a no-op). */
-  private curZero = true;
-  private nxtZero = false;
+  /**
+   * The value every lane of `cur` holds, or NaN when not known to be uniform. Filling a register
+   * that already holds the value and is not written this cycle is then a no-op.
+   */
+  private curFill = 0;
+  private nxtFill = NaN;
   constructor(
     readonly name: string,
     readonly lanes: number,
@@ -27,30 +30,35 @@ export class VecReg<T extends Lanes = Int32Array> implements Clocked {
   /** The next-value array; every lane must be written. */
   next(): T {
     this.written = true;
-    this.nxtZero = false;
+    this.nxtFill = NaN;
     return this.nxt;
   }
   /** Next value = a copy of `src`. */
   load(src: ArrayLike<number>): void {
     (this.next() as Int32Array).set(src as Int32Array);
   }
+  /** Next value = `v` in every lane (`v` must fit the lane type). */
+  fill(v: number): void {
+    if (this.written || this.curFill !== v) {
+      this.nxt.fill(v);
+      this.written = true;
+      this.nxtFill = v;
+    }
+  }
   /** Next value = all zeros. */
   clear(): void {
-    if (this.written) {
-      this.nxt.fill(0);
-      this.nxtZero = true;
-    } else if (!this.curZero) {
-      this.nxt.fill(0);
-      this.written = true;
-      this.nxtZero = true;
-    }
+    this.fill(0);
+  }
+  /** Whether every lane holds `v` now (false when not known). */
+  holds(v: number): boolean {
+    return this.curFill === v;
   }
   commit(): void {
     if (this.written) {
       const t = this.cur;
       this.cur = this.nxt;
       this.nxt = t;
-      this.curZero = this.nxtZero;
+      this.curFill = this.nxtFill;
       this.written = false;
     }
   }
@@ -63,8 +71,8 @@ export class VecReg<T extends Lanes = Int32Array> implements Clocked {
     this.cur.fill(0);
     this.nxt.fill(0);
     this.written = false;
-    this.curZero = true;
-    this.nxtZero = false;
+    this.curFill = 0;
+    this.nxtFill = NaN;
   }
 }
 
