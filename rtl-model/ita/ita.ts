@@ -29,7 +29,7 @@ import { ItaWeightBuffer } from './weight_buffer.ts';
 import { vecPort, vecReg, vecReg8 } from './vec.ts';
 import { wordReg } from './word_reg.ts';
 import type { WordReg } from './word_reg.ts';
-import type { WeightWord } from './weight_buffer.ts';
+import { WeightWord } from './weight_buffer.ts';
 import type { VecReg } from './vec.ts';
 
 export class Ita extends Module {
@@ -114,7 +114,7 @@ export class Ita extends Module {
     this.inp_weight_i = new Int8Array((N * M) / nwe);
     this.inp_bias_i = new Int32Array(N);
     this.oup_o = new Int8Array(N);
-    this.zeroWeights = { bytes: new Int8Array(N * M), packed: new Float64Array((N / 2) * M) };
+    this.zeroWeights = new WeightWord(N, M);
 
     this.calc_en_q = [];
     this.last_inner_tile_q = [];
@@ -245,7 +245,7 @@ export class Ita extends Module {
     if (cq[2]!.cur) {
       sd.sign_mode_i = this.step_q[2]!.cur === Step.AV ? 0 : 1;
       sd.inp1_i = this.inp1_q.cur;
-      sd.inp2_packed_i = this.inp2_q.cur.packed;
+      sd.inp2_i = this.inp2_q.cur;
       sd.compute();
     }
     const acc = this.i_accumulator;

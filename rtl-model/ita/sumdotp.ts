@@ -5,13 +5,18 @@
  *
  * Evaluation: the weights arrive packed two rows per double (`packWeightPair`): row 2k in the low
  * part and row 2k+1 scaled by 2^24. One multiply-add then serves two units; every partial sum is an
- * integer below 2^46 and so exact, and each unit's sum (|s| < 2^21) is recovered exactly. Evaluated
- * only when its result is consumed (the datapath is enabled), so an idle unit costs nothing.
+ * integer below 2^46 and so exact, and each unit's sum (|s| < 2^21) is recovered exactly. Where
+ * WebAssembly SIMD is available and the weights come as a `WeightWord`, the sums are computed on
+ * 128-bit integer vectors instead (`dotp_simd.ts`), with the same results. Evaluated only when its
+ * result is consumed (the datapath is enabled), so an idle unit costs nothing.
  */
 import { Module } from '../sim/kernel.ts';
 import { wrapS } from '../sim/bits.ts';
 import type { ItaParams } from './params.ts';
 import { vecPort } from './vec.ts';
+import { createDotpSimd } from './dotp_simd.ts';
+import type { DotpSimd } from './dotp_simd.ts';
+import type { WeightWord } from './weight_buffer.ts';
 
 /** Scale of the odd row in a packed weight pair. */
 export const PAIR_SCALE = 2 ** 24;
@@ -33,10 +38,18 @@ export class ItaSumdotp extends Module {
   sign_mode_i = 1;
   /** One input row (all units see the same row). */
   inp1_i!: Int8Array;
-  /** The N weight rows, packed in pairs (`packWeights`). */
+  /** The N weight rows, packed in pairs (`packWeights`); read when `inp2_i` is null. */
   inp2_packed_i!: Float64Array;
+  /** The N weight rows as a weight word (preferred over `inp2_packed_i` when set). */
+  inp2_i: WeightWord | null = null;
   readonly oup_o: Int32Array;
   private readonly a: Float64Array;
+  private readonly simd: DotpSimd | null;
+  /** The weight word (and its version) whose bytes `simd.w` holds. */
+  private simdWord: WeightWord | null = null;
+  private simdVersion = -1;
+  /** Whether a sum can exceed WO bits (|sum| < 2^21), so that lanes need wrapping. */
+  private readonly simdWrap: boolean;
   readonly macs = this.counter('macs');
   constructor(
     parent: Module,
@@ -44,12 +57,22 @@ export class ItaSumdotp extends Module {
   ) {
     super(parent, 'i_sumdotp');
     if (p.N % 2 !== 0) throw new Error('N must be even');
-    this.oup_o = new Int32Array(p.N);
+    this.simd = createDotpSimd(p.N, p.M);
+    this.simdWrap = p.WO < 22;
+    this.oup_o = this.simd ? this.simd.out : new Int32Array(p.N);
     this.a = new Float64Array(p.M);
     vecPort(this, 'oup_o', p.WO, () => this.oup_o);
   }
   /** Computes `oup_o` from the current inputs. */
   compute(): void {
+    const word = this.inp2_i;
+    if (word !== null) {
+      if (this.simd !== null) {
+        this.computeSimd(this.simd, word);
+        return;
+      }
+      this.inp2_packed_i = word.packed;
+    }
     const M = this.p.M;
     const N = this.p.N;
     // Unsigned mode reads the bytes zero-extended; the signed mode reads the row as it is.
@@ -94,6 +117,23 @@ export class ItaSumdotp extends Module {
       this.split(out, 2 * k, s0, sh);
     }
     this.macs.value += N * M;
+  }
+
+  /** `compute` on vectors: the row and (when it changed) the weight word go to the kernel's memory. */
+  private computeSimd(k: DotpSimd, word: WeightWord): void {
+    k.x.set(this.inp1_i);
+    if (word !== this.simdWord || word.version !== this.simdVersion) {
+      k.w.set(word.bytes);
+      this.simdWord = word;
+      this.simdVersion = word.version;
+    }
+    k.run(this.sign_mode_i);
+    if (this.simdWrap) {
+      const out = this.oup_o;
+      const sh = 32 - this.p.WO;
+      for (let i = 0; i < out.length; i++) out[i] = (out[i]! << sh) >> sh;
+    }
+    this.macs.value += this.p.N * this.p.M;
   }
 
   /** Recovers the two units' sums of packed sum `s` into lanes i and i+1, wrapped to WO bits. */

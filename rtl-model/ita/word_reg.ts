@@ -5,7 +5,8 @@
  * captured at its edge, exactly like the flop.
  */
 import type { CommitsWhenWritten, Module, WrittenList } from '../sim/kernel.ts';
-import type { WeightWord, WordHolder } from './weight_buffer.ts';
+import { WeightWord } from './weight_buffer.ts';
+import type { WordHolder } from './weight_buffer.ts';
 import { packLanes } from './vec.ts';
 
 export class WordReg implements CommitsWhenWritten, WordHolder {
@@ -20,8 +21,8 @@ export class WordReg implements CommitsWhenWritten, WordHolder {
     N: number,
     M: number,
   ) {
-    this.own = { bytes: new Int8Array(N * M), packed: new Float64Array((N / 2) * M) };
-    this.zero = { bytes: new Int8Array(N * M), packed: new Float64Array((N / 2) * M) };
+    this.own = new WeightWord(N, M);
+    this.zero = new WeightWord(N, M);
     this.cur = this.zero;
     this.nxt = this.zero;
   }
@@ -54,7 +55,7 @@ export class WordReg implements CommitsWhenWritten, WordHolder {
   beforeWrite(w: WeightWord): void {
     if (this.nxt !== w) return;
     this.own.bytes.set(w.bytes);
-    this.own.packed.set(w.packed);
+    this.own.touch();
     if (this.cur === this.nxt) this.cur = this.own;
     this.nxt = this.own;
   }
