@@ -427,6 +427,6 @@ export function runRandom(cfg: RandomLayerConfig, opts: RunOptions = {}): RunRes
 }
 
 function pipelineEmpty(dut: Ita): boolean {
-  for (let i = 1; i <= 10; i++) if (dut.calc_en_q[i]!.cur) return false;
+  for (let i = 1; i <= 10; i++) if (dut.calc_en_q.q(i)) return false;
   return dut.i_fifo.usage_o === 0;
 }
