@@ -4,7 +4,11 @@
  * short (`itasim progress: <what>: ...`, not to be taken for an error). `--quiet`
  * (progressPolicy.quiet) silences both.
  */
-import cliProgress from 'cli-progress';
+import { createRequire } from 'node:module';
+
+// The bar library is loaded when a bar is first drawn (on a terminal only), not with this module.
+const require = createRequire(import.meta.url);
+let bars: typeof import('cli-progress') | undefined;
 
 export interface Progress {
   increment(n?: number): void;
@@ -76,6 +80,7 @@ export function progressBar(label: string, total: number, unit = ''): Progress {
     total > 0
       ? `${label.padEnd(18)} {bar} {percentage}% | {value}/{total}${unit}{detail} | eta {eta_formatted}`
       : `${label.padEnd(18)} {value}${unit}{detail}`;
+  const cliProgress = (bars ??= require('cli-progress') as typeof import('cli-progress'));
   const bar = new cliProgress.SingleBar(
     { format, stream: process.stderr, hideCursor: true, clearOnComplete: true, etaBuffer: 50 },
     cliProgress.Presets.shades_classic,
