@@ -156,6 +156,41 @@ export class ItaSoftmax extends Module {
     this.combAll();
   }
 
+  /**
+   * Whether this cycle computes nothing, given idle dividers: no QK step, no accumulation stage
+   * active or draining (the tile/count pipelines, the row sum and the shifts at zero), no row sum
+   * queued, no stream output. The registers then keep their values (except `requant_oup_q`,
+   * which samples its input every cycle) and the outputs are those of the last such cycle.
+   */
+  quietState(): boolean {
+    return (
+      this.step_i !== Step.QK &&
+      this.calc_en_q1.cur === 0 &&
+      this.calc_en_q2.cur === 0 &&
+      this.calc_en_q3.cur === 0 &&
+      this.calc_stream_soft_en_q.cur === 0 &&
+      !this.oupActive &&
+      this.shiftZero &&
+      this.exp_sum_q.cur === 0 &&
+      this.shift_sum_q.cur === 0 &&
+      this.tile_q1.cur === 0 &&
+      this.tile_q2.cur === 0 &&
+      this.tile_q3.cur === 0 &&
+      this.tile_q4.cur === 0 &&
+      this.count_q1.cur === 0 &&
+      this.count_q2.cur === 0 &&
+      this.count_q3.cur === 0 &&
+      this.count_q4.cur === 0 &&
+      this.i_fifo.status_cnt_q.cur === 0
+    );
+  }
+
+  /** The next state of a quiet cycle (`quietState`): only `requant_oup_q` samples its input. */
+  updateQuiet(): void {
+    if (!(this.requantInZero && this.requantQZero)) this.requant_oup_q.load(this.requant_oup_i);
+    this.requantQZero = this.requantInZero;
+  }
+
   private combAll(): void {
     const M = this.p.M;
     const N = this.p.N;

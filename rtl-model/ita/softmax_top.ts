@@ -18,6 +18,10 @@ export class ItaSoftmaxTop extends Module {
   readonly i_softmax: ItaSoftmax;
   readonly i_softmax_acc_buffer: ItaRegisterFile;
   readonly i_serdiv: ItaSerdiv[];
+  /** This cycle is quiet (`ItaSoftmax.quietState` with every divider idle). */
+  private quiet = false;
+  /** The last cycle was quiet and fully evaluated: a quiet cycle can reuse its outputs. */
+  private settledQuiet = false;
 
   constructor(
     parent: Module,
@@ -49,6 +53,17 @@ export class ItaSoftmaxTop extends Module {
   override evaluate(): void {
     const sm = this.i_softmax;
     const nd = this.p.NumDiv;
+    let idle = true;
+    for (let i = 0; i < nd; i++) {
+      const d = this.i_serdiv[i]!;
+      if (d.state_q.cur !== 0 || d.cnt_q.cur !== 0) {
+        idle = false;
+        break;
+      }
+    }
+    this.quiet = idle && sm.quietState();
+    // a quiet cycle after a quiet cycle computes what that one did (its inputs did not change)
+    if (this.quiet && this.settledQuiet) return;
     // A divider's outputs follow its registers only: re-read them after an edge that changed them.
     for (let i = 0; i < nd; i++) {
       const d = this.i_serdiv[i]!;
@@ -80,8 +95,13 @@ export class ItaSoftmaxTop extends Module {
    * so only the others get their inputs and compute.
    */
   override update(): void {
-    this.i_softmax_max_buffer.update();
     const sm = this.i_softmax;
+    if (this.quiet && this.settledQuiet && !sm.calc_stream_soft_en_i) {
+      sm.updateQuiet();
+      return;
+    }
+    this.settledQuiet = this.quiet && !sm.calc_stream_soft_en_i;
+    this.i_softmax_max_buffer.update();
     sm.update();
     this.i_softmax_acc_buffer.update();
     for (let i = 0; i < this.p.NumDiv; i++) {
@@ -99,6 +119,7 @@ export class ItaSoftmaxTop extends Module {
 
   /** The stream-softmax reads, once `calc_stream_soft_en_i` is known. */
   evaluateStream(calcStreamSoftEn: number): void {
+    if (!calcStreamSoftEn && this.quiet && this.settledQuiet) return;
     const sm = this.i_softmax;
     sm.calc_stream_soft_en_i = calcStreamSoftEn;
     sm.combStream();
