@@ -22,6 +22,8 @@ export class ItaSoftmaxTop extends Module {
   private quiet = false;
   /** The last cycle was quiet and fully evaluated: a quiet cycle can reuse its outputs. */
   private settledQuiet = false;
+  /** Some divider is busy (not idle or its counter not run down) after the last edge. */
+  private dividersBusy = false;
 
   constructor(
     parent: Module,
@@ -53,15 +55,7 @@ export class ItaSoftmaxTop extends Module {
   override evaluate(): void {
     const sm = this.i_softmax;
     const nd = this.p.NumDiv;
-    let idle = true;
-    for (let i = 0; i < nd; i++) {
-      const d = this.i_serdiv[i]!;
-      if (d.state_q.cur !== 0 || d.cnt_q.cur !== 0) {
-        idle = false;
-        break;
-      }
-    }
-    this.quiet = idle && sm.quietState();
+    this.quiet = !this.dividersBusy && sm.quietState();
     // a quiet cycle after a quiet cycle computes what that one did (its inputs did not change)
     if (this.quiet && this.settledQuiet) return;
     // A divider's outputs follow its registers only: re-read them after an edge that changed them.
@@ -104,6 +98,7 @@ export class ItaSoftmaxTop extends Module {
     this.i_softmax_max_buffer.update();
     sm.update();
     this.i_softmax_acc_buffer.update();
+    let busy = false;
     for (let i = 0; i < this.p.NumDiv; i++) {
       const d = this.i_serdiv[i]!;
       const vld = sm.div_valid_o[i]!;
@@ -113,8 +108,10 @@ export class ItaSoftmaxTop extends Module {
         d.in_vld_i = vld;
         d.out_rdy_i = sm.div_ready_o[i]!;
         d.update();
+        if (d.state_q.nxt !== 0 || d.cnt_q.nxt !== 0) busy = true;
       }
     }
+    this.dividersBusy = busy;
   }
 
   /** The stream-softmax reads, once `calc_stream_soft_en_i` is known. */
