@@ -6,8 +6,8 @@
  * lanes are 32 bits wide (M is limited below so that no sum can overflow them).
  *
  * The kernel is generated for the elaboration's N and M (fully unrolled) into a small module with
- * its own memory: the input row at X, the N weight rows (row-major, M bytes each) at W, the N sums
- * at OUT. `createDotpSimd` returns null where WebAssembly SIMD is not available; the caller then
+ * its own memory: three row buffers (two for the register that holds the input row, one for a
+ * row from elsewhere), the N weight rows (row-major, M bytes each) at W and the N sums at OUT. `createDotpSimd` returns null where WebAssembly SIMD is not available; the caller then
  * computes in JavaScript.
  */
 
@@ -15,14 +15,14 @@
 const MAX_M = 1 << 14;
 
 export interface DotpSimd {
-  /** The input row (M bytes), read by `run`. */
-  readonly x: Int8Array;
+  /** Two row buffers (M bytes each) in the kernel's memory, for the register holding the row. */
+  readonly rows: [Int8Array, Int8Array];
   /** The weight rows (N x M bytes, row-major), read by `run`. */
   readonly w: Int8Array;
   /** The N sums, written by `run`. */
   readonly out: Int32Array;
-  /** Computes `out` from `x` and `w`; `signed` = 0 reads the row's bytes as unsigned. */
-  run(signed: number): void;
+  /** Computes `out` from row `x` and `w`; `signed` = 0 reads the row's bytes as unsigned. */
+  run(x: Int8Array, signed: number): void;
 }
 
 /** Unsigned LEB128. */
@@ -62,30 +62,33 @@ const I32X4_ADD = simd(174);
 const I32X4_DOT_I16X8_S = simd(186);
 
 interface Layout {
-  X: number;
+  /** Row buffers 0 and 1, and the one rows from elsewhere are copied into. */
+  X: [number, number, number];
   OUT: number;
   W: number;
   pages: number;
 }
 
 function layout(N: number, M: number): Layout {
-  const X = 0;
-  const OUT = (M + 15) & ~15;
+  const R = (M + 15) & ~15;
+  const X: [number, number, number] = [0, R, 2 * R];
+  const OUT = 3 * R;
   const W = (OUT + 4 * N + 15) & ~15;
   return { X, OUT, W, pages: Math.ceil((W + N * M) / 65536) };
 }
 
-/** The module: `run(signed)` over the fixed layout, and its memory exported as `mem`. */
+/** The module: `run(signed, row address)` over the fixed layout, and its memory exported as `mem`. */
 function moduleBytes(N: number, M: number, L: Layout): Uint8Array {
   const C = M / 8; // 8-byte chunks per row
-  const xl = (c: number): number => 1 + c; // locals: 0 = signed, 1..C = row chunks, C+1 = sum
-  const acc = C + 1;
+  // locals: 0 = signed, 1 = row address, 2..C+1 = row chunks, C+2 = sum
+  const xl = (c: number): number => 2 + c;
+  const acc = C + 2;
   const b: number[] = [];
   // widen the row once: signed or unsigned bytes
   b.push(LOCAL_GET, 0, IF, VOID);
-  for (let c = 0; c < C; c++) b.push(I32_CONST, 0, ...LOAD8X8_S, 3, ...uleb(L.X + 8 * c), LOCAL_SET, xl(c));
+  for (let c = 0; c < C; c++) b.push(LOCAL_GET, 1, ...LOAD8X8_S, 3, ...uleb(8 * c), LOCAL_SET, xl(c));
   b.push(ELSE);
-  for (let c = 0; c < C; c++) b.push(I32_CONST, 0, ...LOAD8X8_U, 3, ...uleb(L.X + 8 * c), LOCAL_SET, xl(c));
+  for (let c = 0; c < C; c++) b.push(LOCAL_GET, 1, ...LOAD8X8_U, 3, ...uleb(8 * c), LOCAL_SET, xl(c));
   b.push(END);
   for (let n = 0; n < N; n++) {
     b.push(I32_CONST, 0); // address of the store below
@@ -103,7 +106,7 @@ function moduleBytes(N: number, M: number, L: Layout): Uint8Array {
   const body = [...vector([[...uleb(C + 1), V128]]), ...b];
   return new Uint8Array([
     ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
-    ...section(1, vector([[0x60, ...vector([[I32]]), ...vector([])]])), // type: (i32) -> ()
+    ...section(1, vector([[0x60, ...vector([[I32], [I32]]), ...vector([])]])), // (i32, i32) -> ()
     ...section(3, vector([[0]])), // one function of type 0
     ...section(5, vector([[0x01, ...uleb(L.pages), ...uleb(L.pages)]])), // memory, fixed size
     ...section(
@@ -127,7 +130,7 @@ interface WasmApi {
   Instance: new (
     mod: WasmModule,
     imports: object,
-  ) => { exports: { run: (signed: number) => void; mem: { buffer: ArrayBuffer } } };
+  ) => { exports: { run: (signed: number, x: number) => void; mem: { buffer: ArrayBuffer } } };
 }
 const wasm = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
 
@@ -147,10 +150,19 @@ export function createDotpSimd(N: number, M: number): DotpSimd | null {
   if (mod === null) return null;
   const { exports } = new wasm.Instance(mod, {});
   const mem = exports.mem.buffer;
+  const kernel = exports.run;
+  const spare = new Int8Array(mem, L.X[2], M);
   return {
-    x: new Int8Array(mem, L.X, M),
+    rows: [new Int8Array(mem, L.X[0], M), new Int8Array(mem, L.X[1], M)],
     w: new Int8Array(mem, L.W, N * M),
     out: new Int32Array(mem, L.OUT, N),
-    run: exports.run,
+    run(x: Int8Array, signed: number): void {
+      // a row held in the kernel's memory is read in place; another one is copied first
+      if (x.buffer === mem) kernel(signed, x.byteOffset);
+      else {
+        spare.set(x);
+        kernel(signed, L.X[2]);
+      }
+    },
   };
 }

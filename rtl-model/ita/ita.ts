@@ -17,6 +17,7 @@ import { ItaInputSampler } from './input_sampler.ts';
 import { ItaInp1Mux } from './inp1_mux.ts';
 import { ItaInp2Mux } from './inp2_mux.ts';
 import { ItaSumdotp } from './sumdotp.ts';
+import { createDotpSimd } from './dotp_simd.ts';
 import { ItaAccumulator } from './accumulator.ts';
 import { ItaSoftmaxTop } from './softmax_top.ts';
 import { ItaRequantizationController } from './requantization_controller.ts';
@@ -130,7 +131,10 @@ export class Ita extends Module {
     }
     this.first_inner_tile_q = shiftReg(this, stages('first_inner_tile_q', 3), 1);
     this.step_q = shiftReg(this, stages('step_q', 6), 4);
-    this.inp1_q = vecReg8(this, 'inp1_q', M);
+    // the dot-product kernel reads the input row register in place, so its arrays live in the
+    // kernel's memory (where there is a vector kernel)
+    const simd = createDotpSimd(N, M);
+    this.inp1_q = vecReg8(this, 'inp1_q', M, simd?.rows);
     this.inp2_q = wordReg(this, 'inp2_q', N, M);
     this.inp_bias_q1 = vecReg(this, 'inp_bias_q1', N, p.WO - 2);
     this.inp_bias_q2 = vecReg(this, 'inp_bias_q2', N, p.WO - 2);
@@ -140,7 +144,7 @@ export class Ita extends Module {
     this.i_input_sampler = new ItaInputSampler(this, p);
     this.i_inp1_mux = new ItaInp1Mux(this, p);
     this.i_inp2_mux = new ItaInp2Mux(this, this.zeroWeights);
-    this.i_sumdotp = new ItaSumdotp(this, p);
+    this.i_sumdotp = new ItaSumdotp(this, p, simd);
     this.i_accumulator = new ItaAccumulator(this, p);
     this.i_softmax_top = new ItaSoftmaxTop(this, p);
     this.i_requantization_controller = new ItaRequantizationController(this);

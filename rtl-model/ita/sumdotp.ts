@@ -51,13 +51,15 @@ export class ItaSumdotp extends Module {
   /** Whether a sum can exceed WO bits (|sum| < 2^21), so that lanes need wrapping. */
   private readonly simdWrap: boolean;
   readonly macs = this.counter('macs');
+  /** `simd`: the vector kernel to use (null: none; default: one of its own where available). */
   constructor(
     parent: Module,
     readonly p: ItaParams,
+    simd?: DotpSimd | null,
   ) {
     super(parent, 'i_sumdotp');
     if (p.N % 2 !== 0) throw new Error('N must be even');
-    this.simd = createDotpSimd(p.N, p.M);
+    this.simd = simd === undefined ? createDotpSimd(p.N, p.M) : simd;
     this.simdWrap = p.WO < 22;
     this.oup_o = this.simd ? this.simd.out : new Int32Array(p.N);
     this.a = new Float64Array(p.M);
@@ -119,15 +121,17 @@ export class ItaSumdotp extends Module {
     this.macs.value += N * M;
   }
 
-  /** `compute` on vectors: the row and (when it changed) the weight word go to the kernel's memory. */
+  /**
+   * `compute` on vectors: the weight word is copied to the kernel's memory when it changed; the
+   * row is read in place when it is one of the kernel's row buffers (see `DotpSimd.rows`).
+   */
   private computeSimd(k: DotpSimd, word: WeightWord): void {
-    k.x.set(this.inp1_i);
     if (word !== this.simdWord || word.version !== this.simdVersion) {
       k.w.set(word.bytes);
       this.simdWord = word;
       this.simdVersion = word.version;
     }
-    k.run(this.sign_mode_i);
+    k.run(this.inp1_i, this.sign_mode_i);
     if (this.simdWrap) {
       const out = this.oup_o;
       const sh = 32 - this.p.WO;

@@ -97,8 +97,16 @@ export function vecRegWide(m: Module, name: string, lanes: number, laneWidth: nu
   addVec(m, r);
   return r;
 }
-export function vecReg8(m: Module, name: string, lanes: number): VecReg<Int8Array> {
-  const r = new VecReg(`${m.path}.${name}`, lanes, 8, (n) => new Int8Array(n));
+/** `buffers`: the two arrays to hold the lanes in (default: new ones). */
+export function vecReg8(
+  m: Module,
+  name: string,
+  lanes: number,
+  buffers?: [Int8Array, Int8Array],
+): VecReg<Int8Array> {
+  let made = 0;
+  const make = buffers ? (): Int8Array => buffers[made++]! : (n: number): Int8Array => new Int8Array(n);
+  const r = new VecReg(`${m.path}.${name}`, lanes, 8, make);
   addVec(m, r);
   return r;
 }
