@@ -6,12 +6,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Command, CommanderError, Option } from 'commander';
-import { repoUrl } from '../rtl-model/repo.ts';
-import { InputError, OutputError } from '../rtl-model/errors.ts';
-import { outputPolicy, takeDeferredOutputErrors } from '../golden/atomic.ts';
-import { registerCommands } from './commands/index.ts';
 import { commandArgs, runOnThread, runsOnThread, setUpCommandThread } from './command-thread.ts';
+
+// The command line parser and the rest are loaded where the command runs (`runCommand`): a
+// command run on a worker starts it without loading them on this thread first.
 
 const args = commandArgs();
 if (runsOnThread(args)) await runOnThread(import.meta.url, args);
@@ -38,13 +36,22 @@ function missingCommand(help: string): string {
 }
 
 /** The version of the package (package.json), for `--version`. */
-function packageVersion(): string {
+async function packageVersion(): Promise<string> {
+  const { repoUrl } = await import('../rtl-model/repo.ts');
   return (JSON.parse(readFileSync(fileURLToPath(repoUrl('package.json')), 'utf8')) as { version: string })
     .version;
 }
 
 async function runCommand(): Promise<void> {
   setUpCommandThread();
+  const [{ Command, CommanderError, Option }, { InputError, OutputError }, atomic, { registerCommands }] =
+    await Promise.all([
+      import('commander'),
+      import('../rtl-model/errors.ts'),
+      import('../golden/atomic.ts'),
+      import('./commands/index.ts'),
+    ]);
+  const { outputPolicy, takeDeferredOutputErrors } = atomic;
 
   const program = new Command();
   program
@@ -59,7 +66,7 @@ async function runCommand(): Promise<void> {
     .addOption(
       new Option('--quiet', 'no progress on stderr (a bar on a terminal, otherwise a line every ~10 s)'),
     )
-    .version(packageVersion(), '-V, --version', 'print the version of itasim')
+    .version(await packageVersion(), '-V, --version', 'print the version of itasim')
     .configureHelp({ showGlobalOptions: true })
     // A usage error is one line, with the nearest valid name when there is one.
     .configureOutput({

@@ -151,7 +151,7 @@ export function runHwpe(st: HwpeStimuli, opts: HwpeRunOptions = {}): HwpeRunResu
         row.wr_port_grants += mem.wrGrants;
       }
     }
-    if (ita.calc_en_q[1]!.cur && ita.step_q[1]!.cur === AV_STEP)
+    if (ita.calc_en_q.q(1) && ita.step_q.q(1) === AV_STEP)
       aRows.push(Uint8Array.from(ita.i_inp1_mux.inp1_o, (b) => b & 0xff));
   });
   let vcd: VcdWriter | null = null;

@@ -5,27 +5,40 @@
  * result.
  */
 import { Module } from '../sim/kernel.ts';
-import type { Clocked, Reg } from '../sim/kernel.ts';
+import type { CommitsWhenWritten, Reg, WrittenList } from '../sim/kernel.ts';
 import { wrapS } from '../sim/bits.ts';
 import type { ItaParams } from './params.ts';
 import { vecReg } from './vec.ts';
 import type { VecReg } from './vec.ts';
 
 /** `tc_sram` with Latency 1: a read's data appears in the cycle after the request. */
-export class TcSram extends Module implements Clocked {
+export class TcSram extends Module implements CommitsWhenWritten {
   req_read = 0;
   addr_read = 0;
   req_write = 0;
   addr_write = 0;
+  /** Write data; the writer holds it from the combinational pass to the edge, which samples it. */
   wdata!: Int32Array;
   readonly mem: Int32Array;
   /** Registered read data (port 0). */
   readonly rdata_o: Int32Array;
-  private readonly pend: Int32Array;
   private pendRead = false;
   private pendReadAddr = 0;
   private pendWrite = false;
   private pendWriteAddr = 0;
+  private list: WrittenList | null = null;
+  private enrolled = false;
+  /** Asks to be committed at the next edge (once per cycle; see `WrittenList`). */
+  private enroll(): void {
+    if (!this.enrolled && this.list !== null) {
+      this.enrolled = true;
+      this.list.add(this);
+    }
+  }
+  commitVia(list: WrittenList): void {
+    this.list = list;
+    if (this.enrolled) list.add(this);
+  }
   constructor(
     parent: Module,
     readonly numWords: number,
@@ -34,21 +47,22 @@ export class TcSram extends Module implements Clocked {
     super(parent, 'i_partialsum_buffer');
     this.mem = new Int32Array(numWords * lanes);
     this.rdata_o = new Int32Array(lanes);
-    this.pend = new Int32Array(lanes);
     this.state.push(this);
   }
   override update(): void {
     if (this.req_read) {
       this.pendRead = true;
       this.pendReadAddr = this.addr_read;
+      this.enroll();
     }
     if (this.req_write) {
       this.pendWrite = true;
       this.pendWriteAddr = this.addr_write;
-      this.pend.set(this.wdata);
+      this.enroll();
     }
   }
   commit(): void {
+    this.enrolled = false;
     const L = this.lanes;
     if (this.pendRead) {
       const b = this.pendReadAddr * L;
@@ -56,7 +70,7 @@ export class TcSram extends Module implements Clocked {
       this.pendRead = false;
     }
     if (this.pendWrite) {
-      this.mem.set(this.pend, this.pendWriteAddr * L);
+      this.mem.set(this.wdata, this.pendWriteAddr * L);
       this.pendWrite = false;
     }
   }
@@ -68,7 +82,7 @@ export class TcSram extends Module implements Clocked {
     }
     if (this.pendWrite) {
       const b = this.pendWriteAddr * L;
-      for (let i = 0; i < L; i++) if (this.mem[b + i] !== this.pend[i]) return true;
+      for (let i = 0; i < L; i++) if (this.mem[b + i] !== this.wdata[i]) return true;
     }
     return false;
   }
@@ -99,6 +113,11 @@ export class ItaAccumulator extends Module {
   private readonly write_data: Int32Array;
   private resultZero = true;
   private readonly addrMask: number;
+  /**
+   * 32 - WO when WO <= 32: the lanes are then wrapped by a shift pair, which is exact for sums
+   * of int32 lanes (the low 32 bits of a sum below 2^53 are exact); -1 otherwise.
+   */
+  private readonly wrapShift: number;
   constructor(
     parent: Module,
     readonly p: ItaParams,
@@ -106,6 +125,7 @@ export class ItaAccumulator extends Module {
     super(parent, 'i_accumulator');
     const words = (p.M * p.M) / p.N;
     this.addrMask = words - 1;
+    this.wrapShift = p.WO <= 32 ? 32 - p.WO : -1;
     this.read_addr_q = this.reg('read_addr_q', Math.log2(words));
     this.write_addr_q = this.reg('write_addr_q', Math.log2(words));
     this.result_q = vecReg(this, 'result_q', p.N, p.WO);
@@ -125,8 +145,11 @@ export class ItaAccumulator extends Module {
       const WO = this.p.WO;
       const rd = sram.rdata_o;
       const o = this.oup_i;
-      if (this.first_tile_q_i) for (let i = 0; i < N; i++) this.write_data[i] = o[i]!;
-      else for (let i = 0; i < N; i++) this.write_data[i] = wrapS(o[i]! + rd[i]!, WO);
+      const wd = this.write_data;
+      const sh = this.wrapShift;
+      if (this.first_tile_q_i) wd.set(o);
+      else if (sh >= 0) for (let i = 0; i < N; i++) wd[i] = ((o[i]! + rd[i]!) << sh) >> sh;
+      else for (let i = 0; i < N; i++) wd[i] = wrapS(o[i]! + rd[i]!, WO);
     }
   }
   override update(): void {
@@ -140,10 +163,14 @@ export class ItaAccumulator extends Module {
       const r = this.result_q.next();
       const o = this.oup_i;
       const b = this.inp_bias_i;
-      if (this.first_tile_q_i) for (let i = 0; i < N; i++) r[i] = wrapS(o[i]! + b[i]!, WO);
-      else {
+      const sh = this.wrapShift;
+      if (this.first_tile_q_i) {
+        if (sh >= 0) for (let i = 0; i < N; i++) r[i] = ((o[i]! + b[i]!) << sh) >> sh;
+        else for (let i = 0; i < N; i++) r[i] = wrapS(o[i]! + b[i]!, WO);
+      } else {
         const rd = this.i_partialsum_buffer.rdata_o;
-        for (let i = 0; i < N; i++) r[i] = wrapS(o[i]! + rd[i]! + b[i]!, WO);
+        if (sh >= 0) for (let i = 0; i < N; i++) r[i] = ((o[i]! + rd[i]! + b[i]!) << sh) >> sh;
+        else for (let i = 0; i < N; i++) r[i] = wrapS(o[i]! + rd[i]! + b[i]!, WO);
       }
       this.resultZero = false;
     } else if (!this.resultZero) {

@@ -9,8 +9,8 @@ import { Activation } from './params.ts';
 import type { ItaParams } from './params.ts';
 import { ItaGelu } from './gelu.ts';
 import { ItaRequantizer } from './requantizer.ts';
-import { vecReg8 } from './vec.ts';
-import type { VecReg } from './vec.ts';
+import { vecChain8 } from './vec.ts';
+import type { VecChain, VecStage } from './vec.ts';
 
 export class ItaActivation extends Module {
   b_i = 0;
@@ -28,10 +28,12 @@ export class ItaActivation extends Module {
 
   readonly activation_q3: Reg;
   readonly activation_q4: Reg;
-  readonly data_q1: VecReg<Int8Array>;
-  readonly data_q2: VecReg<Int8Array>;
-  readonly data_q3: VecReg<Int8Array>;
-  readonly data_q4: VecReg<Int8Array>;
+  readonly data_q1: VecStage<Int8Array>;
+  readonly data_q2: VecStage<Int8Array>;
+  readonly data_q3: VecStage<Int8Array>;
+  readonly data_q4: VecStage<Int8Array>;
+  /** data_q1..q4: the input delayed one to four cycles. */
+  private readonly dataLine: VecChain<Int8Array>;
   readonly calc_en_q2: Reg;
   readonly calc_en_q3: Reg;
   readonly i_requantizer: ItaRequantizer;
@@ -39,6 +41,9 @@ export class ItaActivation extends Module {
   private readonly geluIn: Int8Array;
   private readonly requantIn: Int32Array;
   private readonly zero8: Int8Array;
+  /** `geluIn` / `requantIn` hold all zeros. */
+  private geluInZero = true;
+  private requantInZero = true;
 
   constructor(
     parent: Module,
@@ -47,10 +52,13 @@ export class ItaActivation extends Module {
     super(parent, 'i_activation');
     this.activation_q3 = this.reg('activation_q3', 2);
     this.activation_q4 = this.reg('activation_q4', 2);
-    this.data_q1 = vecReg8(this, 'data_q1', p.N);
-    this.data_q2 = vecReg8(this, 'data_q2', p.N);
-    this.data_q3 = vecReg8(this, 'data_q3', p.N);
-    this.data_q4 = vecReg8(this, 'data_q4', p.N);
+    this.dataLine = vecChain8(this, ['data_q1', 'data_q2', 'data_q3', 'data_q4'], p.N);
+    [this.data_q1, this.data_q2, this.data_q3, this.data_q4] = this.dataLine.stages as [
+      VecStage<Int8Array>,
+      VecStage<Int8Array>,
+      VecStage<Int8Array>,
+      VecStage<Int8Array>,
+    ];
     this.calc_en_q2 = this.reg('calc_en_q2', 1);
     this.calc_en_q3 = this.reg('calc_en_q3', 1);
     this.i_requantizer = new ItaRequantizer(this, 'i_requantizer', p);
@@ -70,22 +78,34 @@ export class ItaActivation extends Module {
     g.c_i = this.c_i;
     g.calc_en_i = this.calc_en_i;
     g.calc_en_q_i = this.calc_en_q_i;
-    if (this.calc_en_i && this.activation_i === Activation.Gelu) this.geluIn.set(this.data_i);
-    else this.geluIn.fill(0);
+    if (this.calc_en_i && this.activation_i === Activation.Gelu) {
+      this.geluIn.set(this.data_i);
+      this.geluInZero = false;
+    } else if (!this.geluInZero) {
+      this.geluIn.fill(0);
+      this.geluInZero = true;
+    }
+    g.dataZero_i = this.geluInZero;
     // requant_in: GELU output, ReLU of the twice-delayed data, or zero.
     const ri = this.requantIn;
     const act2 = this.activation_q2_i;
     if (act2 === Activation.Gelu) {
       ri.set(g.data_o);
+      this.requantInZero = false;
     } else if (act2 === Activation.Relu) {
+      this.requantInZero = false;
       const d = this.data_q2.cur;
       const en = this.calc_en_q2.cur;
       for (let i = 0; i < N; i++) {
         const v = en ? d[i]! : 0;
         ri[i] = v > 0 ? v : 0;
       }
-    } else ri.fill(0);
+    } else if (!this.requantInZero) {
+      ri.fill(0);
+      this.requantInZero = true;
+    }
     const rq = this.i_requantizer;
+    rq.resultZero_i = this.requantInZero;
     rq.eps_mult_i = this.requant_mult_i;
     rq.right_shift_i = this.requant_shift_i;
     rq.add_i = this.requant_add_i;
@@ -101,10 +121,7 @@ export class ItaActivation extends Module {
     this.activation_q3.nxt = this.activation_q2_i;
     this.activation_q4.nxt = this.activation_q3.cur;
     // the delay line
-    this.data_q4.load(this.data_q3.cur);
-    this.data_q3.load(this.data_q2.cur);
-    this.data_q2.load(this.data_q1.cur);
-    this.data_q1.load(this.data_i ?? this.zero8);
+    this.dataLine.input().set(this.data_i ?? this.zero8);
     this.calc_en_q2.nxt = this.calc_en_q_i;
     this.calc_en_q3.nxt = this.calc_en_q2.cur;
   }

@@ -27,6 +27,27 @@ export const STALL_CAUSES = [
   'no_weight',
 ] as const;
 
+/**
+ * Per step (Idle, Q, K, V, QK, AV, OW, F1, F2, MatMul): which tile count bounds its inner tiles,
+ * the two whose product bounds its tiles (codes 0 = 1, 1 = tile_s, 2 = tile_e, 3 = tile_p,
+ * 4 = tile_f), and the step after its last tile (AV decides by its softmax rows instead).
+ */
+const STEP_INNER = new Int8Array([0, 2, 2, 2, 3, 1, 3, 2, 4, 2]);
+const STEP_TILES_A = new Int8Array([0, 1, 1, 1, 1, 3, 1, 1, 1, 1]);
+const STEP_TILES_B = new Int8Array([0, 3, 3, 3, 0, 0, 2, 4, 2, 3]);
+const STEP_NEXT = new Int8Array([
+  Step.Idle,
+  Step.K,
+  Step.V,
+  Step.QK,
+  Step.AV,
+  Step.AV,
+  Step.Idle,
+  Step.F2,
+  Step.Idle,
+  Step.Idle,
+]);
+
 export class ItaController extends Module {
   // inputs (wired by the parent)
   ctrl_i!: CtrlI;
@@ -76,6 +97,8 @@ export class ItaController extends Module {
   softmax_div = 0;
 
   private readonly tileLen: number; // M*M/N
+  /** Tile counts by code (see STEP_INNER): 1, tile_s, tile_e, tile_p, tile_f. */
+  private readonly tiles = new Int32Array([1, 1, 1, 1, 1]);
   /**
    * Why no datapath handshake happens this cycle (a non-Idle step): one of `StallCause`. Priority
    * as in the RTL's condition: softmax division, output credit, softmax FIFO credit; then missing
@@ -139,34 +162,35 @@ export class ItaController extends Module {
     else if (this.softmax_done_i) softmax_div_done_d = 1;
     if (c.start) busy_d = 1;
 
+    // The conditions below are computed in full every cycle (rather than only as far as their
+    // first false term), so that a step seen for the first time runs no code not run before.
+    const tileS = c.tile_s;
+    const tileE = c.tile_e;
+    const tileP = c.tile_p;
+    const tileF = c.tile_f;
+    const isQK = step_q === Step.QK;
+    const isAV = step_q === Step.AV;
+    const lastRowPart =
+      (inner_tile_q === tileP - 1 ? 1 : 0) &
+      (tile_q === tileS - 1 ? 1 : 0) &
+      (count_q >= this.tileLen - M ? 1 : 0);
+    const firstRow =
+      (inner_tile_q === 0 ? 1 : 0) &
+      (tile_q === 0 ? 1 : 0) &
+      (count_q < M ? 1 : 0) &
+      (count_q >= this.soft_addr_div_i ? 1 : 0);
+    const divDone = this.softmax_div_done_q.cur === 1;
+
     if (step_q !== Step.Idle) {
-      if (
-        step_q === Step.QK &&
-        inner_tile_q === c.tile_p - 1 &&
-        tile_q === c.tile_s - 1 &&
-        count_q >= this.tileLen - M
-      ) {
-        softmax_fifo = 1;
-      }
-      if (
-        this.softmax_div_done_q.cur !== 1 &&
-        step_q === Step.AV &&
-        inner_tile_q === 0 &&
-        tile_q === 0 &&
-        count_q < M &&
-        count_q >= this.soft_addr_div_i
-      ) {
-        softmax_div = 1;
-      }
-      if (
-        this.ongoing_q.cur >= this.p.FifoDepth ||
-        (softmax_fifo && this.ongoing_soft_q.cur >= this.p.SoftFifoDepth) ||
-        softmax_div
-      ) {
+      if (isQK && lastRowPart) softmax_fifo = 1;
+      if (!divDone && isAV && firstRow) softmax_div = 1;
+      const outFull = this.ongoing_q.cur >= this.p.FifoDepth;
+      const softFull = this.ongoing_soft_q.cur >= this.p.SoftFifoDepth;
+      if (outFull || (softmax_fifo && softFull) || softmax_div) {
         // stalled: no handshake
         stall = softmax_div
           ? StallCause.SoftmaxDiv
-          : this.ongoing_q.cur >= this.p.FifoDepth
+          : outFull
             ? StallCause.OutputCredit
             : StallCause.SoftmaxFifo;
       } else {
@@ -188,103 +212,47 @@ export class ItaController extends Module {
       }
     }
 
-    switch (step_q) {
-      case Step.Idle:
+    if (step_q === Step.Idle) {
+      inner_tile_d = 0;
+      tile_d = 0;
+      softmax_tile_d = 0;
+      softmax_div_done_d = 0;
+      busy_d = 0;
+      if (c.start) {
+        if (c.layer === Layer.Attention) step_d = Step.Q;
+        else if (c.layer === Layer.Feedforward) step_d = Step.F1;
+        else if (c.layer === Layer.Linear) step_d = Step.MatMul;
+        else step_d = Step.QK;
+      }
+    } else {
+      // The step's inner-tile count, its tile count and the step after it, looked up (STEP_*).
+      const tiles = this.tiles;
+      tiles[1] = tileS;
+      tiles[2] = tileE;
+      tiles[3] = tileP;
+      tiles[4] = tileF;
+      const innerN = tiles[STEP_INNER[step_q]!]!;
+      const tileN = tiles[STEP_TILES_A[step_q]!]! * tiles[STEP_TILES_B[step_q]!]!;
+      const tileInc = tile_q + 1;
+      const innerWrap = inner_tile_d === innerN;
+      const tileWrap = tileInc === tileN;
+      // AV: the end of its tiles ends a row of softmax tiles; the last row ends the layer's
+      // attention (OW next, or Idle for a single attention), the others go back to QK.
+      const rowInc = softmax_tile_d + 1;
+      const rowWrap = rowInc === tileS;
+      const afterRows =
+        c.layer === Layer.Attention ? Step.OW : c.layer === Layer.SingleAttention ? Step.Idle : Step.AV;
+      const afterAv = rowWrap ? afterRows : Step.QK;
+      const nextStep = STEP_NEXT[step_q]!;
+      last = inner_tile_q === innerN - 1 ? 1 : 0;
+      if (innerWrap) {
         inner_tile_d = 0;
-        tile_d = 0;
-        softmax_tile_d = 0;
-        softmax_div_done_d = 0;
-        busy_d = 0;
-        if (c.start) {
-          if (c.layer === Layer.Attention) step_d = Step.Q;
-          else if (c.layer === Layer.Feedforward) step_d = Step.F1;
-          else if (c.layer === Layer.Linear) step_d = Step.MatMul;
-          else step_d = Step.QK;
+        tile_d = tileWrap ? 0 : tileInc;
+        if (tileWrap) {
+          step_d = isAV ? afterAv : nextStep;
+          if (isAV) softmax_tile_d = rowWrap ? 0 : rowInc;
         }
-        break;
-      case Step.Q:
-      case Step.K:
-      case Step.V:
-      case Step.MatMul:
-        if (inner_tile_q === c.tile_e - 1) last = 1;
-        if (inner_tile_d === c.tile_e) {
-          inner_tile_d = 0;
-          tile_d = tile_q + 1;
-          if (tile_d === c.tile_s * c.tile_p) {
-            tile_d = 0;
-            step_d =
-              step_q === Step.Q
-                ? Step.K
-                : step_q === Step.K
-                  ? Step.V
-                  : step_q === Step.V
-                    ? Step.QK
-                    : Step.Idle;
-          }
-        }
-        break;
-      case Step.QK:
-        if (inner_tile_q === c.tile_p - 1) last = 1;
-        if (inner_tile_d === c.tile_p) {
-          inner_tile_d = 0;
-          tile_d = tile_q + 1;
-          if (tile_d === c.tile_s) {
-            tile_d = 0;
-            step_d = Step.AV;
-          }
-        }
-        break;
-      case Step.AV:
-        if (inner_tile_q === c.tile_s - 1) last = 1;
-        if (inner_tile_d === c.tile_s) {
-          inner_tile_d = 0;
-          tile_d = tile_q + 1;
-          if (tile_d === c.tile_p) {
-            tile_d = 0;
-            softmax_tile_d = softmax_tile_d + 1;
-            if (softmax_tile_d === c.tile_s) {
-              softmax_tile_d = 0;
-              if (c.layer === Layer.Attention) step_d = Step.OW;
-              else if (c.layer === Layer.SingleAttention) step_d = Step.Idle;
-            } else {
-              step_d = Step.QK;
-            }
-          }
-        }
-        break;
-      case Step.OW:
-        if (inner_tile_q === c.tile_p - 1) last = 1;
-        if (inner_tile_d === c.tile_p) {
-          inner_tile_d = 0;
-          tile_d = tile_q + 1;
-          if (tile_d === c.tile_s * c.tile_e) {
-            tile_d = 0;
-            step_d = Step.Idle;
-          }
-        }
-        break;
-      case Step.F1:
-        if (inner_tile_q === c.tile_e - 1) last = 1;
-        if (inner_tile_d === c.tile_e) {
-          inner_tile_d = 0;
-          tile_d = tile_q + 1;
-          if (tile_d === c.tile_s * c.tile_f) {
-            tile_d = 0;
-            step_d = Step.F2;
-          }
-        }
-        break;
-      case Step.F2:
-        if (inner_tile_q === c.tile_f - 1) last = 1;
-        if (inner_tile_d === c.tile_f) {
-          inner_tile_d = 0;
-          tile_d = tile_q + 1;
-          if (tile_d === c.tile_s * c.tile_e) {
-            tile_d = 0;
-            step_d = Step.Idle;
-          }
-        }
-        break;
+      }
     }
 
     const inpFire = this.inp_valid_i && inp_ready;

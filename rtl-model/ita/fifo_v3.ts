@@ -5,9 +5,9 @@
  * softmax divider FIFO: one 19-bit sum).
  */
 import { Module } from '../sim/kernel.ts';
-import type { Clocked, Reg } from '../sim/kernel.ts';
+import type { CommitsWhenWritten, Reg, WrittenList } from '../sim/kernel.ts';
 
-export class FifoV3 extends Module implements Clocked {
+export class FifoV3 extends Module implements CommitsWhenWritten {
   push_i = 0;
   pop_i = 0;
   data_i!: ArrayLike<number>;
@@ -20,6 +20,19 @@ export class FifoV3 extends Module implements Clocked {
   private readonly pend: Int32Array;
   private pendWrite = false;
   private pendAddr = 0;
+  private list: WrittenList | null = null;
+  private enrolled = false;
+  /** Asks to be committed at the next edge (once per cycle; see `WrittenList`). */
+  private enroll(): void {
+    if (!this.enrolled && this.list !== null) {
+      this.enrolled = true;
+      this.list.add(this);
+    }
+  }
+  commitVia(list: WrittenList): void {
+    this.list = list;
+    if (this.enrolled) list.add(this);
+  }
   constructor(
     parent: Module,
     name: string,
@@ -64,6 +77,7 @@ export class FifoV3 extends Module implements Clocked {
       this.pendAddr = this.write_pointer_q.cur;
       const d = this.data_i;
       for (let i = 0; i < this.lanes; i++) this.pend[i] = d[i]!;
+      this.enroll();
       this.write_pointer_q.nxt =
         this.write_pointer_q.cur === this.depth - 1 ? 0 : this.write_pointer_q.cur + 1;
       cnt++;
@@ -75,6 +89,7 @@ export class FifoV3 extends Module implements Clocked {
     this.status_cnt_q.nxt = cnt;
   }
   commit(): void {
+    this.enrolled = false;
     if (this.pendWrite) {
       this.mem.set(this.pend, this.pendAddr * this.lanes);
       this.pendWrite = false;

@@ -19,6 +19,8 @@ export class ItaGelu extends Module {
   calc_en_q_i = 0;
   /** Lane inputs (already gated to zero by the parent when not in GELU). */
   data_i!: Int8Array;
+  /** Set by the parent when every lane of `data_i` is zero. */
+  dataZero_i = false;
   readonly c_q1: Reg;
   readonly data_q1: VecReg;
   readonly erf_sgn_q1: VecReg;
@@ -42,8 +44,9 @@ export class ItaGelu extends Module {
     const L = this.lanes;
     const b = this.b_i;
     const negB = wrapS(-b, GW);
-    // stage 2 (reads this cycle's stage-1 registers)
-    if (this.calc_en_q_i) {
+    // stage 2 (reads this cycle's stage-1 registers); a zero input makes every product zero
+    if (this.calc_en_q_i && this.data_q1.holds(0)) this.gelu_out_q2.clear();
+    else if (this.calc_en_q_i) {
       const out = this.gelu_out_q2.next();
       const c = this.c_q1.cur;
       const psq = this.poly_sq_q1.cur;
@@ -57,6 +60,18 @@ export class ItaGelu extends Module {
       }
     }
     // stage 1
+    if (this.dataZero_i) {
+      // every lane sees x = 0: no sign, and the same clipped square
+      this.data_q1.clear();
+      this.erf_sgn_q1.clear();
+      if (this.calc_en_i) {
+        const clipped = 0 > negB ? negB : 0;
+        const poly = wrapS(clipped + b, GW);
+        this.poly_sq_q1.fill(wrapS(poly * poly, OW));
+      }
+      this.c_q1.nxt = this.c_i;
+      return;
+    }
     const x = this.data_i;
     const dq = this.data_q1.next();
     const sg = this.erf_sgn_q1.next();

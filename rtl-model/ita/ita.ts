@@ -8,7 +8,8 @@
  * t+10 push into the output FIFO, t+11 first cycle the word can leave.
  */
 import { Module } from '../sim/kernel.ts';
-import type { Reg } from '../sim/kernel.ts';
+import { shiftReg } from '../sim/shift.ts';
+import type { ShiftReg } from '../sim/shift.ts';
 import { DEFAULT_PARAMS, STEP_NAMES, Step, checkParams, newCtrl } from './params.ts';
 import type { CtrlI, ItaParams } from './params.ts';
 import { ItaController } from './controller.ts';
@@ -16,6 +17,7 @@ import { ItaInputSampler } from './input_sampler.ts';
 import { ItaInp1Mux } from './inp1_mux.ts';
 import { ItaInp2Mux } from './inp2_mux.ts';
 import { ItaSumdotp } from './sumdotp.ts';
+import { createDotpSimd } from './dotp_simd.ts';
 import { ItaAccumulator } from './accumulator.ts';
 import { ItaSoftmaxTop } from './softmax_top.ts';
 import { ItaRequantizationController } from './requantization_controller.ts';
@@ -29,7 +31,7 @@ import { ItaWeightBuffer } from './weight_buffer.ts';
 import { vecPort, vecReg, vecReg8 } from './vec.ts';
 import { wordReg } from './word_reg.ts';
 import type { WordReg } from './word_reg.ts';
-import type { WeightWord } from './weight_buffer.ts';
+import { WeightWord } from './weight_buffer.ts';
 import type { VecReg } from './vec.ts';
 
 export class Ita extends Module {
@@ -79,11 +81,12 @@ export class Ita extends Module {
   readonly i_weight_buffer: ItaWeightBuffer;
 
   // ---- top-level registers ----
-  readonly calc_en_q: Reg[];
-  readonly last_inner_tile_q: Reg[];
-  readonly first_inner_tile_q: Reg[];
-  readonly step_q: Reg[];
-  readonly activation_q: Reg[];
+  /** Delay lines `x_q1..x_qn` (stage k: `.q(k)`). */
+  readonly calc_en_q: ShiftReg;
+  readonly last_inner_tile_q: ShiftReg;
+  readonly first_inner_tile_q: ShiftReg;
+  readonly step_q: ShiftReg;
+  readonly activation_q: ShiftReg;
   readonly inp1_q: VecReg<Int8Array>;
   readonly inp2_q: WordReg;
   readonly inp_bias_q1: VecReg;
@@ -114,21 +117,24 @@ export class Ita extends Module {
     this.inp_weight_i = new Int8Array((N * M) / nwe);
     this.inp_bias_i = new Int32Array(N);
     this.oup_o = new Int8Array(N);
-    this.zeroWeights = { bytes: new Int8Array(N * M), packed: new Float64Array((N / 2) * M) };
+    this.zeroWeights = new WeightWord(N, M);
 
-    this.calc_en_q = [];
-    this.last_inner_tile_q = [];
-    this.first_inner_tile_q = [];
-    this.step_q = [];
-    this.activation_q = [];
+    const stages = (base: string, n: number): string[] =>
+      Array.from({ length: n }, (_, i) => `${base}${i + 1}`);
+    this.calc_en_q = shiftReg(this, stages('calc_en_q', 10), 1, 0, false);
+    this.last_inner_tile_q = shiftReg(this, stages('last_inner_tile_q', 10), 1, 0, false);
+    this.activation_q = shiftReg(this, stages('activation_q', 10), 2, 0, false);
     for (let i = 1; i <= 10; i++) {
-      this.calc_en_q[i] = this.reg(`calc_en_q${i}`, 1);
-      this.last_inner_tile_q[i] = this.reg(`last_inner_tile_q${i}`, 1);
-      this.activation_q[i] = this.reg(`activation_q${i}`, 2);
+      this.probes.push(this.calc_en_q.probe(`${this.path}.calc_en_q${i}`, 1, i));
+      this.probes.push(this.last_inner_tile_q.probe(`${this.path}.last_inner_tile_q${i}`, 1, i));
+      this.probes.push(this.activation_q.probe(`${this.path}.activation_q${i}`, 2, i));
     }
-    for (let i = 1; i <= 3; i++) this.first_inner_tile_q[i] = this.reg(`first_inner_tile_q${i}`, 1);
-    for (let i = 1; i <= 6; i++) this.step_q[i] = this.reg(`step_q${i}`, 4);
-    this.inp1_q = vecReg8(this, 'inp1_q', M);
+    this.first_inner_tile_q = shiftReg(this, stages('first_inner_tile_q', 3), 1);
+    this.step_q = shiftReg(this, stages('step_q', 6), 4);
+    // the dot-product kernel reads the input row register in place, so its arrays live in the
+    // kernel's memory (where there is a vector kernel)
+    const simd = createDotpSimd(N, M);
+    this.inp1_q = vecReg8(this, 'inp1_q', M, simd?.rows);
     this.inp2_q = wordReg(this, 'inp2_q', N, M);
     this.inp_bias_q1 = vecReg(this, 'inp_bias_q1', N, p.WO - 2);
     this.inp_bias_q2 = vecReg(this, 'inp_bias_q2', N, p.WO - 2);
@@ -138,7 +144,7 @@ export class Ita extends Module {
     this.i_input_sampler = new ItaInputSampler(this, p);
     this.i_inp1_mux = new ItaInp1Mux(this, p);
     this.i_inp2_mux = new ItaInp2Mux(this, this.zeroWeights);
-    this.i_sumdotp = new ItaSumdotp(this, p);
+    this.i_sumdotp = new ItaSumdotp(this, p, simd);
     this.i_accumulator = new ItaAccumulator(this, p);
     this.i_softmax_top = new ItaSoftmaxTop(this, p);
     this.i_requantization_controller = new ItaRequantizationController(this);
@@ -197,8 +203,8 @@ export class Ita extends Module {
     const st = this.i_softmax_top;
     const sm = st.i_softmax;
     st.ctrl_i = c;
-    sm.step_i = this.step_q[6]!.cur;
-    sm.calc_en_i = cq[6]!.cur && lq[6]!.cur ? 1 : 0;
+    sm.step_i = this.step_q.q(6);
+    sm.calc_en_i = cq.q(6) && lq.q(6) ? 1 : 0;
     sm.requant_oup_i = this.i_requantizer.requant_oup_o;
     sm.requantInZero = this.i_requantizer.requantOupZero;
     sm.inp_i = this.i_input_sampler.inp_o;
@@ -234,46 +240,46 @@ export class Ita extends Module {
 
     // 7. datapath
     const m1 = this.i_inp1_mux;
-    m1.calc_en_i = cq[1]!.cur;
-    m1.inp_i = this.step_q[1]!.cur === Step.AV ? sm.inp_stream_soft_o : is.inp_o;
+    m1.calc_en_i = cq.q(1);
+    m1.inp_i = this.step_q.q(1) === Step.AV ? sm.inp_stream_soft_o : is.inp_o;
     m1.evaluate();
     const m2 = this.i_inp2_mux;
-    m2.calc_en_i = cq[1]!.cur;
+    m2.calc_en_i = cq.q(1);
     m2.weight_i = wb.ReadData;
     m2.evaluate();
     const sd = this.i_sumdotp;
-    if (cq[2]!.cur) {
-      sd.sign_mode_i = this.step_q[2]!.cur === Step.AV ? 0 : 1;
+    if (cq.q(2)) {
+      sd.sign_mode_i = this.step_q.q(2) === Step.AV ? 0 : 1;
       sd.inp1_i = this.inp1_q.cur;
-      sd.inp2_packed_i = this.inp2_q.cur.packed;
+      sd.inp2_i = this.inp2_q.cur;
       sd.compute();
     }
     const acc = this.i_accumulator;
-    acc.calc_en_i = cq[2]!.cur;
-    acc.calc_en_q_i = cq[3]!.cur;
-    acc.first_tile_i = this.first_inner_tile_q[2]!.cur;
-    acc.first_tile_q_i = this.first_inner_tile_q[3]!.cur;
-    acc.last_tile_i = lq[2]!.cur;
-    acc.last_tile_q_i = lq[3]!.cur;
+    acc.calc_en_i = cq.q(2);
+    acc.calc_en_q_i = cq.q(3);
+    acc.first_tile_i = this.first_inner_tile_q.q(2);
+    acc.first_tile_q_i = this.first_inner_tile_q.q(3);
+    acc.last_tile_i = lq.q(2);
+    acc.last_tile_q_i = lq.q(3);
     acc.oup_i = this.oup_q.cur;
     acc.inp_bias_i = this.inp_bias_q2.cur;
     acc.evaluate();
     const rc = this.i_requantization_controller;
     rc.ctrl_i = c;
-    rc.requantizer_step_i = this.step_q[4]!.cur;
+    rc.requantizer_step_i = this.step_q.q(4);
     rc.evaluate();
     const rq = this.i_requantizer;
     rq.eps_mult_i = rc.requant_mult_o;
     rq.right_shift_i = rc.requant_shift_o;
     rq.add_i = rc.requant_add_o;
-    rq.calc_en_i = cq[4]!.cur && lq[4]!.cur ? 1 : 0;
-    rq.calc_en_q_i = cq[5]!.cur && lq[5]!.cur ? 1 : 0;
+    rq.calc_en_i = cq.q(4) && lq.q(4) ? 1 : 0;
+    rq.calc_en_q_i = cq.q(5) && lq.q(5) ? 1 : 0;
     rq.result_i = acc.result_o;
     const act = this.i_activation;
-    act.activation_i = this.activation_q[7]!.cur;
-    act.activation_q2_i = this.activation_q[9]!.cur;
-    act.calc_en_i = cq[6]!.cur && lq[6]!.cur ? 1 : 0;
-    act.calc_en_q_i = cq[7]!.cur && lq[7]!.cur ? 1 : 0;
+    act.activation_i = this.activation_q.q(7);
+    act.activation_q2_i = this.activation_q.q(9);
+    act.calc_en_i = cq.q(6) && lq.q(6) ? 1 : 0;
+    act.calc_en_q_i = cq.q(7) && lq.q(7) ? 1 : 0;
     act.b_i = c.gelu_b;
     act.c_i = c.gelu_c;
     act.requant_mult_i = c.activation_requant_mult;
@@ -282,7 +288,7 @@ export class Ita extends Module {
     act.data_i = rq.requant_oup_o;
     act.evaluate();
     const fc = this.i_fifo_controller;
-    fc.activation_done_i = cq[10]!.cur && lq[10]!.cur ? 1 : 0;
+    fc.activation_done_i = cq.q(10) && lq.q(10) ? 1 : 0;
     fc.requant_oup_i = act.data_o;
     fc.fifo_full_i = fifo.full_o;
     fc.evaluate();
@@ -308,27 +314,18 @@ export class Ita extends Module {
     const cq = this.calc_en_q;
     const lq = this.last_inner_tile_q;
     const ctl = this.i_controller;
-    // pipeline shift registers
-    for (let i = 10; i > 1; i--) {
-      cq[i]!.nxt = cq[i - 1]!.cur;
-      lq[i]!.nxt = lq[i - 1]!.cur;
-      this.activation_q[i]!.nxt = this.activation_q[i - 1]!.cur;
-    }
-    cq[1]!.nxt = ctl.calc_en_o;
-    lq[1]!.nxt = ctl.last_inner_tile_o;
-    this.activation_q[1]!.nxt = this.ctrl_i.activation;
-    const fq = this.first_inner_tile_q;
-    fq[3]!.nxt = fq[2]!.cur;
-    fq[2]!.nxt = fq[1]!.cur;
-    fq[1]!.nxt = ctl.first_inner_tile_o;
-    for (let i = 6; i > 1; i--) this.step_q[i]!.nxt = this.step_q[i - 1]!.cur;
-    this.step_q[1]!.nxt = ctl.step_o;
+    // pipeline shift registers (the lines shift at the edge; stage 1 takes these)
+    cq.d = ctl.calc_en_o;
+    lq.d = ctl.last_inner_tile_o;
+    this.activation_q.d = this.ctrl_i.activation;
+    this.first_inner_tile_q.d = ctl.first_inner_tile_o;
+    this.step_q.d = ctl.step_o;
     // datapath registers
-    if (cq[2]!.cur) {
+    if (cq.q(2)) {
       this.inp_bias_q2.load(this.inp_bias_q1.cur);
       this.oup_q.load(this.i_sumdotp.oup_o);
     }
-    if (cq[1]!.cur) {
+    if (cq.q(1)) {
       this.inp_bias_q1.load(this.i_input_sampler.inp_bias_o);
       this.inp1_q.load(this.i_inp1_mux.inp1_o);
       this.inp2_q.load(this.i_inp2_mux.inp2_o);

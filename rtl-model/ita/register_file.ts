@@ -4,9 +4,9 @@
  * word is readable after the writing edge, which is how the model commits it.
  */
 import { Module } from '../sim/kernel.ts';
-import type { Clocked } from '../sim/kernel.ts';
+import type { CommitsWhenWritten, WrittenList } from '../sim/kernel.ts';
 
-export class ItaRegisterFile extends Module implements Clocked {
+export class ItaRegisterFile extends Module implements CommitsWhenWritten {
   readonly ReadEnable: Uint8Array;
   readonly ReadAddr: Int32Array;
   WriteEnable = 0;
@@ -18,6 +18,19 @@ export class ItaRegisterFile extends Module implements Clocked {
   private pendWrite = false;
   private pendAddr = 0;
   private pendData = 0;
+  private list: WrittenList | null = null;
+  private enrolled = false;
+  /** Asks to be committed at the next edge (once per cycle; see `WrittenList`). */
+  private enroll(): void {
+    if (!this.enrolled && this.list !== null) {
+      this.enrolled = true;
+      this.list.add(this);
+    }
+  }
+  commitVia(list: WrittenList): void {
+    this.list = list;
+    if (this.enrolled) list.add(this);
+  }
   constructor(
     parent: Module,
     name: string,
@@ -47,15 +60,21 @@ export class ItaRegisterFile extends Module implements Clocked {
   override update(): void {
     const mask = (1 << this.addrWidth) - 1;
     for (let z = 0; z < this.nRead; z++) {
-      this.rNext[z] = this.ReadEnable[z] ? this.ReadAddr[z]! & mask : this.RAddrRegxDP[z]!;
+      if (this.ReadEnable[z]) {
+        const a = this.ReadAddr[z]! & mask;
+        this.rNext[z] = a;
+        if (a !== this.RAddrRegxDP[z]) this.enroll();
+      }
     }
     if (this.WriteEnable) {
       this.pendWrite = true;
       this.pendAddr = this.WriteAddr & mask;
       this.pendData = this.WriteData;
+      this.enroll();
     }
   }
   commit(): void {
+    this.enrolled = false;
     this.RAddrRegxDP.set(this.rNext);
     if (this.pendWrite) {
       this.mem[this.pendAddr] = this.pendData;

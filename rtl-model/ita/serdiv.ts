@@ -5,7 +5,7 @@
  * than the dividend gives 0 without iterating. Iteration count therefore depends on the data.
  */
 import { Module, Reg } from '../sim/kernel.ts';
-import type { Clocked } from '../sim/kernel.ts';
+import type { CommitsWhenWritten, WrittenList } from '../sim/kernel.ts';
 import { truncU, wrapS } from '../sim/bits.ts';
 
 const IDLE = 0;
@@ -21,17 +21,35 @@ function lzc(x: number, w: number): number {
  * The divider's registers, committed together and only in cycles in which the divider computed a
  * next state (an idle divider's registers hold, so there is nothing to commit).
  */
-class RegGroup implements Clocked {
+class RegGroup implements CommitsWhenWritten {
   readonly regs: Reg[] = [];
   dirty = false;
+  private list: WrittenList | null = null;
+  constructor(private readonly owner: ItaSerdiv) {}
+  /** The divider computed a next state this cycle. */
+  touch(): void {
+    if (this.dirty) return;
+    this.dirty = true;
+    this.list?.add(this);
+  }
+  commitVia(list: WrittenList): void {
+    this.list = list;
+    if (this.dirty) list.add(this);
+  }
   commit(): void {
     if (!this.dirty) return;
-    for (const r of this.regs) r.cur = r.nxt;
+    const rs = this.regs;
+    for (let i = 0; i < rs.length; i++) {
+      const r = rs[i]!;
+      r.cur = r.nxt;
+    }
     this.dirty = false;
+    this.owner.stale = true;
   }
   reset(): void {
     for (const r of this.regs) r.reset();
     this.dirty = false;
+    this.owner.stale = true;
   }
   changes(): boolean {
     return this.dirty && this.regs.some((r) => r.changes());
@@ -56,7 +74,12 @@ export class ItaSerdiv extends Module {
   readonly op_b_zero_q: Reg;
   readonly div_res_zero_q: Reg;
   private readonly cntBits: number;
-  private readonly group = new RegGroup();
+  private readonly group = new RegGroup(this);
+  /**
+   * Set when the registers may have changed (an edge after `update`, or reset): the outputs, which
+   * depend on the registers only, need evaluating again. A parent may clear it once it has.
+   */
+  stale = true;
   readonly busyCycles = this.counter('busy_cycles');
   constructor(
     parent: Module,
@@ -88,7 +111,7 @@ export class ItaSerdiv extends Module {
     this.out_vld_o = s === FINISH || (s === DIVIDE && this.div_res_zero_q.cur) ? 1 : 0;
   }
   override update(): void {
-    this.group.dirty = true;
+    this.group.touch();
     const W = this.WIDTH;
     const s = this.state_q.cur;
     if (s === IDLE) {

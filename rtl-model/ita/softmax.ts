@@ -98,6 +98,9 @@ export class ItaSoftmax extends Module {
   private shiftZero = true;
   private readonly pushWord = new Int32Array(1);
   private oupActive = false;
+  /** The lanes of `div_valid_o` / `div_ready_o` that may be set (all others are 0). */
+  private validLane = 0;
+  private readyLane = 0;
   private readonly tileLen: number;
   private readonly accMask: number;
 
@@ -151,6 +154,41 @@ export class ItaSoftmax extends Module {
   override evaluate(): void {
     this.i_fifo.evaluate();
     this.combAll();
+  }
+
+  /**
+   * Whether this cycle computes nothing, given idle dividers: no QK step, no accumulation stage
+   * active or draining (the tile/count pipelines, the row sum and the shifts at zero), no row sum
+   * queued, no stream output. The registers then keep their values (except `requant_oup_q`,
+   * which samples its input every cycle) and the outputs are those of the last such cycle.
+   */
+  quietState(): boolean {
+    return (
+      this.step_i !== Step.QK &&
+      this.calc_en_q1.cur === 0 &&
+      this.calc_en_q2.cur === 0 &&
+      this.calc_en_q3.cur === 0 &&
+      this.calc_stream_soft_en_q.cur === 0 &&
+      !this.oupActive &&
+      this.shiftZero &&
+      this.exp_sum_q.cur === 0 &&
+      this.shift_sum_q.cur === 0 &&
+      this.tile_q1.cur === 0 &&
+      this.tile_q2.cur === 0 &&
+      this.tile_q3.cur === 0 &&
+      this.tile_q4.cur === 0 &&
+      this.count_q1.cur === 0 &&
+      this.count_q2.cur === 0 &&
+      this.count_q3.cur === 0 &&
+      this.count_q4.cur === 0 &&
+      this.i_fifo.status_cnt_q.cur === 0
+    );
+  }
+
+  /** The next state of a quiet cycle (`quietState`): only `requant_oup_q` samples its input. */
+  updateQuiet(): void {
+    if (!(this.requantInZero && this.requantQZero)) this.requant_oup_q.load(this.requant_oup_i);
+    this.requantQZero = this.requantInZero;
   }
 
   private combAll(): void {
@@ -253,10 +291,13 @@ export class ItaSoftmax extends Module {
 
     // Division
     const nd = this.p.NumDiv;
-    this.div_valid_o.fill(0);
-    this.div_ready_o.fill(0);
     const dr = this.div_read_q.cur;
     const dw = this.div_write_q.cur;
+    // one-hot: only the lanes set last cycle need clearing
+    this.div_valid_o[this.validLane] = 0;
+    this.div_ready_o[this.readyLane] = 0;
+    this.validLane = dr;
+    this.readyLane = dw;
     this.div_inp_o = fifo.dataLane(0);
     this.div_valid_o[dr] = fifo.empty_o ? 0 : 1;
     this.div_ready_o[dw] = 1;

@@ -18,6 +18,12 @@ export class ItaSoftmaxTop extends Module {
   readonly i_softmax: ItaSoftmax;
   readonly i_softmax_acc_buffer: ItaRegisterFile;
   readonly i_serdiv: ItaSerdiv[];
+  /** This cycle is quiet (`ItaSoftmax.quietState` with every divider idle). */
+  private quiet = false;
+  /** The last cycle was quiet and fully evaluated: a quiet cycle can reuse its outputs. */
+  private settledQuiet = false;
+  /** Some divider is busy (not idle or its counter not run down) after the last edge. */
+  private dividersBusy = false;
 
   constructor(
     parent: Module,
@@ -49,12 +55,18 @@ export class ItaSoftmaxTop extends Module {
   override evaluate(): void {
     const sm = this.i_softmax;
     const nd = this.p.NumDiv;
+    this.quiet = !this.dividersBusy && sm.quietState();
+    // a quiet cycle after a quiet cycle computes what that one did (its inputs did not change)
+    if (this.quiet && this.settledQuiet) return;
+    // A divider's outputs follow its registers only: re-read them after an edge that changed them.
     for (let i = 0; i < nd; i++) {
       const d = this.i_serdiv[i]!;
+      if (!d.stale) continue;
       d.evaluate();
       sm.div_ready_i[i] = d.in_rdy_o;
       sm.div_valid_i[i] = d.out_vld_o;
       sm.div_oup_i[i] = d.res_o;
+      d.stale = false;
     }
     const mb = this.i_softmax_max_buffer;
     const ab = this.i_softmax_acc_buffer;
@@ -64,13 +76,6 @@ export class ItaSoftmaxTop extends Module {
     sm.read_acc_data_i[0] = ab.readData(0);
     sm.read_acc_data_i[1] = ab.readData(1);
     sm.evaluate();
-    for (let i = 0; i < nd; i++) {
-      const d = this.i_serdiv[i]!;
-      d.op_a_i = SOFTMAX_SCALAR;
-      d.op_b_i = sm.div_inp_o;
-      d.in_vld_i = sm.div_valid_o[i]!;
-      d.out_rdy_i = sm.div_ready_o[i]!;
-    }
     mb.WriteEnable = sm.write_max_en_o;
     mb.WriteAddr = sm.write_max_addr_o;
     mb.WriteData = sm.write_max_data_o;
@@ -79,19 +84,39 @@ export class ItaSoftmaxTop extends Module {
     ab.WriteData = sm.write_acc_data_o;
   }
 
-  /** Next state; an idle divider with nothing offered and its counter run down holds all registers. */
+  /**
+   * Next state; an idle divider with nothing offered and its counter run down holds all registers,
+   * so only the others get their inputs and compute.
+   */
   override update(): void {
+    const sm = this.i_softmax;
+    if (this.quiet && this.settledQuiet && !sm.calc_stream_soft_en_i) {
+      sm.updateQuiet();
+      return;
+    }
+    this.settledQuiet = this.quiet && !sm.calc_stream_soft_en_i;
     this.i_softmax_max_buffer.update();
-    this.i_softmax.update();
+    sm.update();
     this.i_softmax_acc_buffer.update();
+    let busy = false;
     for (let i = 0; i < this.p.NumDiv; i++) {
       const d = this.i_serdiv[i]!;
-      if (d.state_q.cur !== 0 || d.in_vld_i || d.cnt_q.cur !== 0) d.update();
+      const vld = sm.div_valid_o[i]!;
+      if (d.state_q.cur !== 0 || vld || d.cnt_q.cur !== 0) {
+        d.op_a_i = SOFTMAX_SCALAR;
+        d.op_b_i = sm.div_inp_o;
+        d.in_vld_i = vld;
+        d.out_rdy_i = sm.div_ready_o[i]!;
+        d.update();
+        if (d.state_q.nxt !== 0 || d.cnt_q.nxt !== 0) busy = true;
+      }
     }
+    this.dividersBusy = busy;
   }
 
   /** The stream-softmax reads, once `calc_stream_soft_en_i` is known. */
   evaluateStream(calcStreamSoftEn: number): void {
+    if (!calcStreamSoftEn && this.quiet && this.settledQuiet) return;
     const sm = this.i_softmax;
     sm.calc_stream_soft_en_i = calcStreamSoftEn;
     sm.combStream();

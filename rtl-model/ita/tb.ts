@@ -18,8 +18,7 @@ import { InputError } from '../errors.ts';
 
 /** First cycle at which the testbench processes act (reset released before it). */
 export const TB_FIRST_CYCLE = 11;
-/** Trace edges are counted from the first edge with reset inactive. */
-export const TB_EDGE_OFFSET = 10;
+export { TB_EDGE_OFFSET } from './run_random.ts';
 
 /** Everything the testbench reads for one head of a folder. */
 export interface TbStimuli {

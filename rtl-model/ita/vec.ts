@@ -4,7 +4,7 @@
  * `next()`, which returns the whole next-value array (the caller writes every lane); a register not
  * written in a cycle holds. The commit swaps the two arrays.
  */
-import type { Clocked, Module, Probe } from '../sim/kernel.ts';
+import type { Clocked, CommitsWhenWritten, Module, Probe, WrittenList } from '../sim/kernel.ts';
 
 type Lanes = Int32Array | Int8Array | Uint8Array | Float64Array;
 
@@ -12,6 +12,12 @@ export class VecReg<T extends Lanes = Int32Array> implements Clocked {
   cur: T;
   private nxt: T;
   private written = false;
+  /**
+   * The value every lane of `cur` holds, or NaN when not known to be uniform. Filling a register
+   * that already holds the value and is not written this cycle is then a no-op.
+   */
+  private curFill = 0;
+  private nxtFill = NaN;
   constructor(
     readonly name: string,
     readonly lanes: number,
@@ -24,21 +30,35 @@ export class VecReg<T extends Lanes = Int32Array> implements Clocked {
   /** The next-value array; every lane must be written. */
   next(): T {
     this.written = true;
+    this.nxtFill = NaN;
     return this.nxt;
   }
   /** Next value = a copy of `src`. */
   load(src: ArrayLike<number>): void {
     (this.next() as Int32Array).set(src as Int32Array);
   }
+  /** Next value = `v` in every lane (`v` must fit the lane type). */
+  fill(v: number): void {
+    if (this.written || this.curFill !== v) {
+      this.nxt.fill(v);
+      this.written = true;
+      this.nxtFill = v;
+    }
+  }
   /** Next value = all zeros. */
   clear(): void {
-    this.next().fill(0);
+    this.fill(0);
+  }
+  /** Whether every lane holds `v` now (false when not known). */
+  holds(v: number): boolean {
+    return this.curFill === v;
   }
   commit(): void {
     if (this.written) {
       const t = this.cur;
       this.cur = this.nxt;
       this.nxt = t;
+      this.curFill = this.nxtFill;
       this.written = false;
     }
   }
@@ -51,6 +71,8 @@ export class VecReg<T extends Lanes = Int32Array> implements Clocked {
     this.cur.fill(0);
     this.nxt.fill(0);
     this.written = false;
+    this.curFill = 0;
+    this.nxtFill = NaN;
   }
 }
 
@@ -75,8 +97,16 @@ export function vecRegWide(m: Module, name: string, lanes: number, laneWidth: nu
   addVec(m, r);
   return r;
 }
-export function vecReg8(m: Module, name: string, lanes: number): VecReg<Int8Array> {
-  const r = new VecReg(`${m.path}.${name}`, lanes, 8, (n) => new Int8Array(n));
+/** `buffers`: the two arrays to hold the lanes in (default: new ones). */
+export function vecReg8(
+  m: Module,
+  name: string,
+  lanes: number,
+  buffers?: [Int8Array, Int8Array],
+): VecReg<Int8Array> {
+  let made = 0;
+  const make = buffers ? (): Int8Array => buffers[made++]! : (n: number): Int8Array => new Int8Array(n);
+  const r = new VecReg(`${m.path}.${name}`, lanes, 8, make);
   addVec(m, r);
   return r;
 }
@@ -123,6 +153,82 @@ function addVec(m: Module, r: VecReg<Lanes>): void {
     read: () => packLanes(r.cur, r.laneWidth),
   };
   m.probes.push(probe);
+}
+
+/** One stage of a `VecChain`: the register's current value. */
+export interface VecStage<T extends Lanes> {
+  readonly name: string;
+  cur: T;
+}
+
+/**
+ * A delay line of vector registers that all shift at the same edges (stage k+1 takes stage k,
+ * stage 1 takes the input). The stages' arrays rotate at the edge instead of being copied: only
+ * the input is copied, into the array that leaves the last stage. Committed in the cycles it was
+ * given an input (`input`), like `RegArray`.
+ */
+export class VecChain<T extends Lanes> implements CommitsWhenWritten {
+  readonly stages: VecStage<T>[] = [];
+  private spare: T;
+  private loaded = false;
+  private list: WrittenList | null = null;
+  constructor(
+    names: string[],
+    readonly lanes: number,
+    make: (n: number) => T,
+  ) {
+    for (const name of names) this.stages.push({ name, cur: make(lanes) });
+    this.spare = make(lanes);
+  }
+  /** Shifts at the next edge; returns the array to write stage 1's next value into (every lane). */
+  input(): T {
+    if (!this.loaded) {
+      this.loaded = true;
+      this.list?.add(this);
+    }
+    return this.spare;
+  }
+  commit(): void {
+    if (!this.loaded) return;
+    const st = this.stages;
+    const last = st[st.length - 1]!.cur;
+    for (let k = st.length - 1; k > 0; k--) st[k]!.cur = st[k - 1]!.cur;
+    st[0]!.cur = this.spare;
+    this.spare = last;
+    this.loaded = false;
+  }
+  commitVia(list: WrittenList): void {
+    this.list = list;
+    if (this.loaded) list.add(this);
+  }
+  changes(): boolean {
+    if (!this.loaded) return false;
+    const st = this.stages;
+    for (let k = 0; k < st.length; k++) {
+      const from = k === 0 ? this.spare : st[k - 1]!.cur;
+      const to = st[k]!.cur;
+      for (let i = 0; i < this.lanes; i++) if (from[i] !== to[i]) return true;
+    }
+    return false;
+  }
+  reset(): void {
+    for (const s of this.stages) s.cur.fill(0);
+    this.spare.fill(0);
+    this.loaded = false;
+  }
+}
+
+/** Declares a delay line of byte-lane vector registers `names` (stage 1 first) of `m`. */
+export function vecChain8(m: Module, names: string[], lanes: number): VecChain<Int8Array> {
+  const c = new VecChain(
+    names.map((n) => `${m.path}.${n}`),
+    lanes,
+    (n) => new Int8Array(n),
+  );
+  m.state.push(c);
+  for (const st of c.stages)
+    m.probes.push({ name: st.name, width: lanes * 8, read: () => packLanes(st.cur, 8) });
+  return c;
 }
 
 /** Declares a packed combinational vector signal for traces. */

@@ -2,17 +2,41 @@
  * `ita_register_file_1w_multi_port_read_we` as the weight buffer: two words of N x M bytes, written
  * one N*M/N_WRITE_EN-byte slice at a time, read through a registered address. The RTL writes its
  * latches through clock-gating cells; the new slice is readable after the writing edge, which is how
- * the model commits it. Each word is also kept packed for the dot-product units (two rows per
- * double, see `sumdotp.ts`), updated slice by slice.
+ * the model commits it.
  */
 import { Module } from '../sim/kernel.ts';
-import type { Clocked } from '../sim/kernel.ts';
-import { packWeightPair } from './sumdotp.ts';
+import type { CommitsWhenWritten, WrittenList } from '../sim/kernel.ts';
+import { packWeights } from './sumdotp.ts';
 
-/** A weight word as the datapath sees it: bytes and packed pairs. */
-export interface WeightWord {
-  bytes: Int8Array;
-  packed: Float64Array;
+/**
+ * A weight word as the datapath sees it: N rows of M bytes, and the same packed two rows per
+ * double for the dot products evaluated in doubles (see `sumdotp.ts`), packed when first asked for
+ * after a change.
+ */
+export class WeightWord {
+  readonly bytes: Int8Array;
+  /** Counts changes of `bytes`: whoever writes them calls `touch`. */
+  version = 0;
+  private readonly pairs: Float64Array;
+  private pairsVersion = 0;
+  constructor(
+    readonly N: number,
+    readonly M: number,
+  ) {
+    this.bytes = new Int8Array(N * M);
+    this.pairs = new Float64Array((N / 2) * M);
+  }
+  /** Marks `bytes` as changed. */
+  touch(): void {
+    this.version++;
+  }
+  get packed(): Float64Array {
+    if (this.pairsVersion !== this.version) {
+      packWeights(this.bytes, this.N, this.M, this.pairs);
+      this.pairsVersion = this.version;
+    }
+    return this.pairs;
+  }
 }
 
 /** Something that holds a reference to a buffer word and must keep its old contents on a write. */
@@ -21,7 +45,7 @@ export interface WordHolder {
   beforeWrite(w: WeightWord): void;
 }
 
-export class ItaWeightBuffer extends Module implements Clocked {
+export class ItaWeightBuffer extends Module implements CommitsWhenWritten {
   ReadEnable = 0;
   ReadAddr = 0;
   WriteEnable = 0;
@@ -37,6 +61,19 @@ export class ItaWeightBuffer extends Module implements Clocked {
   private pendAddr = 0;
   private pendSlice = 0;
   private readonly pendData: Int8Array;
+  private list: WrittenList | null = null;
+  private enrolled = false;
+  /** Asks to be committed at the next edge (once per cycle; see `WrittenList`). */
+  private enroll(): void {
+    if (!this.enrolled && this.list !== null) {
+      this.enrolled = true;
+      this.list.add(this);
+    }
+  }
+  commitVia(list: WrittenList): void {
+    this.list = list;
+    if (this.enrolled) list.add(this);
+  }
   constructor(
     parent: Module,
     readonly N: number,
@@ -44,7 +81,7 @@ export class ItaWeightBuffer extends Module implements Clocked {
     readonly sliceBytes: number,
   ) {
     super(parent, 'i_weight_buffer');
-    this.words = [0, 1].map(() => ({ bytes: new Int8Array(N * M), packed: new Float64Array((N / 2) * M) }));
+    this.words = [new WeightWord(N, M), new WeightWord(N, M)];
     this.pendData = new Int8Array(sliceBytes);
     this.state.push(this);
     this.probes.push({ name: `${this.path}.RAddrRegxDP`, width: 1, read: () => this.RAddrRegxDP });
@@ -55,28 +92,23 @@ export class ItaWeightBuffer extends Module implements Clocked {
   }
   override update(): void {
     this.RAddrNext = this.ReadEnable ? this.ReadAddr : this.RAddrRegxDP;
+    if (this.RAddrNext !== this.RAddrRegxDP) this.enroll();
     if (this.WriteEnable) {
       this.pendWrite = true;
       this.pendAddr = this.WriteAddr;
       this.pendSlice = this.WriteSelectIdx;
       this.pendData.set(this.WriteData);
+      this.enroll();
     }
   }
   commit(): void {
+    this.enrolled = false;
     this.RAddrRegxDP = this.RAddrNext;
     if (this.pendWrite) {
       const w = this.words[this.pendAddr]!;
       this.holder?.beforeWrite(w);
-      const base = this.pendSlice * this.sliceBytes;
-      w.bytes.set(this.pendData, base);
-      const M = this.M;
-      for (let i = 0; i < this.sliceBytes; i++) {
-        const f = base + i;
-        const n = (f / M) | 0;
-        const m = f - n * M;
-        const k = n >> 1;
-        w.packed[k * M + m] = packWeightPair(w.bytes[2 * k * M + m]!, w.bytes[(2 * k + 1) * M + m]!);
-      }
+      w.bytes.set(this.pendData, this.pendSlice * this.sliceBytes);
+      w.touch();
       this.pendWrite = false;
     }
   }
@@ -87,7 +119,7 @@ export class ItaWeightBuffer extends Module implements Clocked {
   reset(): void {
     for (const w of this.words) {
       w.bytes.fill(0);
-      w.packed.fill(0);
+      w.touch();
     }
     this.RAddrRegxDP = 0;
     this.RAddrNext = 0;

@@ -4,40 +4,59 @@
  * the referenced word, the register first takes a private copy, so it always shows the value
  * captured at its edge, exactly like the flop.
  */
-import type { Clocked, Module } from '../sim/kernel.ts';
-import type { WeightWord, WordHolder } from './weight_buffer.ts';
+import type { CommitsWhenWritten, Module, WrittenList } from '../sim/kernel.ts';
+import { WeightWord } from './weight_buffer.ts';
+import type { WordHolder } from './weight_buffer.ts';
 import { packLanes } from './vec.ts';
 
-export class WordReg implements Clocked, WordHolder {
+export class WordReg implements CommitsWhenWritten, WordHolder {
   cur: WeightWord;
   private nxt: WeightWord;
   private readonly own: WeightWord;
   private readonly zero: WeightWord;
+  private list: WrittenList | null = null;
+  private enrolled = false;
   constructor(
     readonly name: string,
     N: number,
     M: number,
   ) {
-    this.own = { bytes: new Int8Array(N * M), packed: new Float64Array((N / 2) * M) };
-    this.zero = { bytes: new Int8Array(N * M), packed: new Float64Array((N / 2) * M) };
+    this.own = new WeightWord(N, M);
+    this.zero = new WeightWord(N, M);
     this.cur = this.zero;
     this.nxt = this.zero;
   }
   /** Next value: the given word (referenced, not copied). */
   load(w: WeightWord): void {
     this.nxt = w;
+    if (w !== this.cur && !this.enrolled && this.list !== null) {
+      this.enrolled = true;
+      this.list.add(this);
+    }
   }
   commit(): void {
+    this.enrolled = false;
     this.cur = this.nxt;
+  }
+  commitVia(list: WrittenList): void {
+    this.list = list;
+    if (this.cur !== this.nxt) {
+      this.enrolled = true;
+      list.add(this);
+    }
   }
   changes(): boolean {
     return this.cur !== this.nxt;
   }
+  /**
+   * Word `w` is overwritten at this edge. If it is what the register holds after the edge, the
+   * register takes a private copy first (this runs before or after the register's own commit).
+   */
   beforeWrite(w: WeightWord): void {
-    if (this.cur !== w) return;
+    if (this.nxt !== w) return;
     this.own.bytes.set(w.bytes);
-    this.own.packed.set(w.packed);
-    this.cur = this.own;
+    this.own.touch();
+    if (this.cur === this.nxt) this.cur = this.own;
     this.nxt = this.own;
   }
   reset(): void {

@@ -1,4 +1,4 @@
-import { Help, type Command } from 'commander';
+import type { Command } from 'commander';
 
 /**
  * A sub-command as the top-level help lists it (name, what follows the name, one line), and the
@@ -101,6 +101,7 @@ export async function registerCommands(program: Command, args: readonly string[]
     if (c.name === named) (await c.load()).register(cmd);
   }
   const usage = new Map(COMMANDS.map((c) => [c.name, c.usage]));
+  const { Help } = await import('commander');
   const help = new Help();
   program.configureHelp({
     subcommandTerm: (cmd) => {

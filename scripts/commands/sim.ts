@@ -17,17 +17,14 @@ import type { Command } from 'commander';
 import { progressBar, type Progress } from '../progress.ts';
 import { InputError, SEED_MAX, checkInt } from '../../rtl-model/errors.ts';
 import { checkFileOutputs, writeFileAtomic } from '../../golden/atomic.ts';
-import { runFolder, runRandom, traceCsv } from '../../rtl-model/ita/run.ts';
-import type { RunOptions, RunResult } from '../../rtl-model/ita/run.ts';
+// A random run needs neither the testbench nor the folder readers: those modules (and the golden
+// model's parsers they pull in) are loaded only for a folder run, to keep the start-up short.
+import { runRandom, traceCsv } from '../../rtl-model/ita/run_random.ts';
+import type { RunOptions, RunResult } from '../../rtl-model/ita/run_random.ts';
 import { ACTIVATION_NAMES, LAYER_NAMES } from '../../rtl-model/ita/params.ts';
-import { dimsFromName, loadFolderFromDisk } from '../../rtl-model/ita/standalone.ts';
 import type { FolderFiles } from '../../rtl-model/ita/standalone.ts';
-import { loadGolden } from '../../golden/archive.ts';
-import { folderSizes } from '../folder-name.ts';
-import { checkStandaloneStreams } from '../../golden/validate.ts';
 import { NO_STALLS, parseCycleTrace, randomStalls, replayStalls } from '../../rtl-model/ita/stalls.ts';
 import type { StallSource } from '../../rtl-model/ita/stalls.ts';
-import { CycleComparer } from '../../rtl-model/ita/cycle_compare.ts';
 import type { CycleDiff } from '../../rtl-model/ita/cycle_compare.ts';
 import { resolve } from 'node:path';
 
@@ -111,7 +108,15 @@ export const DEFAULT_FOLDER = 'S64_E64_P64_F64_H1_gelu_seed1';
  * folder's name is only a cross-check, see `folder-name.ts`). Without a folder, the built-in default.
  */
 async function folderToRun(from: string | undefined): Promise<{ files: FolderFiles; name: string }> {
-  if (from === undefined) return { files: loadGolden(`pyita/${DEFAULT_FOLDER}`), name: DEFAULT_FOLDER };
+  if (from === undefined) {
+    const { loadGolden } = await import('../../golden/archive.ts');
+    return { files: loadGolden(`pyita/${DEFAULT_FOLDER}`), name: DEFAULT_FOLDER };
+  }
+  const [{ loadFolderFromDisk }, { folderSizes }, { checkStandaloneStreams }] = await Promise.all([
+    import('../../rtl-model/ita/standalone.ts'),
+    import('../folder-name.ts'),
+    import('../../golden/validate.ts'),
+  ]);
   const files = await loadFolderFromDisk(resolve(from));
   const { sizes, name } = folderSizes(from);
   checkStandaloneStreams(files, sizes, from);
@@ -207,7 +212,12 @@ export async function simulate(
       reports.push(toReport(r, false));
       results.push(r);
     } else {
-      const { files, name } = await folderToRun(o.from);
+      const [{ files, name }, { dimsFromName }, { runFolder }, { CycleComparer }] = await Promise.all([
+        folderToRun(o.from),
+        import('../../rtl-model/ita/standalone.ts'),
+        import('../../rtl-model/ita/run.ts'),
+        import('../../rtl-model/ita/cycle_compare.ts'),
+      ]);
       const dims = dimsFromName(name);
       let heads: number[];
       if (o.head === undefined) heads = [0];
