@@ -24,8 +24,8 @@ import type { ItaInputs, ItaOutputs, ItaParams, RequantTable, Tensor, GeluConsta
 import { ACTIVATIONS } from './types.ts';
 import { InputError, SEED_MAX, checkInt } from '../rtl-model/errors.ts';
 import { RandomState, clipTrunc } from './numpy-random.ts';
-import { I32, ensureMemory, instantiate, op } from '../rtl-model/ref/wasm.ts';
-import type { Code, WasmFunction, WasmMemory } from '../rtl-model/ref/wasm.ts';
+import { I32, ensureMemory, instantiate, op } from '../rtl-model/wasm.ts';
+import type { Code, WasmFunction, WasmMemory } from '../rtl-model/wasm.ts';
 
 /** Seed modes: `pyita` reproduces numpy's legacy stream; `native` is this project's own. */
 export type SeedMode = 'pyita' | 'native';

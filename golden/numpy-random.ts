@@ -23,8 +23,8 @@
  * value lies within about 1e-14 of an integer, which the tests never met in a million draws.
  */
 
-import { F64, I32, ensureMemory, instantiate, op } from '../rtl-model/ref/wasm.ts';
-import type { Code, WasmFunction, WasmMemory } from '../rtl-model/ref/wasm.ts';
+import { F64, I32, ensureMemory, instantiate, op } from '../rtl-model/wasm.ts';
+import type { Code, WasmFunction, WasmMemory } from '../rtl-model/wasm.ts';
 
 /** Relative distance within which an estimated Cauchy value is formed again exactly (2^-40). */
 const NEAR = 2 ** -40;

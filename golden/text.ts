@@ -4,8 +4,8 @@
  * of a malformed value.
  */
 import { InputError } from '../rtl-model/errors.ts';
-import { I32, ensureMemory, instantiate, op } from '../rtl-model/ref/wasm.ts';
-import type { WasmFunction, WasmMemory } from '../rtl-model/ref/wasm.ts';
+import { I32, ensureMemory, instantiate, op } from '../rtl-model/wasm.ts';
+import type { WasmFunction, WasmMemory } from '../rtl-model/wasm.ts';
 
 const enc = new TextEncoder();
 /**

@@ -13,8 +13,8 @@
  * addresses into the module's memory; it computes four output columns at a time, `inner` a
  * multiple of 8 and `cols` of 4.
  */
-import { F64, I32, V128, ensureMemory, instantiate, op } from './wasm.ts';
-import type { Code, WasmFunction, WasmMemory } from './wasm.ts';
+import { F64, I32, V128, ensureMemory, instantiate, op } from '../wasm.ts';
+import type { Code, WasmFunction, WasmMemory } from '../wasm.ts';
 
 // Parameters and locals.
 const X = 0;

@@ -9,8 +9,8 @@
  * every shift is the plain difference of two int8 values.
  */
 import { truncU } from '../sim/bits.ts';
-import { I32, ensureMemory, instantiate, op } from './wasm.ts';
-import type { Code, WasmFunction, WasmMemory } from './wasm.ts';
+import { I32, ensureMemory, instantiate, op } from '../wasm.ts';
+import type { Code, WasmFunction, WasmMemory } from '../wasm.ts';
 
 /** Columns per group (N processing elements). */
 export const SOFTMAX_GROUP = 16;
