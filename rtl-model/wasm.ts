@@ -1,8 +1,10 @@
 /**
- * A small WebAssembly assembler for the reference's inner loops: instructions as byte-producing
- * helpers, and `instantiate`, which lays out a module with one memory (exported as `mem`) and
- * the given functions (each exported under its name). Modules built here need no build step and
- * run at full speed from their first call, which matters in a process that runs each loop once.
+ * A small WebAssembly assembler for the model's inner loops (the reference's kernels, the golden
+ * generator's, the cycle-level ITA's dot products): instructions as byte-producing helpers, and
+ * `instantiate` (or `compile` and `instanceOf`), which lay out a module with one memory (exported
+ * as `mem`) and the given functions (each exported under its name). Modules built here need no
+ * build step and run at full speed from their first call, which matters in a process that runs
+ * each loop once.
  */
 
 /** Unsigned LEB128. */
@@ -50,7 +52,17 @@ export const I64 = 0x7e;
 export const F64 = 0x7c;
 export const V128 = 0x7b;
 
-/** Instructions (those the reference's kernels use). */
+/**
+ * A memory access instruction with its opcode bytes `opcode`: it reads or writes at the address
+ * on the stack plus the constant `offset`. `align` is a hint, the log2 of a power of two the
+ * address is a multiple of (0: none promised); the access is correct at any address whatever it
+ * says.
+ */
+function access(...opcode: number[]): (offset?: number, align?: number) => number[] {
+  return (offset = 0, align = 0) => [...opcode, align, ...uleb(offset)];
+}
+
+/** Instructions (those the kernels use). */
 export const op = {
   get: (i: number) => (i < 128 ? [0x20, i] : [0x20, ...uleb(i)]),
   set: (i: number) => (i < 128 ? [0x21, i] : [0x21, ...uleb(i)]),
@@ -69,16 +81,16 @@ export const op = {
   return: [0x0f],
   select: [0x1b],
   drop: [0x1a],
-  /** Memory access with alignment hint 0 and a constant offset. */
-  i32Load: (offset = 0) => [0x28, 0, ...uleb(offset)],
-  i64Load: (offset = 0) => [0x29, 0, ...uleb(offset)],
-  i32Load8U: (offset = 0) => [0x2d, 0, ...uleb(offset)],
-  i32Load8S: (offset = 0) => [0x2c, 0, ...uleb(offset)],
-  i32Load16U: (offset = 0) => [0x2f, 0, ...uleb(offset)],
-  i32Store: (offset = 0) => [0x36, 0, ...uleb(offset)],
-  i64Store: (offset = 0) => [0x37, 0, ...uleb(offset)],
-  i32Store8: (offset = 0) => [0x3a, 0, ...uleb(offset)],
-  i32Store16: (offset = 0) => [0x3b, 0, ...uleb(offset)],
+  /** Memory access (`access`). */
+  i32Load: access(0x28),
+  i64Load: access(0x29),
+  i32Load8U: access(0x2d),
+  i32Load8S: access(0x2c),
+  i32Load16U: access(0x2f),
+  i32Store: access(0x36),
+  i64Store: access(0x37),
+  i32Store8: access(0x3a),
+  i32Store16: access(0x3b),
   i32Eqz: [0x45],
   i32Eq: [0x46],
   i32Ne: [0x47],
@@ -100,8 +112,8 @@ export const op = {
   i32Shl: [0x74],
   i32ShrS: [0x75],
   i32ShrU: [0x76],
-  f64Load: (offset = 0) => [0x2b, 0, ...uleb(offset)],
-  f64Store: (offset = 0) => [0x39, 0, ...uleb(offset)],
+  f64Load: access(0x2b),
+  f64Store: access(0x39),
   f64Eq: [0x61],
   f64Lt: [0x63],
   f64Gt: [0x64],
@@ -116,10 +128,11 @@ export const op = {
   i32TruncF64S: [0xaa],
   f64ConvertI32S: [0xb7],
   f64ConvertI32U: [0xb8],
-  // SIMD (prefix 0xfd).
-  load8x8S: [0xfd, 1, 0, 0],
-  load8x8U: [0xfd, 2, 0, 0],
-  v128Store: [0xfd, 11, 0, 0],
+  // SIMD (prefix 0xfd); memory access as above.
+  /** Eight bytes widened to eight 16-bit lanes (sign- or zero-extended). */
+  load8x8S: access(0xfd, 1),
+  load8x8U: access(0xfd, 2),
+  v128Store: access(0xfd, 11),
   v128Zero: [0xfd, 12, ...new Array<number>(16).fill(0)],
   /** i8x16.shuffle picking the 32-bit lanes `lanes` of two operands (0..3 first, 4..7 second). */
   shuffle32: (lanes: number[]) => [
@@ -127,6 +140,7 @@ export const op = {
     13,
     ...lanes.flatMap((l) => [4 * l, 4 * l + 1, 4 * l + 2, 4 * l + 3]),
   ],
+  i32x4ExtractLane: (lane: number) => [0xfd, 27, lane],
   i32x4Add: [0xfd, ...uleb(174)],
   i32x4DotI16x8S: [0xfd, ...uleb(186)],
 };
@@ -164,10 +178,21 @@ export interface WasmImport {
   fn: (...args: number[]) => number | void;
 }
 
+/** A compiled module, from which any number of instances (each with its own memory) are made. */
+export interface WasmModule {
+  readonly brand?: 'wasm-module';
+}
+
 /** The parts of the WebAssembly API used here (this project's type set has no DOM declarations). */
 interface WasmApi {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports?: object) => { exports: unknown };
+  validate(bytes: Uint8Array): boolean;
+  Module: new (bytes: Uint8Array) => WasmModule;
+  Instance: new (module: WasmModule, imports?: object) => { exports: unknown };
+}
+
+/** The WebAssembly API, or undefined where the engine has none. */
+function wasmApi(): WasmApi | undefined {
+  return (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
 }
 
 /** A module's memory as the exports show it. */
@@ -179,8 +204,18 @@ export interface WasmMemory {
 /** Bytes of a memory page. */
 export const PAGE = 65536;
 
+/**
+ * The size of a module's memory in pages: its initial size (it may grow without bound), or its
+ * initial and largest sizes (equal for a memory that never grows).
+ */
+export type Pages = number | readonly [initial: number, maximum: number];
+
 /** The bytes of a module with `imports`, one memory of `pages` pages and `functions`, each exported. */
-export function moduleBytes(functions: WasmFunction[], pages = 1, imports: WasmImport[] = []): Uint8Array {
+export function moduleBytes(
+  functions: WasmFunction[],
+  pages: Pages = 1,
+  imports: WasmImport[] = [],
+): Uint8Array {
   const signature = (f: { params: number[]; results: number[] }) => [
     0x60,
     ...vec(f.params.map((t) => [t])),
@@ -197,7 +232,12 @@ export function moduleBytes(functions: WasmFunction[], pages = 1, imports: WasmI
     ...section(1, vec(types)),
     ...(n ? section(2, vec(imports.map((f, i) => [...name('env'), ...name(f.name), 0x00, ...uleb(i)]))) : []),
     ...section(3, vec(functions.map((_, i) => uleb(n + i)))),
-    ...section(5, vec([[0x00, ...uleb(pages)]])),
+    ...section(
+      5,
+      vec([
+        typeof pages === 'number' ? [0x00, ...uleb(pages)] : [0x01, ...uleb(pages[0]), ...uleb(pages[1])],
+      ]),
+    ),
     ...section(
       7,
       vec([...functions.map((f, i) => [...name(f.name), 0x00, ...uleb(n + i)]), [...name('mem'), 0x02, 0]]),
@@ -213,14 +253,34 @@ export function moduleBytes(functions: WasmFunction[], pages = 1, imports: WasmI
  */
 export function instantiate<T>(
   functions: WasmFunction[],
-  pages = 1,
+  pages: Pages = 1,
   imports: WasmImport[] = [],
 ): (T & { mem: WasmMemory }) | null {
-  const wasm = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
+  const wasm = wasmApi();
   if (!wasm) return null;
+  return instanceOf<T>(new wasm.Module(moduleBytes(functions, pages, imports)), imports);
+}
+
+/**
+ * Compiles a module of `functions` (and `imports`) to instantiate later (`instanceOf`), or null
+ * where WebAssembly is not available or the engine rejects the module: one without SIMD, for a
+ * module that uses it.
+ */
+export function compile(
+  functions: WasmFunction[],
+  pages: Pages = 1,
+  imports: WasmImport[] = [],
+): WasmModule | null {
+  const wasm = wasmApi();
+  if (!wasm) return null;
+  const bytes = moduleBytes(functions, pages, imports);
+  return wasm.validate(bytes) ? new wasm.Module(bytes) : null;
+}
+
+/** A new instance of `module` (compiled with these `imports`): its exports, as for `instantiate`. */
+export function instanceOf<T>(module: WasmModule, imports: WasmImport[] = []): T & { mem: WasmMemory } {
   const env = Object.fromEntries(imports.map((f) => [f.name, f.fn]));
-  const module = new wasm.Module(moduleBytes(functions, pages, imports));
-  return new wasm.Instance(module, { env }).exports as T & { mem: WasmMemory };
+  return new (wasmApi() as WasmApi).Instance(module, { env }).exports as T & { mem: WasmMemory };
 }
 
 /** Grows `mem` to at least `bytes` bytes. */
