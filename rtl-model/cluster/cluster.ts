@@ -18,6 +18,13 @@
  * Program exit: a store of a non-zero word to the ELF symbol `tohost` (HTIF convention) stops the
  * run at the edge on which it reaches the memory, which is where the RTL harness counts its last
  * cycle; value 1 is success (exit 0), any other odd value v gives exit code v >> 1.
+ *
+ * Simulation only (`coreClockGate`, on by default): a core asleep in wfi or stalled at the barrier
+ * with nothing in flight, neither in its own queues nor in the mul/div unit or (DMA core) the DMA
+ * frontend, is not evaluated, updated or clocked from the start of such a cycle until the cycle its
+ * wait ends (a pending interrupt, `barrier_o`), when it is evaluated again as usual; its cycle and
+ * stall counters advance as if clocked (see `Snitch.waiting`). Every cycle is the same as with the
+ * cores clocked every cycle (`coreClockGate: false`, which the tests compare).
  */
 import { InputError } from '../errors.ts';
 import { Module, Simulator, type Reg } from '../sim/kernel.ts';
@@ -44,6 +51,11 @@ export interface ClusterConfig {
   accelPorts: number;
   /** A perfect instruction memory instead of the instruction cache. */
   idealFetch: boolean;
+  /**
+   * Stop evaluating and clocking a core while it provably waits (wfi or the barrier, nothing in
+   * flight) until the event that ends the wait; the same cycles and results either way.
+   */
+  coreClockGate: boolean;
 }
 
 /**
@@ -60,6 +72,7 @@ export const DEFAULT_CLUSTER: ClusterConfig = {
   bootAddr: 0x8000_0000,
   accelPorts: 16,
   idealFetch: false,
+  coreClockGate: true,
 };
 
 /** Responses of one target held until they are the oldest of the core (a small queue). */
@@ -304,10 +317,24 @@ export class Cluster extends Module {
     periph.evaluate();
     let barrierIn = 0;
     this.fetch();
+    const gate = this.cfg.coreClockGate;
+    const last = this.cores.length - 1;
     for (let i = 0; i < this.cores.length; i++) {
       const c = this.cores[i]!;
       c.barrierIn = periph.barrierOut;
       c.mcip = periph.mcip(i);
+      if (c.asleep) {
+        if (!c.wakes()) continue; // its outputs hold: no issue, no barrier arrival, no flush
+        c.wake();
+      } else if (
+        gate &&
+        c.waiting() &&
+        this.muldiv.holdsNothingOf(i) &&
+        (i !== last || this.dma.frontendIdle)
+      ) {
+        c.sleep();
+        continue;
+      }
       c.evaluate();
       if (c.barrierOut) barrierIn |= 1 << i;
       if (c.flushI && !this.cfg.idealFetch) this.icache.flush(i);
@@ -352,7 +379,12 @@ export class Cluster extends Module {
   override update(): void {
     const cyc = this.cycleQ.cur;
     this.cycleQ.nxt = cyc + 1;
-    for (const c of this.cores) c.update();
+    const cores = this.cores;
+    for (let i = 0; i < cores.length; i++) {
+      const c = cores[i]!;
+      if (c.asleep) c.sleepCycle();
+      else c.update();
+    }
     if (!this.cfg.idealFetch) this.icache.update();
     this.tcdm.update();
     this.muldiv.update();

@@ -426,6 +426,11 @@ export class Idma extends Module {
     }
   }
 
+  /** The frontend holds no response for its core. */
+  get frontendIdle(): boolean {
+    return !this.rsp.valid;
+  }
+
   protected override seq(): void {
     const cyc = this.cycleQ.cur;
     this.cycleQ.nxt = cyc + 1;

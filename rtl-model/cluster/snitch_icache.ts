@@ -130,6 +130,13 @@ export class SnitchIcacheL0 extends Module {
   private pfCacheVersion = -1;
   private pfCacheLine = -1;
   private pfCachePresent = false;
+  /**
+   * The last cycle's look-up saw no fetch (`in_valid` low), asked nothing of the L1, had nothing
+   * outstanding and left the state as it was (`active` false): while the core's pc stays `stillPc`
+   * and it still does not fetch, every cycle computes the same, so the look-up is skipped.
+   */
+  still = false;
+  stillPc = -1;
 
   // ---- combinational, per cycle ----
   hitEntry = -1;
@@ -445,8 +452,13 @@ export class SnitchIcache extends Module {
     for (let i = 0; i < this.l0.length; i++) {
       const l0 = this.l0[i]!;
       const pc = pcs[i]!; // unsigned 32-bit
+      // a still L0 (see `SnitchIcacheL0.still`): outputs as computed last cycle, no request
+      if (l0.still && !valid[i] && pc === l0.stillPc) continue;
+      l0.still = false;
       const wordIdx = (pc >>> 2) & 7;
       l0.lookup(pc >>> 5, wordIdx, valid[i]!);
+      if (!valid[i] && !l0.reqValid && l0.st.cur[PENDING_REFILL] === 0) l0.stillPc = pc;
+      else l0.stillPc = -1;
       if (l0.reqValid) req |= 1 << i;
       const o = out[i]!;
       o.ready = l0.hitEntry >= 0;
@@ -493,7 +505,9 @@ export class SnitchIcache extends Module {
   override update(): void {
     for (let i = 0; i < this.l0.length; i++) {
       const l0 = this.l0[i]!;
+      if (l0.still) continue; // nothing changed since it became still
       if (l0.active) l0.update();
+      else if (l0.stillPc >= 0) l0.still = true;
     }
     this.seq();
   }

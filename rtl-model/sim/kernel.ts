@@ -191,7 +191,11 @@ export class ClockGate {
   enabled = true;
   readonly regs: Reg[] = [];
   readonly others: Clocked[] = [];
-  /** State outside the subtree that belongs to it (e.g. a bank its registers are committed by). */
+  /**
+   * State the gate does not commit but that must be still for the subtree to be settled: the
+   * subtree's state that commits only when written (the simulator's `WrittenList` commits it), and
+   * state outside the subtree that belongs to it (e.g. a bank its registers are committed by).
+   */
   readonly watch: Clocked[] = [];
   /** Commits the subtree's state (the simulator calls it at every edge while enabled). */
   commit(): void {
@@ -315,9 +319,10 @@ export class Simulator {
   }
 
   /** Sorts the state of `m`'s subtree into the lists that commit it (a gated subtree: its gate's). */
-  private collect(m: Module, regs: Reg[], clocked: Clocked[]): void {
+  private collect(m: Module, regs: Reg[], clocked: Clocked[], gate: ClockGate | null = null): void {
     if (m.gate) {
       this.gates.push(m.gate);
+      gate = m.gate;
       regs = m.gate.regs;
       clocked = m.gate.others;
     }
@@ -325,10 +330,10 @@ export class Simulator {
       if (s instanceof Reg && s.constructor === Reg) regs.push(s);
       else if (commitsWhenWritten(s)) {
         s.commitVia(this.written);
-        if (clocked !== this.clocked) clocked.push(s); // a gate asks it whether it settled
+        if (gate) gate.watch.push(s); // committed when written; the gate asks it whether it settled
       } else clocked.push(s);
     }
-    for (const c of m.children) this.collect(c, regs, clocked);
+    for (const c of m.children) this.collect(c, regs, clocked, gate);
   }
 
   /** Calls `hook(cycle)` after the combinational pass of every cycle, before the edge. */

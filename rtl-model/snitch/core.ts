@@ -27,7 +27,7 @@
  * word) before `evaluate` from the instruction cache (`SnitchIcache`), and the instruction issues
  * in the cycle it is ready. `fence.i` pulses `flushI` in the cycle it issues.
  */
-import { Module, Reg, RegArray } from '../sim/kernel.ts';
+import { ClockGate, Module, Reg, RegArray } from '../sim/kernel.ts';
 import { RegFifo } from './fifo.ts';
 import { Amo, DecodeCache, Kind, type Decoded, type Exec } from './isa.ts';
 import { AccReq, AccRsp, DataReq, DataRsp } from './ports.ts';
@@ -178,6 +178,12 @@ export class Snitch extends Module {
   /** Optional hook on every trap taken (pc of the trapping instruction, mcause); timing unchanged. */
   onTrap: ((pc: number, cause: number) => void) | null = null;
 
+  // ---- simulation only: the core's clock, stopped while the core provably waits ----
+  /** Commits the core's registers; disabled while `asleep`. */
+  readonly clock = new ClockGate();
+  /** Not evaluated, updated or committed this cycle (see `waiting`, `sleep`). */
+  asleep = false;
+
   constructor(
     parent: Module | null,
     name: string,
@@ -223,6 +229,7 @@ export class Snitch extends Module {
     this.nLoads = this.counter('loads');
     this.nStores = this.counter('stores');
     this.nOffload = this.counter('offloads');
+    this.gate = this.clock;
   }
 
   /** Register value (unsigned). */
@@ -240,6 +247,74 @@ export class Snitch extends Module {
   }
   override update(): void {
     this.seq();
+  }
+
+  // ---- the stopped clock (simulation only) ----
+  //
+  // A core asleep in wfi or stalled at the barrier issues nothing. If, at the start of a cycle, it
+  // also has nothing in flight (no memory access, no offloaded instruction: its queues, cuts and
+  // scoreboard are empty, and the units it offloads to hold nothing of it, which the cluster
+  // checks) and the event that ends the wait is absent, then the cycle computes the same outputs
+  // (no issue, no request, the same stall cause) and the same next state, except the cycle
+  // counter, and so does every following cycle until that event: a pending interrupt for wfi,
+  // `barrier_i` for the barrier. Nothing else can reach the core's state while it waits: every
+  // response it could get belongs to something in flight. So the cluster stops calling it
+  // (`sleep`), counts the skipped cycles as the clocked core would (`sleepCycle`: the cycle
+  // counter and the stall counter of the cause), and calls it again from the first cycle the
+  // event is there (`wakes`, `wake`), before evaluating it in that cycle.
+
+  /**
+   * Stalled in wfi or at the barrier, and neither wait ends in this cycle (this cycle's `barrierIn`
+   * and `mcip` are driven): the cycle leaves `wfi_q` and `csr_stall_q` as they are.
+   */
+  private held(): boolean {
+    const w = this.wfi.cur === 1;
+    const b = this.csrStall.cur === 1;
+    return (w || b) && !(w && this.interruptPending) && !(b && this.barrierIn);
+  }
+
+  /** Held in wfi or at the barrier with nothing in flight. */
+  waiting(): boolean {
+    return (
+      this.held() &&
+      this.memq.cur === 0 &&
+      this.sb.cur === 0 &&
+      !this.drsp.valid &&
+      !this.accReq.valid &&
+      !this.accRsp.valid
+    );
+  }
+
+  /** The event that ends the wait is there (or the core was reset). */
+  wakes(): boolean {
+    return !this.held();
+  }
+
+  /** Stops the clock at the start of a cycle in which `waiting()` holds; drives the wait's outputs. */
+  sleep(): void {
+    this.issue = false;
+    this.trap = -1;
+    this.retireI = false;
+    this.barrierOut = false;
+    this.flushI = false;
+    this.cur = null;
+    this.stall = this.wfi.cur === 1 ? Stall.Wfi : Stall.Barrier;
+    this.asleep = true;
+    this.clock.enabled = false;
+  }
+
+  /** The next-state phase of a skipped cycle: what changes in it, the counters. */
+  sleepCycle(): void {
+    const c = this.cycleQ.cur + 1;
+    this.cycleQ.cur = c;
+    this.cycleQ.nxt = c;
+    this.nStall[this.stall]!.value++;
+  }
+
+  /** Restarts the clock (before the cycle's evaluation). */
+  wake(): void {
+    this.asleep = false;
+    this.clock.enabled = true;
   }
 
   protected override comb(): void {

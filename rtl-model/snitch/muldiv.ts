@@ -114,6 +114,12 @@ export class SharedMulDiv extends Module {
     this.nConflict = this.counter('arbitration_stall_cycles');
   }
 
+  /** Holds no operation of hive core `i` (neither unit computes or presents one of its results). */
+  holdsNothingOf(i: number): boolean {
+    if (this.mulValid.cur === 1 && this.mulId.cur >>> 5 === i) return false;
+    return this.fsm.cur === IDLE || this.divId.cur >>> 5 !== i;
+  }
+
   private wants(i: number): boolean {
     const q = this.cores[i]!.accReq;
     return q.valid && q.first.mulDiv;
