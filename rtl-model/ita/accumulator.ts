@@ -4,7 +4,7 @@
  * tiles read-add-write them, the last inner tile adds the stored sum and the bias and registers the
  * result.
  */
-import { Module } from '../sim/kernel.ts';
+import { Enrolment, Module } from '../sim/kernel.ts';
 import type { CommitsWhenWritten, Reg, WrittenList } from '../sim/kernel.ts';
 import { wrapS } from '../sim/bits.ts';
 import type { ItaParams } from './params.ts';
@@ -26,18 +26,10 @@ export class TcSram extends Module implements CommitsWhenWritten {
   private pendReadAddr = 0;
   private pendWrite = false;
   private pendWriteAddr = 0;
-  private list: WrittenList | null = null;
-  private enrolled = false;
-  /** Asks to be committed at the next edge (once per cycle; see `WrittenList`). */
-  private enroll(): void {
-    if (!this.enrolled && this.list !== null) {
-      this.enrolled = true;
-      this.list.add(this);
-    }
-  }
+  /** Committed at the edges of the cycles it is written in (see `WrittenList`). */
+  private readonly written = new Enrolment(this);
   commitVia(list: WrittenList): void {
-    this.list = list;
-    if (this.enrolled) list.add(this);
+    this.written.via(list);
   }
   constructor(
     parent: Module,
@@ -53,16 +45,16 @@ export class TcSram extends Module implements CommitsWhenWritten {
     if (this.req_read) {
       this.pendRead = true;
       this.pendReadAddr = this.addr_read;
-      this.enroll();
+      this.written.mark();
     }
     if (this.req_write) {
       this.pendWrite = true;
       this.pendWriteAddr = this.addr_write;
-      this.enroll();
+      this.written.mark();
     }
   }
   commit(): void {
-    this.enrolled = false;
+    this.written.done();
     const L = this.lanes;
     if (this.pendRead) {
       const b = this.pendReadAddr * L;

@@ -4,7 +4,7 @@
  * empty ignored. Words are `width`-lane vectors of `laneBits` bits (the output FIFO: 16 bytes; the
  * softmax divider FIFO: one 19-bit sum).
  */
-import { Module } from '../sim/kernel.ts';
+import { Enrolment, Module } from '../sim/kernel.ts';
 import type { CommitsWhenWritten, Reg, WrittenList } from '../sim/kernel.ts';
 
 export class FifoV3 extends Module implements CommitsWhenWritten {
@@ -20,18 +20,10 @@ export class FifoV3 extends Module implements CommitsWhenWritten {
   private readonly pend: Int32Array;
   private pendWrite = false;
   private pendAddr = 0;
-  private list: WrittenList | null = null;
-  private enrolled = false;
-  /** Asks to be committed at the next edge (once per cycle; see `WrittenList`). */
-  private enroll(): void {
-    if (!this.enrolled && this.list !== null) {
-      this.enrolled = true;
-      this.list.add(this);
-    }
-  }
+  /** Committed at the edges of the cycles it is written in (see `WrittenList`). */
+  private readonly written = new Enrolment(this);
   commitVia(list: WrittenList): void {
-    this.list = list;
-    if (this.enrolled) list.add(this);
+    this.written.via(list);
   }
   constructor(
     parent: Module,
@@ -77,7 +69,7 @@ export class FifoV3 extends Module implements CommitsWhenWritten {
       this.pendAddr = this.write_pointer_q.cur;
       const d = this.data_i;
       for (let i = 0; i < this.lanes; i++) this.pend[i] = d[i]!;
-      this.enroll();
+      this.written.mark();
       this.write_pointer_q.nxt =
         this.write_pointer_q.cur === this.depth - 1 ? 0 : this.write_pointer_q.cur + 1;
       cnt++;
@@ -89,7 +81,7 @@ export class FifoV3 extends Module implements CommitsWhenWritten {
     this.status_cnt_q.nxt = cnt;
   }
   commit(): void {
-    this.enrolled = false;
+    this.written.done();
     if (this.pendWrite) {
       this.mem.set(this.pend, this.pendAddr * this.lanes);
       this.pendWrite = false;

@@ -3,7 +3,7 @@
  * (one per read port) and one write port. The RTL writes through clock-gating cells; the written
  * word is readable after the writing edge, which is how the model commits it.
  */
-import { Module } from '../sim/kernel.ts';
+import { Enrolment, Module } from '../sim/kernel.ts';
 import type { CommitsWhenWritten, WrittenList } from '../sim/kernel.ts';
 
 export class ItaRegisterFile extends Module implements CommitsWhenWritten {
@@ -18,18 +18,10 @@ export class ItaRegisterFile extends Module implements CommitsWhenWritten {
   private pendWrite = false;
   private pendAddr = 0;
   private pendData = 0;
-  private list: WrittenList | null = null;
-  private enrolled = false;
-  /** Asks to be committed at the next edge (once per cycle; see `WrittenList`). */
-  private enroll(): void {
-    if (!this.enrolled && this.list !== null) {
-      this.enrolled = true;
-      this.list.add(this);
-    }
-  }
+  /** Committed at the edges of the cycles it is written in (see `WrittenList`). */
+  private readonly written = new Enrolment(this);
   commitVia(list: WrittenList): void {
-    this.list = list;
-    if (this.enrolled) list.add(this);
+    this.written.via(list);
   }
   constructor(
     parent: Module,
@@ -63,18 +55,18 @@ export class ItaRegisterFile extends Module implements CommitsWhenWritten {
       if (this.ReadEnable[z]) {
         const a = this.ReadAddr[z]! & mask;
         this.rNext[z] = a;
-        if (a !== this.RAddrRegxDP[z]) this.enroll();
+        if (a !== this.RAddrRegxDP[z]) this.written.mark();
       }
     }
     if (this.WriteEnable) {
       this.pendWrite = true;
       this.pendAddr = this.WriteAddr & mask;
       this.pendData = this.WriteData;
-      this.enroll();
+      this.written.mark();
     }
   }
   commit(): void {
-    this.enrolled = false;
+    this.written.done();
     this.RAddrRegxDP.set(this.rNext);
     if (this.pendWrite) {
       this.mem[this.pendAddr] = this.pendData;

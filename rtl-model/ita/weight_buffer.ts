@@ -4,7 +4,7 @@
  * latches through clock-gating cells; the new slice is readable after the writing edge, which is how
  * the model commits it.
  */
-import { Module } from '../sim/kernel.ts';
+import { Enrolment, Module } from '../sim/kernel.ts';
 import type { CommitsWhenWritten, WrittenList } from '../sim/kernel.ts';
 import { packWeights } from './sumdotp.ts';
 
@@ -61,18 +61,10 @@ export class ItaWeightBuffer extends Module implements CommitsWhenWritten {
   private pendAddr = 0;
   private pendSlice = 0;
   private readonly pendData: Int8Array;
-  private list: WrittenList | null = null;
-  private enrolled = false;
-  /** Asks to be committed at the next edge (once per cycle; see `WrittenList`). */
-  private enroll(): void {
-    if (!this.enrolled && this.list !== null) {
-      this.enrolled = true;
-      this.list.add(this);
-    }
-  }
+  /** Committed at the edges of the cycles it is written in (see `WrittenList`). */
+  private readonly written = new Enrolment(this);
   commitVia(list: WrittenList): void {
-    this.list = list;
-    if (this.enrolled) list.add(this);
+    this.written.via(list);
   }
   constructor(
     parent: Module,
@@ -92,17 +84,17 @@ export class ItaWeightBuffer extends Module implements CommitsWhenWritten {
   }
   override update(): void {
     this.RAddrNext = this.ReadEnable ? this.ReadAddr : this.RAddrRegxDP;
-    if (this.RAddrNext !== this.RAddrRegxDP) this.enroll();
+    if (this.RAddrNext !== this.RAddrRegxDP) this.written.mark();
     if (this.WriteEnable) {
       this.pendWrite = true;
       this.pendAddr = this.WriteAddr;
       this.pendSlice = this.WriteSelectIdx;
       this.pendData.set(this.WriteData);
-      this.enroll();
+      this.written.mark();
     }
   }
   commit(): void {
-    this.enrolled = false;
+    this.written.done();
     this.RAddrRegxDP = this.RAddrNext;
     if (this.pendWrite) {
       const w = this.words[this.pendAddr]!;

@@ -45,6 +45,30 @@ export class WrittenList {
   }
 }
 
+/**
+ * One piece of state's place in a `WrittenList`: `mark()` on a write enrolls its owner for the
+ * next edge (once per cycle), `done()` in the owner's commit lets the next write enroll it again.
+ * Until the simulator hands it a list (`via`), the owner commits every cycle as any state does.
+ */
+export class Enrolment {
+  private list: WrittenList | null = null;
+  private enrolled = false;
+  constructor(private readonly owner: Clocked) {}
+  mark(): void {
+    if (!this.enrolled && this.list !== null) {
+      this.enrolled = true;
+      this.list.add(this.owner);
+    }
+  }
+  via(list: WrittenList): void {
+    this.list = list;
+    if (this.enrolled) list.add(this.owner);
+  }
+  done(): void {
+    this.enrolled = false;
+  }
+}
+
 /** State that commits only in cycles it was written (see `WrittenList`). */
 export interface CommitsWhenWritten extends Clocked {
   /** Enrolls in `list` on every first write of a cycle (and now, if written already). */
