@@ -28,23 +28,23 @@ const rq = (
   outputs: [y],
   attrs: { div: attr.int(div), n_levels: attr.int(256), signed: attr.int(signed) },
 });
-const mm = (name: string, a: string, b: string, y: string): NodeSpec => ({
+export const mm = (name: string, a: string, b: string, y: string): NodeSpec => ({
   op: 'MatMul',
   name,
   inputs: [a, b],
   outputs: [y],
 });
-const i32 = (values: number[], shape: number[] = [values.length]): ConstSpec => ({
+export const i32 = (values: number[], shape: number[] = [values.length]): ConstSpec => ({
   shape,
   values,
   type: 'int32',
 });
-const i64 = (values: number[], shape: number[] = [values.length]): ConstSpec => ({
+export const i64 = (values: number[], shape: number[] = [values.length]): ConstSpec => ({
   shape,
   values,
   type: 'int64',
 });
-const i8 = (shape: number[], seed: number, lo = -128, hi = 127): ConstSpec => ({
+export const i8 = (shape: number[], seed: number, lo = -128, hi = 127): ConstSpec => ({
   shape,
   values: vals(
     shape.reduce((a, b) => a * b, 1),

@@ -8,8 +8,9 @@
  * RequantShift, the mask added, iSoftmax, A.V, the heads joined, the output projection, and an
  * FFN with iHardswish and the product of two activations (Mul).
  */
-import { attr, type ConstSpec, type GraphSpec, type NodeSpec } from '../../onnx/writer.ts';
-import { vals } from './cct-graph.ts';
+import { attr, type GraphSpec, type NodeSpec } from '../../onnx/writer.ts';
+import { i32, i8, mm } from './cct-graph.ts';
+import { perm } from './heads-graph.ts';
 
 const E = 16;
 const H = 4;
@@ -24,19 +25,6 @@ const rq = (name: string, x: string, y: string, mul: string, signed = 1): NodeSp
   outputs: [y],
   attrs: { div: attr.int(2 ** 16), n_levels: attr.int(256), signed: attr.int(signed) },
 });
-const mm = (name: string, a: string, b: string, y: string): NodeSpec => ({
-  op: 'MatMul',
-  name,
-  inputs: [a, b],
-  outputs: [y],
-});
-const perm = (name: string, x: string, y: string, p: number[]): NodeSpec => ({
-  op: 'Transpose',
-  name,
-  inputs: [x],
-  outputs: [y],
-  attrs: { perm: attr.ints(p) },
-});
 const reshape = (name: string, x: string, shape: string, y: string): NodeSpec => ({
   op: 'Reshape',
   name,
@@ -49,21 +37,6 @@ const rms = (name: string, x: string, y: string): NodeSpec => ({
   inputs: [x, 'rmsw'],
   outputs: [y],
   attrs: { D: attr.int(2 ** 16), n_levels: attr.int(256) },
-});
-const i32 = (values: number[], shape: number[] = [values.length]): ConstSpec => ({
-  shape,
-  values,
-  type: 'int32',
-});
-const i8 = (shape: number[], seed: number): ConstSpec => ({
-  shape,
-  values: vals(
-    shape.reduce((a, b) => a * b, 1),
-    -128,
-    127,
-    seed,
-  ),
-  type: 'int8',
 });
 
 export const DECODE_INPUTS = {

@@ -7,8 +7,8 @@
  *   Reshape into one projection (the integer attention kernel's and EEGFormer's form): every head
  *   padded from 2 columns and 66 rows, K^T and A over two 64-row blocks.
  */
-import { attr, type ConstSpec, type GraphSpec, type NodeSpec } from '../../onnx/writer.ts';
-import { vals } from './cct-graph.ts';
+import { attr, type GraphSpec, type NodeSpec } from '../../onnx/writer.ts';
+import { i32, i64, i8, mm } from './cct-graph.ts';
 
 const rq = (name: string, x: string, y: string, mul: string, add: string, div: number): NodeSpec => ({
   op: 'RequantShift',
@@ -17,33 +17,7 @@ const rq = (name: string, x: string, y: string, mul: string, add: string, div: n
   outputs: [y],
   attrs: { div: attr.int(div), n_levels: attr.int(256), signed: attr.int(1) },
 });
-const mm = (name: string, a: string, b: string, y: string): NodeSpec => ({
-  op: 'MatMul',
-  name,
-  inputs: [a, b],
-  outputs: [y],
-});
-const i32 = (values: number[], shape: number[] = [values.length]): ConstSpec => ({
-  shape,
-  values,
-  type: 'int32',
-});
-const i64 = (values: number[], shape: number[] = [values.length]): ConstSpec => ({
-  shape,
-  values,
-  type: 'int64',
-});
-const i8 = (shape: number[], seed: number): ConstSpec => ({
-  shape,
-  values: vals(
-    shape.reduce((a, b) => a * b, 1),
-    -128,
-    127,
-    seed,
-  ),
-  type: 'int8',
-});
-const perm = (name: string, x: string, y: string, p: number[]): NodeSpec => ({
+export const perm = (name: string, x: string, y: string, p: number[]): NodeSpec => ({
   op: 'Transpose',
   name,
   inputs: [x],
