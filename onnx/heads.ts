@@ -1,16 +1,20 @@
 /**
- * Multi-head attention as Deeploy's graphs write it out, with the heads as a batch axis: an
- * S x (H d) activation reshaped to [1, S, H, d] and transposed to [1, H, S, d] (or, for K^T, to
- * [1, H, d, S]); batched MatMuls, requantisers and softmaxes over [1, H, S, N]; and back through a
- * Transpose to [1, S, H, d] and a Reshape to S x (H d), or one Gather per head. `splitHeads`
- * rewrites that region head by head: each head's columns a `Slice` of the activation (then a
- * `Transpose` for K^T), each batched node H nodes of one head, the heads joined by a `Concat` on the
- * last axis or taken by name where a Gather picked one. Every value is the same; the tensors are
- * matrices, which is what the tiler maps. Head h of a batched tensor `t` is named `t@h<h>`.
+ * Multi-head attention as Deeploy's graphs write it out, with the heads as a batch axis. Heads
+ * come from an S x (H d) activation reshaped to [1, S, H, d] and transposed to [1, H, S, d] (K^T:
+ * [1, H, d, S]); from a [1, 1, H, d] relayout transposed to [1, H, 1, d] (the heads as rows, as
+ * microLlama holds Q and K); or from a graph input [1, H, R, C] read together with batched tensors
+ * (a cache of keys or values). Batched MatMuls, requantisers, softmaxes, Adds, Concats of rows and
+ * Transposes within a head follow; the heads go back through a Transpose to [1, S, H, d] and a
+ * Reshape to S x (H d), or one Gather per head, or leave as a graph output. `splitHeads` rewrites
+ * that region head by head: each head a `Slice` (of columns, of rows, of the input), reshaped to
+ * [1, 1, R, C]; each batched node H nodes of one head; the heads joined by a `Concat` of columns,
+ * relabelled where a Gather picked one, or joined as rows into a batched graph output. Every value
+ * is the same; the tensors are matrices, which is what the tiler maps. Head h of a batched tensor
+ * `t` is named `t@h<h>`.
  *
  * The rewrite is all or nothing: when any reader of a batched tensor is not one of the forms
- * above (a broadcast against a per-head constant, a graph output, an op with another layout), the
- * graph is returned unchanged and the mapper refuses the node it cannot map, as before.
+ * above (a reduction over the heads, a per-head constant, an op with another layout), the graph
+ * is returned unchanged and the mapper refuses the node it cannot map, as before.
  */
 import type { Graph, GraphNode } from './model.ts';
 import { runGraph, topoSort } from './executor.ts';
