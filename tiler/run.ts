@@ -22,7 +22,7 @@ import { Machine, TILER_L1_BYTES, type StepStats } from './machine.ts';
 import { DRAM_BASE, L1_BASE } from './program.ts';
 import { mapGraph, padMatrix, validOf, type EncoderModel, type Mat, type MappedGraph } from './map.ts';
 import { place, type Placed } from './place.ts';
-import { schedule, type Schedule } from './schedule.ts';
+import { schedule, type Arrangement, type Schedule } from './schedule.ts';
 
 export type { EncoderModel } from './map.ts';
 
@@ -295,7 +295,10 @@ function mapModel(
  * Bytes of the program area and of DRAM a schedule of `mapped` needs, from a first schedule (every
  * op output stays in DRAM).
  */
-function machineSize(mapped: MappedGraph, placed: Placed[]): { programBytes: number; dramBytes: number } {
+function machineSize(
+  mapped: MappedGraph,
+  placed: Placed[],
+): { programBytes: number; dramBytes: number; arrangement: Arrangement } {
   let need = 0;
   const dry = schedule(mapped, {
     placed,
@@ -311,7 +314,7 @@ function machineSize(mapped: MappedGraph, placed: Placed[]): { programBytes: num
   const programBytes =
     Math.ceil((dry.program.streams.reduce((n, st) => n + 4 * st.length, 0) + 64 * 9) / MiB) * MiB;
   const dramBytes = Math.max(64 * MiB, Math.ceil((need + programBytes) / MiB) * MiB + 8 * MiB);
-  return { programBytes, dramBytes };
+  return { programBytes, dramBytes, arrangement: dry.arrangement };
 }
 
 const outsOf = (op: MappedGraph['ops'][number]): Mat[] => (op.kind === 'attention' ? op.outs : [op.y]);
@@ -359,7 +362,7 @@ function prepare(
   }
 
   const placed = place(mapped.ops, { clusterOnly: opts.clusterOnly ?? false });
-  const { programBytes, dramBytes } = machineSize(mapped, placed);
+  const { programBytes, dramBytes, arrangement } = machineSize(mapped, placed);
   const machine = new Machine({
     ita: !opts.clusterOnly,
     dramBytes,
@@ -370,6 +373,7 @@ function prepare(
     l1Base: machine.l1Base,
     l1Size: machine.l1Size,
     dramAlloc: (b) => machine.dramAlloc(b),
+    arrangement,
   });
   for (const m of mapped.inputs) {
     const t = model.inputs.get(m.name)!;

@@ -59,7 +59,7 @@
  *   encoder's cycles in ITA mode.
  */
 import { InputError } from '../rtl-model/errors.ts';
-import { DramPlan, allocate, type Lifetime, type Placement } from './alloc.ts';
+import { DramPlan, allocate, peakLive, type Lifetime, type Placement } from './alloc.ts';
 import type { MappedGraph } from './map.ts';
 import type { Placed } from './place.ts';
 import {
@@ -87,6 +87,20 @@ export interface ScheduleOptions {
   l1Size: number;
   /** Reserves DRAM (Machine.dramAlloc). */
   dramAlloc: (bytes: number) => number;
+  /**
+   * The arrangement an earlier schedule of the same graph and placement found (`Schedule.arrangement`):
+   * its merging limit and sync steps are applied as they are instead of searched for again. Only
+   * DRAM addresses may differ between the two schedules; the arrangement does not depend on them.
+   */
+  arrangement?: Arrangement;
+}
+
+/** How the units were merged and where sync steps went, in the order they were inserted. */
+export interface Arrangement {
+  /** The merging limit's divisor of L1 (0: units not merged). */
+  div: number;
+  /** Unit positions of the sync steps, each as it was when the step was inserted. */
+  syncs: number[];
 }
 
 export interface Schedule {
@@ -99,6 +113,7 @@ export interface Schedule {
   /** DRAM address of every activation matrix (by tensor name). */
   matAddr: Map<string, number>;
   itaJobs: number;
+  arrangement: Arrangement;
 }
 
 /**
@@ -179,12 +194,23 @@ function coarsen(c: Ctx, limit: number): void {
 /** Coarsest merging first; a finer one when the L1 allocation fails. */
 function build(c: Ctx): Schedule {
   const { units, opts } = c;
+  const given = opts.arrangement;
+  if (given) {
+    if (given.div > 0) coarsen(c, Math.floor(opts.l1Size / given.div));
+    for (const at of given.syncs) units.splice(at, 0, syncUnit(units, at));
+    const r = plan(c);
+    if (r.bubbles.length > 0) throw new Error('schedule: the arrangement given does not fit this graph');
+    const sch = emit(c, r.inst, allocate(lifetimes(c, r.inst), opts.l1Size, 'L1'));
+    return { ...sch, arrangement: { div: given.div, syncs: [...given.syncs] } };
+  }
   const orig = [...units];
   for (const div of [1.6, 2, 3, 0]) {
     units.splice(0, units.length, ...orig);
     if (div > 0) coarsen(c, Math.floor(opts.l1Size / div));
     try {
-      return buildOnce(c);
+      const syncs: number[] = [];
+      const sch = buildOnce(c, syncs);
+      return { ...sch, arrangement: { div, syncs } };
     } catch (e) {
       if (!(e instanceof InputError) || div === 0) throw e;
     }
@@ -192,11 +218,9 @@ function build(c: Ctx): Schedule {
   throw new Error('unreachable');
 }
 
-function buildOnce(c: Ctx): Schedule {
-  const { units, opts } = c;
-  // instances: runs of uses at most GAP units apart; bubbles where a load would precede the
-  // store of the same DRAM block
-  const sync = (at: number): Unit => ({
+/** An empty step before unit `at` (it takes the op of the unit it precedes). */
+function syncUnit(units: readonly Unit[], at: number): Unit {
+  return {
     label: 'sync',
     op: units[at]!.op,
     unit: 'none',
@@ -206,28 +230,51 @@ function buildOnce(c: Ctx): Schedule {
     stores: [],
     jobs: [],
     kernels: [],
-  });
+  };
+}
+
+/** Inserts sync steps until a plan without bubbles fits L1; records each insertion in `syncs`. */
+function buildOnce(c: Ctx, syncs: number[]): Omit<Schedule, 'arrangement'> {
+  const { units, opts } = c;
+  // instances: runs of uses at most GAP units apart; bubbles where a load would precede the
+  // store of the same DRAM block
+  const insert = (at: number): void => {
+    units.splice(at, 0, syncUnit(units, at));
+    syncs.push(at);
+  };
   for (let round = 0; ; round++) {
     if (round > 4 * units.length + 8) throw new Error('schedule: could not order stores before loads');
     const r = plan(c);
     if (r.bubbles.length > 0) {
       // descending positions: each insertion leaves the earlier ones in place
-      for (const at of r.bubbles) units.splice(at, 0, sync(at));
+      for (const at of r.bubbles) insert(at);
       continue;
     }
     const lts = lifetimes(c, r.inst);
-    try {
-      return emit(c, r.inst, allocate(lts, opts.l1Size, 'L1'));
-    } catch (e) {
-      if (!(e instanceof InputError)) throw e;
-      // no room to prefetch: let the busiest step's loads wait for a step without compute
-      const at = busiestLoadStep(c, r.inst, lts);
-      if (at < 0)
-        throw new InputError(
-          `${(e as Error).message}, even with no transfer overlapping compute (one unit's buffers exceed the ${opts.l1Size} bytes of L1 the tiler has)`,
-        );
-      units.splice(at, 0, sync(at));
+    // more bytes live in one step than L1 holds: no allocation can fit (first fit not tried)
+    let failure: InputError | null = null;
+    if (peakLive(lts) <= opts.l1Size)
+      try {
+        return emit(c, r.inst, allocate(lts, opts.l1Size, 'L1'));
+      } catch (e) {
+        if (!(e instanceof InputError)) throw e;
+        failure = e;
+      }
+    // no room to prefetch: let the busiest step's loads wait for a step without compute
+    const at = busiestLoadStep(c, r.inst, lts);
+    if (at < 0) {
+      if (!failure)
+        try {
+          allocate(lts, opts.l1Size, 'L1');
+        } catch (e) {
+          if (!(e instanceof InputError)) throw e;
+          failure = e;
+        }
+      throw new InputError(
+        `${failure?.message ?? 'L1: the buffers do not fit'}, even with no transfer overlapping compute (one unit's buffers exceed the ${opts.l1Size} bytes of L1 the tiler has)`,
+      );
     }
+    insert(at);
   }
 }
 
@@ -332,7 +379,7 @@ function busiestLoadStep(c: Ctx, inst: Inst[], lts: Lifetime[]): number {
   return best;
 }
 
-function emit(c: Ctx, inst: Inst[], placements: Placement[]): Schedule {
+function emit(c: Ctx, inst: Inst[], placements: Placement[]): Omit<Schedule, 'arrangement'> {
   const { units, bufs, opts, dram, matAddr } = c;
   // address of key in unit ui
   const byKey = new Map<string, number[]>();
