@@ -83,6 +83,13 @@ const hex = (v: number): string => `0x${(v >>> 0).toString(16)}`;
 
 /** Mutable counters of the step being run (one object, no allocation per cycle). */
 /** Run-length record of a signal sampled once per cycle: the intervals `[start, end)` it was on. */
+/** Set bits of a 32-bit value. */
+function popcount(v: number): number {
+  let n = 0;
+  for (let x = v >>> 0; x !== 0; x &= x - 1) n++;
+  return n;
+}
+
 class Lane {
   readonly intervals: [number, number][] = [];
   private start = -1;
@@ -249,6 +256,8 @@ export class Machine {
     let dmaBusy = 0;
     const dmaLane = new Lane();
     const coreLanes = Array.from({ length: COMPUTE_HARTS }, () => new Lane());
+    let lastOn = 0;
+    let active = 0;
     const onProgress = opts.onProgress;
     const waitingCore = (c: Snitch): boolean => {
       if (c.stall === Stall.Barrier || c.stall === Stall.Wfi) return true;
@@ -274,17 +283,21 @@ export class Machine {
       if (dmaOn) ct.dma++;
       dmaLane.sample(cycle, dmaOn);
       ct.conflicts += tcdm.congestedThisCycle;
-      let active = 0;
+      // the active cores as a bit mask; a lane changes only where its bit does
+      let on = 0;
       for (let i = 0; i < COMPUTE_HARTS; i++) {
         const c = cores[i]!;
         const st = c.stall;
+        if (st === Stall.Barrier || st === Stall.Wfi) continue;
         const pc = c.pc.cur;
-        const on =
-          st !== Stall.Barrier &&
-          st !== Stall.Wfi &&
-          !((pc >= w0lo && pc < w0hi) || (pc >= w1lo && pc < w1hi) || (pc >= w2lo && pc < w2hi));
-        coreLanes[i]!.sample(cycle, on);
-        if (on) active++;
+        if ((pc >= w0lo && pc < w0hi) || (pc >= w1lo && pc < w1hi) || (pc >= w2lo && pc < w2hi)) continue;
+        on |= 1 << i;
+      }
+      if (on !== lastOn) {
+        for (let i = 0, d = on ^ lastOn; d !== 0; i++, d >>>= 1)
+          if (d & 1) coreLanes[i]!.sample(cycle, ((on >>> i) & 1) === 1);
+        lastOn = on;
+        active = popcount(on);
       }
       ct.cores += active;
       if (active === 0 && !itaOn && !dmaOn && !periph.barrierOut && waitingCore(dmaCore)) ct.stuck++;
