@@ -116,6 +116,66 @@ export class Reg implements Clocked, Probe {
 }
 
 /**
+ * Registers written in few cycles (control and status registers): committed only in cycles in which
+ * one of them was written, which the writer announces with `touch()` before the edge. Unwritten,
+ * `nxt` equals `cur`, so skipping their commit leaves the edge as it is.
+ */
+export class RareRegs implements CommitsWhenWritten {
+  readonly regs: Reg[] = [];
+  private readonly enrolment = new Enrolment(this);
+  /** A register of the bank (its owner also lists it as a probe). */
+  add(name: string, width: number, resetValue = 0): Reg {
+    const r = new Reg(name, width, resetValue);
+    this.regs.push(r);
+    return r;
+  }
+  /** Some register of the bank gets a new `nxt` in this cycle. */
+  touch(): void {
+    this.enrolment.mark();
+  }
+  commit(): void {
+    const rs = this.regs;
+    for (let i = 0; i < rs.length; i++) rs[i]!.commit();
+    this.enrolment.done();
+  }
+  commitVia(list: WrittenList): void {
+    this.enrolment.via(list);
+  }
+  changes(): boolean {
+    for (const r of this.regs) if (r.nxt !== r.cur) return true;
+    return false;
+  }
+  reset(): void {
+    for (const r of this.regs) r.reset();
+  }
+}
+
+/**
+ * Registers their module commits itself, at the end of its own next-state phase, because nothing
+ * reads them between that point and the edge (only the module's combinational phase does): the
+ * kernel leaves them out of the edge and only resets them. The module must copy `nxt` to `cur`
+ * for every one it wrote.
+ */
+export class OwnRegs implements CommitsWhenWritten {
+  readonly regs: Reg[] = [];
+  add(name: string, width: number, resetValue = 0): Reg {
+    const r = new Reg(name, width, resetValue);
+    this.regs.push(r);
+    return r;
+  }
+  commit(): void {
+    for (const r of this.regs) r.commit();
+  }
+  commitVia(): void {}
+  changes(): boolean {
+    return false;
+  }
+  reset(): void {
+    for (const r of this.regs) r.reset();
+  }
+}
+
+/**
  * An array of registers (a register file or memory) of `length` words of `width` bits each.
  * Writes are queued and applied at the edge; reading `cur` between edges sees the old contents.
  * No allocation per cycle: the write queue is sized at elaboration.
@@ -268,6 +328,13 @@ export abstract class Module {
   protected reg(name: string, width: number, resetValue = 0): Reg {
     const r = new Reg(`${this.path}.${name}`, width, resetValue);
     this.state.push(r);
+    this.probes.push(r);
+    return r;
+  }
+
+  /** Declares a register of this module in `bank` (see `RareRegs`, `OwnRegs`). */
+  protected bankReg(bank: RareRegs | OwnRegs, name: string, width: number, resetValue = 0): Reg {
+    const r = bank.add(`${this.path}.${name}`, width, resetValue);
     this.probes.push(r);
     return r;
   }

@@ -27,7 +27,7 @@
  * word) before `evaluate` from the instruction cache (`SnitchIcache`), and the instruction issues
  * in the cycle it is ready. `fence.i` pulses `flushI` in the cycle it issues.
  */
-import { ClockGate, Module, Reg, RegArray } from '../sim/kernel.ts';
+import { ClockGate, Module, OwnRegs, RareRegs, Reg, type CommitsWhenWritten } from '../sim/kernel.ts';
 import { RegFifo } from './fifo.ts';
 import { Amo, DecodeCache, Kind, type Decoded, type Exec } from './isa.ts';
 import { AccReq, AccRsp, DataReq, DataRsp } from './ports.ts';
@@ -108,10 +108,31 @@ const PREDECODE = 1 << 14;
 const PRIV_U = 0;
 const PRIV_M = 3;
 
+/**
+ * The core's register file as state of the kernel: written in place (see `Snitch.gpr`), so there
+ * is nothing to commit at the edge; the kernel's reset clears it.
+ */
+export class GprFile implements CommitsWhenWritten {
+  readonly x = new Uint32Array(32);
+  commit(): void {}
+  commitVia(): void {}
+  changes(): boolean {
+    return false;
+  }
+  reset(): void {
+    this.x.fill(0);
+  }
+}
+
 export class Snitch extends Module {
   // ---- architectural and control registers (snitch.sv) ----
   readonly pc: Reg;
-  readonly gpr: RegArray;
+  /**
+   * The register file (`x0`..`x31`, unsigned). Written in the next-state phase only, by the core
+   * alone, at most once per cycle (one write port) and after every read of that phase, so the
+   * write lands in place: nothing reads the file between it and the edge.
+   */
+  readonly gpr: GprFile;
   /** Scoreboard: bit r set while register r awaits a load or offload result. */
   readonly sb: Reg;
   readonly wfi: Reg;
@@ -181,6 +202,15 @@ export class Snitch extends Module {
   // ---- simulation only: the core's clock, stopped while the core provably waits ----
   /** Commits the core's registers; disabled while `asleep`. */
   readonly clock = new ClockGate();
+  /**
+   * The registers of the issue and the LSU, which only the core's combinational phase reads: the
+   * core commits them at the end of its next-state phase, those of the LSU only in cycles it
+   * touched them (`lsuWritten`).
+   */
+  private readonly own = new OwnRegs();
+  private lsuWritten = false;
+  /** The registers written in few cycles (see `RareRegs`). */
+  private readonly rare = new RareRegs();
   /** Not evaluated, updated or committed this cycle (see `waiting`, `sleep`). */
   asleep = false;
 
@@ -190,29 +220,36 @@ export class Snitch extends Module {
     readonly cfg: CoreConfig,
   ) {
     super(parent, name);
-    this.pc = this.reg('pc_q', 32, cfg.bootAddr);
-    this.gpr = this.regArray('gpr', 32, 32, 1);
-    this.sb = this.reg('sb_q', 32);
-    this.wfi = this.reg('wfi_q', 1);
-    this.csrStall = this.reg('csr_stall_q', 1);
-    this.priv = this.reg('priv_lvl_q', 2, PRIV_M);
-    this.mie = this.reg('ie_q', 1);
-    this.mpie = this.reg('pie_q', 1);
-    this.mpp = this.reg('mpp_q', 2, PRIV_M);
-    this.cie = this.reg('cie_q', 1);
-    this.mtvec = this.reg('tvec_q', 32);
-    this.mepc = this.reg('epc_q', 32);
-    this.mcause = this.reg('cause_q', 32);
-    this.mscratch = this.reg('scratch_q', 32);
-    this.mtval = this.reg('mtval_q', 32);
-    this.cycleQ = this.reg('cycle_q', 52);
-    this.instret = this.reg('instret_q', 52);
-    this.laq = this.reg('laq_usage', 4);
-    this.memq = this.reg('mem_usage', 4);
-    this.memKinds = this.reg('mem_kinds', 16);
-    this.laqRd = this.reg('laq_tag', 5);
-    this.laqSize = this.reg('laq_size', 3);
-    this.laqSigned = this.reg('laq_sign_ext', 1);
+    // the registers of the issue and the LSU: committed by the core at the end of `seq` (see `own`)
+    const own = this.own;
+    this.state.push(own);
+    this.pc = this.bankReg(own, 'pc_q', 32, cfg.bootAddr);
+    this.gpr = new GprFile();
+    this.state.push(this.gpr);
+    this.sb = this.bankReg(own, 'sb_q', 32);
+    // the wait flags and the machine-mode CSRs change in few cycles: every write touches `rare`
+    const rare = this.rare;
+    this.state.push(rare);
+    this.wfi = this.bankReg(rare, 'wfi_q', 1);
+    this.csrStall = this.bankReg(rare, 'csr_stall_q', 1);
+    this.priv = this.bankReg(rare, 'priv_lvl_q', 2, PRIV_M);
+    this.mie = this.bankReg(rare, 'ie_q', 1);
+    this.mpie = this.bankReg(rare, 'pie_q', 1);
+    this.mpp = this.bankReg(rare, 'mpp_q', 2, PRIV_M);
+    this.cie = this.bankReg(rare, 'cie_q', 1);
+    this.mtvec = this.bankReg(rare, 'tvec_q', 32);
+    this.mepc = this.bankReg(rare, 'epc_q', 32);
+    this.mcause = this.bankReg(rare, 'cause_q', 32);
+    this.mscratch = this.bankReg(rare, 'scratch_q', 32);
+    this.mtval = this.bankReg(rare, 'mtval_q', 32);
+    this.cycleQ = this.bankReg(own, 'cycle_q', 52);
+    this.instret = this.bankReg(own, 'instret_q', 52);
+    this.laq = this.bankReg(own, 'laq_usage', 4);
+    this.memq = this.bankReg(own, 'mem_usage', 4);
+    this.memKinds = this.bankReg(own, 'mem_kinds', 16);
+    this.laqRd = this.bankReg(own, 'laq_tag', 5);
+    this.laqSize = this.bankReg(own, 'laq_size', 3);
+    this.laqSigned = this.bankReg(own, 'laq_sign_ext', 1);
     this.dreq = new RegFifo(`${this.path}.i_reqrsp_iso.req`, 2, () => new DataReq());
     // response cut plus the `stream_to_mem` response buffer behind it
     this.drsp = new RegFifo(`${this.path}.i_reqrsp_iso.rsp`, 4, () => new DataRsp());
@@ -234,7 +271,7 @@ export class Snitch extends Module {
 
   /** Register value (unsigned). */
   reg32(r: number): number {
-    return this.gpr.cur[r]! >>> 0;
+    return this.gpr.x[r]!;
   }
 
   private get interruptPending(): boolean {
@@ -448,8 +485,14 @@ export class Snitch extends Module {
     this.cycleQ.nxt = this.cycleQ.cur + 1;
     this.nStall[this.stall]!.value++;
     // Wake-up from WFI (`wfi_d` cleared by a pending interrupt, set by an issuing WFI).
-    if (this.wfi.cur && this.interruptPending) this.wfi.nxt = 0;
-    if (this.csrStall.cur && this.barrierIn) this.csrStall.nxt = 0;
+    if (this.wfi.cur && this.interruptPending) {
+      this.wfi.nxt = 0;
+      this.rare.touch();
+    }
+    if (this.csrStall.cur && this.barrierIn) {
+      this.csrStall.nxt = 0;
+      this.rare.touch();
+    }
 
     let sbNext = this.sb.cur;
     if (this.issue) sbNext = this.execute(sbNext);
@@ -467,7 +510,7 @@ export class Snitch extends Module {
         let v = r.data >>> 0;
         if (this.laqSigned.cur) v = size === 1 ? (v << 24) >> 24 : size === 2 ? (v << 16) >> 16 : v | 0;
         const rd = this.laqRd.cur;
-        if (rd !== 0) this.gpr.set(rd, v >>> 0);
+        if (rd !== 0) this.gpr.x[rd] = v;
         sbNext &= ~(1 << rd);
         rsp.pop();
         this.retireMem(true);
@@ -476,16 +519,33 @@ export class Snitch extends Module {
     }
     if (!this.retireI && this.accRsp.valid) {
       const r = this.accRsp.first;
-      if (r.rd !== 0) this.gpr.set(r.rd, r.data >>> 0);
+      if (r.rd !== 0) this.gpr.x[r.rd] = r.data;
       sbNext &= ~(1 << r.rd);
       this.accRsp.pop();
     }
     this.sb.nxt = sbNext & ~1;
+    // the edge of the core's own registers (nothing reads them before the edge)
+    this.cycleQ.cur = this.cycleQ.nxt;
+    this.sb.cur = this.sb.nxt;
+    if (this.issue) {
+      this.pc.cur = this.pc.nxt;
+      this.instret.cur = this.instret.nxt;
+    }
+    if (this.lsuWritten) {
+      this.lsuWritten = false;
+      this.memq.cur = this.memq.nxt;
+      this.memKinds.cur = this.memKinds.nxt;
+      this.laq.cur = this.laq.nxt;
+      this.laqRd.cur = this.laqRd.nxt;
+      this.laqSize.cur = this.laqSize.nxt;
+      this.laqSigned.cur = this.laqSigned.nxt;
+    }
   }
 
   /** Bookkeeping of the LSU queues when a response is consumed. */
   private retireMem(load: boolean): void {
     // `memq`/`memKinds` may also be pushed this cycle by `execute`; compose on `nxt`.
+    this.lsuWritten = true;
     this.memq.nxt = this.memq.nxt - 1;
     this.memKinds.nxt = this.memKinds.nxt >>> 1;
     if (load) this.laq.nxt = this.laq.nxt - 1;
@@ -493,6 +553,7 @@ export class Snitch extends Module {
 
   private takeTrap(cause: number): void {
     if (this.onTrap) this.onTrap(this.pc.cur, cause >>> 0);
+    this.rare.touch();
     this.mepc.nxt = this.pc.cur;
     this.mcause.nxt = cause >>> 0;
     this.mpp.nxt = this.priv.cur;
@@ -527,7 +588,7 @@ export class Snitch extends Module {
         x.result = 0;
         x.target = -1;
         op.exec!(x, d);
-        if (this.retireI) this.gpr.set(d.rd, x.result);
+        if (this.retireI) this.gpr.x[d.rd] = x.result;
         if (x.target !== -1) npc = x.target;
         break;
       case Kind.Load:
@@ -542,6 +603,7 @@ export class Snitch extends Module {
         r.amo = op.amo ?? Amo.None;
         r.core = this.cfg.hartId;
         const depth = this.memq.cur;
+        this.lsuWritten = true;
         this.memq.nxt = this.memq.cur + 1;
         this.memKinds.nxt = this.memKinds.cur | ((store ? 0 : 1) << depth);
         if (!store) {
@@ -573,6 +635,7 @@ export class Snitch extends Module {
         this.csr(d);
         break;
       case Kind.Mret:
+        this.rare.touch();
         this.priv.nxt = this.mpp.cur;
         this.mie.nxt = this.mpie.cur;
         this.mpie.nxt = 1;
@@ -581,6 +644,7 @@ export class Snitch extends Module {
         break;
       case Kind.Wfi:
         this.wfi.nxt = 1;
+        this.rare.touch();
         break;
       default:
         break; // fence, fence.i: no architectural effect here
@@ -629,6 +693,7 @@ export class Snitch extends Module {
   }
 
   private csrWrite(addr: number, v: number): void {
+    this.rare.touch();
     switch (addr) {
       case CSR_MSTATUS:
         this.mie.nxt = (v >>> 3) & 1;
@@ -680,9 +745,11 @@ export class Snitch extends Module {
         write = d.rs1 !== 0;
         break;
     }
-    if (d.imm === CSR_BARRIER) this.csrStall.nxt = 1;
-    else if (write) this.csrWrite(d.imm, v >>> 0);
-    if (this.retireI) this.gpr.set(d.rd, old);
+    if (d.imm === CSR_BARRIER) {
+      this.csrStall.nxt = 1;
+      this.rare.touch();
+    } else if (write) this.csrWrite(d.imm, v >>> 0);
+    if (this.retireI) this.gpr.x[d.rd] = old;
   }
 
   override lineTrace(): string {
