@@ -44,7 +44,7 @@
  * Not modelled: back-pressure on DRAM reads (the wide R path never waits for the DMA's buffer),
  * which no program run on the RTL so far has shown.
  */
-import { Module, type Reg } from '../sim/kernel.ts';
+import { Module, RareRegs, type Reg } from '../sim/kernel.ts';
 import { RrArbTree } from '../sim/rr_arb_tree.ts';
 import { RegFifo } from '../snitch/fifo.ts';
 import type { Snitch } from '../snitch/core.ts';
@@ -148,6 +148,8 @@ class RBeat {
 
 export class Idma extends Module {
   // frontend registers
+  /** The frontend's configuration registers and the transfer ids (see `RareRegs`). */
+  private readonly feRegs = new RareRegs();
   private readonly src: Reg;
   private readonly dst: Reg;
   private readonly srcStride: Reg;
@@ -286,14 +288,17 @@ export class Idma extends Module {
     queueDepth = 8,
   ) {
     super(parent, name);
-    this.src = this.reg('i_axi_dma_tc_snitch_fe.src_q', 32);
-    this.dst = this.reg('i_axi_dma_tc_snitch_fe.dst_q', 32);
-    this.srcStride = this.reg('i_axi_dma_tc_snitch_fe.src_stride_q', 32);
-    this.dstStride = this.reg('i_axi_dma_tc_snitch_fe.dst_stride_q', 32);
-    this.reps = this.reg('i_axi_dma_tc_snitch_fe.reps_q', 32, 1);
+    // the frontend's configuration and the transfer ids change in few cycles: committed when touched
+    const fe = this.feRegs;
+    this.state.push(fe);
+    this.src = this.bankReg(fe, 'i_axi_dma_tc_snitch_fe.src_q', 32);
+    this.dst = this.bankReg(fe, 'i_axi_dma_tc_snitch_fe.dst_q', 32);
+    this.srcStride = this.bankReg(fe, 'i_axi_dma_tc_snitch_fe.src_stride_q', 32);
+    this.dstStride = this.bankReg(fe, 'i_axi_dma_tc_snitch_fe.dst_stride_q', 32);
+    this.reps = this.bankReg(fe, 'i_axi_dma_tc_snitch_fe.reps_q', 32, 1);
     // `idma_transfer_id_gen`: the first transfer gets id 2, `completed` starts at 1
-    this.nextId = this.reg('i_transfer_id_gen.next_q', 32, 2);
-    this.completedId = this.reg('i_transfer_id_gen.completed_q', 32, 1);
+    this.nextId = this.bankReg(fe, 'i_transfer_id_gen.next_q', 32, 2);
+    this.completedId = this.bankReg(fe, 'i_transfer_id_gen.completed_q', 32, 1);
     this.queue = new RegFifo(`${this.path}.req_fifo`, queueDepth, () => new Transfer());
     this.rsp = new RegFifo(`${this.path}.i_spill_register_rsp`, 2, () => ({ rd: 0, data: 0 }));
     this.state.push(this.queue, this.rsp);
@@ -443,6 +448,7 @@ export class Idma extends Module {
     while (this.acks.length > 0 && this.acks[0]! <= 0) {
       this.acks.shift();
       this.completedId.nxt = this.completedId.nxt + 1;
+      this.feRegs.touch();
     }
     if (this.active.length > 0) this.nBusyCycles.value++;
     this.portArb.commit(this.portReq, this.portReq !== 0);
@@ -734,6 +740,7 @@ export class Idma extends Module {
     const q = this.queue.first;
     this.queue.pop();
     this.nextId.nxt = this.nextId.cur + 1;
+    this.feRegs.touch();
     this.nTransfers.value++;
     if (q.reps === 0) {
       // a 2-D copy of no rows: the midend answers at once, and it counts
@@ -760,6 +767,7 @@ export class Idma extends Module {
   }
 
   private frontend(): void {
+    this.feRegs.touch();
     const q = this.core.accReq;
     const r = q.first;
     q.pop();

@@ -366,11 +366,40 @@ export abstract class Module {
     this.comb();
   }
 
-  /** Next-state computation of the whole subtree (writes `nxt` only; nothing is visible yet). */
+  /**
+   * Next-state computation of the whole subtree (writes `nxt` only; nothing is visible yet): the
+   * children's, in order, then this module's own. Run from a flat list built on the first call:
+   * the `update` of each descendant that defines its own, the `seq` of every other module of the
+   * subtree that has one, in the order the recursion would call them.
+   */
   update(): void {
-    const ch = this.children;
-    for (let i = 0; i < ch.length; i++) ch[i]!.update();
-    this.seq();
+    if (this.updatePlan === null) {
+      this.updatePlan = [];
+      this.planUpdate(this.updatePlan);
+      this.updateOwn = Uint8Array.from(this.updatePlan, (m) => (m.ownsUpdate() ? 1 : 0));
+    }
+    const plan = this.updatePlan;
+    const own = this.updateOwn;
+    for (let i = 0; i < plan.length; i++) {
+      if (own[i] === 1) plan[i]!.update();
+      else plan[i]!.seq();
+    }
+  }
+
+  /** The flat list `update` runs (null until the first call), and which of them run `update`. */
+  private updatePlan: Module[] | null = null;
+  private updateOwn = new Uint8Array(0);
+  /** Whether `update` is this module's own (not `Module.update`). */
+  private ownsUpdate(): boolean {
+    return this.update !== Module.prototype.update;
+  }
+
+  private planUpdate(out: Module[]): void {
+    for (const c of this.children) {
+      if (c.ownsUpdate()) out.push(c);
+      else c.planUpdate(out);
+    }
+    if (this.seq !== Module.prototype.seq) out.push(this);
   }
 
   /** This module's own combinational logic. */

@@ -16,7 +16,7 @@
  * result per cycle for the whole hive.
  */
 import { RrArbTree } from '../sim/rr_arb_tree.ts';
-import { Module, type Reg } from '../sim/kernel.ts';
+import { Module, RareRegs, type Reg } from '../sim/kernel.ts';
 import type { Snitch } from './core.ts';
 
 /** High or low 32 bits of a 33x33-bit signed product, exact (BigInt-free, 16-bit limbs). */
@@ -64,6 +64,8 @@ export class SharedMulDiv extends Module {
   private readonly mulResult: Reg;
   private readonly mulId: Reg;
   // ---- serial divider ----
+  /** The serial divider's registers (see `RareRegs`): every write touches the bank. */
+  private readonly divRegs = new RareRegs();
   private readonly fsm: Reg;
   private readonly opA: Reg;
   private readonly opB: Reg;
@@ -98,17 +100,20 @@ export class SharedMulDiv extends Module {
     this.mulValid = this.reg('i_multiplier.valid_q', 1);
     this.mulResult = this.reg('i_multiplier.result_q', 32);
     this.mulId = this.reg('i_multiplier.id_q', 10);
-    this.fsm = this.reg('i_div.state_q', 2);
-    this.opA = this.reg('i_div.op_a_q', 32);
-    this.opB = this.reg('i_div.op_b_q', 32);
-    this.res = this.reg('i_div.res_q', 32);
-    this.cnt = this.reg('i_div.cnt_q', 6);
-    this.divId = this.reg('i_div.id_q', 10);
-    this.remSel = this.reg('i_div.rem_sel_q', 1);
-    this.compInv = this.reg('i_div.comp_inv_q', 1);
-    this.resInv = this.reg('i_div.res_inv_q', 1);
-    this.opBZero = this.reg('i_div.op_b_zero_q', 1);
-    this.divResZero = this.reg('i_div.div_res_zero_q', 1);
+    // the serial divider's registers change only while it divides: committed when touched
+    const div = this.divRegs;
+    this.state.push(div);
+    this.fsm = this.bankReg(div, 'i_div.state_q', 2);
+    this.opA = this.bankReg(div, 'i_div.op_a_q', 32);
+    this.opB = this.bankReg(div, 'i_div.op_b_q', 32);
+    this.res = this.bankReg(div, 'i_div.res_q', 32);
+    this.cnt = this.bankReg(div, 'i_div.cnt_q', 6);
+    this.divId = this.bankReg(div, 'i_div.id_q', 10);
+    this.remSel = this.bankReg(div, 'i_div.rem_sel_q', 1);
+    this.compInv = this.bankReg(div, 'i_div.comp_inv_q', 1);
+    this.resInv = this.bankReg(div, 'i_div.res_inv_q', 1);
+    this.opBZero = this.bankReg(div, 'i_div.op_b_zero_q', 1);
+    this.divResZero = this.bankReg(div, 'i_div.div_res_zero_q', 1);
     this.nMul = this.counter('mul_ops');
     this.nDiv = this.counter('div_ops');
     this.nConflict = this.counter('arbitration_stall_cycles');
@@ -185,9 +190,13 @@ export class SharedMulDiv extends Module {
       r.rd = id & 31;
       r.data = fromMul ? this.mulResult.cur : this.divOut();
       if (fromMul) this.mulValid.nxt = 0;
-      else this.fsm.nxt = IDLE;
+      else {
+        this.fsm.nxt = IDLE;
+        this.divRegs.touch();
+      }
     } else if (this.rspSel === -3 && this.divResZero.cur === 1 && this.fsm.cur === DIVIDE) {
       this.fsm.nxt = FINISH; // result ready but not taken: hold it in FINISH
+      this.divRegs.touch();
     }
     // ---- divider iteration ----
     const st = this.fsm.cur;
@@ -195,6 +204,7 @@ export class SharedMulDiv extends Module {
       const a = this.opA.cur >>> 0;
       const b = this.opB.cur >>> 0;
       const abComp = (a === b || a > b !== (this.compInv.cur === 1)) && (a !== 0 || this.opBZero.cur === 1);
+      this.divRegs.touch();
       if (abComp) this.opA.nxt = (a - b) >>> 0;
       this.opB.nxt = ((this.compInv.cur << 31) | (b >>> 1)) >>> 0;
       this.res.nxt = ((this.res.cur << 1) | (abComp ? 1 : 0)) >>> 0;
@@ -238,6 +248,7 @@ export class SharedMulDiv extends Module {
     // `op_b_i <<< $unsigned(div_shift)`: a shift by 32 or by a (negative, i.e. large) amount clears it.
     const shifted = divShift >= 32 || divShift < 0 ? 0 : (b << divShift) >>> 0;
     const pmSel = !(signedOp && aSign !== bSign);
+    this.divRegs.touch();
     this.opA.nxt = pmSel ? a : -(a | 0) >>> 0;
     this.opB.nxt = shifted;
     this.res.nxt = 0;
