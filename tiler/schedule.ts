@@ -286,10 +286,20 @@ interface Inst {
   units: [number, number];
 }
 
+/** The buffers a unit uses or produces, each once (kept per unit: `plan` runs once per sync step). */
+const unitKeys = new WeakMap<Unit, string[]>();
+function keysOf(u: Unit): string[] {
+  let k = unitKeys.get(u);
+  if (k === undefined) {
+    k = [...new Set([...u.uses, ...u.produces])];
+    unitKeys.set(u, k);
+  }
+  return k;
+}
+
 function plan(c: Ctx): { inst: Inst[]; bubbles: number[] } {
   const { units, bufs, opts } = c;
   const usesOf = new Map<string, number[]>();
-  const producedAt = new Map<string, Set<number>>();
   const storedAt = new Map<string, number[]>();
   // store step of each DRAM block, ascending
   const storeSteps = new Map<string, number[]>();
@@ -299,12 +309,7 @@ function plan(c: Ctx): { inst: Inst[]; bubbles: number[] } {
     else m.set(k, [v]);
   };
   units.forEach((u, ui) => {
-    for (const k of new Set([...u.uses, ...u.produces])) push(usesOf, k, ui);
-    for (const k of u.produces) {
-      const set = producedAt.get(k);
-      if (set) set.add(ui);
-      else producedAt.set(k, new Set([ui]));
-    }
+    for (const k of keysOf(u)) push(usesOf, k, ui);
     for (const st of u.stores) {
       push(storedAt, st.key, ui);
       if (st.dst.block) push(storeSteps, st.dst.block, ui + 2);
@@ -322,7 +327,7 @@ function plan(c: Ctx): { inst: Inst[]; bubbles: number[] } {
         continue;
       const f = us[start]!;
       const l = us[i - 1]!;
-      const produced = producedAt.get(key)?.has(f) ?? false;
+      const produced = units[f]!.produces.includes(key);
       let first: number;
       let loadStep = -1;
       if (produced) first = f + 1;
