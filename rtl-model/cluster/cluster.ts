@@ -270,6 +270,11 @@ export class Cluster extends Module {
     }
     for (let i = 0; i < cores.length; i++) {
       const c = cores[i]!;
+      // an asleep core waits in wfi or at the barrier (no fetch) and keeps its pc
+      if (c.asleep) {
+        this.fetchValid[i] = false;
+        continue;
+      }
       this.fetchPcs[i] = c.pc.cur;
       this.fetchValid[i] = c.wfi.cur === 0 && c.csrStall.cur === 0;
     }
