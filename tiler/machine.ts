@@ -261,7 +261,7 @@ export class Machine {
     const onProgress = opts.onProgress;
     const waitingCore = (c: Snitch): boolean => {
       if (c.stall === Stall.Barrier || c.stall === Stall.Wfi) return true;
-      const pc = c.pc.cur;
+      const pc = c.pcQ;
       return (pc >= w0lo && pc < w0hi) || (pc >= w1lo && pc < w1hi) || (pc >= w2lo && pc < w2hi);
     };
     const waiting = (i: number): boolean => waitingCore(cores[i]!);
@@ -289,7 +289,7 @@ export class Machine {
         const c = cores[i]!;
         const st = c.stall;
         if (st === Stall.Barrier || st === Stall.Wfi) continue;
-        const pc = c.pc.cur;
+        const pc = c.pcQ;
         if ((pc >= w0lo && pc < w0hi) || (pc >= w1lo && pc < w1hi) || (pc >= w2lo && pc < w2hi)) continue;
         on |= 1 << i;
       }

@@ -275,7 +275,7 @@ export class Cluster extends Module {
         this.fetchValid[i] = false;
         continue;
       }
-      this.fetchPcs[i] = c.pc.cur;
+      this.fetchPcs[i] = c.pcQ;
       this.fetchValid[i] = c.wfi.cur === 0 && c.csrStall.cur === 0;
     }
     this.icache.fetch(this.fetchPcs, this.fetchValid, this.fetchPorts);

@@ -151,31 +151,6 @@ export class RareRegs implements CommitsWhenWritten {
 }
 
 /**
- * Registers their module commits itself, at the end of its own next-state phase, because nothing
- * reads them between that point and the edge (only the module's combinational phase does): the
- * kernel leaves them out of the edge and only resets them. The module must copy `nxt` to `cur`
- * for every one it wrote.
- */
-export class OwnRegs implements CommitsWhenWritten {
-  readonly regs: Reg[] = [];
-  add(name: string, width: number, resetValue = 0): Reg {
-    const r = new Reg(name, width, resetValue);
-    this.regs.push(r);
-    return r;
-  }
-  commit(): void {
-    for (const r of this.regs) r.commit();
-  }
-  commitVia(): void {}
-  changes(): boolean {
-    return false;
-  }
-  reset(): void {
-    for (const r of this.regs) r.reset();
-  }
-}
-
-/**
  * An array of registers (a register file or memory) of `length` words of `width` bits each.
  * Writes are queued and applied at the edge; reading `cur` between edges sees the old contents.
  * No allocation per cycle: the write queue is sized at elaboration.
@@ -332,8 +307,8 @@ export abstract class Module {
     return r;
   }
 
-  /** Declares a register of this module in `bank` (see `RareRegs`, `OwnRegs`). */
-  protected bankReg(bank: RareRegs | OwnRegs, name: string, width: number, resetValue = 0): Reg {
+  /** Declares a register of this module in `bank` (committed only in cycles the bank is touched). */
+  protected bankReg(bank: RareRegs, name: string, width: number, resetValue = 0): Reg {
     const r = bank.add(`${this.path}.${name}`, width, resetValue);
     this.probes.push(r);
     return r;

@@ -27,7 +27,7 @@
  * word) before `evaluate` from the instruction cache (`SnitchIcache`), and the instruction issues
  * in the cycle it is ready. `fence.i` pulses `flushI` in the cycle it issues.
  */
-import { ClockGate, Module, OwnRegs, RareRegs, Reg, type CommitsWhenWritten } from '../sim/kernel.ts';
+import { ClockGate, Module, RareRegs, type CommitsWhenWritten, type Probe, type Reg } from '../sim/kernel.ts';
 import { RegFifo } from './fifo.ts';
 import { Amo, DecodeCache, Kind, type Decoded, type Exec } from './isa.ts';
 import { AccReq, AccRsp, DataReq, DataRsp } from './ports.ts';
@@ -124,9 +124,78 @@ export class GprFile implements CommitsWhenWritten {
   }
 }
 
+/** A register of the core kept in two of its fields (see `Snitch.pcQ`), seen as a register. */
+export class CoreReg implements Probe {
+  constructor(
+    private readonly core: Record<string, number>,
+    readonly name: string,
+    readonly width: number,
+    private readonly q: string,
+    private readonly d: string,
+    readonly resetValue: number,
+  ) {}
+  get cur(): number {
+    return this.core[this.q]!;
+  }
+  set cur(v: number) {
+    this.core[this.q] = v;
+  }
+  get nxt(): number {
+    return this.core[this.d]!;
+  }
+  set nxt(v: number) {
+    this.core[this.d] = v;
+  }
+  read(): number {
+    return this.cur;
+  }
+  reset(): void {
+    this.cur = this.resetValue;
+    this.nxt = this.resetValue;
+  }
+}
+
+/** The core's field registers as kernel state: committed by the core itself, reset by the kernel. */
+class CoreRegs implements CommitsWhenWritten {
+  readonly regs: CoreReg[] = [];
+  commit(): void {}
+  commitVia(): void {}
+  changes(): boolean {
+    return false;
+  }
+  reset(): void {
+    for (const r of this.regs) r.reset();
+  }
+}
+
 export class Snitch extends Module {
+  // ---- the registers of the issue and the LSU (q: the flop, d: its next value) ----
+  // Read and written every cycle, they are fields of the core itself rather than register objects
+  // of their own (one object fewer to reach per register); `pc`, `sb` etc. below show them as
+  // registers to traces, resets and tests.
+  pcQ = 0;
+  private pcD = 0;
+  private sbQ = 0;
+  private sbD = 0;
+  private cycQ = 0;
+  private cycD = 0;
+  private instretQ = 0;
+  private instretD = 0;
+  private memqQ = 0;
+  private memqD = 0;
+  private kindsQ = 0;
+  private kindsD = 0;
+  private laqQ = 0;
+  private laqD = 0;
+  private laqRdQ = 0;
+  private laqRdD = 0;
+  private laqSizeQ = 0;
+  private laqSizeD = 0;
+  private laqSignedQ = 0;
+  private laqSignedD = 0;
   // ---- architectural and control registers (snitch.sv) ----
-  readonly pc: Reg;
+  /** The registers above as traces, resets and tests see them. */
+  readonly pc: CoreReg;
   /**
    * The register file (`x0`..`x31`, unsigned). Written in the next-state phase only, by the core
    * alone, at most once per cycle (one write port) and after every read of that phase, so the
@@ -134,7 +203,7 @@ export class Snitch extends Module {
    */
   readonly gpr: GprFile;
   /** Scoreboard: bit r set while register r awaits a load or offload result. */
-  readonly sb: Reg;
+  readonly sb: CoreReg;
   readonly wfi: Reg;
   readonly csrStall: Reg;
   readonly priv: Reg;
@@ -148,19 +217,19 @@ export class Snitch extends Module {
   readonly mscratch: Reg;
   readonly mtval: Reg;
   /** 64-bit cycle and retired-instruction counters, kept as numbers (exact to 2^53). */
-  readonly cycleQ: Reg;
-  readonly instret: Reg;
+  readonly cycleQ: CoreReg;
+  readonly instret: CoreReg;
   // ---- LSU queues ----
   /** Load address queue occupancy (entries: loads sent, response not yet consumed). */
-  readonly laq: Reg;
+  readonly laq: CoreReg;
   /** Memory queue occupancy (all accesses sent, response not yet back). */
-  readonly memq: Reg;
+  readonly memq: CoreReg;
   /** Kind of each in-flight access in order: 1 = load, 0 = store (bit i = i-th oldest). */
-  readonly memKinds: Reg;
+  readonly memKinds: CoreReg;
   /** Destination register of the load in the load address queue, and its size/sign. */
-  readonly laqRd: Reg;
-  readonly laqSize: Reg;
-  readonly laqSigned: Reg;
+  readonly laqRd: CoreReg;
+  readonly laqSize: CoreReg;
+  readonly laqSigned: CoreReg;
   // ---- cuts (snitch_cc.sv: RegisterCoreReq/Rsp, RegisterOffloadReq/Rsp) ----
   readonly dreq: RegFifo<DataReq>;
   readonly drsp: RegFifo<DataRsp>;
@@ -207,7 +276,7 @@ export class Snitch extends Module {
    * core commits them at the end of its next-state phase, those of the LSU only in cycles it
    * touched them (`lsuWritten`).
    */
-  private readonly own = new OwnRegs();
+  private readonly own = new CoreRegs();
   private lsuWritten = false;
   /** The registers written in few cycles (see `RareRegs`). */
   private readonly rare = new RareRegs();
@@ -220,13 +289,12 @@ export class Snitch extends Module {
     readonly cfg: CoreConfig,
   ) {
     super(parent, name);
-    // the registers of the issue and the LSU: committed by the core at the end of `seq` (see `own`)
-    const own = this.own;
-    this.state.push(own);
-    this.pc = this.bankReg(own, 'pc_q', 32, cfg.bootAddr);
+    // the registers of the issue and the LSU: fields of the core, committed at the end of `seq`
+    this.state.push(this.own);
+    this.pc = this.coreReg('pc_q', 32, 'pcQ', 'pcD', cfg.bootAddr);
     this.gpr = new GprFile();
     this.state.push(this.gpr);
-    this.sb = this.bankReg(own, 'sb_q', 32);
+    this.sb = this.coreReg('sb_q', 32, 'sbQ', 'sbD', 0);
     // the wait flags and the machine-mode CSRs change in few cycles: every write touches `rare`
     const rare = this.rare;
     this.state.push(rare);
@@ -242,14 +310,14 @@ export class Snitch extends Module {
     this.mcause = this.bankReg(rare, 'cause_q', 32);
     this.mscratch = this.bankReg(rare, 'scratch_q', 32);
     this.mtval = this.bankReg(rare, 'mtval_q', 32);
-    this.cycleQ = this.bankReg(own, 'cycle_q', 52);
-    this.instret = this.bankReg(own, 'instret_q', 52);
-    this.laq = this.bankReg(own, 'laq_usage', 4);
-    this.memq = this.bankReg(own, 'mem_usage', 4);
-    this.memKinds = this.bankReg(own, 'mem_kinds', 16);
-    this.laqRd = this.bankReg(own, 'laq_tag', 5);
-    this.laqSize = this.bankReg(own, 'laq_size', 3);
-    this.laqSigned = this.bankReg(own, 'laq_sign_ext', 1);
+    this.cycleQ = this.coreReg('cycle_q', 52, 'cycQ', 'cycD', 0);
+    this.instret = this.coreReg('instret_q', 52, 'instretQ', 'instretD', 0);
+    this.laq = this.coreReg('laq_usage', 4, 'laqQ', 'laqD', 0);
+    this.memq = this.coreReg('mem_usage', 4, 'memqQ', 'memqD', 0);
+    this.memKinds = this.coreReg('mem_kinds', 16, 'kindsQ', 'kindsD', 0);
+    this.laqRd = this.coreReg('laq_tag', 5, 'laqRdQ', 'laqRdD', 0);
+    this.laqSize = this.coreReg('laq_size', 3, 'laqSizeQ', 'laqSizeD', 0);
+    this.laqSigned = this.coreReg('laq_sign_ext', 1, 'laqSignedQ', 'laqSignedD', 0);
     this.dreq = new RegFifo(`${this.path}.i_reqrsp_iso.req`, 2, () => new DataReq());
     // response cut plus the `stream_to_mem` response buffer behind it
     this.drsp = new RegFifo(`${this.path}.i_reqrsp_iso.rsp`, 4, () => new DataRsp());
@@ -276,6 +344,22 @@ export class Snitch extends Module {
 
   private get interruptPending(): boolean {
     return this.mcip && this.cie.cur === 1;
+  }
+
+  /** A register held in the fields `q` and `d` of the core, seen as a register. */
+  private coreReg(name: string, width: number, q: string, d: string, resetValue: number): CoreReg {
+    const r = new CoreReg(
+      this as unknown as Record<string, number>,
+      `${this.path}.${name}`,
+      width,
+      q,
+      d,
+      resetValue,
+    );
+    r.reset();
+    this.own.regs.push(r);
+    this.probes.push(r);
+    return r;
   }
 
   // a leaf module: evaluate and update are its own logic
@@ -314,8 +398,8 @@ export class Snitch extends Module {
   waiting(): boolean {
     return (
       this.held() &&
-      this.memq.cur === 0 &&
-      this.sb.cur === 0 &&
+      this.memqQ === 0 &&
+      this.sbQ === 0 &&
       !this.drsp.valid &&
       !this.accReq.valid &&
       !this.accRsp.valid
@@ -342,9 +426,9 @@ export class Snitch extends Module {
 
   /** The next-state phase of a skipped cycle: what changes in it, the counters. */
   sleepCycle(): void {
-    const c = this.cycleQ.cur + 1;
-    this.cycleQ.cur = c;
-    this.cycleQ.nxt = c;
+    const c = this.cycQ + 1;
+    this.cycQ = c;
+    this.cycD = c;
     this.nStall[this.stall]!.value++;
   }
 
@@ -373,7 +457,7 @@ export class Snitch extends Module {
       this.stall = Stall.Fetch;
       return;
     }
-    const pc = this.pc.cur;
+    const pc = this.pcQ;
     const word = this.inst.word;
     // predecoded instruction per fetch address, checked against the fetched word
     const slot = (pc >>> 2) & (PREDECODE - 1);
@@ -384,7 +468,7 @@ export class Snitch extends Module {
     // Scoreboard: operands and destination must not await a result. `snitch.sv` sets `uses_rd`
     // from the default `write_rd` before decoding, so every instruction (stores and branches
     // too) waits while the register named by its bits 11:7 is busy.
-    const sb = this.sb.cur;
+    const sb = this.sbQ;
     if (
       sb !== 0 &&
       ((op.readsRs1 && (sb >>> d.rs1) & 1) || (op.readsRs2 && (sb >>> d.rs2) & 1) || (sb >>> d.rd) & 1)
@@ -412,8 +496,8 @@ export class Snitch extends Module {
         const isLoad = op.kind !== Kind.Store;
         const ready =
           this.dreq.canPush &&
-          this.memq.cur < this.cfg.outstandingMem &&
-          (!isLoad || this.laq.cur < this.cfg.outstandingLoads);
+          this.memqQ < this.cfg.outstandingMem &&
+          (!isLoad || this.laqQ < this.cfg.outstandingLoads);
         if (!ready) {
           this.stall = Stall.Lsu;
           return;
@@ -434,7 +518,7 @@ export class Snitch extends Module {
         }
         break;
       case Kind.Fence:
-        if (this.memq.cur !== 0) {
+        if (this.memqQ !== 0) {
           this.stall = Stall.Fence;
           return;
         }
@@ -482,7 +566,7 @@ export class Snitch extends Module {
   }
 
   protected override seq(): void {
-    this.cycleQ.nxt = this.cycleQ.cur + 1;
+    this.cycD = this.cycQ + 1;
     this.nStall[this.stall]!.value++;
     // Wake-up from WFI (`wfi_d` cleared by a pending interrupt, set by an issuing WFI).
     if (this.wfi.cur && this.interruptPending) {
@@ -494,22 +578,22 @@ export class Snitch extends Module {
       this.rare.touch();
     }
 
-    let sbNext = this.sb.cur;
+    let sbNext = this.sbQ;
     if (this.issue) sbNext = this.execute(sbNext);
 
     // ---- write-back port: issuing instruction > load return > offload return ----
     const rsp = this.drsp;
     if (rsp.valid) {
-      const isLoad = (this.memKinds.cur & 1) === 1;
+      const isLoad = (this.kindsQ & 1) === 1;
       if (!isLoad) {
         rsp.pop(); // store acknowledgements need no write port
         this.retireMem(false);
       } else if (!this.retireI) {
         const r = rsp.first;
-        const size = this.laqSize.cur;
+        const size = this.laqSizeQ;
         let v = r.data >>> 0;
-        if (this.laqSigned.cur) v = size === 1 ? (v << 24) >> 24 : size === 2 ? (v << 16) >> 16 : v | 0;
-        const rd = this.laqRd.cur;
+        if (this.laqSignedQ) v = size === 1 ? (v << 24) >> 24 : size === 2 ? (v << 16) >> 16 : v | 0;
+        const rd = this.laqRdQ;
         if (rd !== 0) this.gpr.x[rd] = v;
         sbNext &= ~(1 << rd);
         rsp.pop();
@@ -523,22 +607,22 @@ export class Snitch extends Module {
       sbNext &= ~(1 << r.rd);
       this.accRsp.pop();
     }
-    this.sb.nxt = sbNext & ~1;
+    this.sbD = sbNext & ~1;
     // the edge of the core's own registers (nothing reads them before the edge)
-    this.cycleQ.cur = this.cycleQ.nxt;
-    this.sb.cur = this.sb.nxt;
+    this.cycQ = this.cycD;
+    this.sbQ = this.sbD;
     if (this.issue) {
-      this.pc.cur = this.pc.nxt;
-      this.instret.cur = this.instret.nxt;
+      this.pcQ = this.pcD;
+      this.instretQ = this.instretD;
     }
     if (this.lsuWritten) {
       this.lsuWritten = false;
-      this.memq.cur = this.memq.nxt;
-      this.memKinds.cur = this.memKinds.nxt;
-      this.laq.cur = this.laq.nxt;
-      this.laqRd.cur = this.laqRd.nxt;
-      this.laqSize.cur = this.laqSize.nxt;
-      this.laqSigned.cur = this.laqSigned.nxt;
+      this.memqQ = this.memqD;
+      this.kindsQ = this.kindsD;
+      this.laqQ = this.laqD;
+      this.laqRdQ = this.laqRdD;
+      this.laqSizeQ = this.laqSizeD;
+      this.laqSignedQ = this.laqSignedD;
     }
   }
 
@@ -546,30 +630,30 @@ export class Snitch extends Module {
   private retireMem(load: boolean): void {
     // `memq`/`memKinds` may also be pushed this cycle by `execute`; compose on `nxt`.
     this.lsuWritten = true;
-    this.memq.nxt = this.memq.nxt - 1;
-    this.memKinds.nxt = this.memKinds.nxt >>> 1;
-    if (load) this.laq.nxt = this.laq.nxt - 1;
+    this.memqD = this.memqD - 1;
+    this.kindsD = this.kindsD >>> 1;
+    if (load) this.laqD = this.laqD - 1;
   }
 
   private takeTrap(cause: number): void {
-    if (this.onTrap) this.onTrap(this.pc.cur, cause >>> 0);
+    if (this.onTrap) this.onTrap(this.pcQ, cause >>> 0);
     this.rare.touch();
-    this.mepc.nxt = this.pc.cur;
+    this.mepc.nxt = this.pcQ;
     this.mcause.nxt = cause >>> 0;
     this.mpp.nxt = this.priv.cur;
     this.mpie.nxt = this.mie.cur;
     this.mie.nxt = 0;
     this.priv.nxt = PRIV_M;
-    this.pc.nxt = (this.mtvec.cur & ~3) >>> 0;
+    this.pcD = (this.mtvec.cur & ~3) >>> 0;
   }
 
   /** Effects of the issuing instruction at the clock edge. Returns the next scoreboard. */
   private execute(sbIn: number): number {
     const d = this.cur!;
     const op = d.op;
-    const pc = this.pc.cur;
+    const pc = this.pcQ;
     let sb = sbIn;
-    this.instret.nxt = this.instret.cur + 1;
+    this.instretD = this.instretQ + 1;
     this.nInstr.value++;
     if (this.onRetire) this.onRetire(pc, d);
     if (this.trap !== -1) {
@@ -602,15 +686,15 @@ export class Snitch extends Module {
         r.data = store || op.kind === Kind.Amo ? this.reg32(d.rs2) : 0;
         r.amo = op.amo ?? Amo.None;
         r.core = this.cfg.hartId;
-        const depth = this.memq.cur;
+        const depth = this.memqQ;
         this.lsuWritten = true;
-        this.memq.nxt = this.memq.cur + 1;
-        this.memKinds.nxt = this.memKinds.cur | ((store ? 0 : 1) << depth);
+        this.memqD = this.memqQ + 1;
+        this.kindsD = this.kindsQ | ((store ? 0 : 1) << depth);
         if (!store) {
-          this.laq.nxt = this.laq.cur + 1;
-          this.laqRd.nxt = d.rd;
-          this.laqSize.nxt = op.size!;
-          this.laqSigned.nxt = op.signed ? 1 : 0;
+          this.laqD = this.laqQ + 1;
+          this.laqRdD = d.rd;
+          this.laqSizeD = op.size!;
+          this.laqSignedD = op.signed ? 1 : 0;
           sb |= 1 << d.rd;
           this.nLoads.value++;
         } else this.nStores.value++;
@@ -649,7 +733,7 @@ export class Snitch extends Module {
       default:
         break; // fence, fence.i: no architectural effect here
     }
-    this.pc.nxt = npc;
+    this.pcD = npc;
     return sb;
   }
 
@@ -677,16 +761,16 @@ export class Snitch extends Module {
         return this.cfg.hartId;
       case CSR_MCYCLE:
       case CSR_CYCLE:
-        return this.cycleQ.cur >>> 0;
+        return this.cycQ >>> 0;
       case CSR_MCYCLEH:
       case CSR_CYCLEH:
-        return Math.floor(this.cycleQ.cur / 2 ** 32) >>> 0;
+        return Math.floor(this.cycQ / 2 ** 32) >>> 0;
       case CSR_MINSTRET:
       case CSR_INSTRET:
-        return this.instret.cur >>> 0;
+        return this.instretQ >>> 0;
       case CSR_MINSTRETH:
       case CSR_INSTRETH:
-        return Math.floor(this.instret.cur / 2 ** 32) >>> 0;
+        return Math.floor(this.instretQ / 2 ** 32) >>> 0;
       default:
         return 0; // unknown CSRs read as zero (`csr_dump`), writes are ignored
     }
@@ -754,6 +838,6 @@ export class Snitch extends Module {
 
   override lineTrace(): string {
     if (!this.issue || !this.cur) return `${this.instName}: stall (${STALL_NAMES[this.stall]})`;
-    return `${this.instName}: ${this.pc.cur.toString(16).padStart(8, '0')} ${this.cur.op.name}`;
+    return `${this.instName}: ${this.pcQ.toString(16).padStart(8, '0')} ${this.cur.op.name}`;
   }
 }
