@@ -144,6 +144,8 @@ export class Machine {
     const bytes = readFileSync(TILER_ELF);
     this.cluster = Cluster.fromElf(bytes, { dramSize: dramBytes }, 'tiler.elf');
     this.ita = opts.ita ? new ItaSubsystem(this.cluster, {}) : null;
+    // without ITA nothing drives the accelerator ports (ITA's model says so itself, per cycle)
+    if (!this.ita) this.cluster.tcdm.accelQuiet = true;
     this.dramBytes = dramBytes;
     this.l1Base = this.cluster.symbol('tiler_l1');
     this.l1Size = TILER_L1_BYTES;

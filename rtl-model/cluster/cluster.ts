@@ -276,7 +276,7 @@ export class Cluster extends Module {
         continue;
       }
       this.fetchPcs[i] = c.pcQ;
-      this.fetchValid[i] = c.wfi.cur === 0 && c.csrStall.cur === 0;
+      this.fetchValid[i] = c.wfiQ === 0 && c.csrStallQ === 0;
     }
     this.icache.fetch(this.fetchPcs, this.fetchValid, this.fetchPorts);
     for (let i = 0; i < cores.length; i++)

@@ -248,6 +248,7 @@ export class ItaSubsystem extends Module implements ExtTarget {
     }
     if (any) this.nReqCycles.value++;
     this.quietOut = any === 0;
+    this.cluster.tcdm.accelQuiet = any === 0;
   }
 
   /** After the TCDM arbitration: grants into the HWPE, its outputs to the cluster. */

@@ -68,6 +68,13 @@ export class TcdmPort {
 export class Tcdm extends Module {
   readonly ports: TcdmPort[];
   readonly accelPorts: TcdmPort[];
+  /**
+   * Set by the accelerator's model before `evaluate` when none of its ports requests in this cycle
+   * (every `qValid` of `accelPorts` low): the arbitration then does not look at them.
+   */
+  accelQuiet = false;
+  /** The cores' ports come first in `ports`, the accelerator's after them. */
+  private readonly nCorePorts: number;
   /** Superbanks the DMA drives this cycle (bit i = superbank i), set before `evaluate`. */
   dmaSuperbanks = 0;
   /** Per bank `rr_arb_tree` state: pointer (an input index) and the frozen request set. */
@@ -111,6 +118,7 @@ export class Tcdm extends Module {
   ) {
     super(parent, name);
     const all: TcdmPort[] = [];
+    this.nCorePorts = corePorts;
     for (let i = 0; i < corePorts; i++) all.push(new TcdmPort(`${this.path}.core${i}`));
     this.accelPorts = [];
     for (let i = 0; i < accelPorts; i++) {
@@ -159,7 +167,7 @@ export class Tcdm extends Module {
 
   protected override comb(): void {
     const ports = this.ports;
-    const n = ports.length;
+    const n = this.accelQuiet ? this.nCorePorts : ports.length;
     // Only the ports granted in the last evaluation have `qReady` high, only last cycle's grants
     // show a response now (and only they, or the ones that showed one before, change their
     // response fields): the others keep what they show.

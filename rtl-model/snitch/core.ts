@@ -193,6 +193,12 @@ export class Snitch extends Module {
   private laqSizeD = 0;
   private laqSignedQ = 0;
   private laqSignedD = 0;
+  /** `wfi_q` and `csr_stall_q` (the waits), committed at the end of `seq` when written. */
+  wfiQ = 0;
+  private wfiD = 0;
+  csrStallQ = 0;
+  private csrStallD = 0;
+  private waitWritten = false;
   // ---- architectural and control registers (snitch.sv) ----
   /** The registers above as traces, resets and tests see them. */
   readonly pc: CoreReg;
@@ -204,8 +210,8 @@ export class Snitch extends Module {
   readonly gpr: GprFile;
   /** Scoreboard: bit r set while register r awaits a load or offload result. */
   readonly sb: CoreReg;
-  readonly wfi: Reg;
-  readonly csrStall: Reg;
+  readonly wfi: CoreReg;
+  readonly csrStall: CoreReg;
   readonly priv: Reg;
   readonly mie: Reg; // mstatus.MIE
   readonly mpie: Reg;
@@ -295,11 +301,11 @@ export class Snitch extends Module {
     this.gpr = new GprFile();
     this.state.push(this.gpr);
     this.sb = this.coreReg('sb_q', 32, 'sbQ', 'sbD', 0);
-    // the wait flags and the machine-mode CSRs change in few cycles: every write touches `rare`
+    // the machine-mode CSRs change in few cycles: every write touches `rare`
     const rare = this.rare;
     this.state.push(rare);
-    this.wfi = this.bankReg(rare, 'wfi_q', 1);
-    this.csrStall = this.bankReg(rare, 'csr_stall_q', 1);
+    this.wfi = this.coreReg('wfi_q', 1, 'wfiQ', 'wfiD', 0);
+    this.csrStall = this.coreReg('csr_stall_q', 1, 'csrStallQ', 'csrStallD', 0);
     this.priv = this.bankReg(rare, 'priv_lvl_q', 2, PRIV_M);
     this.mie = this.bankReg(rare, 'ie_q', 1);
     this.mpie = this.bankReg(rare, 'pie_q', 1);
@@ -389,8 +395,8 @@ export class Snitch extends Module {
    * and `mcip` are driven): the cycle leaves `wfi_q` and `csr_stall_q` as they are.
    */
   private held(): boolean {
-    const w = this.wfi.cur === 1;
-    const b = this.csrStall.cur === 1;
+    const w = this.wfiQ === 1;
+    const b = this.csrStallQ === 1;
     return (w || b) && !(w && this.interruptPending) && !(b && this.barrierIn);
   }
 
@@ -419,7 +425,7 @@ export class Snitch extends Module {
     this.barrierOut = false;
     this.flushI = false;
     this.cur = null;
-    this.stall = this.wfi.cur === 1 ? Stall.Wfi : Stall.Barrier;
+    this.stall = this.wfiQ === 1 ? Stall.Wfi : Stall.Barrier;
     this.asleep = true;
     this.clock.enabled = false;
   }
@@ -445,11 +451,11 @@ export class Snitch extends Module {
     this.barrierOut = false;
     this.flushI = false;
     this.cur = null;
-    if (this.wfi.cur) {
+    if (this.wfiQ) {
       this.stall = Stall.Wfi;
       return;
     }
-    if (this.csrStall.cur) {
+    if (this.csrStallQ) {
       this.stall = Stall.Barrier;
       return;
     }
@@ -569,13 +575,13 @@ export class Snitch extends Module {
     this.cycD = this.cycQ + 1;
     this.nStall[this.stall]!.value++;
     // Wake-up from WFI (`wfi_d` cleared by a pending interrupt, set by an issuing WFI).
-    if (this.wfi.cur && this.interruptPending) {
-      this.wfi.nxt = 0;
-      this.rare.touch();
+    if (this.wfiQ && this.interruptPending) {
+      this.wfiD = 0;
+      this.waitWritten = true;
     }
-    if (this.csrStall.cur && this.barrierIn) {
-      this.csrStall.nxt = 0;
-      this.rare.touch();
+    if (this.csrStallQ && this.barrierIn) {
+      this.csrStallD = 0;
+      this.waitWritten = true;
     }
 
     let sbNext = this.sbQ;
@@ -614,6 +620,11 @@ export class Snitch extends Module {
     if (this.issue) {
       this.pcQ = this.pcD;
       this.instretQ = this.instretD;
+    }
+    if (this.waitWritten) {
+      this.waitWritten = false;
+      this.wfiQ = this.wfiD;
+      this.csrStallQ = this.csrStallD;
     }
     if (this.lsuWritten) {
       this.lsuWritten = false;
@@ -727,8 +738,8 @@ export class Snitch extends Module {
         npc = this.mepc.cur;
         break;
       case Kind.Wfi:
-        this.wfi.nxt = 1;
-        this.rare.touch();
+        this.wfiD = 1;
+        this.waitWritten = true;
         break;
       default:
         break; // fence, fence.i: no architectural effect here
@@ -803,7 +814,8 @@ export class Snitch extends Module {
         this.mtval.nxt = v;
         break;
       case CSR_BARRIER:
-        this.csrStall.nxt = 1;
+        this.csrStallD = 1;
+        this.waitWritten = true;
         break;
       default:
         break;
@@ -830,8 +842,8 @@ export class Snitch extends Module {
         break;
     }
     if (d.imm === CSR_BARRIER) {
-      this.csrStall.nxt = 1;
-      this.rare.touch();
+      this.csrStallD = 1;
+      this.waitWritten = true;
     } else if (write) this.csrWrite(d.imm, v >>> 0);
     if (this.retireI) this.gpr.x[d.rd] = old;
   }
