@@ -28,7 +28,7 @@
  * Fetches outside the cacheable region (DRAM) are served through the same cached path here; the
  * RTL's uncached bypass (one AXI round trip per instruction) is not modelled.
  */
-import { Module, type Reg, type RegArray } from '../sim/kernel.ts';
+import { Module, type Reg } from '../sim/kernel.ts';
 import { RrArbTree } from '../sim/rr_arb_tree.ts';
 import type { WideAxi } from './wide_axi.ts';
 
@@ -91,25 +91,6 @@ function prefetchTargets(
   }
 }
 
-// Registers of an L0, one word each in its register array (`RegArray`: a commit costs only
-// the words written).
-const CNT = 0; // cnt_q: round-robin replacement pointer
-const PENDING_REFILL = 1; // pending_refill_q: a request (demand or prefetch) is outstanding
-const PENDING_LINE = 2; // pending_line_refill_q: the entry the outstanding request fills
-const PF_VLD = 3; // prefetch_req_vld_q
-const PF_LINE = 4; // prefetch_req_addr_q (line address)
-const LAST_MISS = 5; // last_cycle_was_miss_q
-const LAST_PF = 6; // last_cycle_was_prefetch_q
-const L0_REGS = [
-  'cnt_q',
-  'pending_refill_q',
-  'pending_line_refill_q',
-  'prefetch_req_vld_q',
-  'prefetch_req_addr_q',
-  'last_cycle_was_miss_q',
-  'last_cycle_was_prefetch_q',
-];
-
 /** One core's L0 (`snitch_icache_l0`). Tags are line addresses (`addr >> 5`). */
 export class SnitchIcacheL0 extends Module {
   readonly tag = new Float64Array(L0_LINES);
@@ -117,8 +98,27 @@ export class SnitchIcacheL0 extends Module {
   readonly data = new Uint32Array(L0_LINES * WORDS);
   /** Pre-decoded prefetch target per entry and start word. */
   readonly pfTarget = new Float64Array(L0_LINES * WORDS);
-  /** `cnt_q`, `pending_refill_q`, ... (see `L0_REGS`). */
-  readonly st: RegArray;
+  // ---- registers (q: the flop, d: its next value), committed by the L0 at the end of `seq` ----
+  // (only the L0 reads them: its look-up, its next state and the still check of the fetch)
+  /** `cnt_q`: round-robin replacement pointer. */
+  private cntQ = 0;
+  private cntD = 0;
+  /** `pending_refill_q`: a request (demand or prefetch) is outstanding. */
+  pendQ = 0;
+  private pendD = 0;
+  /** `pending_line_refill_q`: the entry the outstanding request fills. */
+  private pendLineQ = 0;
+  private pendLineD = 0;
+  /** `prefetch_req_vld_q`, `prefetch_req_addr_q` (a line address). */
+  private pfVldQ = 0;
+  private pfVldD = 0;
+  private pfLineQ = 0;
+  private pfLineD = 0;
+  /** `last_cycle_was_miss_q`, `last_cycle_was_prefetch_q`. */
+  private lastMissQ = 0;
+  private lastMissD = 0;
+  private lastPfQ = 0;
+  private lastPfD = 0;
 
   // ---- simulation caches (no hardware counterpart) ----
   /** Entry of the last hit, tried first. */
@@ -165,13 +165,16 @@ export class SnitchIcacheL0 extends Module {
     readonly id: number,
   ) {
     super(parent, name);
-    this.st = this.regArray('state', 43, L0_REGS.length);
+    this.state.push({
+      commit: () => {},
+      reset: () => {
+        this.cntQ = this.cntD = this.pendQ = this.pendD = this.pendLineQ = this.pendLineD = 0;
+        this.pfVldQ = this.pfVldD = this.pfLineQ = this.pfLineD = 0;
+        this.lastMissQ = this.lastMissD = this.lastPfQ = this.lastPfD = 0;
+      },
+    });
     this.nMiss = this.counter('misses');
     this.nPrefetch = this.counter('prefetches');
-  }
-
-  private setReg(i: number, v: number): void {
-    if (this.st.cur[i] !== v) this.st.set(i, v);
   }
 
   /**
@@ -180,7 +183,6 @@ export class SnitchIcacheL0 extends Module {
    * a 32-bit address as an argument would be boxed on every call.)
    */
   lookup(line: number, wordIdx: number, valid: boolean): void {
-    const st = this.st.cur;
     let hit = -1;
     let earlyMask = 0;
     const lh = this.lastHit;
@@ -200,12 +202,12 @@ export class SnitchIcacheL0 extends Module {
       if (hit >= 0) this.lastHit = hit;
     }
     this.hitEntry = hit;
-    const pending = st[PENDING_REFILL] === 1;
+    const pending = this.pendQ === 1;
     this.miss = hit < 0 && valid && !pending;
     const oneHot = earlyMask !== 0 && (earlyMask & (earlyMask - 1)) === 0;
     this.flushStrb = hit >= 0 && !oneHot ? earlyMask & ~(1 << hit) : 0;
     this.latch = false;
-    if (hit >= 0 && oneHot && !pending && st[PF_VLD] === 0) {
+    if (hit >= 0 && oneHot && !pending && this.pfVldQ === 0) {
       const target = this.pfTarget[hit * WORDS + wordIdx]!;
       if (target !== this.pfCacheLine || this.version !== this.pfCacheVersion) {
         let present = false;
@@ -220,8 +222,8 @@ export class SnitchIcacheL0 extends Module {
       }
     }
     // the demand miss takes the port before a latched prefetch (they never meet in practice)
-    this.reqValid = this.miss || st[PF_VLD] === 1;
-    this.reqLine = this.miss ? line : st[PF_LINE]!;
+    this.reqValid = this.miss || this.pfVldQ === 1;
+    this.reqLine = this.miss ? line : this.pfLineQ;
     this.reqPrefetch = !this.miss;
     this.missLine = line;
     this.earlyMask = earlyMask;
@@ -237,7 +239,6 @@ export class SnitchIcacheL0 extends Module {
 
   /** Whether the edge changes anything (a cycle of plain hits with nothing outstanding does not). */
   get active(): boolean {
-    const st = this.st.cur;
     return (
       this.miss ||
       this.latch ||
@@ -245,8 +246,8 @@ export class SnitchIcacheL0 extends Module {
       this.flush ||
       this.flushStrb !== 0 ||
       this.granted ||
-      st[LAST_MISS] !== 0 ||
-      st[LAST_PF] !== 0
+      this.lastMissQ !== 0 ||
+      this.lastPfQ !== 0
     );
   }
 
@@ -256,26 +257,25 @@ export class SnitchIcacheL0 extends Module {
   }
 
   protected override seq(): void {
-    const st = this.st.cur;
-    const evictMiss = this.miss && st[LAST_MISS] === 0;
-    const evictPf = this.latch && st[LAST_PF] === 0;
+    const evictMiss = this.miss && this.lastMissQ === 0;
+    const evictPf = this.latch && this.lastPfQ === 0;
     let changed = false;
     if (evictMiss || evictPf) {
-      let c = st[CNT]!;
+      let c = this.cntQ;
       let victim = c;
       c = (c + 1) & 7;
       if (1 << victim === this.earlyMask) {
         victim = c;
         c = (c + 1) & 7;
       }
-      this.setReg(CNT, c);
+      this.cntD = c;
       this.tag[victim] = evictPf ? this.latchLine : this.missLine;
       this.vld[victim] = 0;
-      this.setReg(PENDING_LINE, victim);
+      this.pendLineD = victim;
       changed = true;
     }
     if (this.rspValid) {
-      const e = st[PENDING_LINE]!;
+      const e = this.pendLineQ;
       this.vld[e] = 1;
       this.data.set(this.rspData, e * WORDS);
       prefetchTargets(this.tag[e]!, this.data, e * WORDS, this.pfTarget, e * WORDS);
@@ -290,19 +290,27 @@ export class SnitchIcacheL0 extends Module {
     }
     if (changed) this.retag();
     // one request outstanding: set by a granted miss or a latched prefetch, cleared by the response
-    if (st[PENDING_REFILL] === 1) {
-      if (this.rspValid) this.setReg(PENDING_REFILL, 0);
+    if (this.pendQ === 1) {
+      if (this.rspValid) this.pendD = 0;
     } else if ((this.miss && this.granted) || this.latch) {
-      this.setReg(PENDING_REFILL, 1);
+      this.pendD = 1;
     }
     if (this.latch) {
-      this.setReg(PF_VLD, 1);
-      this.setReg(PF_LINE, this.latchLine);
+      this.pfVldD = 1;
+      this.pfLineD = this.latchLine;
       this.nPrefetch.value++;
-    } else if (st[PF_VLD] === 1 && this.granted && this.reqPrefetch) this.setReg(PF_VLD, 0);
+    } else if (this.pfVldQ === 1 && this.granted && this.reqPrefetch) this.pfVldD = 0;
     if (evictMiss) this.nMiss.value++;
-    this.setReg(LAST_MISS, this.miss ? 1 : 0);
-    this.setReg(LAST_PF, this.latch ? 1 : 0);
+    this.lastMissD = this.miss ? 1 : 0;
+    this.lastPfD = this.latch ? 1 : 0;
+    // the edge of the L0's registers (nothing else reads them before it)
+    this.cntQ = this.cntD;
+    this.pendQ = this.pendD;
+    this.pendLineQ = this.pendLineD;
+    this.pfVldQ = this.pfVldD;
+    this.pfLineQ = this.pfLineD;
+    this.lastMissQ = this.lastMissD;
+    this.lastPfQ = this.lastPfD;
   }
 
   /** After a tag or valid bit changed: the simulation caches. */
@@ -457,7 +465,7 @@ export class SnitchIcache extends Module {
       l0.still = false;
       const wordIdx = (pc >>> 2) & 7;
       l0.lookup(pc >>> 5, wordIdx, valid[i]!);
-      if (!valid[i] && !l0.reqValid && l0.st.cur[PENDING_REFILL] === 0) l0.stillPc = pc;
+      if (!valid[i] && !l0.reqValid && l0.pendQ === 0) l0.stillPc = pc;
       else l0.stillPc = -1;
       if (l0.reqValid) req |= 1 << i;
       const o = out[i]!;
