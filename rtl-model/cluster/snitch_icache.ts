@@ -28,7 +28,7 @@
  * Fetches outside the cacheable region (DRAM) are served through the same cached path here; the
  * RTL's uncached bypass (one AXI round trip per instruction) is not modelled.
  */
-import { Module, type Reg } from '../sim/kernel.ts';
+import { Module, type CommitsWhenWritten, type Reg } from '../sim/kernel.ts';
 import { RrArbTree } from '../sim/rr_arb_tree.ts';
 import type { WideAxi } from './wide_axi.ts';
 
@@ -165,14 +165,17 @@ export class SnitchIcacheL0 extends Module {
     readonly id: number,
   ) {
     super(parent, name);
-    this.state.push({
+    // committed by the L0 itself (never by the kernel, which only resets them)
+    const own: CommitsWhenWritten = {
       commit: () => {},
+      commitVia: () => {},
       reset: () => {
         this.cntQ = this.cntD = this.pendQ = this.pendD = this.pendLineQ = this.pendLineD = 0;
         this.pfVldQ = this.pfVldD = this.pfLineQ = this.pfLineD = 0;
         this.lastMissQ = this.lastMissD = this.lastPfQ = this.lastPfD = 0;
       },
-    });
+    };
+    this.state.push(own);
     this.nMiss = this.counter('misses');
     this.nPrefetch = this.counter('prefetches');
   }
