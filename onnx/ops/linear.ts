@@ -196,7 +196,7 @@ const RQIntegerDiv: OpDef = {
     const add = ctx.inputScalar(3, 'requant_add');
     const shift = ctx.inputScalar(4, 'requant_div');
     if (shift < 1 || shift > 31) ctx.refuse(`the shift input must be from 1 to 31, got ${shift}`);
-    const out = q!.data.map((v) => {
+    const out = Float64Array.from(q!.data, (v) => {
       const r = sra((mul32(v, mul) + add + 2 ** (shift - 1)) | 0, shift);
       return r < -128 ? -128 : r > 127 ? 127 : r;
     });
