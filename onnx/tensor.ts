@@ -7,8 +7,8 @@
  * The values are held in a Float64Array, or, for a tensor whose every value fits, in an Int8Array
  * or Int32Array (`compactData`: a model's weights take one byte per value instead of eight). An
  * op therefore never writes into an input's values, nor maps them into an array of their type: it
- * computes into a new Float64Array (`Float64Array.from(x.data, f)`, not `x.data.map(f)`, which
- * would keep int8 storage and wrap).
+ * computes into a new Float64Array (`mapValues(x.data, f)`, not `x.data.map(f)`, which would keep
+ * int8 storage and wrap).
  */
 
 export interface Tensor {
@@ -31,6 +31,13 @@ export function compactData(data: TensorData): TensorData {
   }
   if (int8) return data instanceof Int8Array ? data : Int8Array.from(data);
   return data instanceof Int32Array || data instanceof Int8Array ? data : Int32Array.from(data);
+}
+
+/** `f` of every value, in a new Float64Array (a plain loop: `Float64Array.from(d, f)` is far slower). */
+export function mapValues(d: TensorData, f: (v: number) => number): Float64Array {
+  const out = new Float64Array(d.length);
+  for (let i = 0; i < out.length; i++) out[i] = f(d[i]!);
+  return out;
 }
 
 export function sizeOf(shape: readonly number[]): number {

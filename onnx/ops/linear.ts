@@ -4,7 +4,7 @@
  */
 import { sra, wrapS } from '../../rtl-model/sim/bits.ts';
 import type { Tensor } from '../tensor.ts';
-import { broadcastBinary, broadcastIndex, broadcastShapes, sizeOf, shapeStr } from '../tensor.ts';
+import { broadcastBinary, broadcastIndex, broadcastShapes, mapValues, sizeOf, shapeStr } from '../tensor.ts';
 import type { OpContext, OpDef } from './context.ts';
 import { matmulsSimd } from './matmul-simd.ts';
 
@@ -196,7 +196,7 @@ const RQIntegerDiv: OpDef = {
     const add = ctx.inputScalar(3, 'requant_add');
     const shift = ctx.inputScalar(4, 'requant_div');
     if (shift < 1 || shift > 31) ctx.refuse(`the shift input must be from 1 to 31, got ${shift}`);
-    const out = Float64Array.from(q!.data, (v) => {
+    const out = mapValues(q!.data, (v) => {
       const r = sra((mul32(v, mul) + add + 2 ** (shift - 1)) | 0, shift);
       return r < -128 ? -128 : r > 127 ? 127 : r;
     });

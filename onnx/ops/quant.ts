@@ -5,7 +5,7 @@
  */
 import { satS, sra, wrapS } from '../../rtl-model/sim/bits.ts';
 import type { Tensor } from '../tensor.ts';
-import { broadcastIndex, broadcastShapes, sameShape, shapeStr } from '../tensor.ts';
+import { broadcastIndex, broadcastShapes, mapValues, sameShape, shapeStr } from '../tensor.ts';
 import type { OpContext, OpDef } from './context.ts';
 
 /** The C int32 product. */
@@ -142,7 +142,7 @@ const iGELU: OpDef = {
   run(ctx) {
     const x = ctx.input(0, 'data');
     const [b, one] = geluParams(ctx);
-    return [{ shape: x.shape, data: Float64Array.from(x.data, (v) => igelu(v, b, one)), signed: true }];
+    return [{ shape: x.shape, data: mapValues(x.data, (v) => igelu(v, b, one)), signed: true }];
   },
 };
 
@@ -156,7 +156,7 @@ const RequantizediGELU: OpDef = {
     const add = ctx.inputScalar(2, 'add');
     const shift = ctx.inputScalar(3, 'shift');
     if (shift < 1 || shift > 31) ctx.refuse(`shift must be from 1 to 31, got ${shift}`);
-    const out = Float64Array.from(x.data, (v) =>
+    const out = mapValues(x.data, (v) =>
       satS(sra((mul32(igelu(v, b, one), mul) + add + (1 << (shift - 1))) | 0, shift), 8),
     );
     return [{ shape: x.shape, data: out, signed: true }];
@@ -207,7 +207,7 @@ const iHardswish: OpDef = {
     return [
       {
         shape: x.shape,
-        data: Float64Array.from(x.data, (v) => ihardswish(v, x.signed, o, t, s)),
+        data: mapValues(x.data, (v) => ihardswish(v, x.signed, o, t, s)),
         signed: true,
       },
     ];
@@ -222,7 +222,7 @@ const RequantizediHardswish: OpDef = {
     const [o, t, s] = [ctx.int('one_over_six'), ctx.int('three'), ctx.int('six')];
     const [mul, add, shift] = [ctx.int('mul'), ctx.int('add'), ctx.int('shift')];
     if (shift < 1 || shift > 31) ctx.refuse(`shift must be from 1 to 31, got ${shift}`);
-    const out = Float64Array.from(x.data, (v) =>
+    const out = mapValues(x.data, (v) =>
       satS(sra((mul32(ihardswish(v, x.signed, o, t, s), mul) + add + (1 << (shift - 1))) | 0, shift), 8),
     );
     return [{ shape: x.shape, data: out, signed: true }];
@@ -262,7 +262,7 @@ const Relu: OpDef = {
   attrs: [],
   run(ctx) {
     const x = ctx.input(0, 'X');
-    return [{ shape: x.shape, data: Float64Array.from(x.data, (v) => (v > 0 ? v : 0)), signed: false }];
+    return [{ shape: x.shape, data: mapValues(x.data, (v) => (v > 0 ? v : 0)), signed: false }];
   },
 };
 
@@ -276,7 +276,7 @@ const Clip: OpDef = {
     return [
       {
         shape: x.shape,
-        data: Float64Array.from(x.data, (v) => Math.min(Math.max(v, lo), hi)),
+        data: mapValues(x.data, (v) => Math.min(Math.max(v, lo), hi)),
         signed: lo < 0 && x.signed,
       },
     ];
