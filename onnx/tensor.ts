@@ -109,10 +109,20 @@ export function broadcastBinary(
 ): Tensor | undefined {
   const shape = broadcastShapes(a.shape, b.shape);
   if (!shape) return undefined;
-  const ia = broadcastIndex(a.shape, shape);
-  const ib = broadcastIndex(b.shape, shape);
-  const out = new Float64Array(ia.length);
-  for (let k = 0; k < out.length; k++) out[k] = f(a.data[ia[k]!]!, b.data[ib[k]!]!);
+  const out = new Float64Array(sizeOf(shape));
+  const ad = a.data;
+  const bd = b.data;
+  // an operand of the result's shape is read in order (no index)
+  if (ad.length === out.length && bd.length === out.length)
+    for (let k = 0; k < out.length; k++) out[k] = f(ad[k]!, bd[k]!);
+  else if (ad.length === out.length) {
+    const ib = broadcastIndex(b.shape, shape);
+    for (let k = 0; k < out.length; k++) out[k] = f(ad[k]!, bd[ib[k]!]!);
+  } else {
+    const ia = broadcastIndex(a.shape, shape);
+    const ib = broadcastIndex(b.shape, shape);
+    for (let k = 0; k < out.length; k++) out[k] = f(ad[ia[k]!]!, bd[ib[k]!]!);
+  }
   return { shape, data: out, signed };
 }
 

@@ -63,9 +63,15 @@ const RequantShift: OpDef = {
     const shift = ctx.log2('div');
     const n = nLevelsOf(ctx);
     const signed = ctx.int('signed', 1) !== 0;
+    const out = new Float64Array(x.data.length);
+    if (mul.data.length === 1 && add.data.length === 1) {
+      // scalar mul and add (every linear's and residual's requantiser): no per-element index
+      const [m, a] = [mul.data[0]!, add.data[0]!];
+      for (let i = 0; i < out.length; i++) out[i] = requantShift(x.data[i]!, m, a, shift, n, signed);
+      return [{ shape: x.shape, data: out, signed }];
+    }
     const im = coefficientIndex(ctx, mul, x, 'mul');
     const ia = coefficientIndex(ctx, add, x, 'add');
-    const out = new Float64Array(x.data.length);
     for (let i = 0; i < out.length; i++) {
       out[i] = requantShift(x.data[i]!, mul.data[im[i]!]!, add.data[ia[i]!]!, shift, n, signed);
     }
