@@ -23,7 +23,7 @@ import type { ItaAttention, ItaHead } from './ita-attention.ts';
 import { runItaAttention } from './ita-attention.ts';
 import type { Graph, GraphNode } from './model.ts';
 import type { SoftmaxVariant } from './ops/context.ts';
-import type { Tensor } from './tensor.ts';
+import type { Tensor, TensorData } from './tensor.ts';
 import { shapeStr, transpose } from './tensor.ts';
 
 export interface AttentionBlock {
@@ -416,7 +416,7 @@ export function findAttention(graph: Graph): AttentionSearch {
 }
 
 /** Head h of batch 0 of a B x H x a x b tensor as a x b. */
-function headOf(t: Tensor, h: number): Float64Array {
+function headOf(t: Tensor, h: number): TensorData {
   const n = t.shape[t.shape.length - 1]! * t.shape[t.shape.length - 2]!;
   return t.data.subarray(h * n, (h + 1) * n);
 }

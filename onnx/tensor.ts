@@ -1,15 +1,43 @@
 /**
- * Integer tensors as the executor holds them: a shape, the values as exact integers in a
- * Float64Array (row-major), and whether the tensor is signed. Values are always the logical
- * numbers the graph means (an unsigned 8-bit activation holds 0..255), never the offset form a
- * C kernel keeps in an int8 buffer.
+ * Integer tensors as the executor holds them: a shape, the values as exact integers (row-major),
+ * and whether the tensor is signed. Values are always the logical numbers the graph means (an
+ * unsigned 8-bit activation holds 0..255), never the offset form a C kernel keeps in an int8
+ * buffer.
+ *
+ * The values are held in a Float64Array, or, for a tensor whose every value fits, in an Int8Array
+ * or Int32Array (`compactData`: a model's weights take one byte per value instead of eight). An
+ * op therefore never writes into an input's values, nor maps them into an array of their type: it
+ * computes into a new Float64Array (`mapValues(x.data, f)`, not `x.data.map(f)`, which would keep
+ * int8 storage and wrap).
  */
 
 export interface Tensor {
   shape: number[];
-  data: Float64Array;
+  data: TensorData;
   /** Signedness as Deeploy's type inference would derive it (drives casts that wrap). */
   signed: boolean;
+}
+
+/** The values of a tensor (see above). */
+export type TensorData = Float64Array | Int32Array | Int8Array;
+
+/** `data` in the smallest of Int8Array, Int32Array and Float64Array that holds every value exactly. */
+export function compactData(data: TensorData): TensorData {
+  let int8 = true;
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i]!;
+    if (v !== (v | 0) || Object.is(v, -0)) return data;
+    if (v < -128 || v > 127) int8 = false;
+  }
+  if (int8) return data instanceof Int8Array ? data : Int8Array.from(data);
+  return data instanceof Int32Array || data instanceof Int8Array ? data : Int32Array.from(data);
+}
+
+/** `f` of every value, in a new Float64Array (a plain loop: `Float64Array.from(d, f)` is far slower). */
+export function mapValues(d: TensorData, f: (v: number) => number): Float64Array {
+  const out = new Float64Array(d.length);
+  for (let i = 0; i < out.length; i++) out[i] = f(d[i]!);
+  return out;
 }
 
 export function sizeOf(shape: readonly number[]): number {
@@ -81,15 +109,25 @@ export function broadcastBinary(
 ): Tensor | undefined {
   const shape = broadcastShapes(a.shape, b.shape);
   if (!shape) return undefined;
-  const ia = broadcastIndex(a.shape, shape);
-  const ib = broadcastIndex(b.shape, shape);
-  const out = new Float64Array(ia.length);
-  for (let k = 0; k < out.length; k++) out[k] = f(a.data[ia[k]!]!, b.data[ib[k]!]!);
+  const out = new Float64Array(sizeOf(shape));
+  const ad = a.data;
+  const bd = b.data;
+  // an operand of the result's shape is read in order (no index)
+  if (ad.length === out.length && bd.length === out.length)
+    for (let k = 0; k < out.length; k++) out[k] = f(ad[k]!, bd[k]!);
+  else if (ad.length === out.length) {
+    const ib = broadcastIndex(b.shape, shape);
+    for (let k = 0; k < out.length; k++) out[k] = f(ad[k]!, bd[ib[k]!]!);
+  } else {
+    const ia = broadcastIndex(a.shape, shape);
+    const ib = broadcastIndex(b.shape, shape);
+    for (let k = 0; k < out.length; k++) out[k] = f(ad[ia[k]!]!, bd[ib[k]!]!);
+  }
   return { shape, data: out, signed };
 }
 
 /** Axis permutation (ONNX Transpose). */
-export function transpose(t: Tensor, perm: readonly number[]): Tensor {
+export function transpose(t: Tensor, perm: readonly number[]): Tensor & { data: Float64Array } {
   const n = t.shape.length;
   const outShape = perm.map((p) => t.shape[p]!);
   const st = stridesOf(t.shape);

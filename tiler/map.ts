@@ -115,11 +115,14 @@ export interface ActConsts {
 }
 
 export interface AttentionHead {
-  /** Weights transposed (rows = output columns), row-major: wqT, wkT, wvT P x E, woT E x P. */
-  wqT: Int32Array;
-  wkT: Int32Array;
-  wvT: Int32Array;
-  woT: Int32Array;
+  /**
+   * Weights transposed (rows = output columns), row-major: wqT, wkT, wvT P x E, woT E x P; int8,
+   * as ITA reads them (each value's low byte, the byte the machine's memory holds).
+   */
+  wqT: Int8Array;
+  wkT: Int8Array;
+  wvT: Int8Array;
+  woT: Int8Array;
   bq: Int32Array;
   bk: Int32Array;
   bv: Int32Array;
@@ -152,8 +155,8 @@ export type TilerOp =
       kind: 'linear';
       x: Mat;
       y: Mat;
-      /** N x K, row-major (the weight transposed). */
-      wT: Int32Array;
+      /** N x K int8, row-major (the weight transposed). */
+      wT: Int8Array;
       bias: Int32Array;
       rq: Requant;
       act: Act;
@@ -590,10 +593,10 @@ function attention(n: GraphNode, s: MapState): Recognised {
   const heads: AttentionHead[] = [];
   for (let h = 0; h < H; h++) {
     const head: AttentionHead = {
-      wqT: transposed(wq(h), E, P),
-      wkT: transposed(wk(h), E, P),
-      wvT: transposed(wv(h), E, P),
-      woT: transposed(wo(h), P, E),
+      wqT: transposed(wq(h), E, P, new Int8Array(E * P)),
+      wkT: transposed(wk(h), E, P, new Int8Array(E * P)),
+      wvT: transposed(wv(h), E, P, new Int8Array(E * P)),
+      woT: transposed(wo(h), P, E, new Int8Array(P * E)),
       bq: bq(h),
       bk: bk(h),
       bv: bv(h),
@@ -657,9 +660,13 @@ function attention(n: GraphNode, s: MapState): Recognised {
   };
 }
 
-/** A K x N row-major matrix transposed (N x K). */
-function transposed(m: ArrayLike<number>, rows: number, cols: number): Int32Array {
-  const o = new Int32Array(rows * cols);
+/** A K x N row-major matrix transposed (N x K), in `o` (int32 unless given). */
+function transposed<T extends Int32Array | Int8Array = Int32Array>(
+  m: ArrayLike<number>,
+  rows: number,
+  cols: number,
+  o: T = new Int32Array(rows * cols) as T,
+): T {
   for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) o[c * rows + r] = m[r * cols + c]!;
   return o;
 }
@@ -754,7 +761,8 @@ function linearTail(s: MapState, p: Product): Recognised {
         macs: validOf(x).rows * K * N,
         x,
         y,
-        wT: padded ? padMatrix(p.wT, N, K, y.cols, x.cols) : p.wT,
+        // int8 (checked above): a byte a weight for the whole run
+        wT: Int8Array.from(padded ? padMatrix(p.wT, N, K, y.cols, x.cols) : p.wT),
         bias: padded ? padMatrix(bias ?? [], bias ? 1 : 0, N, 1, y.cols) : (bias ?? new Int32Array(N)),
         rq,
         act,

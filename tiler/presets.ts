@@ -39,7 +39,8 @@ import type { Attr, Graph, GraphNode } from '../onnx/model.ts';
 import { loadModel } from '../onnx/model.ts';
 import { splitHeads } from '../onnx/heads.ts';
 import { readNpz } from '../onnx/npz.ts';
-import type { Tensor } from '../onnx/tensor.ts';
+import type { Tensor, TensorData } from '../onnx/tensor.ts';
+import { compactData } from '../onnx/tensor.ts';
 
 export interface EncoderModel {
   name: string;
@@ -136,7 +137,7 @@ export function requantFor(accStd: number, target = TARGET): { mul: number; shif
 const I = (value: number): Attr => ({ kind: 'int', value });
 const Is = (value: number[]): Attr => ({ kind: 'ints', value });
 
-function tensor(shape: number[], data: Float64Array): Tensor {
+function tensor(shape: number[], data: TensorData): Tensor {
   let signed = false;
   for (const v of data)
     if (v < 0) {
@@ -202,9 +203,10 @@ class Builder {
     return `l${this.layerNodes.length - 1}_${prefix}_${this.count++}`;
   }
 
+  /** An initialiser, its values held in the smallest array that holds them (int8 weights: a byte each). */
   constant(prefix: string, shape: number[], data: Float64Array): string {
     const name = this.id(prefix);
-    const t = tensor(shape, data);
+    const t = tensor(shape, compactData(data));
     this.init.set(name, t);
     this.probe.set(name, t);
     return name;

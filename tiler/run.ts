@@ -16,7 +16,7 @@ import { InputError } from '../rtl-model/errors.ts';
 import type { Graph, GraphNode } from '../onnx/model.ts';
 import { runGraph } from '../onnx/executor.ts';
 import { lowerGraph } from '../onnx/lower.ts';
-import type { Tensor } from '../onnx/tensor.ts';
+import type { Tensor, TensorData } from '../onnx/tensor.ts';
 import { bytesInt32, fromT64, toT64 } from './kernels.ts';
 import { Machine, TILER_L1_BYTES, type StepStats } from './machine.ts';
 import { DRAM_BASE, L1_BASE } from './program.ts';
@@ -145,12 +145,14 @@ export function firstLayers(model: EncoderModel, k: number): Graph {
 }
 
 /**
- * The executor's run of `graph`: every tensor's shape and signedness (what the mapper reads of an
- * activation), every constant whole (initialisers, `Constant` outputs and what is computed from
- * them only), and of each activation what the checks compare, taken once its last reader has run:
- * its values' low bytes when they are 8-bit values (the tiler's 8-bit matrices are compared byte
- * by byte), else the values as int32 (a matrix the tiler writes as int32). The activations' full
- * values are dropped as the run goes, so the executor holds one layer's values at a time.
+ * The executor's run of `graph` (lowered): every tensor's shape and signedness (what the mapper
+ * reads of an activation), every constant whole (initialisers, `Constant` outputs and what is
+ * computed from them only), and of each activation what the checks compare, taken once its last
+ * reader has run: the low byte of each value (the tiler's 8-bit matrices are compared byte by
+ * byte), or, for a tensor no node reads (a graph output, or an output left unread) whose values
+ * exceed 8 bits, the values as int32 (the only matrices the tiler writes as int32: `int32Linear`
+ * in map.ts). The activations' full values are dropped as the run goes, so the executor holds one
+ * layer's values at a time.
  */
 function referenceRun(
   graph: Graph,
@@ -158,10 +160,11 @@ function referenceRun(
 ): { tensors: Map<string, Tensor>; bytes: Map<string, Compared> } {
   const bytes = new Map<string, Compared>();
   const constant = new Set(graph.initializers.keys());
+  const read = new Set(graph.nodes.flatMap((n) => n.inputs));
+  const outputs = new Set(graph.outputs.map((o) => o.name));
   const retire = (name: string, t: Tensor): Tensor => {
     const d = t.data;
-    let byteValues = true;
-    for (let i = 0; i < d.length && byteValues; i++) if (d[i]! < -128 || d[i]! > 255) byteValues = false;
+    const byteValues = (read.has(name) && !outputs.has(name)) || within8Bits(d);
     const b = byteValues ? new Uint8Array(d.length) : new Int32Array(d.length);
     for (let i = 0; i < b.length; i++) b[i] = byteValues ? d[i]! & 0xff : d[i]! | 0;
     bytes.set(name, b);
@@ -184,6 +187,12 @@ function referenceRun(
 
 /** What the checks keep of an executor value: its low bytes, or (values beyond 8 bits) int32. */
 type Compared = Uint8Array | Int32Array;
+
+/** Every value is an int8 or a uint8 value. */
+function within8Bits(d: TensorData): boolean {
+  for (let i = 0; i < d.length; i++) if (d[i]! < -128 || d[i]! > 255) return false;
+  return true;
+}
 
 /** A tensor's shape and signedness; reading its values is an internal error. */
 function valuesReleased(name: string, t: Tensor): Tensor {
@@ -243,6 +252,8 @@ function noValue(name: string): never {
  * executor's values, or their low bytes for an 8-bit matrix).
  */
 function firstMismatch(m: Mat, got: Uint8Array, exp: ArrayLike<number>): string | null {
+  if (m.int32 && exp instanceof Uint8Array)
+    throw new Error(`the executor's values of ${m.name} were kept as bytes; the tiler writes it as int32`);
   const { rows, cols } = validOf(m);
   // 8-bit matrices compare their bytes (the executor's uint8 or int8 value modulo 256)
   const v = storedValues(m, got, false);
@@ -274,11 +285,12 @@ function mapModel(
   outputs: { name: string; shape: number[]; signed: boolean }[];
 } {
   const graph = firstLayers(model, k);
+  const lowered = lowerGraph(graph);
   // the executor's run gives the reference values and every tensor's shape
-  const ref = referenceRun(graph, model.inputs);
+  const ref = referenceRun(lowered, model.inputs);
   const layerOf = new Map<string, number>();
   model.layerNodes.forEach((ns, l) => ns.forEach((n) => layerOf.set(n, l)));
-  const mapped: MappedGraph = mapGraph(lowerGraph(graph), ref.tensors, { layerOf });
+  const mapped: MappedGraph = mapGraph(lowered, ref.tensors, { layerOf });
   // only the values compared after the run are kept
   const compared = new Set(model.layerOutputs.slice(0, k));
   for (const op of mapped.ops) for (const m of outsOf(op)) compared.add(m.name.replace(/#h\d+$/, ''));

@@ -4,14 +4,34 @@
  */
 import { sra, wrapS } from '../../rtl-model/sim/bits.ts';
 import type { Tensor } from '../tensor.ts';
-import { broadcastBinary, broadcastIndex, broadcastShapes, sizeOf, shapeStr } from '../tensor.ts';
+import { broadcastBinary, broadcastIndex, broadcastShapes, mapValues, sizeOf, shapeStr } from '../tensor.ts';
 import type { OpContext, OpDef } from './context.ts';
+import { matmulsSimd } from './matmul-simd.ts';
 
 /** The C int32 product (Math.imul wraps exactly like a 32-bit multiplier). */
 const mul32 = Math.imul;
 
-/** Batched A(...,M,N) x B(...,N,O) with int32 wrap-around accumulation. */
-export function matmulInt(ctx: OpContext, a: Tensor, b: Tensor, transA = false, transB = false): Tensor {
+/** A matrix product's operands and shapes, as `matmulInt` reads them. */
+interface Product {
+  a: Tensor;
+  b: Tensor;
+  /** One output block per batch element: the batch index of A and of B (broadcast). */
+  ia: Int32Array;
+  ib: Int32Array;
+  M: number;
+  N: number;
+  O: number;
+  transA: boolean;
+  transB: boolean;
+}
+
+function productOf(
+  ctx: OpContext,
+  a: Tensor,
+  b: Tensor,
+  transA: boolean,
+  transB: boolean,
+): Product & { batch: number[] } {
   if (a.shape.length < 2 || b.shape.length < 2) {
     // ONNX MatMul promotes 1-D operands; not needed by the dialect, refused to stay exact
     ctx.refuse(`1-D operands ${shapeStr(a.shape)} x ${shapeStr(b.shape)} are not supported`);
@@ -29,11 +49,16 @@ export function matmulInt(ctx: OpContext, a: Tensor, b: Tensor, transA = false, 
   if (!batch) ctx.refuse(`batch dimensions do not broadcast: ${shapeStr(a.shape)} x ${shapeStr(b.shape)}`);
   const ia = broadcastIndex(batchA, batch);
   const ib = broadcastIndex(batchB, batch);
-  const out = new Float64Array(sizeOf(batch) * M * O);
-  const sAm = transA ? 1 : N;
-  const sAn = transA ? M : 1;
-  const sBn = transB ? 1 : O;
-  const sBo = transB ? N : 1;
+  return { a, b, ia, ib, M, N, O, transA, transB, batch };
+}
+
+/** The product in JavaScript: int32 accumulators, every product and sum wrapping like C's. */
+function productJs(p: Product, out: Float64Array): void {
+  const { a, b, ia, ib, M, N, O } = p;
+  const sAm = p.transA ? 1 : N;
+  const sAn = p.transA ? M : 1;
+  const sBn = p.transB ? 1 : O;
+  const sBo = p.transB ? N : 1;
   const acc = new Int32Array(O);
   for (let bi = 0; bi < ia.length; bi++) {
     const offA = ia[bi]! * M * N;
@@ -52,7 +77,39 @@ export function matmulInt(ctx: OpContext, a: Tensor, b: Tensor, transA = false, 
       for (let o = 0; o < O; o++) out[offY + m * O + o] = acc[o]!;
     }
   }
-  return { shape: [...batch, M, O], data: out, signed: true };
+}
+
+/** The product on the WebAssembly SIMD kernel; false when it does not apply (values beyond 16 bits). */
+function productSimd(p: Product, out: Float64Array): boolean {
+  const { a, b, M, N, O } = p;
+  const products = Array.from(p.ia, (ai, bi) => ({
+    a: { data: a.data, offset: ai * M * N, rowStride: p.transA ? 1 : N, innerStride: p.transA ? M : 1 },
+    b: {
+      data: b.data,
+      offset: p.ib[bi]! * N * O,
+      rowStride: p.transB ? N : 1,
+      innerStride: p.transB ? 1 : O,
+    },
+  }));
+  return matmulsSimd(products, M, N, O, out);
+}
+
+/**
+ * Batched A(...,M,N) x B(...,N,O) with int32 wrap-around accumulation: on the SIMD kernel when
+ * every value fits 16 bits, else (or with `js`) in JavaScript; both give the same values.
+ */
+export function matmulInt(
+  ctx: OpContext,
+  a: Tensor,
+  b: Tensor,
+  transA = false,
+  transB = false,
+  js = false,
+): Tensor {
+  const p = productOf(ctx, a, b, transA, transB);
+  const out = new Float64Array(sizeOf(p.batch) * p.M * p.O);
+  if (js || !productSimd(p, out)) productJs(p, out);
+  return { shape: [...p.batch, p.M, p.O], data: out, signed: true };
 }
 
 const MatMul: OpDef = {
@@ -139,7 +196,7 @@ const RQIntegerDiv: OpDef = {
     const add = ctx.inputScalar(3, 'requant_add');
     const shift = ctx.inputScalar(4, 'requant_div');
     if (shift < 1 || shift > 31) ctx.refuse(`the shift input must be from 1 to 31, got ${shift}`);
-    const out = q!.data.map((v) => {
+    const out = mapValues(q!.data, (v) => {
       const r = sra((mul32(v, mul) + add + 2 ** (shift - 1)) | 0, shift);
       return r < -128 ? -128 : r > 127 ? 127 : r;
     });

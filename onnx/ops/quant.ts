@@ -5,7 +5,7 @@
  */
 import { satS, sra, wrapS } from '../../rtl-model/sim/bits.ts';
 import type { Tensor } from '../tensor.ts';
-import { broadcastIndex, broadcastShapes, sameShape, shapeStr } from '../tensor.ts';
+import { broadcastIndex, broadcastShapes, mapValues, sameShape, shapeStr } from '../tensor.ts';
 import type { OpContext, OpDef } from './context.ts';
 
 /** The C int32 product. */
@@ -63,9 +63,15 @@ const RequantShift: OpDef = {
     const shift = ctx.log2('div');
     const n = nLevelsOf(ctx);
     const signed = ctx.int('signed', 1) !== 0;
+    const out = new Float64Array(x.data.length);
+    if (mul.data.length === 1 && add.data.length === 1) {
+      // scalar mul and add (every linear's and residual's requantiser): no per-element index
+      const [m, a] = [mul.data[0]!, add.data[0]!];
+      for (let i = 0; i < out.length; i++) out[i] = requantShift(x.data[i]!, m, a, shift, n, signed);
+      return [{ shape: x.shape, data: out, signed }];
+    }
     const im = coefficientIndex(ctx, mul, x, 'mul');
     const ia = coefficientIndex(ctx, add, x, 'add');
-    const out = new Float64Array(x.data.length);
     for (let i = 0; i < out.length; i++) {
       out[i] = requantShift(x.data[i]!, mul.data[im[i]!]!, add.data[ia[i]!]!, shift, n, signed);
     }
@@ -142,7 +148,7 @@ const iGELU: OpDef = {
   run(ctx) {
     const x = ctx.input(0, 'data');
     const [b, one] = geluParams(ctx);
-    return [{ shape: x.shape, data: x.data.map((v) => igelu(v, b, one)), signed: true }];
+    return [{ shape: x.shape, data: mapValues(x.data, (v) => igelu(v, b, one)), signed: true }];
   },
 };
 
@@ -156,7 +162,7 @@ const RequantizediGELU: OpDef = {
     const add = ctx.inputScalar(2, 'add');
     const shift = ctx.inputScalar(3, 'shift');
     if (shift < 1 || shift > 31) ctx.refuse(`shift must be from 1 to 31, got ${shift}`);
-    const out = x.data.map((v) =>
+    const out = mapValues(x.data, (v) =>
       satS(sra((mul32(igelu(v, b, one), mul) + add + (1 << (shift - 1))) | 0, shift), 8),
     );
     return [{ shape: x.shape, data: out, signed: true }];
@@ -204,7 +210,13 @@ const iHardswish: OpDef = {
   run(ctx) {
     const x = ctx.input(0, 'data');
     const [o, t, s] = [ctx.int('one_over_six'), ctx.int('three'), ctx.int('six')];
-    return [{ shape: x.shape, data: x.data.map((v) => ihardswish(v, x.signed, o, t, s)), signed: true }];
+    return [
+      {
+        shape: x.shape,
+        data: mapValues(x.data, (v) => ihardswish(v, x.signed, o, t, s)),
+        signed: true,
+      },
+    ];
   },
 };
 
@@ -216,7 +228,7 @@ const RequantizediHardswish: OpDef = {
     const [o, t, s] = [ctx.int('one_over_six'), ctx.int('three'), ctx.int('six')];
     const [mul, add, shift] = [ctx.int('mul'), ctx.int('add'), ctx.int('shift')];
     if (shift < 1 || shift > 31) ctx.refuse(`shift must be from 1 to 31, got ${shift}`);
-    const out = x.data.map((v) =>
+    const out = mapValues(x.data, (v) =>
       satS(sra((mul32(ihardswish(v, x.signed, o, t, s), mul) + add + (1 << (shift - 1))) | 0, shift), 8),
     );
     return [{ shape: x.shape, data: out, signed: true }];
@@ -256,7 +268,7 @@ const Relu: OpDef = {
   attrs: [],
   run(ctx) {
     const x = ctx.input(0, 'X');
-    return [{ shape: x.shape, data: x.data.map((v) => (v > 0 ? v : 0)), signed: false }];
+    return [{ shape: x.shape, data: mapValues(x.data, (v) => (v > 0 ? v : 0)), signed: false }];
   },
 };
 
@@ -268,7 +280,11 @@ const Clip: OpDef = {
     const lo = ctx.optionalInput(1) ? ctx.inputScalar(1, 'min') : ctx.has('min') ? ctx.int('min') : -Infinity;
     const hi = ctx.optionalInput(2) ? ctx.inputScalar(2, 'max') : ctx.has('max') ? ctx.int('max') : Infinity;
     return [
-      { shape: x.shape, data: x.data.map((v) => Math.min(Math.max(v, lo), hi)), signed: lo < 0 && x.signed },
+      {
+        shape: x.shape,
+        data: mapValues(x.data, (v) => Math.min(Math.max(v, lo), hi)),
+        signed: lo < 0 && x.signed,
+      },
     ];
   },
 };

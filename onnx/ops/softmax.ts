@@ -1,6 +1,7 @@
 /** Softmax ops (iSoftmax, ITAMax, ITAPartialMax), row-wise over the last axis. */
 import { iSoftmaxRow, itaMaxDeeployRow, itaMaxRtl, itaPartialMaxRow } from '../softmax.ts';
 import type { Tensor } from '../tensor.ts';
+import { mapValues } from '../tensor.ts';
 import type { OpContext, OpDef } from './context.ts';
 
 function rowsOf(ctx: OpContext, x: Tensor): [number, number] {
@@ -14,7 +15,7 @@ function rowsOf(ctx: OpContext, x: Tensor): [number, number] {
  * differences to the row maximum matter, so this changes nothing but the range check.
  */
 function stored8(ctx: OpContext, x: Tensor): Tensor {
-  const data = x.signed ? x.data : x.data.map((v) => v - 128);
+  const data = x.signed ? x.data : mapValues(x.data, (v) => v - 128);
   for (const v of data)
     if (v < -128 || v > 127) ctx.refuse(`input value ${x.signed ? v : v + 128} is outside the 8-bit range`);
   return { shape: x.shape, data, signed: true };

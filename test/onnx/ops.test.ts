@@ -98,6 +98,9 @@ describe('MatMul, Gemm, Add', () => {
   });
   it('Add broadcasts', () => {
     expect(vals(runOp('Add', [f([2, 2], [1, 2, 3, 4]), f([2], [10, 20])]))).toEqual([11, 22, 13, 24]);
+    // either operand, or both, repeated along the result's axes
+    expect(vals(runOp('Sub', [f([2, 1], [10, 20]), f([2, 2], [1, 2, 3, 4])]))).toEqual([9, 8, 17, 16]);
+    expect(vals(runOp('Sub', [f([2, 1], [10, 20]), f([1, 3], [1, 2, 3])]))).toEqual([9, 8, 7, 19, 18, 17]);
   });
   it('IntegerDiv rounds half away from zero', () => {
     // (7+1)/2 = 4, (-7-1)/2 = -4, (6+2)/4 = 2

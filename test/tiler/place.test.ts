@@ -14,7 +14,7 @@ const linear = (K: number): TilerOp => ({
   kind: 'linear',
   x: mat('x', 64, K),
   y: mat('y', 64, 64),
-  wT: new Int32Array(64 * K),
+  wT: new Int8Array(64 * K),
   bias: new Int32Array(64),
   rq: { mult: 1, shift: 0, add: 0 },
   act: 'identity',

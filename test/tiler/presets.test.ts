@@ -261,6 +261,24 @@ describe('presets: activations stay in range (functional executor)', () => {
   );
 });
 
+describe('presets: storage of the constants', () => {
+  it('weights are held a byte a value, and compute what Float64Array copies compute', () => {
+    const m = buildPreset('mobilebert', { seq: 64, layers: 1 });
+    const w = m.graph.initializers.get(m.graph.nodes.find((n) => n.opType === 'MatMul')!.inputs[1]!)!;
+    expect(w.data).toBeInstanceOf(Int8Array);
+    const ref = runGraph(m.graph, m.inputs, { softmax: 'rtl' });
+    const wide: Graph = {
+      ...m.graph,
+      initializers: new Map(
+        [...m.graph.initializers].map(([k, t]) => [k, { ...t, data: Float64Array.from(t.data) }]),
+      ),
+    };
+    const out = runGraph(wide, m.inputs, { softmax: 'rtl' });
+    for (const o of m.layerOutputs)
+      expect(Array.from(out.tensors.get(o)!.data)).toEqual(Array.from(ref.tensors.get(o)!.data));
+  });
+});
+
 describe('presets: refused parameters', () => {
   it.each([0, 32, 100, 1024, 65.5])('seq %s', (seq) => {
     expect(() => buildPreset('mobilebert', { seq })).toThrow(InputError);

@@ -18,7 +18,7 @@ const linear: TilerOp = {
   kind: 'linear',
   x,
   y,
-  wT: new Int32Array(128 * 64),
+  wT: new Int8Array(128 * 64),
   bias: new Int32Array(128),
   rq: { mult: 1, shift: 0, add: 0 },
   act: 'identity',
