@@ -543,7 +543,11 @@ export function register(cluster: Command): void {
     .option('--vcd <file>', 'write a VCD of the cluster and the HWPE')
     .option('--svg <file>', 'write a timeline of ITA, DMA and cores')
     .option('--json', 'print the report as JSON')
-    .option('--wait <mode>', 'how the driver waits for a job: poll (HWPE_BUSY, as on the RTL) or event (wfi, woken by the completion event routed to CL_CLINT: not in the RTL)', 'poll')
+    .option(
+      '--wait <mode>',
+      'how the driver waits for a job: poll (HWPE_BUSY, as on the RTL) or event (wfi, woken by the completion event routed to CL_CLINT: not in the RTL)',
+      'poll',
+    )
     .option('--max-cycles <n>', 'stop after this many cycles', '5000000')
     .action((opts: Record<string, string | boolean | undefined>) => {
       const wait = opts.wait as string;
