@@ -126,18 +126,28 @@ export function overlapping(ps: readonly Placement[]): [Placement, Placement] | 
   return null;
 }
 
-/** Peak of the live bytes over all steps (a lower bound for any allocation). */
+/**
+ * Peak of the live bytes over all steps (a lower bound for any allocation). Steps are non-negative
+ * integers, `first <= last`.
+ */
 export function peakLive(items: readonly Lifetime[]): number {
-  const ev = new Map<number, number>();
+  let steps = 0;
   for (const it of items) {
-    ev.set(it.first, (ev.get(it.first) ?? 0) + up(it.bytes));
-    ev.set(it.last + 1, (ev.get(it.last + 1) ?? 0) - up(it.bytes));
+    if (!Number.isInteger(it.first) || !Number.isInteger(it.last) || it.first < 0 || it.first > it.last)
+      throw new InputError(`buffer ${it.key} has lifetime ${it.first}..${it.last}`);
+    steps = Math.max(steps, it.last + 2);
+  }
+  // the bytes each step adds and removes, then their running sum
+  const delta = new Float64Array(steps);
+  for (const it of items) {
+    delta[it.first]! += up(it.bytes);
+    delta[it.last + 1]! -= up(it.bytes);
   }
   let cur = 0;
   let peak = 0;
-  for (const k of [...ev.keys()].sort((a, b) => a - b)) {
-    cur += ev.get(k)!;
-    peak = Math.max(peak, cur);
+  for (let s = 0; s < steps; s++) {
+    cur += delta[s]!;
+    if (cur > peak) peak = cur;
   }
   return peak;
 }

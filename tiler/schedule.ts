@@ -372,9 +372,15 @@ function lifetimes(c: Ctx, inst: Inst[]): Lifetime[] {
 function busiestLoadStep(c: Ctx, inst: Inst[], lts: Lifetime[]): number {
   const { units } = c;
   const steps = units.length + 2;
-  const live = new Array<number>(steps).fill(0);
-  for (const l of lts)
-    for (let s = l.first; s <= l.last && s < steps; s++) live[s]! += Math.ceil(l.bytes / 64) * 64;
+  // live bytes per step: what each step adds and removes, then the running sum
+  const live = new Float64Array(steps + 1);
+  for (const l of lts) {
+    if (l.first >= steps) continue;
+    const b = Math.ceil(l.bytes / 64) * 64;
+    live[l.first]! += b;
+    live[Math.min(l.last, steps - 1) + 1]! -= b;
+  }
+  for (let s = 1; s < steps; s++) live[s]! += live[s - 1]!;
   let best = -1;
   for (const x of inst) {
     const st = x.loadStep;
