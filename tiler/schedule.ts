@@ -59,7 +59,7 @@
  *   encoder's cycles in ITA mode.
  */
 import { InputError } from '../rtl-model/errors.ts';
-import { DramPlan, allocate, peakLive, type Lifetime, type Placement } from './alloc.ts';
+import { DramPlan, allocate, type Lifetime, type Placement } from './alloc.ts';
 import type { MappedGraph } from './map.ts';
 import type { Placed } from './place.ts';
 import {
@@ -250,22 +250,24 @@ function buildOnce(c: Ctx, syncs: number[]): Omit<Schedule, 'arrangement'> {
       for (const at of r.bubbles) insert(at);
       continue;
     }
-    const lts = lifetimes(c, r.inst);
+    const live = liveBytes(c, r.inst);
     // more bytes live in one step than L1 holds: no allocation can fit (first fit not tried)
     let failure: InputError | null = null;
-    if (peakLive(lts) <= opts.l1Size)
+    let peak = 0;
+    for (const b of live) if (b > peak) peak = b;
+    if (peak <= opts.l1Size)
       try {
-        return emit(c, r.inst, allocate(lts, opts.l1Size, 'L1'));
+        return emit(c, r.inst, allocate(lifetimes(c, r.inst), opts.l1Size, 'L1'));
       } catch (e) {
         if (!(e instanceof InputError)) throw e;
         failure = e;
       }
     // no room to prefetch: let the busiest step's loads wait for a step without compute
-    const at = busiestLoadStep(c, r.inst, lts);
+    const at = busiestLoadStep(c, r.inst, live);
     if (at < 0) {
       if (!failure)
         try {
-          allocate(lts, opts.l1Size, 'L1');
+          allocate(lifetimes(c, r.inst), opts.l1Size, 'L1');
         } catch (e) {
           if (!(e instanceof InputError)) throw e;
           failure = e;
@@ -286,40 +288,113 @@ interface Inst {
   units: [number, number];
 }
 
-/** The buffers a unit uses or produces, each once (kept per unit: `plan` runs once per sync step). */
-const unitKeys = new WeakMap<Unit, string[]>();
-function keysOf(u: Unit): string[] {
-  let k = unitKeys.get(u);
-  if (k === undefined) {
-    k = [...new Set([...u.uses, ...u.produces])];
-    unitKeys.set(u, k);
+/**
+ * A unit as `plan` reads it, with buffers and DRAM blocks as small integers (kept per unit: `plan`
+ * runs once per sync step): the buffers it uses or produces (each once), and per store the
+ * stored buffer and its block (-1: none).
+ */
+interface UnitIds {
+  keys: Int32Array;
+  storeKeys: Int32Array;
+  storeBlocks: Int32Array;
+}
+const unitIds = new WeakMap<Unit, UnitIds>();
+
+/** Numbers of buffer keys and DRAM block names, in the order first seen, for one schedule. */
+class Names {
+  readonly ids = new Map<string, number>();
+  readonly names: string[] = [];
+  id(name: string): number {
+    let i = this.ids.get(name);
+    if (i === undefined) {
+      i = this.names.length;
+      this.ids.set(name, i);
+      this.names.push(name);
+    }
+    return i;
   }
-  return k;
+}
+const namesOf = new WeakMap<Map<string, BufInfo>, { keys: Names; blocks: Names }>();
+
+function idsOf(u: Unit, keys: Names, blocks: Names): UnitIds {
+  let x = unitIds.get(u);
+  if (x === undefined) {
+    x = {
+      keys: Int32Array.from(new Set([...u.uses, ...u.produces]), (k) => keys.id(k)),
+      storeKeys: Int32Array.from(u.stores, (st) => keys.id(st.key)),
+      storeBlocks: Int32Array.from(u.stores, (st) => (st.dst.block ? blocks.id(st.dst.block) : -1)),
+    };
+    unitIds.set(u, x);
+  }
+  return x;
+}
+
+/** Lists of unit indices per id, each ascending (compressed rows: `at[start[i] .. start[i + 1])`). */
+class Rows {
+  readonly start: Int32Array;
+  readonly at: Int32Array;
+  private readonly fill: Int32Array;
+  constructor(count: Int32Array, total: number) {
+    this.start = new Int32Array(count.length + 1);
+    for (let i = 0; i < count.length; i++) this.start[i + 1] = this.start[i]! + count[i]!;
+    this.at = new Int32Array(total);
+    this.fill = this.start.slice(0, count.length);
+  }
+  add(id: number, v: number): void {
+    this.at[this.fill[id]!++] = v;
+  }
 }
 
 function plan(c: Ctx): { inst: Inst[]; bubbles: number[] } {
   const { units, bufs, opts } = c;
-  const usesOf = new Map<string, number[]>();
-  const storedAt = new Map<string, number[]>();
-  // store step of each DRAM block, ascending
-  const storeSteps = new Map<string, number[]>();
-  const push = <T>(m: Map<string, T[]>, k: string, v: T): void => {
-    const a = m.get(k);
-    if (a) a.push(v);
-    else m.set(k, [v]);
-  };
-  units.forEach((u, ui) => {
-    for (const k of keysOf(u)) push(usesOf, k, ui);
-    for (const st of u.stores) {
-      push(storedAt, st.key, ui);
-      if (st.dst.block) push(storeSteps, st.dst.block, ui + 2);
+  let names = namesOf.get(bufs);
+  if (names === undefined) namesOf.set(bufs, (names = { keys: new Names(), blocks: new Names() }));
+  const ids = units.map((u) => idsOf(u, names.keys, names.blocks));
+  const nKeys = names.keys.names.length;
+  const nBlocks = names.blocks.names.length;
+  // per buffer: the units using it (buffers in the order first used) and the units storing it;
+  // per DRAM block: the steps that store it (unit + 2), ascending
+  const nUses = new Int32Array(nKeys);
+  const nStores = new Int32Array(nKeys);
+  const nBlockStores = new Int32Array(nBlocks);
+  const order: number[] = [];
+  let totalUses = 0;
+  let totalStores = 0;
+  let totalBlockStores = 0;
+  for (const x of ids) {
+    for (const k of x.keys) {
+      if (nUses[k] === 0) order.push(k);
+      nUses[k]!++;
+      totalUses++;
+    }
+    for (let j = 0; j < x.storeKeys.length; j++) {
+      nStores[x.storeKeys[j]!]!++;
+      totalStores++;
+      const b = x.storeBlocks[j]!;
+      if (b >= 0) {
+        nBlockStores[b]!++;
+        totalBlockStores++;
+      }
+    }
+  }
+  const usesOf = new Rows(nUses, totalUses);
+  const storedAt = new Rows(nStores, totalStores);
+  const storeSteps = new Rows(nBlockStores, totalBlockStores);
+  ids.forEach((x, ui) => {
+    for (const k of x.keys) usesOf.add(k, ui);
+    for (let j = 0; j < x.storeKeys.length; j++) {
+      storedAt.add(x.storeKeys[j]!, ui);
+      const b = x.storeBlocks[j]!;
+      if (b >= 0) storeSteps.add(b, ui + 2);
     }
   });
   const inst: Inst[] = [];
   const bubbles = new Set<number>();
-  for (const [key, us] of usesOf) {
+  for (const k of order) {
+    const key = names.keys.names[k]!;
     const info = bufs.get(key)!;
-    const stores = storedAt.get(key) ?? [];
+    const us = usesOf.at.subarray(usesOf.start[k]!, usesOf.start[k + 1]!);
+    const stores = storedAt.at.subarray(storedAt.start[k]!, storedAt.start[k + 1]!);
     let start = 0;
     for (let i = 1; i <= us.length; i++) {
       // an L1-only buffer (no DRAM copy) stays for all its uses; others are reloaded after a gap
@@ -339,13 +414,14 @@ function plan(c: Ctx): { inst: Inst[]; bubbles: number[] } {
         // the data must have been written back to DRAM by then (the last store before unit f)
         const blk = info.load.block;
         if (blk) {
-          const ss = storeSteps.get(blk) ?? [];
+          const b = names.blocks.ids.get(blk);
           let need = -1;
-          for (let j = ss.length - 1; j >= 0; j--)
-            if (ss[j]! - 2 < f) {
-              need = ss[j]!;
-              break;
-            }
+          if (b !== undefined)
+            for (let j = storeSteps.start[b + 1]! - 1; j >= storeSteps.start[b]!; j--)
+              if (storeSteps.at[j]! - 2 < f) {
+                need = storeSteps.at[j]!;
+                break;
+              }
           if (need > loadStep) bubbles.add(f);
         }
       }
@@ -368,19 +444,27 @@ function lifetimes(c: Ctx, inst: Inst[]): Lifetime[] {
   }));
 }
 
-/** The step with the most live bytes that loads something (a unit index to put a bubble before). */
-function busiestLoadStep(c: Ctx, inst: Inst[], lts: Lifetime[]): number {
-  const { units } = c;
+/**
+ * The bytes in L1 in each step (0 .. units + 1: the program's steps) of the instances' lifetimes,
+ * each buffer's size rounded up to the allocation's 64 bytes.
+ */
+function liveBytes(c: Ctx, inst: Inst[]): Float64Array {
+  const { units, bufs } = c;
   const steps = units.length + 2;
-  // live bytes per step: what each step adds and removes, then the running sum
+  // what each step adds and removes, then the running sum
   const live = new Float64Array(steps + 1);
-  for (const l of lts) {
-    if (l.first >= steps) continue;
-    const b = Math.ceil(l.bytes / 64) * 64;
-    live[l.first]! += b;
-    live[Math.min(l.last, steps - 1) + 1]! -= b;
+  for (const x of inst) {
+    const b = Math.ceil(bufs.get(x.key)!.bytes / 64) * 64;
+    live[x.first]! += b;
+    live[Math.min(x.last, steps - 1) + 1]! -= b;
   }
   for (let s = 1; s < steps; s++) live[s]! += live[s - 1]!;
+  return live.subarray(0, steps);
+}
+
+/** The step with the most live bytes that loads something (a unit index to put a bubble before). */
+function busiestLoadStep(c: Ctx, inst: Inst[], live: Float64Array): number {
+  const { units } = c;
   let best = -1;
   for (const x of inst) {
     const st = x.loadStep;
