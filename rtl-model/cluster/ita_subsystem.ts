@@ -33,7 +33,7 @@
  *   the same nothing. Its controller's idle-cycle counter is credited with the skipped cycles on
  *   waking. `clockGate: false` clocks it every cycle (the tests compare both ways).
  */
-import { ClockGate, Module } from '../sim/kernel.ts';
+import { ClockGate, Enrolment, Module, type CommitsWhenWritten } from '../sim/kernel.ts';
 import { ItaHwpeWrap } from '../hwpe/ita_hwpe_wrap.ts';
 import { vecBankOf } from '../ita/vec.ts';
 import { N_CORES } from '../hwpe/params.ts';
@@ -75,6 +75,7 @@ export class ItaSubsystem extends Module implements ExtTarget {
   /** Grants of the previous cycle per port (the interconnect's `p_valid` this cycle). */
   private readonly gntQ: Uint8Array;
   private readonly gntD: Uint8Array;
+  private readonly gntWritten: Enrolment;
   /** Configuration accesses in arrival order; `head` is presented this cycle. */
   private readonly cfgQueue: CfgAccess[] = [];
   private presented: CfgAccess | null = null;
@@ -115,14 +116,20 @@ export class ItaSubsystem extends Module implements ExtTarget {
     }
     this.gntQ = new Uint8Array(n);
     this.gntD = new Uint8Array(n);
-    this.state.push({
+    // the grant flops: committed in the cycles `grant` wrote them (not while the HWPE sleeps)
+    const gnt: CommitsWhenWritten = {
       commit: (): void => {
-        this.gntQ.set(this.gntD);
+        for (let i = 0; i < n; i++) this.gntQ[i] = this.gntD[i]!;
+        this.gntWritten.done();
       },
+      commitVia: (list): void => this.gntWritten.via(list),
       reset: (): void => {
         this.gntQ.fill(0);
+        this.gntD.fill(0);
       },
-    });
+    };
+    this.gntWritten = new Enrolment(gnt);
+    this.state.push(gnt);
     this.nBusy = this.counter('busy_cycles');
     this.nReqCycles = this.counter('tcdm_req_cycles');
     this.nStallCycles = this.counter('tcdm_stall_cycles');
@@ -266,6 +273,7 @@ export class ItaSubsystem extends Module implements ExtTarget {
     const n = w.mp;
     let all = 1;
     let anyReq = 0;
+    this.gntWritten.mark();
     for (let i = 0; i < n; i++) {
       const p = ports[i]!;
       const g = p.qValid && p.qReady ? 1 : 0;

@@ -4,7 +4,14 @@
  * `next()`, which returns the whole next-value array (the caller writes every lane); a register not
  * written in a cycle holds. The commit swaps the two arrays.
  */
-import type { Clocked, CommitsWhenWritten, Module, Probe, WrittenList } from '../sim/kernel.ts';
+import {
+  Enrolment,
+  type Clocked,
+  type CommitsWhenWritten,
+  type Module,
+  type Probe,
+  type WrittenList,
+} from '../sim/kernel.ts';
 
 type Lanes = Int32Array | Int8Array | Uint8Array | Float64Array;
 
@@ -18,6 +25,8 @@ export class VecReg<T extends Lanes = Int32Array> implements Clocked {
    */
   private curFill = 0;
   private nxtFill = NaN;
+  /** The bank that commits this register (told on the first write of a cycle). */
+  bank: VecBank | null = null;
   constructor(
     readonly name: string,
     readonly lanes: number,
@@ -29,6 +38,7 @@ export class VecReg<T extends Lanes = Int32Array> implements Clocked {
   }
   /** The next-value array; every lane must be written. */
   next(): T {
+    if (!this.written && this.bank !== null) this.bank.mark();
     this.written = true;
     this.nxtFill = NaN;
     return this.nxt;
@@ -41,6 +51,7 @@ export class VecReg<T extends Lanes = Int32Array> implements Clocked {
   fill(v: number): void {
     if (this.written || this.curFill !== v) {
       this.nxt.fill(v);
+      if (!this.written && this.bank !== null) this.bank.mark();
       this.written = true;
       this.nxtFill = v;
     }
@@ -112,13 +123,22 @@ export function vecReg8(
 }
 /**
  * All vector registers of a design are committed by one bank (one monomorphic loop), held in the
- * root module's state; committing skips registers not written this cycle.
+ * root module's state; committing skips registers not written this cycle, and the bank commits
+ * only in cycles one of them was written.
  */
-class VecBank implements Clocked {
+class VecBank implements CommitsWhenWritten {
   readonly regs: VecReg<Lanes>[] = [];
+  private readonly enrolment = new Enrolment(this);
+  mark(): void {
+    this.enrolment.mark();
+  }
   commit(): void {
     const rs = this.regs;
     for (let i = 0; i < rs.length; i++) rs[i]!.commit();
+    this.enrolment.done();
+  }
+  commitVia(list: WrittenList): void {
+    this.enrolment.via(list);
   }
   reset(): void {
     for (const r of this.regs) r.reset();
@@ -147,6 +167,7 @@ function addVec(m: Module, r: VecReg<Lanes>): void {
     root.state.push(bank);
   }
   bank.regs.push(r);
+  r.bank = bank;
   const probe: Probe = {
     name: r.name,
     width: r.lanes * r.laneWidth,
