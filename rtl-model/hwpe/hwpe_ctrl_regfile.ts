@@ -72,12 +72,14 @@ export class HwpeCtrlRegfile extends Module {
         if (this.memDirty) {
           this.mem.set(this.memNxt);
           this.memDirty = false;
+          this.memVersion++;
         }
       },
       reset: (): void => {
         this.mem.fill(0);
         this.memNxt.fill(0);
         this.memDirty = false;
+        this.memVersion++;
       },
       changes: (): boolean => {
         if (!this.memDirty) return false;
@@ -99,6 +101,13 @@ export class HwpeCtrlRegfile extends Module {
     this.running_reg = this.reg('running_job', 32);
     this.status_reg = this.reg('status', 32);
     this.r_finished_cnt = this.reg('r_finished_cnt', 2);
+  }
+
+  /** Counts the edges that wrote the context memory (a simulation key, no hardware counterpart). */
+  private memVersion = 0;
+  /** Changes whenever a job register of the running context may read differently. */
+  paramsKey(): number {
+    return this.memVersion * 4 + this.flags.running_context;
   }
 
   /** Job register `k` of the running context (`reg_file.hwpe_params[k]`). */

@@ -132,6 +132,10 @@ export class HwpeCtrlSlave extends Module {
   param(k: number): number {
     return this.i_regfile.param(k);
   }
+  /** Changes whenever a job register of the running context may read differently. */
+  paramsKey(): number {
+    return this.i_regfile.paramsKey();
+  }
 
   /** Decoding of the current access (needs `cfg` and `done_i`). */
   protected override comb(): void {

@@ -101,6 +101,9 @@ export class ItaHwpeCtrl extends Module {
     this.port('done', 1, () => this.done);
   }
 
+  /** The `paramsKey` the engine and stream controls were last decoded for. */
+  private decodedKey = -1;
+
   /** Decoded controls and the start requests (slave state and registers only). */
   evaluateCtrl(): void {
     const s = this.i_slave;
@@ -108,36 +111,13 @@ export class ItaHwpeCtrl extends Module {
     const p = (k: number): number => s.param(k);
     const c = this.ctrl_engine_o;
     c.start = s.start;
-    const tiles = p(ITA_REG.TILES);
-    const nib = (k: number): number => (tiles >>> (4 * k)) & 15 || 1;
-    c.tile_s = nib(0);
-    c.tile_e = nib(1);
-    c.tile_p = nib(2);
-    c.tile_f = nib(3);
-    for (let i = 0; i < 8; i++) {
-      const r = i < 4 ? 0 : 1;
-      const sh = 8 * (i & 3);
-      c.eps_mult[i] = (p(ITA_REG.EPS_MULT0 + r) >>> sh) & 0xff;
-      c.right_shift[i] = (p(ITA_REG.RIGHT_SHIFT0 + r) >>> sh) & 0xff;
-      c.add[i] = wrapS((p(ITA_REG.ADD0 + r) >>> sh) & 0xff, 8);
-    }
-    const gbc = p(ITA_REG.GELU_B_C);
-    c.gelu_b = wrapS(gbc & 0xffff, 16);
-    c.gelu_c = wrapS(gbc >>> 16, 16);
-    const ar = p(ITA_REG.ACTIVATION_REQUANT);
-    c.activation_requant_mult = ar & 0xff;
-    c.activation_requant_shift = (ar >>> 8) & 0xff;
-    c.activation_requant_add = wrapS((ar >>> 16) & 0xff, 8);
-    const eng = p(ITA_REG.CTRL_ENGINE);
-    c.layer = eng & 3;
-    c.activation = (eng >>> 2) & 3;
-    const cs = p(ITA_REG.CTRL_STREAM);
     const st = this.ctrl_stream_o;
-    st.weight_preload = cs & 1;
-    st.weight_nextload = (cs >>> 1) & 1;
-    st.bias_disable = (cs >>> 2) & 1;
-    st.bias_direction = (cs >>> 3) & 1;
-    st.output_disable = (cs >>> 4) & 1;
+    // the job registers decoded again only when they may read differently
+    const key = s.paramsKey();
+    if (key !== this.decodedKey) {
+      this.decodedKey = key;
+      this.decode();
+    }
 
     // start requests and next-state defaults
     this.stateD = this.state_q.cur;
@@ -195,6 +175,43 @@ export class ItaHwpeCtrl extends Module {
     oa.d1_len = M / N;
     oa.d2_stride = 0;
     oa.dim_enable_1h = 1;
+  }
+
+  /** The running context's job registers as the engine and stream controls see them. */
+  private decode(): void {
+    const s = this.i_slave;
+    const p = (k: number): number => s.param(k);
+    const c = this.ctrl_engine_o;
+    const st = this.ctrl_stream_o;
+    const tiles = p(ITA_REG.TILES);
+    const nib = (k: number): number => (tiles >>> (4 * k)) & 15 || 1;
+    c.tile_s = nib(0);
+    c.tile_e = nib(1);
+    c.tile_p = nib(2);
+    c.tile_f = nib(3);
+    for (let i = 0; i < 8; i++) {
+      const r = i < 4 ? 0 : 1;
+      const sh = 8 * (i & 3);
+      c.eps_mult[i] = (p(ITA_REG.EPS_MULT0 + r) >>> sh) & 0xff;
+      c.right_shift[i] = (p(ITA_REG.RIGHT_SHIFT0 + r) >>> sh) & 0xff;
+      c.add[i] = wrapS((p(ITA_REG.ADD0 + r) >>> sh) & 0xff, 8);
+    }
+    const gbc = p(ITA_REG.GELU_B_C);
+    c.gelu_b = wrapS(gbc & 0xffff, 16);
+    c.gelu_c = wrapS(gbc >>> 16, 16);
+    const ar = p(ITA_REG.ACTIVATION_REQUANT);
+    c.activation_requant_mult = ar & 0xff;
+    c.activation_requant_shift = (ar >>> 8) & 0xff;
+    c.activation_requant_add = wrapS((ar >>> 16) & 0xff, 8);
+    const eng = p(ITA_REG.CTRL_ENGINE);
+    c.layer = eng & 3;
+    c.activation = (eng >>> 2) & 3;
+    const cs = p(ITA_REG.CTRL_STREAM);
+    st.weight_preload = cs & 1;
+    st.weight_nextload = (cs >>> 1) & 1;
+    st.bias_disable = (cs >>> 2) & 1;
+    st.bias_direction = (cs >>> 3) & 1;
+    st.output_disable = (cs >>> 4) & 1;
   }
 
   /** NextLoad / Done transitions: needs `flags` of this cycle. */
