@@ -132,6 +132,7 @@ export const op = {
   /** Eight bytes widened to eight 16-bit lanes (sign- or zero-extended). */
   load8x8S: access(0xfd, 1),
   load8x8U: access(0xfd, 2),
+  v128Load: access(0xfd, 0),
   v128Store: access(0xfd, 11),
   v128Zero: [0xfd, 12, ...new Array<number>(16).fill(0)],
   /** i8x16.shuffle picking the 32-bit lanes `lanes` of two operands (0..3 first, 4..7 second). */
