@@ -44,7 +44,7 @@
  * Not modelled: back-pressure on DRAM reads (the wide R path never waits for the DMA's buffer),
  * which no program run on the RTL so far has shown.
  */
-import { Module, RareRegs, type Reg } from '../sim/kernel.ts';
+import { Module, RegBank, type Reg } from '../sim/kernel.ts';
 import { RrArbTree } from '../sim/rr_arb_tree.ts';
 import { RegFifo } from '../snitch/fifo.ts';
 import type { Snitch } from '../snitch/core.ts';
@@ -148,8 +148,8 @@ class RBeat {
 
 export class Idma extends Module {
   // frontend registers
-  /** The frontend's configuration registers and the transfer ids (see `RareRegs`). */
-  private readonly feRegs = new RareRegs();
+  /** The frontend's configuration registers and the transfer ids (see `RegBank`). */
+  private readonly feRegs = new RegBank();
   private readonly src: Reg;
   private readonly dst: Reg;
   private readonly srcStride: Reg;

@@ -5,7 +5,7 @@
  * written in a cycle holds. The commit swaps the two arrays.
  */
 import {
-  Enrolment,
+  RegBank,
   type Clocked,
   type CommitsWhenWritten,
   type Module,
@@ -38,7 +38,7 @@ export class VecReg<T extends Lanes = Int32Array> implements Clocked {
   }
   /** The next-value array; every lane must be written. */
   next(): T {
-    if (!this.written && this.bank !== null) this.bank.mark();
+    if (!this.written && this.bank !== null) this.bank.touch();
     this.written = true;
     this.nxtFill = NaN;
     return this.nxt;
@@ -51,7 +51,7 @@ export class VecReg<T extends Lanes = Int32Array> implements Clocked {
   fill(v: number): void {
     if (this.written || this.curFill !== v) {
       this.nxt.fill(v);
-      if (!this.written && this.bank !== null) this.bank.mark();
+      if (!this.written && this.bank !== null) this.bank.touch();
       this.written = true;
       this.nxtFill = v;
     }
@@ -126,28 +126,7 @@ export function vecReg8(
  * root module's state; committing skips registers not written this cycle, and the bank commits
  * only in cycles one of them was written.
  */
-class VecBank implements CommitsWhenWritten {
-  readonly regs: VecReg<Lanes>[] = [];
-  private readonly enrolment = new Enrolment(this);
-  mark(): void {
-    this.enrolment.mark();
-  }
-  commit(): void {
-    const rs = this.regs;
-    for (let i = 0; i < rs.length; i++) rs[i]!.commit();
-    this.enrolment.done();
-  }
-  commitVia(list: WrittenList): void {
-    this.enrolment.via(list);
-  }
-  reset(): void {
-    for (const r of this.regs) r.reset();
-  }
-  changes(): boolean {
-    for (const r of this.regs) if (r.changes()) return true;
-    return false;
-  }
-}
+type VecBank = RegBank<VecReg<Lanes>>;
 const banks = new WeakMap<Module, VecBank>();
 
 /** The bank that commits the vector registers of `m`'s design (undefined: it has none). */
@@ -162,7 +141,7 @@ function addVec(m: Module, r: VecReg<Lanes>): void {
   while (root.parent) root = root.parent;
   let bank = banks.get(root);
   if (!bank) {
-    bank = new VecBank();
+    bank = new RegBank<VecReg<Lanes>>();
     banks.set(root, bank);
     root.state.push(bank);
   }

@@ -116,20 +116,15 @@ export class Reg implements Clocked, Probe {
 }
 
 /**
- * Registers written in few cycles (control and status registers): committed only in cycles in which
- * one of them was written, which the writer announces with `touch()` before the edge. Unwritten,
- * `nxt` equals `cur`, so skipping their commit leaves the edge as it is.
+ * Registers committed only in cycles in which one of them was written, which the writer announces
+ * with `touch()` before the edge: control and status registers written in few cycles, or a
+ * design's vector registers (each of which commits only if written). Unwritten, a register's next
+ * value is its value, so skipping the commit leaves the edge as it is.
  */
-export class RareRegs implements CommitsWhenWritten {
-  readonly regs: Reg[] = [];
+export class RegBank<T extends Clocked & { changes(): boolean } = Reg> implements CommitsWhenWritten {
+  readonly regs: T[] = [];
   private readonly enrolment = new Enrolment(this);
-  /** A register of the bank (its owner also lists it as a probe). */
-  add(name: string, width: number, resetValue = 0): Reg {
-    const r = new Reg(name, width, resetValue);
-    this.regs.push(r);
-    return r;
-  }
-  /** Some register of the bank gets a new `nxt` in this cycle. */
+  /** Some register of the bank gets a new next value in this cycle. */
   touch(): void {
     this.enrolment.mark();
   }
@@ -142,7 +137,7 @@ export class RareRegs implements CommitsWhenWritten {
     this.enrolment.via(list);
   }
   changes(): boolean {
-    for (const r of this.regs) if (r.nxt !== r.cur) return true;
+    for (const r of this.regs) if (r.changes()) return true;
     return false;
   }
   reset(): void {
@@ -308,8 +303,9 @@ export abstract class Module {
   }
 
   /** Declares a register of this module in `bank` (committed only in cycles the bank is touched). */
-  protected bankReg(bank: RareRegs, name: string, width: number, resetValue = 0): Reg {
-    const r = bank.add(`${this.path}.${name}`, width, resetValue);
+  protected bankReg(bank: RegBank, name: string, width: number, resetValue = 0): Reg {
+    const r = new Reg(`${this.path}.${name}`, width, resetValue);
+    bank.regs.push(r);
     this.probes.push(r);
     return r;
   }

@@ -27,7 +27,7 @@
  * word) before `evaluate` from the instruction cache (`SnitchIcache`), and the instruction issues
  * in the cycle it is ready. `fence.i` pulses `flushI` in the cycle it issues.
  */
-import { ClockGate, Module, RareRegs, type CommitsWhenWritten, type Probe, type Reg } from '../sim/kernel.ts';
+import { ClockGate, Module, RegBank, type CommitsWhenWritten, type Probe, type Reg } from '../sim/kernel.ts';
 import { RegFifo } from './fifo.ts';
 import { Amo, DecodeCache, Kind, type Decoded, type Exec } from './isa.ts';
 import { AccReq, AccRsp, DataReq, DataRsp } from './ports.ts';
@@ -284,8 +284,8 @@ export class Snitch extends Module {
    */
   private readonly own = new CoreRegs();
   private lsuWritten = false;
-  /** The registers written in few cycles (see `RareRegs`). */
-  private readonly rare = new RareRegs();
+  /** The registers written in few cycles (see `RegBank`). */
+  private readonly rare = new RegBank();
   /** Not evaluated, updated or committed this cycle (see `waiting`, `sleep`). */
   asleep = false;
 

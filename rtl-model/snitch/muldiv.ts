@@ -16,7 +16,7 @@
  * result per cycle for the whole hive.
  */
 import { RrArbTree } from '../sim/rr_arb_tree.ts';
-import { Module, RareRegs, type Reg } from '../sim/kernel.ts';
+import { Module, RegBank, type Reg } from '../sim/kernel.ts';
 import type { Snitch } from './core.ts';
 
 /** High or low 32 bits of a 33x33-bit signed product, exact (BigInt-free, 16-bit limbs). */
@@ -64,8 +64,8 @@ export class SharedMulDiv extends Module {
   private readonly mulResult: Reg;
   private readonly mulId: Reg;
   // ---- serial divider ----
-  /** The serial divider's registers (see `RareRegs`): every write touches the bank. */
-  private readonly divRegs = new RareRegs();
+  /** The serial divider's registers (see `RegBank`): every write touches the bank. */
+  private readonly divRegs = new RegBank();
   private readonly fsm: Reg;
   private readonly opA: Reg;
   private readonly opB: Reg;
