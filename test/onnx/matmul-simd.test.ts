@@ -28,6 +28,14 @@ function both(a: Tensor, b: Tensor, transA = false, transB = false) {
   return { fast, js };
 }
 
+/** A whole tensor as one operand of `matmulsSimd`, read with these strides. */
+const op = (t: Tensor, rowStride: number, innerStride: number) => ({
+  data: t.data,
+  offset: 0,
+  rowStride,
+  innerStride,
+});
+
 describe('the executor matmul on the SIMD kernel', () => {
   const cases: { a: number[]; b: number[]; tA?: boolean; tB?: boolean }[] = [
     { a: [1, 1], b: [1, 1] },
@@ -55,12 +63,6 @@ describe('the executor matmul on the SIMD kernel', () => {
     const a = tensor([8, 24], -128, 127, 1);
     const b = tensor([24, 12], -128, 127, 2);
     const out = new Float64Array(8 * 12);
-    const op = (t: Tensor, rowStride: number, innerStride: number) => ({
-      data: t.data,
-      offset: 0,
-      rowStride,
-      innerStride,
-    });
     expect(matmulsSimd([{ a: op(a, 24, 1), b: op(b, 1, 12) }], 8, 24, 12, out)).toBe(true);
     expect(Array.from(out)).toEqual(Array.from(matmulInt(ctx, a, b, false, false, true).data));
   });
@@ -86,12 +88,6 @@ describe('the executor matmul on the SIMD kernel', () => {
     expect(Array.from(fast.data)).toEqual(Array.from(js.data));
     // int32 values beyond 16 bits: the kernel refuses them
     const out = new Float64Array(4 * 6);
-    const op = (t: Tensor, rowStride: number, innerStride: number) => ({
-      data: t.data,
-      offset: 0,
-      rowStride,
-      innerStride,
-    });
     expect(matmulsSimd([{ a: op(a, 33, 1), b: op(b, 1, 6) }], 4, 33, 6, out)).toBe(false);
   });
 
