@@ -275,12 +275,13 @@ export class Snitch extends Module {
   onTrap: ((pc: number, cause: number) => void) | null = null;
 
   // ---- simulation only: the core's clock, stopped while the core provably waits ----
-  /** Commits the core's registers; disabled while `asleep`. */
+  /** The core's clock, disabled while `asleep` (the core commits its registers itself). */
   readonly clock = new ClockGate();
   /**
-   * The registers of the issue and the LSU, which only the core's combinational phase reads: the
-   * core commits them at the end of its next-state phase, those of the LSU only in cycles it
-   * touched them (`lsuWritten`).
+   * The field registers above (issue, LSU, waits), which nothing reads between the core's
+   * next-state phase and the edge (the fetch and the cluster read them in the combinational
+   * phase): the core commits them at the end of `seq`, those of the LSU and the waits only in
+   * cycles it wrote them (`lsuWritten`, `waitWritten`). The kernel only resets them.
    */
   private readonly own = new CoreRegs();
   private lsuWritten = false;
