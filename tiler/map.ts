@@ -507,6 +507,18 @@ interface Recognised {
   covers: GraphNode[];
 }
 
+/** An op's own fields: what a one-node recogniser fills in (`single` adds the rest). */
+type OpFields = TilerOp extends infer T
+  ? T extends TilerOp
+    ? Omit<T, 'nodes' | 'layer' | 'macs'>
+    : never
+  : never;
+
+/** What a recogniser found when node `n` alone maps to one op without multiply-accumulates. */
+function single(n: GraphNode, s: MapState, op: OpFields): Recognised {
+  return { covers: [n], ops: [{ ...op, nodes: [n.name], layer: s.layerOf([n]), macs: 0 } as TilerOp] };
+}
+
 /** Recognises the pattern that starts at node `n`; refuses (InputError) what it cannot map exactly. */
 type Recogniser = (n: GraphNode, s: MapState) => Recognised;
 
@@ -1087,8 +1099,8 @@ function norm(n: GraphNode, s: MapState): Recognised {
     );
   };
   if (intAttr(n, 'n_levels', 256) !== 256) refuse(n, 'n_levels must be 256');
-  const base = { nodes: [n.name], layer: s.layerOf([n]), macs: 0, x, y: s.newMat(n, n.outputs[0]!) };
-  const op: TilerOp =
+  const base = { x, y: s.newMat(n, n.outputs[0]!) };
+  const op: OpFields =
     n.opType === 'iLayerNorm'
       ? {
           ...base,
@@ -1106,7 +1118,7 @@ function norm(n: GraphNode, s: MapState): Recognised {
           mul: intAttr(n, 'mul'),
           log2d: log2Attr(n, 'D'),
         };
-  return { ops: [op], covers: [n] };
+  return single(n, s, op);
 }
 
 /** LayerNorm weights for which the kernel's int32 product (x - mean) w is exact (|x - mean| <= 255). */
@@ -1141,20 +1153,12 @@ function isoftmax(n: GraphNode, s: MapState): Recognised {
       n,
       `a row of ${cols} exponents up to ${top} can reach 2^31 (the kernel's exact division stops there)`,
     );
-  return {
-    ops: [
-      {
-        kind: 'isoftmax',
-        nodes: [n.name],
-        layer: s.layerOf([n]),
-        macs: 0,
-        x,
-        y: s.newMat(n, n.outputs[0]!),
-        ...c,
-      },
-    ],
-    covers: [n],
-  };
+  return single(n, s, {
+    kind: 'isoftmax',
+    x,
+    y: s.newMat(n, n.outputs[0]!),
+    ...c,
+  });
 }
 
 /** The non-unit axes of a shape, in order. */
@@ -1203,10 +1207,7 @@ function layoutOrTranspose(n: GraphNode, s: MapState): Recognised {
     refuse(n, `the transpose takes at most 64 rows (one block), the input has ${validOf(x).rows}`);
   const y = s.newMat(n, n.outputs[0]!);
   s.transposeOf.set(y.name, x);
-  return {
-    covers: [n],
-    ops: [{ kind: 'transpose', nodes: [n.name], layer: s.layerOf([n]), macs: 0, x, y }],
-  };
+  return single(n, s, { kind: 'transpose', x, y });
 }
 
 /** `Gather` of one index on an axis of size 1: the bytes stay, the output names the input. */
@@ -1241,10 +1242,7 @@ function copyOp(n: GraphNode, s: MapState, parts: CopyPart[], out: string, why: 
   const y = s.newMat(n, out);
   s.zeroPad.add(y.name);
   if (parts.every((p) => s.below128.has(p.x.name))) s.below128.add(y.name);
-  return {
-    covers: [n],
-    ops: [{ kind: 'copy', nodes: [n.name], layer: s.layerOf([n]), macs: 0, parts, y }],
-  };
+  return single(n, s, { kind: 'copy', parts, y });
 }
 
 /**
@@ -1615,21 +1613,13 @@ function partialMax(n: GraphNode, s: MapState): Recognised {
   const group = intAttr(n, 'group_width', 16);
   const cols = validOf(x).cols;
   if (group < 1 || cols % group !== 0) refuse(n, `group_width ${group} must divide the row length ${cols}`);
-  return {
-    covers: [n],
-    ops: [
-      {
-        kind: 'pmax',
-        nodes: [n.name],
-        layer: s.layerOf([n]),
-        macs: 0,
-        x,
-        y: pmaxOut(n, s),
-        group,
-        full: false,
-      },
-    ],
-  };
+  return single(n, s, {
+    kind: 'pmax',
+    x,
+    y: pmaxOut(n, s),
+    group,
+    full: false,
+  });
 }
 
 /**
@@ -1641,21 +1631,13 @@ function itaMaxNode(n: GraphNode, s: MapState): Recognised {
   if (s.unsignedOf(n.inputs[0]!)) refuse(n, 'the input must be signed int8');
   if (intAttr(n, 'n_levels', 256) !== 256) refuse(n, 'n_levels must be 256');
   const cols = validOf(x).cols;
-  return {
-    covers: [n],
-    ops: [
-      {
-        kind: 'pmax',
-        nodes: [n.name],
-        layer: s.layerOf([n]),
-        macs: 0,
-        x,
-        y: s.newMat(n, n.outputs[0]!),
-        group: cols,
-        full: true,
-      },
-    ],
-  };
+  return single(n, s, {
+    kind: 'pmax',
+    x,
+    y: s.newMat(n, n.outputs[0]!),
+    group: cols,
+    full: true,
+  });
 }
 
 /** The output of an ITAPartialMax: its values stay below 128 (the sum counts 256 for the maximum). */
@@ -1680,21 +1662,13 @@ function colMean(n: GraphNode, s: MapState): Recognised {
   const count = validOf(x).rows;
   if (count > 64 || !Number.isInteger(Math.log2(count)))
     refuse(n, `the mean over ${count} rows: a power of two up to 64 is mapped`);
-  return {
-    covers: [n],
-    ops: [
-      {
-        kind: 'colmean',
-        nodes: [n.name],
-        layer: s.layerOf([n]),
-        macs: 0,
-        x,
-        y: s.newMat(n, n.outputs[0]!),
-        count,
-        unsigned: s.unsignedOf(n.inputs[0]!),
-      },
-    ],
-  };
+  return single(n, s, {
+    kind: 'colmean',
+    x,
+    y: s.newMat(n, n.outputs[0]!),
+    count,
+    unsigned: s.unsignedOf(n.inputs[0]!),
+  });
 }
 
 /** The inputs (by position) that each op's mapping reads as uint8 when the tensor is unsigned. */
@@ -1750,21 +1724,13 @@ function rmsNorm(n: GraphNode, s: MapState): Recognised {
     refuse(n, `weight must hold 1 or ${cols} values (one per column), got ${t.data.length}`);
   const w = new Int32Array(x.cols);
   for (let c = 0; c < cols; c++) w[c] = t.data[t.data.length === 1 ? 0 : c]!;
-  return {
-    covers: [n],
-    ops: [
-      {
-        kind: 'rmsnorm',
-        nodes: [n.name],
-        layer: s.layerOf([n]),
-        macs: 0,
-        x,
-        y: s.newMat(n, n.outputs[0]!),
-        w,
-        log2d: log2Attr(n, 'D'),
-      },
-    ],
-  };
+  return single(n, s, {
+    kind: 'rmsnorm',
+    x,
+    y: s.newMat(n, n.outputs[0]!),
+    w,
+    log2d: log2Attr(n, 'D'),
+  });
 }
 
 /** `Mul` of two 8-bit activations of one shape + `RequantShift` with scalar constants. */
