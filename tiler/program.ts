@@ -138,6 +138,20 @@ export const OP = {
 
 export type Activation = 'identity' | 'relu' | 'gelu';
 
+/** Rows r0..r1 of two rows x cols matrices a, b combined element by element, requantised into y. */
+interface ElementPair {
+  a: number;
+  b: number;
+  y: number;
+  rows: number;
+  cols: number;
+  r0: number;
+  r1: number;
+  mul: number;
+  add: number;
+  shift: number;
+}
+
 export type Kernel =
   | {
       op: 'gemm';
@@ -172,24 +186,14 @@ export type Kernel =
       validN?: number;
     }
   | { op: 'itamax'; x: number; y: number; rows: number; cols: number; r0: number; r1: number }
-  | {
+  | (ElementPair & {
       op: 'add';
-      a: number;
-      b: number;
-      y: number;
-      rows: number;
-      cols: number;
-      r0: number;
-      r1: number;
-      mul: number;
-      add: number;
-      shift: number;
       /** Address of `sumTable(2, mul, add, shift)` in L1, or 0 (none: the cores multiply). */
       lut?: number;
       /** a / b hold unsigned bytes (then `lut` is required: `sumTable` over their sums). */
       aUnsigned?: boolean;
       bUnsigned?: boolean;
-    }
+    })
   | {
       op: 'sum';
       xs: number[];
@@ -337,22 +341,12 @@ export type Kernel =
       r1: number;
       log2d: number;
     }
-  | {
+  | (ElementPair & {
       op: 'mul';
-      a: number;
-      b: number;
-      y: number;
-      rows: number;
-      cols: number;
-      r0: number;
-      r1: number;
-      mul: number;
-      add: number;
-      shift: number;
       aUnsigned: boolean;
       bUnsigned: boolean;
       unsigned: boolean;
-    }
+    })
   | {
       /**
        * For i < count: with `zero` row yr + i of y is cleared, then (n > 0) its columns

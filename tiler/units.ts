@@ -1025,17 +1025,8 @@ function copyUnits(b: Split, op: Extract<TilerOp, { kind: 'copy' }>, oi: number,
       const g0 = 64 * i + h * rowsPerHart;
       const g1 = g0 + rowsPerHart;
       const base = { yCols: op.y.cols, y: P(yk) };
-      const calls: {
-        x: Ptr;
-        xCols: number;
-        xc: number;
-        yc: number;
-        n: number;
-        xr: number;
-        yr: number;
-        count: number;
-        zero: boolean;
-      }[] = [
+      // the `cols` kernel's fields but the output's, with x still a pointer into a buffer
+      const calls: (Omit<Extract<Kernel, { op: 'cols' }>, 'op' | 'x' | 'y' | 'yCols'> & { x: Ptr })[] = [
         { x: P(yk), xCols: 64, xc: 0, yc: 0, n: 0, xr: 0, yr: g0 - 64 * i, count: rowsPerHart, zero: true },
       ];
       for (const p of op.parts) {
