@@ -177,39 +177,12 @@ export class RandomState {
       for (let i = 0; i < out.length; i++) out[i] = this.standardCauchy();
       return out;
     }
-    const key = this.key;
-    let pos = this.pos;
-    const word = (): number => {
-      if (pos === N) {
-        this.twist();
-        pos = 0;
-      }
-      let y = key[pos++]!;
-      y ^= y >>> 11;
-      y ^= (y << 7) & 0x9d2c5680;
-      y ^= (y << 15) & 0xefc60000;
-      y ^= y >>> 18;
-      return y >>> 0;
-    };
-    for (let i = 0; i < out.length; i++) {
-      let x1: number;
-      let x2: number;
-      let r2: number;
-      do {
-        const a1 = word() >>> 5;
-        const b1 = word() >>> 6;
-        x1 = 2.0 * ((a1 * 67108864.0 + b1) / 9007199254740992.0) - 1.0;
-        const a2 = word() >>> 5;
-        const b2 = word() >>> 6;
-        x2 = 2.0 * ((a2 * 67108864.0 + b2) / 9007199254740992.0) - 1.0;
-        r2 = x1 * x1 + x2 * x2;
-      } while (r2 >= 1.0 || r2 === 0.0);
+    this.polarPairs(out.length, (x1, x2, r2, i) => {
       const f = Math.sqrt((-2.0 * logCorrectlyRounded(r2)) / r2);
       // The pair's second value is returned first (the numerator), its first one is the cached
       // value the next call returns (the denominator).
       out[i] = (f * x2) / (f * x1);
-    }
-    this.pos = pos;
+    });
     return out;
   }
 
@@ -232,6 +205,25 @@ export class RandomState {
       this.pos = cauchyOnKernel(k, this.key, this.pos, out, mul, lo, hi);
       return out;
     }
+    this.polarPairs(out.length, (x1, x2, r2, i) => {
+      let f = Math.sqrt((-2.0 * Math.log(r2)) / r2);
+      let v = ((f * x2) / (f * x1)) * mul;
+      const below = clipTrunc(v * (1 - NEAR), lo, hi);
+      if (below !== clipTrunc(v * (1 + NEAR), lo, hi)) {
+        f = Math.sqrt((-2.0 * logCorrectlyRounded(r2)) / r2);
+        v = ((f * x2) / (f * x1)) * mul;
+        out[i] = clipTrunc(v, lo, hi);
+      } else out[i] = below;
+    });
+    return out;
+  }
+
+  /**
+   * Draws `count` polar pairs as `gauss` draws them with no Gaussian cached (`randomSample` for
+   * x1, then x2, again until 0 < r2 < 1), the words tempered inline, and hands each to `each`
+   * with its index.
+   */
+  private polarPairs(count: number, each: (x1: number, x2: number, r2: number, i: number) => void): void {
     const key = this.key;
     let pos = this.pos;
     const word = (): number => {
@@ -246,7 +238,7 @@ export class RandomState {
       y ^= y >>> 18;
       return y >>> 0;
     };
-    for (let i = 0; i < out.length; i++) {
+    for (let i = 0; i < count; i++) {
       let x1: number;
       let x2: number;
       let r2: number;
@@ -259,17 +251,9 @@ export class RandomState {
         x2 = 2.0 * ((a2 * 67108864.0 + b2) / 9007199254740992.0) - 1.0;
         r2 = x1 * x1 + x2 * x2;
       } while (r2 >= 1.0 || r2 === 0.0);
-      let f = Math.sqrt((-2.0 * Math.log(r2)) / r2);
-      let v = ((f * x2) / (f * x1)) * mul;
-      const below = clipTrunc(v * (1 - NEAR), lo, hi);
-      if (below !== clipTrunc(v * (1 + NEAR), lo, hi)) {
-        f = Math.sqrt((-2.0 * logCorrectlyRounded(r2)) / r2);
-        v = ((f * x2) / (f * x1)) * mul;
-        out[i] = clipTrunc(v, lo, hi);
-      } else out[i] = below;
+      each(x1, x2, r2, i);
     }
     this.pos = pos;
-    return out;
   }
 
   /** Fills `out` with `np.random.random_sample(size=out.length)`. */
