@@ -420,12 +420,7 @@ export class Snitch extends Module {
 
   /** Stops the clock at the start of a cycle in which `waiting()` holds; drives the wait's outputs. */
   sleep(): void {
-    this.issue = false;
-    this.trap = -1;
-    this.retireI = false;
-    this.barrierOut = false;
-    this.flushI = false;
-    this.cur = null;
+    this.noIssue();
     this.stall = this.wfiQ === 1 ? Stall.Wfi : Stall.Barrier;
     this.asleep = true;
     this.clock.enabled = false;
@@ -445,13 +440,18 @@ export class Snitch extends Module {
     this.clock.enabled = true;
   }
 
-  protected override comb(): void {
+  /** The outputs of a cycle in which nothing issues (the stall cause aside). */
+  private noIssue(): void {
     this.issue = false;
     this.trap = -1;
     this.retireI = false;
     this.barrierOut = false;
     this.flushI = false;
     this.cur = null;
+  }
+
+  protected override comb(): void {
+    this.noIssue();
     if (this.wfiQ) {
       this.stall = Stall.Wfi;
       return;
