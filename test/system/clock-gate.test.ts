@@ -11,6 +11,7 @@ import { loadGolden } from '../../golden/archive.ts';
 import type { Cluster } from '../../rtl-model/cluster/cluster.ts';
 import type { ItaSubsystem } from '../../rtl-model/cluster/ita_subsystem.ts';
 import { runItaSystem } from '../../rtl-model/cluster/ita_system.ts';
+import { expectSameCycles } from './same-cycles.ts';
 
 /** One line per cycle of what the cluster sees of the HWPE, and of the cores. */
 function trace(name: string, clockGate: boolean, waitMode: 0 | 1) {
@@ -60,11 +61,7 @@ describe('the HWPE clock gate changes no cycle', () => {
       expect(on.skipped).toBeGreaterThan(on.r.cycles / 10);
       expect(off.skipped).toBe(0);
       expect(on.r.cycles).toBe(off.r.cycles);
-      expect(on.lines.length).toBe(off.lines.length);
-      const first = on.lines.findIndex((l, i) => l !== off.lines[i]);
-      expect(
-        first === -1 ? 'none' : `cycle ${first}:\n gated   ${on.lines[first]}\n clocked ${off.lines[first]}`,
-      ).toBe('none');
+      expectSameCycles(on.lines, off.lines);
       expect(hardwareStats(on.stats)).toEqual(hardwareStats(off.stats));
       expect(on.r.busyIntervals).toEqual(off.r.busyIntervals);
       expect(on.r.images.map((i) => i.mismatches)).toEqual(off.r.images.map((i) => i.mismatches));

@@ -9,6 +9,7 @@ import { loadGolden } from '../../golden/archive.ts';
 import type { Cluster } from '../../rtl-model/cluster/cluster.ts';
 import { runItaSystem } from '../../rtl-model/cluster/ita_system.ts';
 import { Stall } from '../../rtl-model/snitch/core.ts';
+import { expectSameCycles } from './same-cycles.ts';
 
 function trace(name: string, coreClockGate: boolean, waitMode: 0 | 1) {
   const lines: string[] = [];
@@ -48,11 +49,7 @@ describe('the cores clock gate changes no cycle of the ITA system', () => {
       expect(off.asleep).toBe(0);
       if (waitMode === 1) expect(on.asleepInWfi).toBeGreaterThan(on.r.cycles / 10);
       expect(on.r.cycles).toBe(off.r.cycles);
-      expect(on.lines.length).toBe(off.lines.length);
-      const first = on.lines.findIndex((l, i) => l !== off.lines[i]);
-      expect(
-        first === -1 ? 'none' : `cycle ${first}:\n gated   ${on.lines[first]}\n clocked ${off.lines[first]}`,
-      ).toBe('none');
+      expectSameCycles(on.lines, off.lines);
       expect(on.stats).toEqual(off.stats);
       expect(on.r.stepCycles).toEqual(off.r.stepCycles);
       expect(on.r.images).toEqual(off.r.images);
