@@ -13,7 +13,8 @@ const E = 64; // channels = embedding
 const T = 64; // tokens (8 x 8)
 const F = 128; // FFN
 
-const rq = (
+/** A RequantShift node (`signed` 1: int8 output, 0: uint8). */
+export const rq = (
   name: string,
   x: string,
   y: string,
@@ -27,6 +28,14 @@ const rq = (
   inputs: [x, mul, add],
   outputs: [y],
   attrs: { div: attr.int(div), n_levels: attr.int(256), signed: attr.int(signed) },
+});
+/** Deeploy's ITAPartialMax (groups of 16) from `x` into `y`. */
+export const partialMax = (name: string, x: string, y: string): NodeSpec => ({
+  op: 'ITAPartialMax',
+  name,
+  inputs: [x],
+  outputs: [y],
+  attrs: { group_width: attr.int(16), n_levels: attr.int(256) },
 });
 export const mm = (name: string, a: string, b: string, y: string): NodeSpec => ({
   op: 'MatMul',
@@ -125,13 +134,7 @@ export function cctGraph(): GraphSpec {
     },
     mm('qk', 'qq', 'kt', 's32'),
     rq('qk_rq', 's32', 's8', 'm4', 'qkadd', 2 ** 10),
-    {
-      op: 'ITAPartialMax',
-      name: 'softmax',
-      inputs: ['s8'],
-      outputs: ['a'],
-      attrs: { group_width: attr.int(16), n_levels: attr.int(256) },
-    },
+    partialMax('softmax', 's8', 'a'),
     mm('av', 'a', 'vv', 'o32'),
     rq('av_rq', 'o32', 'o8', 'm149', 'zero', 2 ** 14),
     { op: 'Gather', name: 'head0', inputs: ['o8', 'idx0'], outputs: ['og'], attrs: { axis: attr.int(1) } },

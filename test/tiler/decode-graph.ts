@@ -9,7 +9,7 @@
  * FFN with iHardswish and the product of two activations (Mul).
  */
 import { attr, type GraphSpec, type NodeSpec } from '../../onnx/writer.ts';
-import { i32, i8, mm } from './cct-graph.ts';
+import { i32, i8, mm, rq as requant } from './cct-graph.ts';
 import { perm } from './heads-graph.ts';
 
 const E = 16;
@@ -18,18 +18,22 @@ const d = 4;
 const T = 3; // cached tokens
 const F = 32;
 
-const rq = (name: string, x: string, y: string, mul: string, signed = 1): NodeSpec => ({
-  op: 'RequantShift',
-  name,
-  inputs: [x, mul, 'zero'],
-  outputs: [y],
-  attrs: { div: attr.int(2 ** 16), n_levels: attr.int(256), signed: attr.int(signed) },
-});
+/** The requantisers here: no add, a division by 2^16. */
+const rq = (name: string, x: string, y: string, mul: string, signed = 1): NodeSpec =>
+  requant(name, x, y, mul, 'zero', 2 ** 16, signed);
 const reshape = (name: string, x: string, shape: string, y: string): NodeSpec => ({
   op: 'Reshape',
   name,
   inputs: [x, shape],
   outputs: [y],
+});
+/** A cache [1, H, T, d] extended by the new token's rows (Concat on the token axis). */
+const cacheRows = (name: string, cache: string, x: string, y: string): NodeSpec => ({
+  op: 'Concat',
+  name,
+  inputs: [cache, x],
+  outputs: [y],
+  attrs: { axis: attr.int(-2) },
 });
 const rms = (name: string, x: string, y: string): NodeSpec => ({
   op: 'iRMSNorm',
@@ -65,21 +69,9 @@ export function decodeGraph(): GraphSpec {
     reshape('v_rows', 'v8', 'shape_hd', 'vr'),
     perm('v_heads', 'vr', 'vh', [0, 2, 1, 3]),
     // the caches extended by the new token (graph outputs)
-    {
-      op: 'Concat',
-      name: 'k_cat',
-      inputs: ['cache_k', 'kh'],
-      outputs: ['kc0'],
-      attrs: { axis: attr.int(-2) },
-    },
+    cacheRows('k_cat', 'cache_k', 'kh', 'kc0'),
     rq('k_cat_rq', 'kc0', 'kc', 'm65536'),
-    {
-      op: 'Concat',
-      name: 'v_cat',
-      inputs: ['cache_v', 'vh'],
-      outputs: ['vc0'],
-      attrs: { axis: attr.int(-2) },
-    },
+    cacheRows('v_cat', 'cache_v', 'vh', 'vc0'),
     rq('v_cat_rq', 'vc0', 'vc', 'm65536'),
     perm('k_t', 'kc', 'kt', [0, 1, 3, 2]),
     mm('qk', 'qh', 'kt', 's32'),

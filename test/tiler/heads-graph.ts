@@ -8,15 +8,7 @@
  *   padded from 2 columns and 66 rows, K^T and A over two 64-row blocks.
  */
 import { attr, type GraphSpec, type NodeSpec } from '../../onnx/writer.ts';
-import { i32, i64, i8, mm } from './cct-graph.ts';
-
-const rq = (name: string, x: string, y: string, mul: string, add: string, div: number): NodeSpec => ({
-  op: 'RequantShift',
-  name,
-  inputs: [x, mul, add],
-  outputs: [y],
-  attrs: { div: attr.int(div), n_levels: attr.int(256), signed: attr.int(1) },
-});
+import { i32, i64, i8, mm, partialMax, rq } from './cct-graph.ts';
 export const perm = (name: string, x: string, y: string, p: number[]): NodeSpec => ({
   op: 'Transpose',
   name,
@@ -49,13 +41,7 @@ export function gatheredHeads(): GraphSpec {
     ...qkv('m14'),
     mm('qk', 'qq', 'kt', 's32'),
     rq('qk_rq', 's32', 's8', 'm16', 'qkadd', 2 ** 14),
-    {
-      op: 'ITAPartialMax',
-      name: 'softmax',
-      inputs: ['s8'],
-      outputs: ['a'],
-      attrs: { group_width: attr.int(16), n_levels: attr.int(256) },
-    },
+    partialMax('softmax', 's8', 'a'),
     mm('av', 'a', 'vv', 'o32'),
     rq('av_rq', 'o32', 'o8', 'm250', 'zero', 2 ** 14),
   ];
