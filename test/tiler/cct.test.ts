@@ -8,17 +8,12 @@
  * input, IntegerMean over the tokens and the classifier Gemm. Every op's output is compared with
  * the functional executor byte by byte (run.ts), the graph output with the executor's outputs.npz.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bindInputs, runGraph } from '../../onnx/executor.ts';
-import { loadModel } from '../../onnx/model.ts';
-import { readNpz, writeNpz } from '../../onnx/npz.ts';
 import type { Tensor } from '../../onnx/tensor.ts';
-import { buildModel } from '../../onnx/writer.ts';
 import { deploy } from '../../tiler/deploy.ts';
 import { cctGraph, vals } from './cct-graph.ts';
+import { modelFolder } from './model-folder.ts';
 
 describe('a compact convolutional transformer (ICCT_ITA ops) on the cycle-level system', () => {
   let dir: string;
@@ -27,21 +22,12 @@ describe('a compact convolutional transformer (ICCT_ITA ops) on the cycle-level 
   let outputs: string;
   let ref: Map<string, Tensor>;
   beforeAll(() => {
-    dir = mkdtempSync(join(tmpdir(), 'itasim-cct-'));
-    onnx = join(dir, 'network.onnx');
-    writeFileSync(onnx, buildModel(cctGraph()));
-    inputs = join(dir, 'inputs.npz');
     const x: Tensor = {
       shape: [1, 3, 16, 16],
       data: Float64Array.from(vals(768, -128, 127, 16)),
       signed: true,
     };
-    writeNpz(inputs, new Map([['x', x]]));
-    const g = loadModel(onnx);
-    const run = runGraph(g, bindInputs(g, readNpz(inputs)));
-    ref = run.tensors;
-    outputs = join(dir, 'outputs.npz');
-    writeNpz(outputs, run.outputs);
+    ({ dir, onnx, inputs, outputs, ref } = modelFolder('cct', cctGraph(), new Map([['x', x]])));
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

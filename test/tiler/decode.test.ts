@@ -6,18 +6,13 @@
  * iHardswish and the product of two activations. Every op against the executor, the graph
  * outputs against the original graph's executor run.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runGraph } from '../../onnx/executor.ts';
-import { parseModel } from '../../onnx/model.ts';
-import { writeNpz } from '../../onnx/npz.ts';
 import type { Tensor } from '../../onnx/tensor.ts';
-import { buildModel } from '../../onnx/writer.ts';
 import { deploy } from '../../tiler/deploy.ts';
 import { vals } from './cct-graph.ts';
 import { DECODE_INPUTS, decodeGraph } from './decode-graph.ts';
+import { modelFolder } from './model-folder.ts';
 
 describe('a decoder layer with caches of keys and values (microLlama ops) on the cycle-level system', () => {
   let dir: string;
@@ -26,10 +21,6 @@ describe('a decoder layer with caches of keys and values (microLlama ops) on the
   let outputs: string;
   let ref: Map<string, Tensor>;
   beforeAll(() => {
-    dir = mkdtempSync(join(tmpdir(), 'itasim-decode-'));
-    onnx = join(dir, 'network.onnx');
-    const bytes = buildModel(decodeGraph());
-    writeFileSync(onnx, bytes);
     const x = new Map<string, Tensor>(
       Object.entries(DECODE_INPUTS).map(([k, sh], i) => {
         const n = sh.reduce((a: number, b: number) => a * b, 1);
@@ -43,12 +34,7 @@ describe('a decoder layer with caches of keys and values (microLlama ops) on the
         return [k, { shape: [...sh], data, signed: k !== 'mask' }];
       }),
     );
-    inputs = join(dir, 'inputs.npz');
-    writeNpz(inputs, x);
-    const run = runGraph(parseModel(bytes), x);
-    ref = run.tensors;
-    outputs = join(dir, 'outputs.npz');
-    writeNpz(outputs, run.outputs);
+    ({ dir, onnx, inputs, outputs, ref } = modelFolder('decode', decodeGraph(), x));
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

@@ -4,17 +4,13 @@
  * half of uint8 (the kernel's inverse is 255 x 256 / sum, twice ITAPartialMax's), followed by a
  * linear that reads the unsigned result. Every op against the executor, the output against its npz.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bindInputs, runGraph } from '../../onnx/executor.ts';
-import { loadModel } from '../../onnx/model.ts';
-import { readNpz, writeNpz } from '../../onnx/npz.ts';
 import type { Tensor } from '../../onnx/tensor.ts';
-import { attr, buildModel, type GraphSpec } from '../../onnx/writer.ts';
+import { attr, type GraphSpec } from '../../onnx/writer.ts';
 import { deploy } from '../../tiler/deploy.ts';
 import { vals } from './cct-graph.ts';
+import { modelFolder } from './model-folder.ts';
 
 const S = 64;
 const C = 80;
@@ -60,16 +56,7 @@ describe('a standalone ITAMax (Deeploy kernel) on the cycle-level system', () =>
   let outputs: string;
   let ref: Map<string, Tensor>;
   beforeAll(() => {
-    dir = mkdtempSync(join(tmpdir(), 'itasim-itamax-'));
-    onnx = join(dir, 'network.onnx');
-    writeFileSync(onnx, buildModel(graph()));
-    inputs = join(dir, 'inputs.npz');
-    writeNpz(inputs, new Map([['x', input()]]));
-    const g = loadModel(onnx);
-    const run = runGraph(g, bindInputs(g, readNpz(inputs)));
-    ref = run.tensors;
-    outputs = join(dir, 'outputs.npz');
-    writeNpz(outputs, run.outputs);
+    ({ dir, onnx, inputs, outputs, ref } = modelFolder('itamax', graph(), new Map([['x', input()]])));
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
