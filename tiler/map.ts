@@ -514,9 +514,17 @@ type OpFields = TilerOp extends infer T
     : never
   : never;
 
+/** What a recogniser found when `nodes` map to one op (`macs` multiply-accumulates). */
+function covering(nodes: GraphNode[], s: MapState, op: OpFields, macs = 0): Recognised {
+  return {
+    covers: nodes,
+    ops: [{ ...op, nodes: nodes.map((m) => m.name), layer: s.layerOf(nodes), macs } as TilerOp],
+  };
+}
+
 /** What a recogniser found when node `n` alone maps to one op without multiply-accumulates. */
 function single(n: GraphNode, s: MapState, op: OpFields): Recognised {
-  return { covers: [n], ops: [{ ...op, nodes: [n.name], layer: s.layerOf([n]), macs: 0 } as TilerOp] };
+  return covering([n], s, op);
 }
 
 /** Recognises the pattern that starts at node `n`; refuses (InputError) what it cannot map exactly. */
@@ -763,25 +771,22 @@ function linearTail(s: MapState, p: Product): Recognised {
   // ReLU of ITA's int8 output: the executor calls it unsigned, but it never exceeds 127
   if (act === 'relu') s.below128.add(y.name);
   const padded = y.cols !== N || x.cols !== K;
-  return {
-    covers: nodes,
-    ops: [
-      {
-        kind: 'linear',
-        nodes: nodes.map((x2) => x2.name),
-        layer: s.layerOf(nodes),
-        macs: validOf(x).rows * K * N,
-        x,
-        y,
-        // int8 (checked above): a byte a weight for the whole run
-        wT: Int8Array.from(padded ? padMatrix(p.wT, N, K, y.cols, x.cols) : p.wT),
-        bias: padded ? padMatrix(bias ?? [], bias ? 1 : 0, N, 1, y.cols) : (bias ?? new Int32Array(N)),
-        rq,
-        act,
-        actConsts,
-      },
-    ],
-  };
+  return covering(
+    nodes,
+    s,
+    {
+      kind: 'linear',
+      x,
+      y,
+      // int8 (checked above): a byte a weight for the whole run
+      wT: Int8Array.from(padded ? padMatrix(p.wT, N, K, y.cols, x.cols) : p.wT),
+      bias: padded ? padMatrix(bias ?? [], bias ? 1 : 0, N, 1, y.cols) : (bias ?? new Int32Array(N)),
+      rq,
+      act,
+      actConsts,
+    },
+    validOf(x).rows * K * N,
+  );
 }
 
 /** The cores' int32 gemm reading A as uint8 when `aUns`. */
@@ -842,24 +847,21 @@ function dgemmOp(
     const full = p.biasPerElement ? bias : Int32Array.from({ length: rows * N }, (_, i) => bias[i % N]!);
     biasEl = padMatrix(full, rows, N, y.rows, y.cols);
   }
-  return {
-    covers: nodes,
-    ops: [
-      {
-        kind: 'dgemm',
-        nodes: nodes.map((x2) => x2.name),
-        layer: s.layerOf(nodes),
-        macs: rows * K * N,
-        x,
-        y,
-        wT: padMatrix(p.wT, N, K, y.cols, x.cols),
-        alpha: p.alpha,
-        bias: biasEl,
-        ...rq,
-        notIta,
-      },
-    ],
-  };
+  return covering(
+    nodes,
+    s,
+    {
+      kind: 'dgemm',
+      x,
+      y,
+      wT: padMatrix(p.wT, N, K, y.cols, x.cols),
+      alpha: p.alpha,
+      bias: biasEl,
+      ...rq,
+      notIta,
+    },
+    rows * K * N,
+  );
 }
 
 /** Why ITA's linear cannot compute this product + bias + requantiser exactly, or null. */
@@ -1065,20 +1067,12 @@ function sumChain(s: MapState, chain: GraphNode[], leaves: string[], rq: GraphNo
   if (xs.some((m) => m.rows !== xs[0]!.rows || m.cols !== xs[0]!.cols))
     refuse(n, 'every summand must have the same shape');
   const nodes = [...chain, rq];
-  return {
-    covers: nodes,
-    ops: [
-      {
-        kind: 'sum',
-        nodes: nodes.map((x) => x.name),
-        layer: s.layerOf(nodes),
-        macs: 0,
-        xs,
-        y: s.newMat(rq, rq.outputs[0]!),
-        ...deeployRequant(rq, s.T),
-      },
-    ],
-  };
+  return covering(nodes, s, {
+    kind: 'sum',
+    xs,
+    y: s.newMat(rq, rq.outputs[0]!),
+    ...deeployRequant(rq, s.T),
+  });
 }
 
 /**
@@ -1484,10 +1478,7 @@ function maxPool(n: GraphNode, s: MapState): Recognised {
     x.cols / 64,
     Ho * Wo,
   ];
-  return {
-    covers: nodes,
-    ops: [{ kind: 'pool', nodes: nodes.map((m) => m.name), layer: s.layerOf(nodes), macs: 0, x, y, geom }],
-  };
+  return covering(nodes, s, { kind: 'pool', x, y, geom });
 }
 
 /** `MatMul` of two activations + `RequantShift`: Deeploy's int32 arithmetic on the cores. */
@@ -1599,10 +1590,7 @@ function elementwise(n: GraphNode, s: MapState): Recognised {
   const y = s.newMat(last, last.outputs[0]!);
   // the kernel maps every byte of the blocks, padding included: zeros stay zeros when 0 -> 0
   if (s.zeroPad.has(x.name) && table[0] === 0) s.zeroPad.add(y.name);
-  return {
-    covers: nodes,
-    ops: [{ kind: 'lut', nodes: nodes.map((m) => m.name), layer: s.layerOf(nodes), macs: 0, x, y, table }],
-  };
+  return covering(nodes, s, { kind: 'lut', x, y, table });
 }
 
 /** Deeploy's `ITAPartialMax` over the rows of a signed int8 matrix, on the cores. */
