@@ -3,20 +3,26 @@
  * expected image altered by one word), bad input as InputError (exit 2 in the CLI); the report
  * and the SVG timeline.
  */
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { loadGolden } from '../../golden/archive.ts';
 import { InputError } from '../../rtl-model/errors.ts';
 import { runAttentionCommand, type AttentionReport } from '../../scripts/commands/cluster.ts';
 
 const NAME = 'S64_E64_P64_F64_H1_gelu_seed1';
 
+/** The temporary folders the tests wrote (removed after them). */
+const roots: string[] = [];
+afterAll(() => roots.forEach((r) => rmSync(r, { recursive: true, force: true })));
+
 function folder(alter?: (files: Map<string, Uint8Array>) => void): string {
   const files = loadGolden(`pyita/${NAME}`);
   alter?.(files);
-  const dir = join(mkdtempSync(join(tmpdir(), 'itasim-att-')), NAME);
+  const root = mkdtempSync(join(tmpdir(), 'itasim-att-'));
+  roots.push(root);
+  const dir = join(root, NAME);
   for (const [p, d] of files) {
     mkdirSync(dirname(join(dir, p)), { recursive: true });
     writeFileSync(join(dir, p), d);
