@@ -3,10 +3,10 @@
  * exact forms, activations in range through the functional executor, MobileBERT's head padding,
  * refused parameters, and the ONNX loader's layer rule.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { loadGolden, text } from '../../golden/archive.ts';
 import { runGraph } from '../../onnx/executor.ts';
 import type { Graph, GraphNode } from '../../onnx/model.ts';
@@ -294,6 +294,9 @@ describe('presets: refused parameters', () => {
 });
 
 describe('loadOnnxModel', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'itasim-onnx-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  let written = 0;
   /** A preset written as a network.onnx (constants as int32 initialisers). */
   function writeOnnx(m: EncoderModel): string {
     const nodes: NodeSpec[] = m.graph.nodes.map((n) => ({
@@ -312,8 +315,9 @@ describe('loadOnnxModel', () => {
       nodes,
       initializers: init,
     });
-    const dir = mkdtempSync(join(tmpdir(), 'itasim-onnx-'));
-    const path = join(dir, 'network.onnx');
+    const sub = join(dir, String(written++));
+    mkdirSync(sub);
+    const path = join(sub, 'network.onnx');
     writeFileSync(path, bytes);
     return path;
   }
