@@ -507,7 +507,7 @@ interface Recognised {
   covers: GraphNode[];
 }
 
-/** An op's own fields: what a one-node recogniser fills in (`single` adds the rest). */
+/** An op's own fields: what a recogniser fills in (`covering` adds nodes, layer and macs). */
 type OpFields = TilerOp extends infer T
   ? T extends TilerOp
     ? Omit<T, 'nodes' | 'layer' | 'macs'>
